@@ -1,0 +1,200 @@
+//! `chartimpact diff OLD NEW`.
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use diff_core::report::{self, ComparisonDocument, Format, MarkdownOptions, TextOptions, Timings};
+use diff_core::{DiffOptionsBuilder, Level, ParseOptions, SecretHandling};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+    Markdown,
+    Unified,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum FailOn {
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Secrets {
+    Suppress,
+    Show,
+    Decode,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Report and filter flags shared by the commands that print a comparison.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    output: Output,
+    /// Ignore labels and annotations (on objects and pod templates).
+    #[arg(long)]
+    ignore_labels: bool,
+    /// What Secret values may show.
+    #[arg(long, value_enum, default_value = "suppress")]
+    secrets: Secrets,
+    /// Leave out resources of this kind (repeatable).
+    #[arg(long = "suppress-kind", value_name = "KIND")]
+    suppress_kinds: Vec<String>,
+    /// Leave out changes whose path matches this regex.
+    #[arg(long, value_name = "RE")]
+    suppress_regex: Option<String>,
+    /// Context lines in line diffs and unified output.
+    #[arg(long = "context", value_name = "N", default_value_t = 3)]
+    context: usize,
+    /// Exit 3 when a signal at or above this level is found.
+    #[arg(long, value_enum, default_value = "none")]
+    fail_on: FailOn,
+    /// Exit 2 when anything changed.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Namespace given to objects that name none (the release namespace).
+    #[arg(long, short = 'n', default_value = "default")]
+    namespace: String,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+}
+
+/// Arguments of `chartimpact diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old manifest stream (`-` for stdin).
+    old: String,
+    /// The new manifest stream (`-` for stdin).
+    new: String,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+fn read_input(path: &str, stdin_used: &mut bool) -> anyhow::Result<(String, String)> {
+    if path == "-" {
+        if *stdin_used {
+            bail!("both inputs are `-`: only one side can come from stdin");
+        }
+        *stdin_used = true;
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the manifest from stdin")?;
+        return Ok(("stdin".into(), s));
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    Ok((path.to_owned(), text))
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let r = &args.report;
+    let mut b = DiffOptionsBuilder::new();
+    b.namespace(&r.namespace)
+        .ignore_labels(r.ignore_labels)
+        .context_lines(r.context)
+        .secret_handling(match r.secrets {
+            Secrets::Suppress => SecretHandling::Suppress,
+            Secrets::Show => SecretHandling::Show,
+            Secrets::Decode => SecretHandling::Decode,
+        });
+    for k in &r.suppress_kinds {
+        b.suppress_kind(k);
+    }
+    if let Some(re) = &r.suppress_regex {
+        b.suppress_regex(re);
+    }
+    let opts = b.build()?;
+    let mut stdin_used = false;
+    let (old_name, old_text) = read_input(&args.old, &mut stdin_used)?;
+    let (new_name, new_text) = read_input(&args.new, &mut stdin_used)?;
+    let parse_opts = ParseOptions {
+        namespace: r.namespace.clone(),
+        ..ParseOptions::default()
+    };
+    let t0 = Instant::now();
+    let (before, after) = std::thread::scope(|s| {
+        let old = s.spawn(|| diff_core::parse_manifest(&old_name, &old_text, &parse_opts));
+        let new = diff_core::parse_manifest(&new_name, &new_text, &parse_opts);
+        (old.join().expect("parser thread panicked"), new)
+    });
+    let (before, after) = (before?, after?);
+    let t1 = Instant::now();
+    let source = |n: &str| if n == "stdin" { "stdin" } else { "file" }.to_owned();
+    let cmp = diff_core::compare_with_sources(
+        &before,
+        &after,
+        &opts,
+        &diff_core::Sources {
+            left: source(&old_name),
+            right: source(&new_name),
+        },
+    );
+    let t2 = Instant::now();
+    let out = match r.output {
+        Output::Text => {
+            let color = match r.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            report::text(&cmp, &TextOptions { color })
+        }
+        Output::Markdown => report::markdown(&cmp, &MarkdownOptions::default()),
+        Output::Unified => report::unified(&cmp, r.context),
+        Output::Json => {
+            let timings: Timings = [
+                ("parse".to_owned(), (t1 - t0).as_millis() as u64),
+                ("diff".to_owned(), (t2 - t1).as_millis() as u64),
+            ]
+            .into();
+            ComparisonDocument::new(&cmp, Some(&timings)).to_json()
+        }
+    };
+    let _ = Format::Text;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e).context("cannot write the report"),
+    }
+    Ok(exit_code(&cmp, r))
+}
+
+fn exit_code(cmp: &diff_core::Comparison, r: &ReportArgs) -> ExitCode {
+    let threshold = match r.fail_on {
+        FailOn::None => None,
+        FailOn::Low => Some(Level::Low),
+        FailOn::Medium => Some(Level::Medium),
+        FailOn::High => Some(Level::High),
+    };
+    if let Some(t) = threshold {
+        if cmp.impact.signals.iter().any(|s| s.level >= t) {
+            return ExitCode::from(3);
+        }
+    }
+    if r.detailed_exitcode && !cmp.structured_diff.resources.is_empty() {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,33 @@
+//! Per-resource unified diffs of the compared objects.
+
+use std::fmt::Write;
+
+use crate::Comparison;
+use crate::model::ChangeType;
+
+use super::yaml::to_yaml;
+
+/// A unified diff per differing resource, with `context` lines, over the objects as compared
+/// (secrets redacted, keys in document order).
+pub fn unified(cmp: &Comparison, context: usize) -> String {
+    let mut out = String::new();
+    for (r, sides) in cmp.structured_diff.resources.iter().zip(&cmp.sides) {
+        let id = r.identity.display();
+        let before = sides.before.as_ref().map(to_yaml).unwrap_or_default();
+        let after = sides.after.as_ref().map(to_yaml).unwrap_or_default();
+        let (old_name, new_name) = match r.change_type {
+            ChangeType::Added => ("/dev/null".to_owned(), format!("b/{id}")),
+            ChangeType::Removed => (format!("a/{id}"), "/dev/null".to_owned()),
+            ChangeType::Modified => (format!("a/{id}"), format!("b/{id}")),
+        };
+        let diff = similar::TextDiff::from_lines(&before, &after);
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .context_radius(context)
+                .header(&old_name, &new_name)
+        );
+    }
+    out
+}
