@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(
             got[1],
             (
-                "key=k,operator=Equal,effect=NoSchedule".into(),
+                "key=k,effect=NoSchedule".into(),
                 Some(1),
                 Some(0)
             )

@@ -1,0 +1,119 @@
+//! Snapshots of the reports people read, on the fixtures in `fixtures/manifests`.
+
+use diff_core::report::{self, ComparisonDocument, MarkdownOptions, TextOptions};
+use diff_core::{Comparison, DiffOptionsBuilder, ParseOptions, compare, parse_manifest};
+
+use super::fixture;
+
+fn fixture_comparison() -> Comparison {
+    let before = parse_manifest(
+        "before.yaml",
+        &fixture("manifests/before.yaml"),
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    let after = parse_manifest(
+        "after.yaml",
+        &fixture("manifests/after.yaml"),
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    let mut cmp = compare(&before, &after, &DiffOptionsBuilder::new().build().unwrap());
+    cmp.structured_diff.metadata.generated_at = "2026-01-01T00:00:00Z".into();
+    cmp
+}
+
+#[test]
+fn text_report() {
+    insta::assert_snapshot!(report::text(&fixture_comparison(), &TextOptions::default()));
+}
+
+#[test]
+fn markdown_report() {
+    insta::assert_snapshot!(report::markdown(
+        &fixture_comparison(),
+        &MarkdownOptions::default()
+    ));
+}
+
+#[test]
+fn unified_report() {
+    insta::assert_snapshot!(report::unified(&fixture_comparison(), 3));
+}
+
+#[test]
+fn json_document() {
+    let cmp = fixture_comparison();
+    insta::assert_snapshot!(ComparisonDocument::new(&cmp, None).to_json());
+}
+
+#[test]
+fn coloured_text_only_when_asked() {
+    let cmp = fixture_comparison();
+    assert!(!report::text(&cmp, &TextOptions { color: false }).contains('\x1b'));
+    assert!(report::text(&cmp, &TextOptions { color: true }).contains("\x1b["));
+}
+
+#[test]
+fn secrets_never_leak_in_any_report_by_default() {
+    let cmp = fixture_comparison();
+    let all = [
+        report::text(&cmp, &TextOptions::default()),
+        report::markdown(&cmp, &MarkdownOptions::default()),
+        report::unified(&cmp, 3),
+        ComparisonDocument::new(&cmp, None).to_json(),
+    ];
+    for out in &all {
+        for secret in ["aHVudGVyMg", "hunter2", "Y29ycmVjdGhvcnNl", "correcthorse"] {
+            assert!(!out.contains(secret), "secret {secret} leaked");
+        }
+    }
+    assert!(
+        all[0].contains("<redacted: 12 bytes, sha256:"),
+        "changed key must show size and hash"
+    );
+}
+
+#[test]
+fn markdown_never_exceeds_the_limit_and_says_it_was_cut() {
+    // Many resources with long multi-line data: far more than 65,536 characters.
+    let mut before = String::new();
+    let mut after = String::new();
+    for i in 0..400 {
+        let body_a: String = (0..40)
+            .map(|l| format!("    line {l} of config {i} old\n"))
+            .collect();
+        let body_b: String = (0..40)
+            .map(|l| format!("    line {l} of config {i} new\n"))
+            .collect();
+        before.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:03}\ndata:\n  conf: |\n{body_a}"));
+        after.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:03}\ndata:\n  conf: |\n{body_b}"));
+    }
+    let b = parse_manifest("b", &before, &ParseOptions::default()).unwrap();
+    let a = parse_manifest("a", &after, &ParseOptions::default()).unwrap();
+    let cmp = compare(&b, &a, &DiffOptionsBuilder::new().build().unwrap());
+    let opts = MarkdownOptions {
+        full_result_url: Some("https://ci.example.com/api/analysis/abc".into()),
+        ..MarkdownOptions::default()
+    };
+    let md = report::markdown(&cmp, &opts);
+    assert!(md.chars().count() <= 65_536, "{} chars", md.chars().count());
+    assert!(md.contains("**Truncated**"));
+    assert!(md.contains("https://ci.example.com/api/analysis/abc"));
+    assert_eq!(
+        md.matches("```diff").count(),
+        md.matches("\n```\n").count(),
+        "every fence closed"
+    );
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count(),
+        "every details closed"
+    );
+}
+
+#[test]
+fn markdown_under_the_limit_is_not_cut() {
+    let md = report::markdown(&fixture_comparison(), &MarkdownOptions::default());
+    assert!(!md.contains("Truncated"));
+}

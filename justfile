@@ -1,0 +1,21 @@
+# Developer shortcuts; each mirrors a command in the README.
+
+# Compare the two fixture manifests (the README's "run" command).
+run:
+    cargo run --release --bin chartimpact -- diff fixtures/manifests/before.yaml fixtures/manifests/after.yaml
+
+# Every test (the README's "test" command).
+test:
+    scripts/test.sh
+
+# What CI checks: formatting, lints, tests.
+ci:
+    .ci/run
+
+# Side-by-side speed of `chartimpact diff` vs GNU diff on the largest corpus case.
+bench-diff:
+    scripts/bench-diff.sh
+
+# Criterion benchmarks.
+bench:
+    cargo bench --workspace
