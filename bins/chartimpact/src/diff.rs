@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use diff_core::report::{self, ComparisonDocument, Format, MarkdownOptions, TextOptions, Timings};
+use diff_core::report::{self, ComparisonDocument, MarkdownOptions, TextOptions, Timings};
 use diff_core::{DiffOptionsBuilder, Level, ParseOptions, SecretHandling};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,7 +168,6 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
             ComparisonDocument::new(&cmp, Some(&timings)).to_json()
         }
     };
-    let _ = Format::Text;
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(out.as_bytes())
@@ -188,10 +187,10 @@ fn exit_code(cmp: &diff_core::Comparison, r: &ReportArgs) -> ExitCode {
         FailOn::Medium => Some(Level::Medium),
         FailOn::High => Some(Level::High),
     };
-    if let Some(t) = threshold {
-        if cmp.impact.signals.iter().any(|s| s.level >= t) {
-            return ExitCode::from(3);
-        }
+    if let Some(t) = threshold
+        && cmp.impact.signals.iter().any(|s| s.level >= t)
+    {
+        return ExitCode::from(3);
     }
     if r.detailed_exitcode && !cmp.structured_diff.resources.is_empty() {
         return ExitCode::from(2);

@@ -340,13 +340,15 @@ fn resource_class(kind: &str, pattern: &str) -> Class {
 pub fn classify(kind: &str, raw: RawChange) -> Change {
     let pattern = raw.path.pattern();
     let mut cls = None;
-    if let Some(rel) = pod_spec_prefix(kind).and_then(|p| below(&raw.path, p)) {
-        if !rel.is_empty() {
-            cls = Some(pod_class(&rel));
-        }
+    if let Some(rel) = pod_spec_prefix(kind).and_then(|p| below(&raw.path, p))
+        && !rel.is_empty()
+    {
+        cls = Some(pod_class(&rel));
     }
-    if cls.is_none() {
-        if let Some(rel) = pod_metadata_prefix(kind).and_then(|p| below(&raw.path, p)) {
+    if cls.is_none()
+        && let Some(rel) = pod_metadata_prefix(kind).and_then(|p| below(&raw.path, p))
+    {
+        {
             cls = Some(if rel.starts_with("annotations") {
                 class("pod.annotation", "metadata", Low, ROLL)
             } else if rel.starts_with("labels") {

@@ -107,11 +107,11 @@ pub fn compare_with_sources(
                 );
                 let mut changes = Vec::with_capacity(raw.len());
                 for c in raw {
-                    if let Some(re) = &opts.suppress_regex {
-                        if re.is_match(&c.path.to_string()) {
-                            stats.suppressed_changes += 1;
-                            continue;
-                        }
+                    if let Some(re) = &opts.suppress_regex
+                        && re.is_match(&c.path.to_string())
+                    {
+                        stats.suppressed_changes += 1;
+                        continue;
                     }
                     changes.push(classify(&key.kind, c));
                 }
@@ -168,7 +168,7 @@ pub fn compare_with_sources(
             after: a.as_ref(),
         })
         .collect();
-    let impact = impact::assess(&subjects);
+    let impact = impact::assess_in(&subjects, after);
     drop(subjects);
     let mut resources = Vec::with_capacity(diffs.len());
     let mut sides = Vec::with_capacity(diffs.len());

@@ -74,35 +74,53 @@ pub enum Aligned {
 /// A key field and what an absent value means.
 #[derive(Clone, Copy)]
 struct KeyField {
+    /// The name shown in paths.
     name: &'static str,
+    /// Where the value sits in the item (usually just `name`).
+    at: &'static [&'static str],
     default: Option<&'static str>,
 }
 
-const fn req(name: &'static str) -> KeyField {
-    KeyField {
-        name,
-        default: None,
-    }
+macro_rules! req {
+    ($name:literal) => {
+        KeyField {
+            name: $name,
+            at: &[$name],
+            default: None,
+        }
+    };
 }
 
-const fn opt(name: &'static str, default: &'static str) -> KeyField {
-    KeyField {
-        name,
-        default: Some(default),
-    }
+macro_rules! opt {
+    ($name:literal, $default:literal) => {
+        KeyField {
+            name: $name,
+            at: &[$name],
+            default: Some($default),
+        }
+    };
 }
 
 /// Merge keys of well-known lists, by the list's field name.
 fn merge_keys(field: &str, items: &[&Value]) -> &'static [KeyField] {
-    const NAME: &[KeyField] = &[req("name")];
-    const CONTAINER_PORT: &[KeyField] = &[req("containerPort"), opt("protocol", "TCP")];
-    const SERVICE_PORT: &[KeyField] = &[req("port"), opt("protocol", "TCP")];
-    const MOUNT: &[KeyField] = &[req("mountPath")];
-    const DEVICE: &[KeyField] = &[req("devicePath")];
-    const SUBJECT: &[KeyField] = &[req("kind"), opt("namespace", ""), req("name")];
-    const TOLERATION: &[KeyField] = &[opt("key", ""), opt("operator", "Equal"), opt("effect", "")];
-    const SPREAD: &[KeyField] = &[req("topologyKey"), req("whenUnsatisfiable")];
-    const HOST_ALIAS: &[KeyField] = &[req("ip")];
+    const NAME: &[KeyField] = &[req!("name")];
+    const CONTAINER_PORT: &[KeyField] = &[req!("containerPort"), opt!("protocol", "TCP")];
+    const SERVICE_PORT: &[KeyField] = &[req!("port"), opt!("protocol", "TCP")];
+    const MOUNT: &[KeyField] = &[req!("mountPath")];
+    const CLAIM: &[KeyField] = &[KeyField {
+        name: "name",
+        at: &["metadata", "name"],
+        default: None,
+    }];
+    const DEVICE: &[KeyField] = &[req!("devicePath")];
+    const SUBJECT: &[KeyField] = &[req!("kind"), opt!("namespace", ""), req!("name")];
+    const TOLERATION: &[KeyField] = &[
+        opt!("key", ""),
+        opt!("operator", "Equal"),
+        opt!("effect", ""),
+    ];
+    const SPREAD: &[KeyField] = &[req!("topologyKey"), req!("whenUnsatisfiable")];
+    const HOST_ALIAS: &[KeyField] = &[req!("ip")];
     match field {
         "containers"
         | "initContainers"
@@ -112,7 +130,6 @@ fn merge_keys(field: &str, items: &[&Value]) -> &'static [KeyField] {
         | "imagePullSecrets"
         | "webhooks"
         | "versions"
-        | "volumeClaimTemplates"
         | "resourceClaims"
         | "schedulingGates"
         | "readinessGates" => NAME,
@@ -123,6 +140,7 @@ fn merge_keys(field: &str, items: &[&Value]) -> &'static [KeyField] {
                 SERVICE_PORT
             }
         }
+        "volumeClaimTemplates" => CLAIM,
         "volumeMounts" => MOUNT,
         "volumeDevices" => DEVICE,
         "subjects" => SUBJECT,
@@ -133,7 +151,7 @@ fn merge_keys(field: &str, items: &[&Value]) -> &'static [KeyField] {
     }
 }
 
-const FALLBACK_KEYS: [&[KeyField]; 3] = [&[req("name")], &[req("key")], &[req("id")]];
+const FALLBACK_KEYS: [&[KeyField]; 3] = [&[req!("name")], &[req!("key")], &[req!("id")]];
 
 /// Pairs the items of `a` (old) and `b` (new) at `path`.
 pub fn match_items(path: &Path, a: &[Value], b: &[Value]) -> Matching {
@@ -156,12 +174,15 @@ pub fn match_items(path: &Path, a: &[Value], b: &[Value]) -> Matching {
 
 /// The identity of one item under `keys`, or None when it lacks a required field or a
 /// field is not a scalar.
-fn identity_of(keys: &[KeyField], item: &Value) -> Option<(Vec<String>, Vec<(String, String)>)> {
-    let m = item.as_mapping()?;
+/// An item's identity: the values compared (defaults filled in) and the fields shown.
+type ItemIdentity = (Vec<String>, Vec<(String, String)>);
+
+fn identity_of(keys: &[KeyField], item: &Value) -> Option<ItemIdentity> {
+    item.as_mapping()?;
     let mut id = Vec::with_capacity(keys.len());
     let mut shown = Vec::with_capacity(keys.len());
     for k in keys {
-        match m.get(k.name) {
+        match item.pointer(k.at) {
             Some(v) => {
                 let s = scalar_text(v)?;
                 shown.push((k.name.to_owned(), s.clone()));
@@ -184,7 +205,7 @@ fn scalar_text(v: &Value) -> Option<String> {
 }
 
 fn keyed(keys: &[KeyField], a: &[Value], b: &[Value]) -> Option<Keyed> {
-    let side = |items: &[Value]| -> Option<Vec<(Vec<String>, Vec<(String, String)>)>> {
+    let side = |items: &[Value]| -> Option<Vec<ItemIdentity>> {
         let ids: Vec<_> = items
             .iter()
             .map(|i| identity_of(keys, i))
@@ -384,14 +405,7 @@ mod tests {
         );
         let b = seq("- {key: k, value: w, effect: NoSchedule}\n- {operator: Exists}\n");
         let got = keyed_fields(match_items(&Path::keys(["tolerations"]), &a, &b));
-        assert_eq!(
-            got[1],
-            (
-                "key=k,effect=NoSchedule".into(),
-                Some(1),
-                Some(0)
-            )
-        );
+        assert_eq!(got[1], ("key=k,effect=NoSchedule".into(), Some(1), Some(0)));
     }
 
     #[test]
@@ -420,6 +434,14 @@ mod tests {
             },
             vec![Aligned::Pair(0, 0), Aligned::Removed(1)]
         );
+    }
+
+    #[test]
+    fn volume_claim_templates_match_by_metadata_name() {
+        let a = seq("- {metadata: {name: data}, spec: {x: 1}}\n- {metadata: {name: logs}}\n");
+        let b = seq("- {metadata: {name: logs}}\n- {metadata: {name: data}, spec: {x: 2}}\n");
+        let got = keyed_fields(match_items(&Path::keys(["volumeClaimTemplates"]), &a, &b));
+        assert_eq!(got[0], ("name=data".into(), Some(0), Some(1)));
     }
 
     #[test]

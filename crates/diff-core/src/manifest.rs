@@ -293,12 +293,11 @@ impl SourceComments {
             let n = i + 1;
             if line == "---" || line.starts_with("--- ") {
                 marks.push((n, None));
-            } else if let Some(src) = line.strip_prefix("# Source: ") {
-                if let Some(last) = marks.last_mut() {
-                    if last.1.is_none() {
-                        last.1 = Some(src.trim().to_owned());
-                    }
-                }
+            } else if let Some(src) = line.strip_prefix("# Source: ")
+                && let Some(last) = marks.last_mut()
+                && last.1.is_none()
+            {
+                last.1 = Some(src.trim().to_owned());
             }
         }
         SourceComments { marks }

@@ -94,35 +94,62 @@ impl Importance {
 }
 
 /// One field-level change inside a modified resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Serialized as `{op, path, pathTokens, pointer, before?, after?, valueType, semanticType?,
+/// changeCategory, importance, flags?, lineDiff?}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// add, remove or replace.
     pub op: Op,
-    /// Readable path, e.g. `spec.template.spec.containers[name=app].image`.
-    #[serde(serialize_with = "ser_display")]
+    /// Readable path, e.g. `spec.template.spec.containers[name=app].image`; also gives
+    /// `pathTokens` and the RFC 6901 `pointer`.
     pub path: Path,
     /// The old value (absent for `add`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<Value>,
     /// The new value (absent for `remove`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
     /// JSON type of `after` (or `before` for removals).
     pub value_type: &'static str,
     /// What the field means, e.g. `container.image`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub semantic_type: Option<&'static str>,
     /// Broad area: workload, resources, networking, security, config, metadata, storage, unknown.
     pub change_category: &'static str,
     /// How much it matters.
     pub importance: Importance,
     /// Extra facts: `runtime-impact`, `rollout-trigger`, `same-value`, ….
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<&'static str>,
     /// For multi-line strings: a unified line diff of the two texts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_diff: Option<String>,
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("op", &self.op)?;
+        m.serialize_entry("path", &self.path.to_string())?;
+        m.serialize_entry("pathTokens", &self.path.tokens())?;
+        m.serialize_entry("pointer", &self.path.pointer())?;
+        if let Some(b) = &self.before {
+            m.serialize_entry("before", b)?;
+        }
+        if let Some(a) = &self.after {
+            m.serialize_entry("after", a)?;
+        }
+        m.serialize_entry("valueType", self.value_type)?;
+        if let Some(t) = self.semantic_type {
+            m.serialize_entry("semanticType", t)?;
+        }
+        m.serialize_entry("changeCategory", self.change_category)?;
+        m.serialize_entry("importance", &self.importance)?;
+        if !self.flags.is_empty() {
+            m.serialize_entry("flags", &self.flags)?;
+        }
+        if let Some(d) = &self.line_diff {
+            m.serialize_entry("lineDiff", d)?;
+        }
+        m.end()
+    }
 }
 
 impl Change {
@@ -130,10 +157,6 @@ impl Change {
     pub fn has_flag(&self, flag: &str) -> bool {
         self.flags.contains(&flag)
     }
-}
-
-fn ser_display<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(p)
 }
 
 /// Per-resource totals.

@@ -109,6 +109,20 @@ pub fn equal_by_value(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Orders two quantities by value (`1Gi` < `2G`), when both parse and fit.
+pub fn cmp_by_value(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    let (a, b) = (as_quantity(a)?, as_quantity(b)?);
+    let k = 12 - a.exp10.min(b.exp10).min(0);
+    let (x, y) = (a.scaled(k)?, b.scaled(k)?);
+    // `negative` is never set on zero.
+    Some(match (a.negative, b.negative) {
+        (false, false) => x.cmp(&y),
+        (true, true) => y.cmp(&x),
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+    })
+}
+
 fn as_quantity(v: &Value) -> Option<Quantity> {
     match v {
         Value::String(s) => parse(s),
@@ -148,6 +162,16 @@ mod tests {
         assert!(!equal_by_value(&s("abc"), &s("abc")));
         assert!(!equal_by_value(&s("1Xi"), &s("1Xi")));
         assert!(!equal_by_value(&Value::Null, &Value::Null));
+    }
+
+    #[test]
+    fn quantities_order_by_value() {
+        use std::cmp::Ordering::*;
+        assert_eq!(cmp_by_value(&s("1Gi"), &s("2G")), Some(Less));
+        assert_eq!(cmp_by_value(&s("10Gi"), &s("5Gi")), Some(Greater));
+        assert_eq!(cmp_by_value(&s("1Gi"), &s("1024Mi")), Some(Equal));
+        assert_eq!(cmp_by_value(&s("-1"), &s("1m")), Some(Less));
+        assert_eq!(cmp_by_value(&s("abc"), &s("1")), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Behaviour tests of diff-core through its public API.
 
 mod corpus;
+mod props;
 mod reports;
 
 use std::path::PathBuf;
