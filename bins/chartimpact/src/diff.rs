@@ -145,6 +145,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         },
     );
     let t2 = Instant::now();
+    // The process exits right after printing; freeing megabytes of parsed objects node by node
+    // would only delay that.
+    std::mem::forget((before, after));
     let out = match r.output {
         Output::Text => {
             let color = match r.color {
@@ -177,7 +180,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(e).context("cannot write the report"),
     }
-    Ok(exit_code(&cmp, r))
+    let code = exit_code(&cmp, r);
+    std::mem::forget(cmp);
+    Ok(code)
 }
 
 fn exit_code(cmp: &diff_core::Comparison, r: &ReportArgs) -> ExitCode {

@@ -1,5 +1,6 @@
 //! Comparing two manifests: match resources, diff, classify, filter, score.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use yaml11::Value;
@@ -60,6 +61,9 @@ pub struct Sources {
     pub right: String,
 }
 
+/// One side's compared object, borrowed unless preparation changed it.
+type Side<'a> = Option<Cow<'a, Value>>;
+
 /// Compares two manifests.
 pub fn compare(before: &Manifest, after: &Manifest, opts: &DiffOptions) -> Comparison {
     compare_with_sources(
@@ -86,7 +90,7 @@ pub fn compare_with_sources(
         .chain(after.resources.keys())
         .collect();
     let mut stats = Stats::default();
-    let mut diffs: Vec<(ResourceDiff, Option<Value>, Option<Value>)> = Vec::new();
+    let mut diffs: Vec<(ResourceDiff, Side<'_>, Side<'_>)> = Vec::new();
     for key in keys {
         if opts.kind_suppressed(&key.kind) {
             stats.suppressed_resources += 1;
@@ -164,8 +168,8 @@ pub fn compare_with_sources(
         .iter()
         .map(|(d, b, a)| Subject {
             diff: d,
-            before: b.as_ref(),
-            after: a.as_ref(),
+            before: b.as_deref(),
+            after: a.as_deref(),
         })
         .collect();
     let impact = impact::assess_in(&subjects, after);
@@ -174,7 +178,10 @@ pub fn compare_with_sources(
     let mut sides = Vec::with_capacity(diffs.len());
     for (d, before, after) in diffs {
         resources.push(d);
-        sides.push(Sides { before, after });
+        sides.push(Sides {
+            before: before.map(Cow::into_owned),
+            after: after.map(Cow::into_owned),
+        });
     }
     let compare_id = compare_id(before, after, opts);
     let mut warnings: Vec<String> = before
@@ -244,10 +251,15 @@ fn resource_diff(r: &Resource, change_type: ChangeType) -> ResourceDiff {
     }
 }
 
-/// The object as it is compared: secrets redacted, ignored metadata dropped.
-fn prepared(r: &Resource, opts: &DiffOptions) -> Value {
+/// The object as it is compared: secrets redacted, ignored metadata dropped. Borrowed when
+/// nothing needs changing, which is almost always.
+fn prepared<'a>(r: &'a Resource, opts: &DiffOptions) -> Cow<'a, Value> {
+    let secret = is_secret(&r.api_version, &r.key.kind);
+    if !secret && !opts.ignore_labels {
+        return Cow::Borrowed(&r.object);
+    }
     let mut v = r.object.clone();
-    if is_secret(&r.api_version, &r.key.kind) {
+    if secret {
         redact_secret(&mut v, opts.secret_handling);
     }
     if opts.ignore_labels {
@@ -256,7 +268,7 @@ fn prepared(r: &Resource, opts: &DiffOptions) -> Value {
             drop_metadata(&mut v, prefix);
         }
     }
-    v
+    Cow::Owned(v)
 }
 
 fn drop_metadata(v: &mut Value, prefix: &[&str]) {

@@ -32,7 +32,7 @@ fn write_canonical(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                push_json_string(out, k);
                 out.push(':');
                 write_canonical(v, out);
             }
@@ -52,9 +52,83 @@ fn write_canonical(v: &Value, out: &mut String) {
     }
 }
 
-/// sha256 over the canonical JSON of the whole object.
+/// sha256 over the canonical JSON of the whole object (streamed, never held in memory).
 pub fn object_hash(v: &Value) -> String {
-    sha256_hex(canonical_json(v).as_bytes())
+    struct Sink(ring::digest::Context, String);
+    impl Sink {
+        fn flush(&mut self) {
+            self.0.update(self.1.as_bytes());
+            self.1.clear();
+        }
+    }
+    fn walk(v: &Value, sink: &mut Sink) {
+        match v {
+            Value::Mapping(m) => {
+                sink.1.push('{');
+                for (i, (k, v)) in m.sorted().into_iter().enumerate() {
+                    if i > 0 {
+                        sink.1.push(',');
+                    }
+                    push_json_string(&mut sink.1, k);
+                    sink.1.push(':');
+                    walk(v, sink);
+                }
+                sink.1.push('}');
+            }
+            Value::Sequence(items) => {
+                sink.1.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        sink.1.push(',');
+                    }
+                    walk(v, sink);
+                }
+                sink.1.push(']');
+            }
+            Value::String(s) => push_json_string(&mut sink.1, s),
+            scalar => sink
+                .1
+                .push_str(&serde_json::to_string(scalar).unwrap_or_default()),
+        }
+        if sink.1.len() > 8192 {
+            sink.flush();
+        }
+    }
+    let mut sink = Sink(
+        ring::digest::Context::new(&ring::digest::SHA256),
+        String::with_capacity(16384),
+    );
+    walk(v, &mut sink);
+    sink.flush();
+    hex(sink.0.finish().as_ref())
+}
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json escapes it.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -69,6 +143,19 @@ mod tests {
             canonical_json(&docs[0].value),
             r#"{"a":{"c":null,"d":["x",2.5]},"b":1}"#
         );
+    }
+
+    #[test]
+    fn streamed_hash_equals_hash_of_canonical_json() {
+        let v = yaml11::parse_value(
+            "b: \"q\\\"uote\\\\ \\t\\u0001 é\"\na: {d: [x, 2.5, 1, true, null], c: {}}\n",
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(object_hash(&v), sha256_hex(canonical_json(&v).as_bytes()));
+        let json = canonical_json(&v);
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["b"], "q\"uote\\ \t\u{1} é");
     }
 
     #[test]

@@ -13,8 +13,6 @@ use std::hash::{Hash, Hasher};
 
 use yaml11::{Number, Value};
 
-use crate::path::{Path, Segment};
-
 /// How the items were paired.
 #[derive(Debug)]
 pub enum Matching {
@@ -153,12 +151,9 @@ fn merge_keys(field: &str, items: &[&Value]) -> &'static [KeyField] {
 
 const FALLBACK_KEYS: [&[KeyField]; 3] = [&[req!("name")], &[req!("key")], &[req!("id")]];
 
-/// Pairs the items of `a` (old) and `b` (new) at `path`.
-pub fn match_items(path: &Path, a: &[Value], b: &[Value]) -> Matching {
-    let field = match path.segments().last() {
-        Some(Segment::Key(k)) => k.as_str(),
-        _ => "",
-    };
+/// Pairs the items of `a` (old) and `b` (new) of the list held by mapping key `field`
+/// (empty for a list inside a list).
+pub fn match_items(field: &str, a: &[Value], b: &[Value]) -> Matching {
     let all: Vec<&Value> = a.iter().chain(b).collect();
     let preferred = merge_keys(field, &all);
     let candidates = std::iter::once(preferred)
@@ -349,7 +344,7 @@ mod tests {
     fn containers_match_by_name() {
         let a = seq("- {name: a, image: x}\n- {name: b, image: y}\n");
         let b = seq("- {name: b, image: y}\n- {name: c, image: z}\n");
-        let got = keyed_fields(match_items(&Path::keys(["containers"]), &a, &b));
+        let got = keyed_fields(match_items("containers", &a, &b));
         assert_eq!(
             got,
             vec![
@@ -364,7 +359,7 @@ mod tests {
     fn container_ports_match_by_port_and_default_protocol() {
         let a = seq("- {containerPort: 80}\n");
         let b = seq("- {containerPort: 80, protocol: TCP, name: http}\n");
-        let got = keyed_fields(match_items(&Path::keys(["ports"]), &a, &b));
+        let got = keyed_fields(match_items("ports", &a, &b));
         assert_eq!(
             got,
             vec![("containerPort=80,protocol=TCP".into(), Some(0), Some(0))]
@@ -375,7 +370,7 @@ mod tests {
     fn service_ports_match_by_port_and_protocol() {
         let a = seq("- {port: 80, targetPort: http}\n- {port: 53, protocol: UDP}\n");
         let b = seq("- {port: 53, protocol: UDP}\n- {port: 80, targetPort: web}\n");
-        let got = keyed_fields(match_items(&Path::keys(["ports"]), &a, &b));
+        let got = keyed_fields(match_items("ports", &a, &b));
         assert_eq!(got[0], ("port=80".into(), Some(0), Some(1)));
     }
 
@@ -383,7 +378,7 @@ mod tests {
     fn volume_mounts_match_by_mount_path() {
         let a = seq("- {name: a, mountPath: /x}\n- {name: a, mountPath: /y}\n");
         let b = seq("- {name: a, mountPath: /y}\n");
-        let got = keyed_fields(match_items(&Path::keys(["volumeMounts"]), &a, &b));
+        let got = keyed_fields(match_items("volumeMounts", &a, &b));
         assert_eq!(got[0], ("mountPath=/x".into(), Some(0), None));
     }
 
@@ -393,7 +388,7 @@ mod tests {
             "- {kind: ServiceAccount, name: s, namespace: a}\n- {kind: ServiceAccount, name: s, namespace: b}\n",
         );
         let b = seq("- {kind: ServiceAccount, name: s, namespace: b}\n");
-        let got = keyed_fields(match_items(&Path::keys(["subjects"]), &a, &b));
+        let got = keyed_fields(match_items("subjects", &a, &b));
         assert_eq!(got[0].0, "kind=ServiceAccount,namespace=a,name=s");
         assert_eq!(got[0].2, None);
     }
@@ -404,7 +399,7 @@ mod tests {
             "- {operator: Exists}\n- {key: k, operator: Equal, value: v, effect: NoSchedule}\n",
         );
         let b = seq("- {key: k, value: w, effect: NoSchedule}\n- {operator: Exists}\n");
-        let got = keyed_fields(match_items(&Path::keys(["tolerations"]), &a, &b));
+        let got = keyed_fields(match_items("tolerations", &a, &b));
         assert_eq!(got[1], ("key=k,effect=NoSchedule".into(), Some(1), Some(0)));
     }
 
@@ -412,15 +407,9 @@ mod tests {
     fn unique_name_key_or_id_is_used_for_unknown_lists() {
         let a = seq("- {key: a, v: 1}\n- {key: b, v: 2}\n");
         let b = seq("- {key: b, v: 2}\n- {key: a, v: 3}\n");
-        assert!(matches!(
-            match_items(&Path::keys(["things"]), &a, &b),
-            Matching::Keyed(_)
-        ));
+        assert!(matches!(match_items("things", &a, &b), Matching::Keyed(_)));
         let a = seq("- {id: 1}\n");
-        assert!(matches!(
-            match_items(&Path::keys(["things"]), &a, &a),
-            Matching::Keyed(_)
-        ));
+        assert!(matches!(match_items("things", &a, &a), Matching::Keyed(_)));
     }
 
     #[test]
@@ -428,7 +417,7 @@ mod tests {
         let a = seq("- {name: a, v: 1}\n- {name: a, v: 2}\n");
         let b = seq("- {name: a, v: 1}\n");
         assert_eq!(
-            match match_items(&Path::keys(["containers"]), &a, &b) {
+            match match_items("containers", &a, &b) {
                 Matching::Positional(p) => p,
                 Matching::Keyed(_) => panic!("duplicate names cannot key"),
             },
@@ -440,7 +429,7 @@ mod tests {
     fn volume_claim_templates_match_by_metadata_name() {
         let a = seq("- {metadata: {name: data}, spec: {x: 1}}\n- {metadata: {name: logs}}\n");
         let b = seq("- {metadata: {name: logs}}\n- {metadata: {name: data}, spec: {x: 2}}\n");
-        let got = keyed_fields(match_items(&Path::keys(["volumeClaimTemplates"]), &a, &b));
+        let got = keyed_fields(match_items("volumeClaimTemplates", &a, &b));
         assert_eq!(got[0], ("name=data".into(), Some(0), Some(1)));
     }
 
@@ -448,7 +437,7 @@ mod tests {
     fn reorder_is_detected() {
         let a = seq("- {name: a}\n- {name: b}\n");
         let b = seq("- {name: b}\n- {name: a}\n");
-        match match_items(&Path::keys(["env"]), &a, &b) {
+        match match_items("env", &a, &b) {
             Matching::Keyed(k) => assert!(k.reordered),
             Matching::Positional(_) => panic!("expected keyed"),
         }

@@ -66,6 +66,11 @@ impl Path {
         p
     }
 
+    /// Appends a segment.
+    pub fn push(&mut self, seg: Segment) {
+        self.0.push(seg);
+    }
+
     /// The segments.
     pub fn segments(&self) -> &[Segment] {
         &self.0

@@ -9,7 +9,7 @@ use yaml11::{Number, Value};
 
 use crate::lists::{self, Matching};
 use crate::model::Op;
-use crate::path::Path;
+use crate::path::{Path, Segment};
 use crate::quantity;
 
 /// A change before classification.
@@ -39,8 +39,50 @@ pub struct WalkOptions {
 /// All changes from `before` to `after`, in walk order.
 pub fn diff(before: &Value, after: &Value, opts: WalkOptions) -> Vec<RawChange> {
     let mut out = Vec::new();
-    walk(&Path::root(), before, after, opts, &mut out);
+    let mut trail = Trail(Vec::with_capacity(16));
+    walk(&mut trail, before, after, opts, &mut out);
     out
+}
+
+/// The path being walked, borrowed from the documents; a [`Path`] is only built for changes.
+struct Trail<'a>(Vec<Step<'a>>);
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+    Select(&'a lists::KeyedItem),
+}
+
+impl<'a> Trail<'a> {
+    fn to_path(&self) -> Path {
+        let mut p = Path::root();
+        for s in &self.0 {
+            match *s {
+                Step::Key(k) => p.push(Segment::Key(k.to_owned())),
+                Step::Index(i) => p.push(Segment::Index(i)),
+                Step::Select(m) => p.push(Segment::Select {
+                    fields: m.fields.clone(),
+                    index: m.pointer_index(),
+                }),
+            }
+        }
+        p
+    }
+
+    fn key_at(&self, from_end: usize) -> Option<&'a str> {
+        match self.0.len().checked_sub(from_end + 1).map(|i| self.0[i]) {
+            Some(Step::Key(k)) => Some(k),
+            _ => None,
+        }
+    }
+
+    fn with<R>(&mut self, step: Step<'a>, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.0.push(step);
+        let r = f(self);
+        self.0.pop();
+        r
+    }
 }
 
 /// Identical in type and value: `1` and `1.0` are *not* identical (they are equal by value).
@@ -57,15 +99,29 @@ pub fn identical(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| identical(a, b))
         }
         (Value::Mapping(x), Value::Mapping(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| identical(v, w)))
+            if x.len() != y.len() {
+                return false;
+            }
+            // Same key order is the common case: compare in step, look up only on a mismatch.
+            x.iter().zip(y.iter()).all(|((k, v), (l, w))| {
+                if k == l {
+                    identical(v, w)
+                } else {
+                    y.get(k).is_some_and(|w| identical(v, w))
+                }
+            })
         }
         _ => false,
     }
 }
 
-fn walk(path: &Path, before: &Value, after: &Value, opts: WalkOptions, out: &mut Vec<RawChange>) {
+fn walk<'a>(
+    trail: &mut Trail<'a>,
+    before: &'a Value,
+    after: &'a Value,
+    opts: WalkOptions,
+    out: &mut Vec<RawChange>,
+) {
     match (before, after) {
         (Value::Mapping(a), Value::Mapping(b)) => {
             let a = a.sorted();
@@ -79,39 +135,54 @@ fn walk(path: &Path, before: &Value, after: &Value, opts: WalkOptions, out: &mut
                 };
                 match order {
                     std::cmp::Ordering::Less => {
-                        out.push(removed(path.key(a[i].0), a[i].1));
+                        trail.with(Step::Key(a[i].0), |t| {
+                            out.push(removed(t.to_path(), a[i].1))
+                        });
                         i += 1;
                     }
                     std::cmp::Ordering::Greater => {
-                        out.push(added(path.key(b[j].0), b[j].1));
+                        trail.with(Step::Key(b[j].0), |t| out.push(added(t.to_path(), b[j].1)));
                         j += 1;
                     }
                     std::cmp::Ordering::Equal => {
-                        walk(&path.key(a[i].0), a[i].1, b[j].1, opts, out);
+                        let (x, y) = (a[i].1, b[j].1);
+                        if !identical(x, y) {
+                            trail.with(Step::Key(a[i].0), |t| walk(t, x, y, opts, out));
+                        }
                         i += 1;
                         j += 1;
                     }
                 }
             }
         }
-        (Value::Sequence(a), Value::Sequence(b)) => walk_list(path, a, b, opts, out),
+        (Value::Sequence(a), Value::Sequence(b)) => walk_list(trail, a, b, opts, out),
         (a, b) if identical(a, b) => {}
-        (a, b) => out.push(replaced(path.clone(), a, b, opts)),
+        (a, b) => out.push(replaced(trail, a, b, opts)),
     }
 }
 
-fn walk_list(path: &Path, a: &[Value], b: &[Value], opts: WalkOptions, out: &mut Vec<RawChange>) {
+fn walk_list<'a>(
+    trail: &mut Trail<'a>,
+    a: &'a [Value],
+    b: &'a [Value],
+    opts: WalkOptions,
+    out: &mut Vec<RawChange>,
+) {
     if a.len() == b.len() && a.iter().zip(b).all(|(x, y)| identical(x, y)) {
         return;
     }
-    match lists::match_items(path, a, b) {
+    let field = trail.key_at(0).unwrap_or("");
+    match lists::match_items(field, a, b) {
         Matching::Keyed(keyed) => {
+            // The keyed items live as long as this call; the trail borrows them only inside it.
+            let keyed = &keyed;
             for m in &keyed.pairs {
-                let p = path.select(m.fields.clone(), m.pointer_index());
+                let mut sub = Trail(trail.0.clone());
+                sub.0.push(Step::Select(m));
                 match (m.before, m.after) {
-                    (Some(i), Some(j)) => walk(&p, &a[i], &b[j], opts, out),
-                    (Some(i), None) => out.push(removed(p, &a[i])),
-                    (None, Some(j)) => out.push(added(p, &b[j])),
+                    (Some(i), Some(j)) => walk(&mut sub, &a[i], &b[j], opts, out),
+                    (Some(i), None) => out.push(removed(sub.to_path(), &a[i])),
+                    (None, Some(j)) => out.push(added(sub.to_path(), &b[j])),
                     (None, None) => {}
                 }
             }
@@ -133,7 +204,7 @@ fn walk_list(path: &Path, a: &[Value], b: &[Value], opts: WalkOptions, out: &mut
                 let after_pos: Vec<_> = keyed.pairs.iter().map(|m| m.after).collect();
                 out.push(RawChange {
                     op: Op::Replace,
-                    path: path.clone(),
+                    path: trail.to_path(),
                     before: Some(order(&before_pos)),
                     after: Some(order(&after_pos)),
                     flags: vec!["order-only"],
@@ -144,9 +215,17 @@ fn walk_list(path: &Path, a: &[Value], b: &[Value], opts: WalkOptions, out: &mut
         Matching::Positional(ops) => {
             for op in ops {
                 match op {
-                    lists::Aligned::Pair(i, j) => walk(&path.index(j), &a[i], &b[j], opts, out),
-                    lists::Aligned::Removed(i) => out.push(removed(path.index(i), &a[i])),
-                    lists::Aligned::Added(j) => out.push(added(path.index(j), &b[j])),
+                    lists::Aligned::Pair(i, j) => {
+                        if !identical(&a[i], &b[j]) {
+                            trail.with(Step::Index(j), |t| walk(t, &a[i], &b[j], opts, out));
+                        }
+                    }
+                    lists::Aligned::Removed(i) => {
+                        trail.with(Step::Index(i), |t| out.push(removed(t.to_path(), &a[i])))
+                    }
+                    lists::Aligned::Added(j) => {
+                        trail.with(Step::Index(j), |t| out.push(added(t.to_path(), &b[j])))
+                    }
                 }
             }
         }
@@ -175,11 +254,11 @@ fn removed(path: Path, v: &Value) -> RawChange {
     }
 }
 
-fn replaced(path: Path, a: &Value, b: &Value, opts: WalkOptions) -> RawChange {
+fn replaced(trail: &Trail<'_>, a: &Value, b: &Value, opts: WalkOptions) -> RawChange {
     let mut flags = Vec::new();
     let same = match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y,
-        _ => is_quantity_field(&path) && quantity::equal_by_value(a, b),
+        _ => is_quantity_field(trail) && quantity::equal_by_value(a, b),
     };
     if same {
         flags.push("same-value");
@@ -192,7 +271,7 @@ fn replaced(path: Path, a: &Value, b: &Value, opts: WalkOptions) -> RawChange {
     };
     RawChange {
         op: Op::Replace,
-        path,
+        path: trail.to_path(),
         before: Some(a.clone()),
         after: Some(b.clone()),
         flags,
@@ -201,12 +280,8 @@ fn replaced(path: Path, a: &Value, b: &Value, opts: WalkOptions) -> RawChange {
 }
 
 /// Fields whose values are Kubernetes quantities.
-fn is_quantity_field(path: &Path) -> bool {
-    let segs = path.segments();
-    let key_at = |from_end: usize| match segs.len().checked_sub(from_end + 1).map(|i| &segs[i]) {
-        Some(crate::path::Segment::Key(k)) => Some(k.as_str()),
-        _ => None,
-    };
+fn is_quantity_field(trail: &Trail<'_>) -> bool {
+    let key_at = |n| trail.key_at(n);
     matches!(
         key_at(1),
         Some("limits" | "requests" | "hard" | "capacity" | "allocatable" | "overhead")

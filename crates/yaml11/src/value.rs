@@ -70,6 +70,16 @@ impl Mapping {
         }
     }
 
+    /// Builds a mapping from entries whose keys are known to be distinct.
+    pub(crate) fn from_unique_entries(entries: Vec<(String, Value)>) -> Self {
+        Self { entries }
+    }
+
+    /// The entries in document order.
+    pub(crate) fn into_entries(self) -> Vec<(String, Value)> {
+        self.entries
+    }
+
     /// Appends without checking for a duplicate key; for callers that know the key is new.
     pub fn push_unique(&mut self, key: String, value: Value) {
         self.entries.push((key, value));

@@ -8,7 +8,7 @@
 //! Schema properties are listed as dotted paths below `openAPIV3Schema` (`spec.replicas`,
 //! `spec.items[].name`, `spec.labels.*`), per version, at most 50 per list.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use yaml11::Value;
 
@@ -69,43 +69,61 @@ fn versions(obj: &Value) -> BTreeMap<String, Version<'_>> {
     out
 }
 
-fn properties(schema: &Value, prefix: &str, depth: usize, out: &mut BTreeSet<String>) {
-    if depth > MAX_DEPTH || out.len() >= MAX_PROPERTIES {
+/// Walks two schemas side by side and records the properties only one of them has.
+///
+/// Only subtrees that differ are entered, so an upgrade that leaves most of a large CRD alone
+/// costs little; the root of an added or removed subtree is recorded, not everything below it.
+fn property_changes(
+    old: &Value,
+    new: &Value,
+    prefix: &str,
+    depth: usize,
+    added: &mut Vec<String>,
+    removed: &mut Vec<String>,
+) {
+    if depth > MAX_DEPTH || added.len() + removed.len() >= MAX_PROPERTIES {
         return;
     }
-    if let Some(props) = schema.get("properties").and_then(Value::as_mapping) {
-        for (k, sub) in props.iter() {
-            let p = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            out.insert(p.clone());
-            properties(sub, &p, depth + 1, out);
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    let none = yaml11::Mapping::new();
+    fn props(v: &Value) -> Option<&yaml11::Mapping> {
+        v.get("properties").and_then(Value::as_mapping)
+    }
+    let (op, np) = (props(old).unwrap_or(&none), props(new).unwrap_or(&none));
+    for (k, sub) in np.iter() {
+        match op.get(k) {
+            None => added.push(join(k)),
+            Some(before) if !crate::structural::identical(before, sub) => {
+                property_changes(before, sub, &join(k), depth + 1, added, removed);
+            }
+            Some(_) => {}
         }
     }
-    if let Some(items) = schema.get("items") {
-        properties(items, &format!("{prefix}[]"), depth + 1, out);
+    for (k, _) in op.iter() {
+        if np.get(k).is_none() {
+            removed.push(join(k));
+        }
     }
-    if let Some(extra) = schema
-        .get("additionalProperties")
-        .filter(|v| v.as_mapping().is_some())
+    if let (Some(a), Some(b)) = (old.get("items"), new.get("items"))
+        && !crate::structural::identical(a, b)
     {
-        let p = if prefix.is_empty() {
-            "*".to_owned()
-        } else {
-            format!("{prefix}.*")
-        };
-        properties(extra, &p, depth + 1, out);
+        property_changes(a, b, &format!("{prefix}[]"), depth + 1, added, removed);
     }
-}
-
-fn schema_properties(v: &Version<'_>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    if let Some(s) = v.schema {
-        properties(s, "", 0, &mut out);
+    fn extra(v: &Value) -> Option<&Value> {
+        v.get("additionalProperties")
+            .filter(|v| v.as_mapping().is_some())
     }
-    out
+    if let (Some(a), Some(b)) = (extra(old), extra(new))
+        && !crate::structural::identical(a, b)
+    {
+        property_changes(a, b, &join("*"), depth + 1, added, removed);
+    }
 }
 
 fn capped(mut items: Vec<String>) -> Vec<String> {
@@ -208,13 +226,30 @@ fn modified(
                 .flag_changes
                 .push(format!("{name} storage {}→{}", o.storage, n.storage));
         }
-        let (op, np) = (schema_properties(o), schema_properties(n));
+        // Most upgrades leave most schemas alone; walking identical schemas is wasted work.
+        if let (Some(a), Some(b)) = (o.schema, n.schema)
+            && crate::structural::identical(a, b)
+        {
+            continue;
+        }
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        let empty = Value::Null;
+        property_changes(
+            o.schema.unwrap_or(&empty),
+            n.schema.unwrap_or(&empty),
+            "",
+            0,
+            &mut added,
+            &mut removed,
+        );
+        added.sort();
+        removed.sort();
         change
             .properties_added
-            .extend(np.difference(&op).map(|p| format!("{name}: {p}")));
+            .extend(added.into_iter().map(|p| format!("{name}: {p}")));
         change
             .properties_removed
-            .extend(op.difference(&np).map(|p| format!("{name}: {p}")));
+            .extend(removed.into_iter().map(|p| format!("{name}: {p}")));
     }
     let added_count = change.properties_added.len();
     let removed_count = change.properties_removed.len();
