@@ -50,20 +50,39 @@ struct Trail<'a>(Vec<Step<'a>>);
 #[derive(Clone, Copy)]
 enum Step<'a> {
     Key(&'a str),
-    Index(usize),
+    /// A list item by position on each side.
+    Index {
+        before: usize,
+        after: usize,
+    },
     Select(&'a lists::KeyedItem),
 }
 
+/// Which document a change's pointer and positions refer to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The old document: for removals, whose target exists only there.
+    Before,
+    /// The new document: for additions and replacements.
+    After,
+}
+
 impl<'a> Trail<'a> {
-    fn to_path(&self) -> Path {
+    fn to_path(&self, side: Side) -> Path {
         let mut p = Path::root();
         for s in &self.0 {
             match *s {
                 Step::Key(k) => p.push(Segment::Key(k.to_owned())),
-                Step::Index(i) => p.push(Segment::Index(i)),
+                Step::Index { before, after } => p.push(Segment::Index(match side {
+                    Side::Before => before,
+                    Side::After => after,
+                })),
                 Step::Select(m) => p.push(Segment::Select {
                     fields: m.fields.clone(),
-                    index: m.pointer_index(),
+                    index: match side {
+                        Side::Before => m.before.or(m.after).unwrap_or(0),
+                        Side::After => m.after.or(m.before).unwrap_or(0),
+                    },
                 }),
             }
         }
@@ -136,12 +155,14 @@ fn walk<'a>(
                 match order {
                     std::cmp::Ordering::Less => {
                         trail.with(Step::Key(a[i].0), |t| {
-                            out.push(removed(t.to_path(), a[i].1))
+                            out.push(removed(t.to_path(Side::Before), a[i].1))
                         });
                         i += 1;
                     }
                     std::cmp::Ordering::Greater => {
-                        trail.with(Step::Key(b[j].0), |t| out.push(added(t.to_path(), b[j].1)));
+                        trail.with(Step::Key(b[j].0), |t| {
+                            out.push(added(t.to_path(Side::After), b[j].1))
+                        });
                         j += 1;
                     }
                     std::cmp::Ordering::Equal => {
@@ -181,8 +202,8 @@ fn walk_list<'a>(
                 sub.0.push(Step::Select(m));
                 match (m.before, m.after) {
                     (Some(i), Some(j)) => walk(&mut sub, &a[i], &b[j], opts, out),
-                    (Some(i), None) => out.push(removed(sub.to_path(), &a[i])),
-                    (None, Some(j)) => out.push(added(sub.to_path(), &b[j])),
+                    (Some(i), None) => out.push(removed(sub.to_path(Side::Before), &a[i])),
+                    (None, Some(j)) => out.push(added(sub.to_path(Side::After), &b[j])),
                     (None, None) => {}
                 }
             }
@@ -204,7 +225,7 @@ fn walk_list<'a>(
                 let after_pos: Vec<_> = keyed.pairs.iter().map(|m| m.after).collect();
                 out.push(RawChange {
                     op: Op::Replace,
-                    path: trail.to_path(),
+                    path: trail.to_path(Side::After),
                     before: Some(order(&before_pos)),
                     after: Some(order(&after_pos)),
                     flags: vec!["order-only"],
@@ -217,15 +238,29 @@ fn walk_list<'a>(
                 match op {
                     lists::Aligned::Pair(i, j) => {
                         if !identical(&a[i], &b[j]) {
-                            trail.with(Step::Index(j), |t| walk(t, &a[i], &b[j], opts, out));
+                            trail.with(
+                                Step::Index {
+                                    before: i,
+                                    after: j,
+                                },
+                                |t| walk(t, &a[i], &b[j], opts, out),
+                            );
                         }
                     }
-                    lists::Aligned::Removed(i) => {
-                        trail.with(Step::Index(i), |t| out.push(removed(t.to_path(), &a[i])))
-                    }
-                    lists::Aligned::Added(j) => {
-                        trail.with(Step::Index(j), |t| out.push(added(t.to_path(), &b[j])))
-                    }
+                    lists::Aligned::Removed(i) => trail.with(
+                        Step::Index {
+                            before: i,
+                            after: i,
+                        },
+                        |t| out.push(removed(t.to_path(Side::Before), &a[i])),
+                    ),
+                    lists::Aligned::Added(j) => trail.with(
+                        Step::Index {
+                            before: j,
+                            after: j,
+                        },
+                        |t| out.push(added(t.to_path(Side::After), &b[j])),
+                    ),
                 }
             }
         }
@@ -271,7 +306,7 @@ fn replaced(trail: &Trail<'_>, a: &Value, b: &Value, opts: WalkOptions) -> RawCh
     };
     RawChange {
         op: Op::Replace,
-        path: trail.to_path(),
+        path: trail.to_path(Side::After),
         before: Some(a.clone()),
         after: Some(b.clone()),
         flags,

@@ -84,7 +84,9 @@ proptest! {
                 let doc = if c.op == diff_core::model::Op::Remove { &sides.before } else { &sides.after };
                 let target = resolve(doc.as_ref().unwrap(), &c.path.pointer());
                 prop_assert!(target.is_some(), "pointer {} of {} does not resolve", c.path.pointer(), c.path);
-                if c.op != diff_core::model::Op::Remove && !c.has_flag("order-only") {
+                if c.op == diff_core::model::Op::Remove {
+                    prop_assert_eq!(target, c.before.as_ref());
+                } else if !c.has_flag("order-only") {
                     prop_assert_eq!(target, c.after.as_ref());
                 }
             }

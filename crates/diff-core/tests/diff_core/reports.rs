@@ -6,18 +6,24 @@ use diff_core::{Comparison, DiffOptionsBuilder, ParseOptions, compare, parse_man
 use super::fixture;
 
 fn fixture_comparison() -> Comparison {
-    let before = parse_manifest(
-        "before.yaml",
-        &fixture("manifests/before.yaml"),
-        &ParseOptions::default(),
-    )
-    .unwrap();
-    let after = parse_manifest(
-        "after.yaml",
-        &fixture("manifests/after.yaml"),
-        &ParseOptions::default(),
-    )
-    .unwrap();
+    pair("before.yaml", "after.yaml")
+}
+
+/// The platform fixtures: pod security, immutable fields, storage, RBAC binding, hooks.
+fn platform_comparison() -> Comparison {
+    pair("platform-before.yaml", "platform-after.yaml")
+}
+
+fn pair(old: &str, new: &str) -> Comparison {
+    let read = |name: &str| {
+        parse_manifest(
+            name,
+            &fixture(&format!("manifests/{name}")),
+            &ParseOptions::default(),
+        )
+        .unwrap()
+    };
+    let (before, after) = (read(old), read(new));
     let mut cmp = compare(&before, &after, &DiffOptionsBuilder::new().build().unwrap());
     cmp.structured_diff.metadata.generated_at = "2026-01-01T00:00:00Z".into();
     cmp
@@ -26,6 +32,31 @@ fn fixture_comparison() -> Comparison {
 #[test]
 fn text_report() {
     insta::assert_snapshot!(report::text(&fixture_comparison(), &TextOptions::default()));
+}
+
+#[test]
+fn platform_text_report() {
+    insta::assert_snapshot!(report::text(
+        &platform_comparison(),
+        &TextOptions::default()
+    ));
+}
+
+#[test]
+fn platform_markdown_report() {
+    insta::assert_snapshot!(report::markdown(
+        &platform_comparison(),
+        &MarkdownOptions::default()
+    ));
+}
+
+#[test]
+fn platform_fixture_fires_all_three_levels() {
+    let cmp = platform_comparison();
+    let levels: std::collections::BTreeSet<_> =
+        cmp.impact.signals.iter().map(|s| s.level).collect();
+    assert_eq!(levels.len(), 3, "{levels:?}");
+    assert_eq!(cmp.impact.verdict, diff_core::Verdict::HighRisk);
 }
 
 #[test]
