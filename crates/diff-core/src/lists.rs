@@ -43,11 +43,6 @@ pub struct KeyedItem {
 }
 
 impl KeyedItem {
-    /// The position a JSON pointer uses: the new side's, else the old side's.
-    pub fn pointer_index(&self) -> usize {
-        self.after.or(self.before).unwrap_or(0)
-    }
-
     /// `name=app`-style text of the identity.
     pub fn selector(&self) -> String {
         self.fields
