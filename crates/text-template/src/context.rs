@@ -1,0 +1,211 @@
+//! Per-execution state: limits, the injected randomness and clock, and Helm's include counters.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::exec::Fail;
+
+/// Bounds on one execution. Exceeding one fails with [`crate::Error::Limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most evaluation steps (nodes walked plus commands evaluated) over all executions that
+    /// share the context.
+    pub max_steps: u64,
+    /// Most bytes of output (including `include`d text) over all executions sharing the context.
+    pub max_output_bytes: usize,
+    /// Deepest nesting of `template`, `include` and `tpl`. Each level costs stack: the default
+    /// (64) fits a 2 MiB thread stack even in debug builds; raise it only on bigger stacks.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    /// Generous for real charts (the largest corpus chart takes a few hundred thousand steps).
+    fn default() -> Self {
+        Limits {
+            max_steps: 50_000_000,
+            max_output_bytes: 256 << 20,
+            max_depth: 64,
+        }
+    }
+}
+
+/// Which limit was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`Limits::max_steps`].
+    Steps(u64),
+    /// [`Limits::max_output_bytes`].
+    OutputBytes(usize),
+    /// [`Limits::max_depth`].
+    Depth(usize),
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Steps(n) => write!(f, "template execution exceeded the step limit ({n} steps)"),
+            Limit::OutputBytes(n) => {
+                write!(f, "template output exceeded the size limit ({n} bytes)")
+            }
+            Limit::Depth(n) => write!(f, "template nesting exceeded the depth limit ({n} levels)"),
+        }
+    }
+}
+
+/// A source of random numbers for Sprig's `rand*`, `uuidv4`, `shuffle`, key generation.
+pub trait RandomSource: Send {
+    /// The next 64 random bits.
+    fn next_u64(&mut self) -> u64;
+}
+
+/// A deterministic generator (SplitMix64): the same seed draws the same values, so both sides
+/// of a comparison render the same "random" passwords.
+#[derive(Debug, Clone)]
+pub struct SeededRng {
+    state: u64,
+}
+
+impl SeededRng {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        SeededRng { state: seed }
+    }
+}
+
+impl RandomSource for SeededRng {
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// An instant: seconds and nanoseconds since the Unix epoch, and the UTC offset of the zone
+/// it is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub unix_seconds: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+/// The source of "now" for Sprig's date functions.
+pub trait Clock: Send {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// A clock stopped at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub Instant);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Instant {
+        self.0
+    }
+}
+
+/// Everything one render carries besides the data: limits, counters, randomness and time.
+/// One context may serve many `execute` calls (Helm renders every file of a chart with one
+/// engine, sharing the `include` recursion counters); counters accumulate across them.
+pub struct ExecContext {
+    /// The limits in force.
+    pub limits: Limits,
+    pub(crate) steps: u64,
+    pub(crate) output_bytes: usize,
+    pub(crate) limit_hit: Option<Limit>,
+    pub(crate) include_counts: HashMap<String, usize>,
+    rng: Box<dyn RandomSource>,
+    clock: Box<dyn Clock>,
+}
+
+impl fmt::Debug for ExecContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecContext")
+            .field("limits", &self.limits)
+            .field("steps", &self.steps)
+            .finish()
+    }
+}
+
+impl Default for ExecContext {
+    fn default() -> Self {
+        ExecContext::new(0)
+    }
+}
+
+impl ExecContext {
+    /// A context with default limits, a [`SeededRng`] seeded with `seed` and a clock fixed at
+    /// the Unix epoch.
+    pub fn new(seed: u64) -> Self {
+        ExecContext {
+            limits: Limits::default(),
+            steps: 0,
+            output_bytes: 0,
+            limit_hit: None,
+            include_counts: HashMap::new(),
+            rng: Box::new(SeededRng::new(seed)),
+            clock: Box::new(FixedClock(Instant {
+                unix_seconds: 0,
+                nanos: 0,
+            })),
+        }
+    }
+    /// Replaces the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Replaces the random source.
+    pub fn with_rng(mut self, rng: impl RandomSource + 'static) -> Self {
+        self.rng = Box::new(rng);
+        self
+    }
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+    /// The random source.
+    pub fn rng(&mut self) -> &mut dyn RandomSource {
+        self.rng.as_mut()
+    }
+    /// A uniformly distributed number in `0..n` (`n > 0`).
+    pub fn rand_below(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            return 0;
+        }
+        let zone = u64::MAX - (u64::MAX % n);
+        loop {
+            let v = self.rng.next_u64();
+            if v < zone {
+                return v % n;
+            }
+        }
+    }
+    /// The clock's current instant.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+    /// Helm's per-name `include` nesting counters.
+    pub fn include_counts(&mut self) -> &mut HashMap<String, usize> {
+        &mut self.include_counts
+    }
+
+    pub(crate) fn begin(&mut self) {
+        self.limit_hit = None;
+    }
+
+    pub(crate) fn hit(&mut self, limit: Limit) -> Fail {
+        self.limit_hit = Some(limit);
+        Fail::Limit(limit)
+    }
+}

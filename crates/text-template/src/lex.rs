@@ -1,0 +1,662 @@
+//! The lexer: Go's `text/template/parse/lex.go` state machine, run eagerly into a token list.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ItemType {
+    Error,
+    Bool,
+    Char,
+    CharConstant,
+    Complex,
+    Assign,
+    Declare,
+    Eof,
+    Field,
+    Identifier,
+    LeftDelim,
+    LeftParen,
+    Number,
+    Pipe,
+    RawString,
+    RightDelim,
+    RightParen,
+    Space,
+    String,
+    Text,
+    Variable,
+    // Keywords (appear after all the rest).
+    Block,
+    Break,
+    Continue,
+    Dot,
+    Define,
+    Else,
+    End,
+    If,
+    Nil,
+    Range,
+    Template,
+    With,
+}
+
+impl ItemType {
+    fn is_keyword(self) -> bool {
+        matches!(
+            self,
+            ItemType::Block
+                | ItemType::Break
+                | ItemType::Continue
+                | ItemType::Dot
+                | ItemType::Define
+                | ItemType::Else
+                | ItemType::End
+                | ItemType::If
+                | ItemType::Nil
+                | ItemType::Range
+                | ItemType::Template
+                | ItemType::With
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub typ: ItemType,
+    pub pos: usize,
+    pub val: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.typ {
+            ItemType::Eof => write!(f, "EOF"),
+            ItemType::Error => write!(f, "{}", self.val),
+            t if t.is_keyword() => write!(f, "<{}>", self.val),
+            _ => {
+                if self.val.chars().count() > 10 {
+                    let head: String = self.val.chars().take(10).collect();
+                    write!(f, "{}...", crate::gofmt::quote_go(&head))
+                } else {
+                    write!(f, "{}", crate::gofmt::quote_go(&self.val))
+                }
+            }
+        }
+    }
+}
+
+const LEFT_DELIM: &str = "{{";
+const RIGHT_DELIM: &str = "}}";
+const LEFT_COMMENT: &str = "/*";
+const RIGHT_COMMENT: &str = "*/";
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+fn is_alnum(c: char) -> bool {
+    c == '_' || c.is_alphabetic() || c.is_numeric()
+}
+
+fn has_left_trim(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 2 && b[0] == b'-' && is_space(b[1] as char)
+}
+
+fn has_right_trim(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 2 && is_space(b[0] as char) && b[1] == b'-'
+}
+
+struct Lexer<'a> {
+    input: &'a str,
+    pos: usize,
+    start: usize,
+    line: usize,
+    start_line: usize,
+    paren_depth: i32,
+    items: Vec<Item>,
+    done: bool,
+}
+
+/// Tokenizes `input`; the list ends with an `Eof` or an `Error` item.
+pub(crate) fn lex(input: &str) -> Vec<Item> {
+    let mut l = Lexer {
+        input,
+        pos: 0,
+        start: 0,
+        line: 1,
+        start_line: 1,
+        paren_depth: 0,
+        items: Vec::new(),
+        done: false,
+    };
+    let mut inside = false;
+    while !l.done {
+        if inside {
+            inside = l.lex_inside_action();
+        } else {
+            inside = l.lex_text();
+        }
+    }
+    l.items
+}
+
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
+        &self.input[self.pos..]
+    }
+    fn next(&mut self) -> Option<char> {
+        let c = self.rest().chars().next()?;
+        self.pos += c.len_utf8();
+        if c == '\n' {
+            self.line += 1;
+        }
+        Some(c)
+    }
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+    fn backup(&mut self, c: Option<char>) {
+        if let Some(c) = c {
+            self.pos -= c.len_utf8();
+            if c == '\n' {
+                self.line -= 1;
+            }
+        }
+    }
+    fn emit(&mut self, typ: ItemType) {
+        let val = self.input[self.start..self.pos].to_string();
+        self.items.push(Item {
+            typ,
+            pos: self.start,
+            val,
+            line: self.start_line,
+        });
+        self.start = self.pos;
+        self.start_line = self.line;
+        if typ == ItemType::Eof {
+            self.done = true;
+        }
+    }
+    fn ignore(&mut self) {
+        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.start = self.pos;
+        self.start_line = self.line;
+    }
+    fn errorf(&mut self, msg: String) {
+        self.items.push(Item {
+            typ: ItemType::Error,
+            pos: self.start,
+            val: msg,
+            line: self.start_line,
+        });
+        self.done = true;
+    }
+    fn accept(&mut self, valid: &str) -> bool {
+        if let Some(c) = self.peek()
+            && valid.contains(c)
+        {
+            self.next();
+            return true;
+        }
+        false
+    }
+    fn accept_run(&mut self, valid: &str) {
+        while self.accept(valid) {}
+    }
+    fn at_right_delim(&self) -> (bool, bool) {
+        let r = self.rest();
+        if has_right_trim(r) && r[2..].starts_with(RIGHT_DELIM) {
+            return (true, true);
+        }
+        (r.starts_with(RIGHT_DELIM), false)
+    }
+    fn at_terminator(&self) -> bool {
+        match self.peek() {
+            None => true,
+            Some(c) if is_space(c) => true,
+            Some('.' | ',' | '|' | ':' | ')' | '(') => true,
+            _ => self.rest().starts_with(RIGHT_DELIM),
+        }
+    }
+
+    /// Returns true when an action was entered.
+    fn lex_text(&mut self) -> bool {
+        if let Some(x) = self.rest().find(LEFT_DELIM) {
+            if x > 0 {
+                self.pos += x;
+                let delim_end = self.pos + LEFT_DELIM.len();
+                let mut trim = 0;
+                if has_left_trim(&self.input[delim_end..]) {
+                    let text = &self.input[self.start..self.pos];
+                    trim = text.len() - text.trim_end_matches(is_space).len();
+                }
+                self.pos -= trim;
+                self.line += self.input[self.start..self.pos].matches('\n').count();
+                let val = self.input[self.start..self.pos].to_string();
+                let item = Item {
+                    typ: ItemType::Text,
+                    pos: self.start,
+                    val,
+                    line: self.start_line,
+                };
+                self.start = self.pos;
+                self.start_line = self.line;
+                self.pos += trim;
+                self.ignore();
+                if !item.val.is_empty() {
+                    self.items.push(item);
+                }
+            }
+            return self.lex_left_delim();
+        }
+        self.pos = self.input.len();
+        if self.pos > self.start {
+            self.line += self.input[self.start..self.pos].matches('\n').count();
+            let val = self.input[self.start..self.pos].to_string();
+            self.items.push(Item {
+                typ: ItemType::Text,
+                pos: self.start,
+                val,
+                line: self.start_line,
+            });
+            self.start = self.pos;
+            self.start_line = self.line;
+        }
+        self.emit(ItemType::Eof);
+        false
+    }
+
+    fn lex_left_delim(&mut self) -> bool {
+        self.pos += LEFT_DELIM.len();
+        let trim = has_left_trim(self.rest());
+        let after = if trim { 2 } else { 0 };
+        if self.input[self.pos + after..].starts_with(LEFT_COMMENT) {
+            self.pos += after;
+            self.ignore();
+            return self.lex_comment();
+        }
+        let item = Item {
+            typ: ItemType::LeftDelim,
+            pos: self.start,
+            val: self.input[self.start..self.pos].to_string(),
+            line: self.start_line,
+        };
+        self.pos += after;
+        self.ignore();
+        self.paren_depth = 0;
+        self.items.push(item);
+        true
+    }
+
+    fn lex_comment(&mut self) -> bool {
+        self.pos += LEFT_COMMENT.len();
+        let Some(x) = self.rest().find(RIGHT_COMMENT) else {
+            self.errorf("unclosed comment".into());
+            return false;
+        };
+        self.pos += x + RIGHT_COMMENT.len();
+        let (delim, trim) = self.at_right_delim();
+        if !delim {
+            self.errorf("comment ends before closing delimiter".into());
+            return false;
+        }
+        // Comments are dropped (Go emits them only in ParseComments mode).
+        if trim {
+            self.pos += 2;
+        }
+        self.pos += RIGHT_DELIM.len();
+        if trim {
+            let r = self.rest();
+            self.pos += r.len() - r.trim_start_matches(is_space).len();
+        }
+        self.ignore();
+        false
+    }
+
+    fn lex_right_delim(&mut self) -> bool {
+        let (_, trim) = self.at_right_delim();
+        if trim {
+            self.pos += 2;
+            self.ignore();
+        }
+        self.pos += RIGHT_DELIM.len();
+        let item = Item {
+            typ: ItemType::RightDelim,
+            pos: self.start,
+            val: self.input[self.start..self.pos].to_string(),
+            line: self.start_line,
+        };
+        self.items.push(item);
+        self.start = self.pos;
+        self.start_line = self.line;
+        if trim {
+            let r = self.rest();
+            self.pos += r.len() - r.trim_start_matches(is_space).len();
+            self.ignore();
+        }
+        false
+    }
+
+    /// Returns whether we are still inside the action.
+    fn lex_inside_action(&mut self) -> bool {
+        let (delim, _) = self.at_right_delim();
+        if delim {
+            if self.paren_depth == 0 {
+                return self.lex_right_delim();
+            }
+            self.errorf("unclosed left paren".into());
+            return false;
+        }
+        let Some(r) = self.next() else {
+            self.errorf("unclosed action".into());
+            return false;
+        };
+        match r {
+            c if is_space(c) => {
+                self.backup(Some(c));
+                return self.lex_space();
+            }
+            '=' => self.emit(ItemType::Assign),
+            ':' => {
+                if self.next() != Some('=') {
+                    self.errorf("expected :=".into());
+                    return false;
+                }
+                self.emit(ItemType::Declare);
+            }
+            '|' => self.emit(ItemType::Pipe),
+            '"' => return self.lex_quote(),
+            '`' => return self.lex_raw_quote(),
+            '$' => return self.lex_variable(),
+            '\'' => return self.lex_char(),
+            '.' => match self.input.as_bytes().get(self.pos) {
+                Some(b) if b.is_ascii_digit() => {
+                    self.backup(Some('.'));
+                    return self.lex_number();
+                }
+                _ => return self.lex_field_or_variable(ItemType::Field),
+            },
+            '+' | '-' | '0'..='9' => {
+                self.backup(Some(r));
+                return self.lex_number();
+            }
+            c if is_alnum(c) => {
+                self.backup(Some(c));
+                return self.lex_identifier();
+            }
+            '(' => {
+                self.paren_depth += 1;
+                self.emit(ItemType::LeftParen);
+            }
+            ')' => {
+                self.paren_depth -= 1;
+                if self.paren_depth < 0 {
+                    self.errorf("unexpected right paren".into());
+                    return false;
+                }
+                self.emit(ItemType::RightParen);
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => self.emit(ItemType::Char),
+            c => {
+                self.errorf(format!(
+                    "unrecognized character in action: {}",
+                    crate::gofmt::format_unicode_sharp(c)
+                ));
+                return false;
+            }
+        }
+        !self.done
+    }
+
+    fn lex_space(&mut self) -> bool {
+        let mut num = 0;
+        while let Some(c) = self.peek() {
+            if !is_space(c) {
+                break;
+            }
+            self.next();
+            num += 1;
+        }
+        let before = &self.input[self.pos - 1..];
+        if has_right_trim(before) && before[2..].starts_with(RIGHT_DELIM) {
+            let c = self.input[..self.pos].chars().next_back();
+            self.backup(c);
+            if num == 1 {
+                return self.lex_right_delim();
+            }
+        }
+        self.emit(ItemType::Space);
+        true
+    }
+
+    fn lex_identifier(&mut self) -> bool {
+        loop {
+            let r = self.next();
+            match r {
+                Some(c) if is_alnum(c) => {}
+                _ => {
+                    self.backup(r);
+                    let word = &self.input[self.start..self.pos];
+                    if !self.at_terminator() {
+                        let c = self.peek().unwrap_or('\0');
+                        self.errorf(format!(
+                            "bad character {}",
+                            crate::gofmt::format_unicode_sharp(c)
+                        ));
+                        return false;
+                    }
+                    let typ = match word {
+                        "block" => ItemType::Block,
+                        "break" => ItemType::Break,
+                        "continue" => ItemType::Continue,
+                        "define" => ItemType::Define,
+                        "else" => ItemType::Else,
+                        "end" => ItemType::End,
+                        "if" => ItemType::If,
+                        "range" => ItemType::Range,
+                        "nil" => ItemType::Nil,
+                        "template" => ItemType::Template,
+                        "with" => ItemType::With,
+                        "true" | "false" => ItemType::Bool,
+                        _ => ItemType::Identifier,
+                    };
+                    self.emit(typ);
+                    return true;
+                }
+            }
+        }
+    }
+
+    fn lex_variable(&mut self) -> bool {
+        if self.at_terminator() {
+            self.emit(ItemType::Variable);
+            return true;
+        }
+        self.lex_field_or_variable(ItemType::Variable)
+    }
+
+    fn lex_field_or_variable(&mut self, typ: ItemType) -> bool {
+        if self.at_terminator() {
+            self.emit(if typ == ItemType::Variable {
+                ItemType::Variable
+            } else {
+                ItemType::Dot
+            });
+            return true;
+        }
+        loop {
+            let r = self.next();
+            match r {
+                Some(c) if is_alnum(c) => {}
+                _ => {
+                    self.backup(r);
+                    break;
+                }
+            }
+        }
+        if !self.at_terminator() {
+            let c = self.peek().unwrap_or('\0');
+            self.errorf(format!(
+                "bad character {}",
+                crate::gofmt::format_unicode_sharp(c)
+            ));
+            return false;
+        }
+        self.emit(typ);
+        true
+    }
+
+    fn lex_char(&mut self) -> bool {
+        loop {
+            match self.next() {
+                Some('\\') => {
+                    let r = self.next();
+                    if r.is_some() && r != Some('\n') {
+                        continue;
+                    }
+                    self.errorf("unterminated character constant".into());
+                    return false;
+                }
+                None | Some('\n') => {
+                    self.errorf("unterminated character constant".into());
+                    return false;
+                }
+                Some('\'') => break,
+                _ => {}
+            }
+        }
+        self.emit(ItemType::CharConstant);
+        true
+    }
+
+    fn lex_number(&mut self) -> bool {
+        if !self.scan_number() {
+            let t = self.input[self.start..self.pos].to_string();
+            self.errorf(format!("bad number syntax: {}", crate::gofmt::quote_go(&t)));
+            return false;
+        }
+        if let Some('+' | '-') = self.peek() {
+            if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
+                let t = self.input[self.start..self.pos].to_string();
+                self.errorf(format!("bad number syntax: {}", crate::gofmt::quote_go(&t)));
+                return false;
+            }
+            self.emit(ItemType::Complex);
+            return true;
+        }
+        self.emit(ItemType::Number);
+        true
+    }
+
+    fn scan_number(&mut self) -> bool {
+        self.accept("+-");
+        let mut digits = "0123456789_";
+        if self.accept("0") {
+            if self.accept("xX") {
+                digits = "0123456789abcdefABCDEF_";
+            } else if self.accept("oO") {
+                digits = "01234567_";
+            } else if self.accept("bB") {
+                digits = "01_";
+            }
+        }
+        self.accept_run(digits);
+        if self.accept(".") {
+            self.accept_run(digits);
+        }
+        if digits.len() == 11 && self.accept("eE") {
+            self.accept("+-");
+            self.accept_run("0123456789_");
+        }
+        if digits.len() == 23 && self.accept("pP") {
+            self.accept("+-");
+            self.accept_run("0123456789_");
+        }
+        self.accept("i");
+        if let Some(c) = self.peek()
+            && is_alnum(c)
+        {
+            self.next();
+            return false;
+        }
+        true
+    }
+
+    fn lex_quote(&mut self) -> bool {
+        loop {
+            match self.next() {
+                Some('\\') => {
+                    let r = self.next();
+                    if r.is_some() && r != Some('\n') {
+                        continue;
+                    }
+                    self.errorf("unterminated quoted string".into());
+                    return false;
+                }
+                None | Some('\n') => {
+                    self.errorf("unterminated quoted string".into());
+                    return false;
+                }
+                Some('"') => break,
+                _ => {}
+            }
+        }
+        self.emit(ItemType::String);
+        true
+    }
+
+    fn lex_raw_quote(&mut self) -> bool {
+        loop {
+            match self.next() {
+                None => {
+                    self.errorf("unterminated raw quoted string".into());
+                    return false;
+                }
+                Some('`') => break,
+                _ => {}
+            }
+        }
+        self.emit(ItemType::RawString);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(s: &str) -> Vec<ItemType> {
+        lex(s).iter().map(|i| i.typ).collect()
+    }
+
+    #[test]
+    fn trims_around_actions() {
+        let items = lex("a  {{- .x -}}  b");
+        assert_eq!(items[0].val, "a");
+        assert_eq!(items.last().map(|i| i.typ), Some(ItemType::Eof));
+        let texts: Vec<_> = items
+            .iter()
+            .filter(|i| i.typ == ItemType::Text)
+            .map(|i| i.val.clone())
+            .collect();
+        assert_eq!(texts, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn keywords_and_fields() {
+        use ItemType::*;
+        assert_eq!(
+            types("{{if .A.b}}{{end}}"),
+            vec![
+                LeftDelim, If, Space, Field, Field, RightDelim, LeftDelim, End, RightDelim, Eof
+            ]
+        );
+    }
+
+    #[test]
+    fn comment_is_dropped() {
+        use ItemType::*;
+        assert_eq!(types("x {{- /* c */ -}} y"), vec![Text, Text, Eof]);
+    }
+}

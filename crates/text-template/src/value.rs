@@ -1,0 +1,453 @@
+//! The values templates operate on, mirroring the Go types Helm hands to text/template.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::funcs::FuncError;
+
+/// A Go value as a template sees it.
+///
+/// Go distinguishes "no value" (an invalid `reflect.Value`, printed `<no value>`) from a nil
+/// `interface{}` (what a missing map key yields under `missingkey=zero`); both are kept because
+/// Go's error messages differ between them.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// Go's invalid `reflect.Value`: the result of a pipeline that produced nothing.
+    #[default]
+    Invalid,
+    /// A nil `interface{}`.
+    Nil,
+    /// `bool`.
+    Bool(bool),
+    /// `int`.
+    Int(i64),
+    /// `int64`.
+    Int64(i64),
+    /// `float64`, the type of every YAML and JSON number in Helm's values.
+    Float(f64),
+    /// `string`.
+    String(Arc<str>),
+    /// `[]byte`.
+    Bytes(Arc<[u8]>),
+    /// `[]interface{}` (or `[]string`, see [`List::elem`]).
+    List(List),
+    /// `map[string]interface{}`, shared by reference like a Go map.
+    Map(Map),
+    /// A Go struct or named type with fields and methods (Helm's `.Capabilities`, `.Files`).
+    Object(Arc<dyn Object>),
+}
+
+/// The element type a Go slice was declared with; it shows in `%T`, `typeOf` and error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElemType {
+    /// `[]interface {}`.
+    Any,
+    /// `[]string`.
+    String,
+    /// `[]int`.
+    Int,
+}
+
+/// An immutable Go slice.
+#[derive(Clone)]
+pub struct List {
+    items: Arc<Vec<Value>>,
+    /// Declared element type.
+    pub elem: ElemType,
+}
+
+impl List {
+    /// A `[]interface{}`.
+    pub fn new(items: Vec<Value>) -> Self {
+        List {
+            items: Arc::new(items),
+            elem: ElemType::Any,
+        }
+    }
+    /// A slice with the given element type.
+    pub fn typed(items: Vec<Value>, elem: ElemType) -> Self {
+        List {
+            items: Arc::new(items),
+            elem,
+        }
+    }
+    /// The elements.
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+    /// The elements as an owned vector.
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.items.as_ref().clone()
+    }
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    /// Whether the slice is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    /// Go type name.
+    pub fn type_name(&self) -> &'static str {
+        match self.elem {
+            ElemType::Any => "[]interface {}",
+            ElemType::String => "[]string",
+            ElemType::Int => "[]int",
+        }
+    }
+}
+
+/// A Go `map[string]interface{}`: shared and mutable, since Sprig's `set` and `merge` change it
+/// in place and every holder of the map sees the change.
+#[derive(Clone, Default)]
+pub struct Map {
+    inner: Arc<RwLock<BTreeMap<String, Value>>>,
+    /// `map[string]string` rather than `map[string]interface{}` (Sprig's `split`).
+    pub string_values: bool,
+}
+
+impl Map {
+    /// An empty map.
+    pub fn new() -> Self {
+        Map::default()
+    }
+    /// A map holding `entries`.
+    pub fn from_btree(entries: BTreeMap<String, Value>) -> Self {
+        Map {
+            inner: Arc::new(RwLock::new(entries)),
+            string_values: false,
+        }
+    }
+    /// Read access.
+    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Write access.
+    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+    /// Sets `key`.
+    pub fn insert(&self, key: impl Into<String>, value: Value) {
+        self.write().insert(key.into(), value);
+    }
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+    /// A snapshot of the entries in key order.
+    pub fn entries(&self) -> Vec<(String, Value)> {
+        self.read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+    /// Whether both handles point at the same map.
+    pub fn ptr_eq(&self, other: &Map) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+    /// Go type name.
+    pub fn type_name(&self) -> &'static str {
+        if self.string_values {
+            "map[string]string"
+        } else {
+            "map[string]interface {}"
+        }
+    }
+}
+
+/// What a method call on an [`Object`] produced.
+pub type MethodResult = Result<Value, FuncError>;
+
+/// A Go struct (or named type) exposed to templates, such as Helm's `.Capabilities` or `.Files`.
+///
+/// Field names and method names are Go's (`Name`, `APIVersions`, `Has`, `Get`).
+#[allow(clippy::len_without_is_empty)]
+pub trait Object: Send + Sync {
+    /// The Go type as `%T` prints it, e.g. `*chartutil.Capabilities`.
+    fn type_name(&self) -> String;
+    /// The value of an exported field, or `None` if there is no such field.
+    fn field(&self, name: &str) -> Option<Value>;
+    /// The signature of the method of that name, if there is one (methods take precedence over
+    /// fields, as in Go). The engine checks and converts arguments against it.
+    fn method(&self, _name: &str) -> Option<crate::funcs::Sig> {
+        None
+    }
+    /// Calls a method that [`Object::method`] declared, with checked arguments.
+    fn call_method(&self, name: &str, _args: Vec<Value>) -> MethodResult {
+        Err(FuncError::new(format!("method {name} not implemented")))
+    }
+    /// How `%v` prints it (Go prints structs as `{a b}` and pointers as `&{a b}`).
+    fn format(&self) -> String;
+    /// The value `encoding/json` would produce (used by `toJson`/`toYaml`).
+    fn to_data(&self) -> Value {
+        Value::Map(Map::new())
+    }
+    /// Go's `reflect.Kind` name (`struct`, `ptr`, `slice`, `map`).
+    fn kind(&self) -> &'static str {
+        "ptr"
+    }
+    /// Length for `len` and truthiness; `None` when the type has no length.
+    fn len(&self) -> Option<usize> {
+        None
+    }
+    /// Elements when ranged over (for slice-like named types such as `VersionSet`).
+    fn items(&self) -> Option<Vec<Value>> {
+        None
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl AsRef<str>) -> Value {
+        Value::String(Arc::from(s.as_ref()))
+    }
+    /// A `[]interface{}` value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(List::new(items))
+    }
+    /// A `[]string` value.
+    pub fn string_list<I: IntoIterator<Item = S>, S: AsRef<str>>(items: I) -> Value {
+        Value::List(List::typed(
+            items.into_iter().map(Value::str).collect(),
+            ElemType::String,
+        ))
+    }
+    /// A `map[string]interface{}` value.
+    pub fn map<I: IntoIterator<Item = (K, Value)>, K: Into<String>>(entries: I) -> Value {
+        Value::Map(Map::from_btree(
+            entries.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        ))
+    }
+    /// An object value.
+    pub fn object(o: impl Object + 'static) -> Value {
+        Value::Object(Arc::new(o))
+    }
+
+    /// Whether this is Go's invalid value or a nil interface.
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Invalid | Value::Nil)
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Go's type name as `%T` prints it; `<nil>` for nil.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Invalid | Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Int64(_) => "int64".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::Bytes(_) => "[]uint8".into(),
+            Value::List(l) => l.type_name().into(),
+            Value::Map(m) => m.type_name().into(),
+            Value::Object(o) => o.type_name(),
+        }
+    }
+
+    /// Go's `reflect.Kind` name, as Sprig's `kindOf` reports it.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Invalid => "invalid",
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "slice",
+            Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(o) => o.kind(),
+        }
+    }
+
+    /// Go's notion of truth used by `if`, `with`, `and`, `or`, `not`.
+    pub fn truth(&self) -> bool {
+        match self {
+            Value::Invalid | Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Object(o) => o.len().is_none_or(|n| n > 0),
+        }
+    }
+
+    /// A deep copy: maps are copied so that changes to the copy do not show in the original.
+    pub fn deep_copy(&self) -> Value {
+        self.deep_copy_depth(0)
+    }
+
+    fn deep_copy_depth(&self, depth: usize) -> Value {
+        if depth > MAX_VALUE_DEPTH {
+            return Value::Nil;
+        }
+        match self {
+            Value::List(l) => Value::List(List::typed(
+                l.items()
+                    .iter()
+                    .map(|v| v.deep_copy_depth(depth + 1))
+                    .collect(),
+                l.elem,
+            )),
+            Value::Map(m) => {
+                let copy: BTreeMap<String, Value> = m
+                    .read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy_depth(depth + 1)))
+                    .collect();
+                let mut nm = Map::from_btree(copy);
+                nm.string_values = m.string_values;
+                Value::Map(nm)
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// Converts a YAML value read by `yaml11` the way Helm does (through JSON): every number
+    /// becomes a float64.
+    pub fn from_yaml(v: &yaml11::Value) -> Value {
+        match v {
+            yaml11::Value::Null => Value::Nil,
+            yaml11::Value::Bool(b) => Value::Bool(*b),
+            yaml11::Value::Number(n) => Value::Float(n.as_f64()),
+            yaml11::Value::String(s) => Value::str(s),
+            yaml11::Value::Sequence(items) => {
+                Value::list(items.iter().map(Value::from_yaml).collect())
+            }
+            yaml11::Value::Mapping(m) => Value::Map(Map::from_btree(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_yaml(v)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Converts a JSON value as Go's `encoding/json` decodes into `interface{}`.
+    pub fn from_json(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::str(s),
+            serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => Value::Map(Map::from_btree(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// Deepest nesting walked by recursive value operations (printing, copying, encoding), so a
+/// map that contains itself cannot overflow the stack.
+pub const MAX_VALUE_DEPTH: usize = 1000;
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Invalid => write!(f, "Invalid"),
+            Value::Nil => write!(f, "Nil"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Int64(i) => write!(f, "Int64({i})"),
+            Value::Float(x) => write!(f, "Float({x})"),
+            Value::String(s) => write!(f, "String({s:?})"),
+            Value::Bytes(b) => write!(f, "Bytes({b:?})"),
+            Value::List(_) | Value::Map(_) | Value::Object(_) => {
+                write!(f, "{}", crate::gofmt::sprint_value(self))
+            }
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::str(s)
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(Arc::from(s))
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::list(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_are_shared_by_reference() {
+        let m = Map::new();
+        let v = Value::Map(m.clone());
+        m.insert("a", Value::Int(1));
+        match v {
+            Value::Map(m2) => assert_eq!(m2.len(), 1),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn deep_copy_detaches() {
+        let v = Value::map([("a", Value::map([("b", Value::Int(1))]))]);
+        let c = v.deep_copy();
+        if let Value::Map(m) = &v
+            && let Some(Value::Map(inner)) = m.get("a")
+        {
+            inner.insert("c", Value::Int(2));
+        }
+        if let Value::Map(m) = &c
+            && let Some(Value::Map(inner)) = m.get("a")
+        {
+            assert_eq!(inner.len(), 1);
+        }
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(Value::Float(1.0).type_name(), "float64");
+        assert_eq!(Value::list(vec![]).type_name(), "[]interface {}");
+        assert_eq!(Value::Nil.type_name(), "<nil>");
+    }
+}

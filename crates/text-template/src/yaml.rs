@@ -1,0 +1,679 @@
+//! Helm's `toYaml`: sigs.k8s.io/yaml marshals to JSON, reads that back with go-yaml v2 and
+//! writes it with go-yaml v2's emitter. This reproduces the emitter's block style: sorted keys,
+//! indentless sequences in mappings, its quoting decisions, `|` blocks for multi-line strings
+//! and line folding at 80 columns.
+
+use crate::value::{MAX_VALUE_DEPTH, Value};
+
+const BEST_WIDTH: usize = 80;
+
+/// The value as go-yaml v2 would write it (ends with a newline).
+pub(crate) fn to_yaml(v: &Value) -> String {
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+    };
+    let d = data(v, 0);
+    match &d {
+        D::Map(m) if !m.is_empty() => e.map(m, 0, true),
+        D::Seq(s) if !s.is_empty() => e.seq(s, 0, true),
+        other => e.scalar(other, 2, false),
+    }
+    e.out.push('\n');
+    e.out
+}
+
+/// The JSON data model after the JSON round trip.
+enum D {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<D>),
+    Map(Vec<(String, D)>),
+}
+
+fn data(v: &Value, depth: usize) -> D {
+    if depth > MAX_VALUE_DEPTH {
+        return D::Null;
+    }
+    match v {
+        Value::Invalid | Value::Nil => D::Null,
+        Value::Bool(b) => D::Bool(*b),
+        Value::Int(i) | Value::Int64(i) => D::Int(*i),
+        Value::Float(f) => {
+            if f.fract() == 0.0
+                && f.abs() < 1e21
+                && *f >= -9.223372036854776e18
+                && *f < 9.223372036854776e18
+            {
+                D::Int(*f as i64)
+            } else {
+                D::Float(*f)
+            }
+        }
+        Value::String(s) => D::Str(s.to_string()),
+        Value::Bytes(b) => {
+            use base64::Engine as _;
+            D::Str(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        Value::List(l) => D::Seq(l.items().iter().map(|x| data(x, depth + 1)).collect()),
+        Value::Map(m) => D::Map(
+            m.entries()
+                .iter()
+                .map(|(k, x)| (k.clone(), data(x, depth + 1)))
+                .collect(),
+        ),
+        Value::Object(o) => data(&o.to_data(), depth + 1),
+    }
+}
+
+/// Whether go-yaml v2 would read `s`, unquoted, as something other than a string.
+fn resolves_non_string(s: &str) -> bool {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return true,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
+        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => {
+            return true;
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            return true;
+        }
+        "<<" => return true,
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+        return false;
+    }
+    let plain = s.replace('_', "");
+    if crate::funcs::conv::parse_int_base0(&plain).is_some() {
+        return true;
+    }
+    if is_yaml_float(&plain) {
+        return true;
+    }
+    if plain.chars().all(|c| c.is_ascii_digit()) && !plain.is_empty() {
+        return true; // uint overflow of int64 still resolves to a number
+    }
+    is_timestamp(s) || is_base60_float(s)
+}
+
+fn is_yaml_float(s: &str) -> bool {
+    // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let start = i;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let d = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == d {
+            return false;
+        }
+    } else {
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let d = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == d {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn is_base60_float(s: &str) -> bool {
+    // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
+    let t = s.trim_start_matches(['+', '-']);
+    let (main, _frac) = match t.split_once('.') {
+        Some((m, f)) => {
+            if !f.chars().all(|c| c.is_ascii_digit() || c == '_') {
+                return false;
+            }
+            (m, f)
+        }
+        None => (t, ""),
+    };
+    let mut parts = main.split(':');
+    let head = parts.next().unwrap_or("");
+    if head.is_empty()
+        || !head.as_bytes()[0].is_ascii_digit()
+        || !head.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return false;
+    }
+    let mut n = 0;
+    for p in parts {
+        n += 1;
+        let ok = match p.len() {
+            1 => p.as_bytes()[0].is_ascii_digit(),
+            2 => (b'0'..=b'5').contains(&p.as_bytes()[0]) && p.as_bytes()[1].is_ascii_digit(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    n > 0
+}
+
+fn is_timestamp(s: &str) -> bool {
+    // Date part: YYYY-M-D (1 or 2 digit month/day), optionally followed by a time.
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let rest = &s[5..];
+    let mut it = rest.splitn(2, '-');
+    let mon = it.next().unwrap_or("");
+    let Some(tail) = it.next() else { return false };
+    if mon.is_empty() || mon.len() > 2 || !mon.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let day_len = tail.chars().take_while(|c| c.is_ascii_digit()).count();
+    if day_len == 0 || day_len > 2 {
+        return false;
+    }
+    let after = &tail[day_len..];
+    if after.is_empty() {
+        return true;
+    }
+    let Some(time) = after.strip_prefix(['T', 't', ' ']) else {
+        return false;
+    };
+    // 15:4:5 with optional fraction and zone.
+    let parts: Vec<&str> = time.splitn(3, ':').collect();
+    if parts.len() < 3 {
+        return false;
+    }
+    let ok_num = |p: &str| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit());
+    if !ok_num(parts[0]) || !ok_num(parts[1]) {
+        return false;
+    }
+    let sec_len = parts[2].chars().take_while(|c| c.is_ascii_digit()).count();
+    (1..=2).contains(&sec_len)
+}
+
+struct Emitter {
+    out: String,
+    column: usize,
+}
+
+#[derive(Default)]
+struct Analysis {
+    multiline: bool,
+    flow_plain: bool,
+    block_plain: bool,
+    single_quoted: bool,
+    block: bool,
+}
+
+fn is_printable(c: char) -> bool {
+    let u = c as u32;
+    u == 0x0A
+        || (0x20..=0x7E).contains(&u)
+        || (0xA0..=0xD7FF).contains(&u)
+        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn analyze(value: &str) -> Analysis {
+    if value.is_empty() {
+        return Analysis {
+            multiline: false,
+            flow_plain: false,
+            block_plain: true,
+            single_quoted: true,
+            block: false,
+        };
+    }
+    let mut a = Analysis {
+        multiline: false,
+        flow_plain: true,
+        block_plain: true,
+        single_quoted: true,
+        block: true,
+    };
+    let (mut block_ind, mut flow_ind) = (false, false);
+    if value.starts_with("---") || value.starts_with("...") {
+        block_ind = true;
+        flow_ind = true;
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let mut preceded_ws = true;
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break, mut prev_space, mut prev_break) =
+        (false, false, false, false);
+    for (i, &c) in chars.iter().enumerate() {
+        let followed_ws =
+            i + 1 >= chars.len() || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
+                    flow_ind = true;
+                    block_ind = true;
+                }
+                '?' | ':' => {
+                    flow_ind = true;
+                    if followed_ws {
+                        block_ind = true;
+                    }
+                }
+                '-' if followed_ws => {
+                    flow_ind = true;
+                    block_ind = true;
+                }
+                _ => {}
+            }
+        } else {
+            match c {
+                ',' | '?' | '[' | ']' | '{' | '}' => flow_ind = true,
+                ':' => {
+                    flow_ind = true;
+                    if followed_ws {
+                        block_ind = true;
+                    }
+                }
+                '#' if preceded_ws => {
+                    flow_ind = true;
+                    block_ind = true;
+                }
+                _ => {}
+            }
+        }
+        if !is_printable(c) {
+            special = true;
+        }
+        if c == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i + 1 == chars.len() {
+                trailing_space = true;
+            }
+            if prev_break {
+                break_space = true;
+            }
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            if i == 0 {
+                leading_break = true;
+            }
+            if i + 1 == chars.len() {
+                trailing_break = true;
+            }
+            if prev_space {
+                space_break = true;
+            }
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_ws = matches!(c, ' ' | '\t') || is_break(c);
+    }
+    a.multiline = line_breaks;
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.flow_plain = false;
+        a.block_plain = false;
+    }
+    if trailing_space {
+        a.block = false;
+    }
+    if break_space {
+        a.flow_plain = false;
+        a.block_plain = false;
+        a.single_quoted = false;
+    }
+    if space_break || special {
+        a.flow_plain = false;
+        a.block_plain = false;
+        a.single_quoted = false;
+        a.block = false;
+    }
+    if line_breaks {
+        a.flow_plain = false;
+        a.block_plain = false;
+    }
+    if flow_ind {
+        a.flow_plain = false;
+    }
+    if block_ind {
+        a.block_plain = false;
+    }
+    a
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+impl Emitter {
+    fn put(&mut self, s: &str) {
+        for c in s.chars() {
+            if c == '\n' {
+                self.column = 0;
+            } else {
+                self.column += 1;
+            }
+        }
+        self.out.push_str(s);
+    }
+
+    fn newline_indent(&mut self, indent: usize) {
+        self.out.push('\n');
+        self.column = 0;
+        for _ in 0..indent {
+            self.out.push(' ');
+        }
+        self.column = indent;
+    }
+
+    fn map(&mut self, m: &[(String, D)], indent: usize, first_inline: bool) {
+        for (i, (k, v)) in m.iter().enumerate() {
+            if i > 0 || !first_inline {
+                self.newline_indent(indent);
+            }
+            self.string(k, indent + 2, true);
+            self.put(":");
+            match v {
+                D::Map(vm) if !vm.is_empty() => self.map(vm, indent + 2, false),
+                D::Seq(vs) if !vs.is_empty() => self.seq(vs, indent, false),
+                other => {
+                    self.put(" ");
+                    self.scalar(other, indent + 2, false);
+                }
+            }
+        }
+    }
+
+    fn seq(&mut self, s: &[D], indent: usize, first_inline: bool) {
+        for (i, v) in s.iter().enumerate() {
+            if i > 0 || !first_inline {
+                self.newline_indent(indent);
+            }
+            self.put("- ");
+            match v {
+                D::Map(vm) if !vm.is_empty() => self.map(vm, indent + 2, true),
+                D::Seq(vs) if !vs.is_empty() => self.seq(vs, indent + 2, true),
+                other => self.scalar(other, indent + 2, false),
+            }
+        }
+    }
+
+    fn scalar(&mut self, v: &D, indent: usize, key: bool) {
+        match v {
+            D::Null => self.put("null"),
+            D::Bool(b) => self.put(if *b { "true" } else { "false" }),
+            D::Int(i) => self.put(&i.to_string()),
+            D::Float(f) => {
+                let s = if f.is_nan() {
+                    ".nan".to_string()
+                } else if f.is_infinite() {
+                    if *f > 0.0 {
+                        "+.inf".to_string()
+                    } else {
+                        "-.inf".to_string()
+                    }
+                } else {
+                    crate::gofmt::format_float(*f, 'g', -1)
+                };
+                self.put(&s);
+            }
+            D::Str(s) => self.string(s, indent, key),
+            D::Seq(_) => self.put("[]"),
+            D::Map(_) => self.put("{}"),
+        }
+    }
+
+    fn string(&mut self, s: &str, indent: usize, key: bool) {
+        let can_plain = !s.is_empty() && !resolves_non_string(s);
+        let mut style = if s.contains('\n') {
+            Style::Literal
+        } else if can_plain {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+        let a = analyze(s);
+        if style == Style::Plain && !a.block_plain {
+            style = Style::Single;
+        }
+        if style == Style::Plain && s.is_empty() && key {
+            style = Style::Single;
+        }
+        if style == Style::Single && !a.single_quoted {
+            style = Style::Double;
+        }
+        if style == Style::Literal && (!a.block || key) {
+            style = Style::Double;
+        }
+        let _ = a.multiline;
+        match style {
+            Style::Plain => self.write_plain(s, indent, !key),
+            Style::Single => self.write_single(s, indent, !key),
+            Style::Double => self.write_double(s, indent, !key),
+            Style::Literal => self.write_literal(s, indent),
+        }
+    }
+
+    fn write_plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        let chars: Vec<char> = s.chars().collect();
+        let mut spaces = false;
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.newline_indent(indent);
+                } else {
+                    self.put(" ");
+                }
+                spaces = true;
+            } else {
+                self.put(&c.to_string());
+                spaces = false;
+            }
+            i += 1;
+        }
+    }
+
+    fn write_single(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        self.put("'");
+        let chars: Vec<char> = s.chars().collect();
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i != chars.len() - 1
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.newline_indent(indent);
+                } else {
+                    self.put(" ");
+                }
+                spaces = true;
+            } else {
+                if c == '\'' {
+                    self.put("''");
+                } else {
+                    self.put(&c.to_string());
+                }
+                spaces = false;
+            }
+        }
+        self.put("'");
+    }
+
+    fn write_double(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        self.put("\"");
+        let chars: Vec<char> = s.chars().collect();
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
+                let esc = match c {
+                    '\0' => "\\0".to_string(),
+                    '\x07' => "\\a".to_string(),
+                    '\x08' => "\\b".to_string(),
+                    '\t' => "\\t".to_string(),
+                    '\n' => "\\n".to_string(),
+                    '\x0b' => "\\v".to_string(),
+                    '\x0c' => "\\f".to_string(),
+                    '\r' => "\\r".to_string(),
+                    '\x1b' => "\\e".to_string(),
+                    '"' => "\\\"".to_string(),
+                    '\\' => "\\\\".to_string(),
+                    '\u{85}' => "\\N".to_string(),
+                    '\u{A0}' => "\\_".to_string(),
+                    '\u{2028}' => "\\L".to_string(),
+                    '\u{2029}' => "\\P".to_string(),
+                    c if (c as u32) <= 0xFF => format!("\\x{:02X}", c as u32),
+                    c if (c as u32) <= 0xFFFF => format!("\\u{:04X}", c as u32),
+                    c => format!("\\U{:08X}", c as u32),
+                };
+                self.put(&esc);
+                spaces = false;
+            } else if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i != chars.len() - 1
+                {
+                    self.newline_indent(indent);
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.put("\\");
+                    }
+                } else {
+                    self.put(" ");
+                }
+                spaces = true;
+            } else {
+                self.put(&c.to_string());
+                spaces = false;
+            }
+        }
+        self.put("\"");
+    }
+
+    fn write_literal(&mut self, s: &str, indent: usize) {
+        self.put("|");
+        if s.starts_with(' ') || s.starts_with('\n') {
+            self.put("2");
+        }
+        if !s.ends_with('\n') {
+            self.put("-");
+        } else if s.len() == 1 || s[..s.len() - 1].ends_with('\n') {
+            self.put("+");
+        }
+        self.out.push('\n');
+        self.column = 0;
+        let mut at_line_start = true;
+        for c in s.chars() {
+            if c == '\n' {
+                self.out.push('\n');
+                self.column = 0;
+                at_line_start = true;
+            } else {
+                if at_line_start {
+                    for _ in 0..indent {
+                        self.out.push(' ');
+                    }
+                    self.column = indent;
+                    at_line_start = false;
+                }
+                self.put(&c.to_string());
+            }
+        }
+        if s.ends_with('\n') {
+            // The final break is already written; go-yaml writes nothing more.
+            self.out.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_style() {
+        let v = Value::map([
+            (
+                "b",
+                Value::list(vec![
+                    Value::str("x"),
+                    Value::map([("k", Value::Float(1.0)), ("j", Value::Bool(true))]),
+                ]),
+            ),
+            (
+                "a",
+                Value::map([("n", Value::Nil), ("s", Value::str("yes"))]),
+            ),
+            ("c", Value::str("line1\nline2")),
+            ("d", Value::map(Vec::<(String, Value)>::new())),
+        ]);
+        assert_eq!(
+            to_yaml(&v),
+            "a:\n  \"n\": null\n  s: \"yes\"\nb:\n- x\n- j: true\n  k: 1\nc: |-\n  line1\n  line2\nd: {}\n"
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        let q = |s: &str| to_yaml(&Value::str(s));
+        assert_eq!(q("plain"), "plain\n");
+        assert_eq!(q(""), "\"\"\n");
+        assert_eq!(q("123"), "\"123\"\n");
+        assert_eq!(q("a: b"), "'a: b'\n");
+        assert_eq!(q("*x"), "'*x'\n");
+        assert_eq!(q("2024-01-01"), "\"2024-01-01\"\n");
+        assert_eq!(q("tab\there"), "\"tab\\there\"\n");
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the text-template crate: Helm conformance fixtures, the chart corpus,
+//! and property tests.
+
+mod conformance;
+mod corpus;
+mod helm_env;
+mod props;
