@@ -1,0 +1,555 @@
+//! A handle to one repository's mirror: resolve revisions, read charts and files, detect charts.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::{Arc, MutexGuard, atomic::AtomicBool},
+};
+
+use gix::{ObjectId, objs::tree::EntryKind};
+use tracing::{debug, instrument};
+
+use crate::{
+    AffectedChart, AffectedOptions, ChangedPath, ChartFiles, ChartInfo, CommitId, Error, RepoUrl,
+    Resolved, Result, RevisionKind,
+    cache::{Entry, EntryState, Inner},
+    charts, net,
+    revision::{HEAD_REF, RevSpec, kind_of_ref},
+    suggest,
+    tree::{self, Flat},
+};
+
+/// All branches and tags: the fallback when a commit id cannot be fetched by itself.
+const ALL_REFS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+
+/// A repository's mirror, from [`MirrorCache::repository`](crate::MirrorCache::repository).
+///
+/// Cheap to clone; `Send + Sync`. Methods block and may fetch from the remote when a revision
+/// is missing or a branch is stale; concurrent calls on one repository share fetches.
+#[derive(Clone)]
+pub struct Repository {
+    pub(crate) cache: Arc<Inner>,
+    pub(crate) entry: Arc<Entry>,
+    pub(crate) interrupt: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("url", &self.entry.url)
+            .field("dir", &self.entry.dir)
+            .finish()
+    }
+}
+
+impl Repository {
+    /// The repository's normalized URL.
+    pub fn url(&self) -> &RepoUrl {
+        &self.entry.url
+    }
+
+    /// A handle whose fetches stop when `flag` is set (they end with [`Error::Cancelled`]).
+    /// Use one flag per request to cancel its work, for example on a timeout.
+    pub fn with_interrupt(&self, flag: Arc<AtomicBool>) -> Repository {
+        Repository {
+            interrupt: flag,
+            ..self.clone()
+        }
+    }
+
+    /// The mirror's directory.
+    pub fn mirror_dir(&self) -> &std::path::Path {
+        &self.entry.dir
+    }
+
+    /// Resolves a revision to a commit: a tag (annotated or lightweight), a branch, a full or
+    /// abbreviated commit id, `HEAD`, `refs/pull/N/head` or another full ref name.
+    ///
+    /// Tags and commits already in the mirror are used without network; branches, `HEAD` and
+    /// pull request refs are re-fetched when their last fetch is older than the branch TTL.
+    /// A missing revision is fetched by itself (one ref), falling back to all branches and tags
+    /// for abbreviated ids. An unknown revision is [`Error::RevisionNotFound`] with the nearest
+    /// tag and branch names.
+    #[instrument(skip_all, fields(repo = %self.entry.url, revision = %revision))]
+    pub fn resolve(&self, revision: &str) -> Result<Resolved> {
+        let spec = RevSpec::parse(revision)?;
+        self.recovering(|| self.resolve_once(revision, &spec))
+    }
+
+    /// Reads the chart directory `path` (repository-relative; `""` or `"."` for the root) at
+    /// `commit` into memory, straight from the object database.
+    ///
+    /// The directory must hold a `Chart.yaml`, otherwise [`Error::ChartNotFound`] lists the
+    /// charts that exist. Symlinks are resolved inside the chart; one that leaves the chart or
+    /// is absolute is [`Error::PathEscapesChart`]. [`ChartLimits`](crate::ChartLimits) apply.
+    #[instrument(skip_all, fields(repo = %self.entry.url, sha = %commit, path = %path))]
+    pub fn read_chart(&self, commit: &CommitId, path: &str) -> Result<ChartFiles> {
+        let chart_path = tree::normalize_repo_path(path)?;
+        self.recovering(|| {
+            let repo = self.repo_with_commit(*commit)?;
+            let root = root_tree(&repo, *commit)?;
+            let sub = if chart_path.is_empty() {
+                Some(root)
+            } else {
+                lookup(&repo, root, &chart_path)?
+                    .and_then(|(kind, oid)| (kind == EntryKind::Tree).then_some(oid))
+            };
+            let has_chart_yaml = match sub {
+                Some(id) => tree::tree_entries(&repo, id)?
+                    .iter()
+                    .any(|(name, kind, _)| name == "Chart.yaml" && *kind != EntryKind::Tree),
+                None => false,
+            };
+            let Some(sub) = sub.filter(|_| has_chart_yaml) else {
+                let charts_found = self
+                    .charts_in(&repo, *commit)?
+                    .into_iter()
+                    .filter(|c| !c.vendored)
+                    .map(|c| c.path)
+                    .collect();
+                return Err(Error::ChartNotFound {
+                    path: path.to_owned(),
+                    commit: *commit,
+                    charts_found,
+                });
+            };
+            tree::read_chart_tree(&repo, *commit, &chart_path, sub, &self.cache.config.limits)
+        })
+    }
+
+    /// Reads one file (repository-relative path) at `commit`; `None` if it does not exist or is
+    /// not a file. Symlinks are followed inside the repository.
+    pub fn read_file(&self, commit: &CommitId, path: &str) -> Result<Option<Vec<u8>>> {
+        let norm = tree::normalize_repo_path(path)?;
+        self.recovering(|| {
+            let repo = self.repo_with_commit(*commit)?;
+            let root = root_tree(&repo, *commit)?;
+            let resolved = tree::resolve_path(
+                path,
+                norm.split('/').map(str::to_owned).collect::<VecDeque<_>>(),
+                |p| match lookup(&repo, root, p)? {
+                    Some((EntryKind::Link, oid)) => {
+                        let data = tree::read_blob(&repo, oid, p, 4096)?;
+                        Ok(Some(String::from_utf8_lossy(&data).into_owned()))
+                    }
+                    _ => Ok(None),
+                },
+            )?
+            .join("/");
+            match lookup(&repo, root, &resolved)? {
+                Some((EntryKind::Blob | EntryKind::BlobExecutable, oid)) => Ok(Some(
+                    tree::read_blob(&repo, oid, path, self.cache.config.limits.max_file_bytes)?,
+                )),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    /// Every chart (directory with a `Chart.yaml`) in the repository at `commit`, by path.
+    #[instrument(skip_all, fields(repo = %self.entry.url, sha = %commit))]
+    pub fn charts(&self, commit: &CommitId) -> Result<Vec<ChartInfo>> {
+        self.recovering(|| {
+            let repo = self.repo_with_commit(*commit)?;
+            self.charts_in(&repo, *commit)
+        })
+    }
+
+    /// Files that differ between two commits.
+    pub fn changed_paths(&self, from: &CommitId, to: &CommitId) -> Result<Vec<ChangedPath>> {
+        self.recovering(|| {
+            self.repo_with_commit(*from)?;
+            let repo = self.repo_with_commit(*to)?;
+            let (a, b) = (root_tree(&repo, *from)?, root_tree(&repo, *to)?);
+            let mut out = Vec::new();
+            tree::diff_trees(&repo, Some(a), Some(b), "", &mut out)?;
+            Ok(out)
+        })
+    }
+
+    /// Charts affected by the changes between two commits: files changed under the chart,
+    /// values files named in `options`, and local `file://` dependencies (including library
+    /// charts) that are affected themselves. Added and removed charts are included.
+    #[instrument(skip_all, fields(repo = %self.entry.url, from = %from, to = %to))]
+    pub fn affected_charts(
+        &self,
+        from: &CommitId,
+        to: &CommitId,
+        options: &AffectedOptions,
+    ) -> Result<Vec<AffectedChart>> {
+        let before = self.charts(from)?;
+        let after = self.charts(to)?;
+        let changed = self.changed_paths(from, to)?;
+        Ok(charts::affected(&before, &after, &changed, options))
+    }
+
+    fn charts_in(&self, repo: &gix::Repository, commit: CommitId) -> Result<Vec<ChartInfo>> {
+        let root = root_tree(repo, commit)?;
+        let mut flat = BTreeMap::new();
+        tree::flatten(repo, root, 2_000_000, &mut flat, "")?;
+        let mut out = Vec::new();
+        for (path, Flat { kind, oid }) in &flat {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            if name != "Chart.yaml" || !matches!(kind, EntryKind::Blob | EntryKind::BlobExecutable)
+            {
+                continue;
+            }
+            let data = tree::read_blob(repo, *oid, path, 1024 * 1024)?;
+            out.push(charts::chart_info(dir, &data));
+        }
+        charts::mark_vendored(&mut out);
+        Ok(out)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, EntryState> {
+        self.entry.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `op`; if it finds the mirror damaged, rebuilds the mirror and runs it once more.
+    fn recovering<T>(&self, op: impl Fn() -> Result<T>) -> Result<T> {
+        let fill = |e: Error| match e {
+            Error::Corrupt { reason, .. } => Error::Corrupt {
+                path: self.entry.dir.clone(),
+                reason,
+            },
+            other => other,
+        };
+        match op() {
+            Err(Error::Corrupt { reason, .. }) => {
+                {
+                    let mut state = self.lock();
+                    self.cache.discard(&self.entry, &mut state, &reason)?;
+                    self.cache.ensure_open(&self.entry, &mut state)?;
+                }
+                op().map_err(fill)
+            }
+            other => other.map_err(fill),
+        }
+    }
+
+    /// The mirror, after making sure `commit` is in it (fetching it if not).
+    fn repo_with_commit(&self, commit: CommitId) -> Result<gix::Repository> {
+        let mut state = self.lock();
+        self.cache.ensure_open(&self.entry, &mut state)?;
+        let repo = thread_local(&state);
+        if local_commit(&repo, commit.to_gix())?.is_none() {
+            self.fetch_commit(&mut state, &repo, commit.to_gix())?;
+            if local_commit(&repo, commit.to_gix())?.is_none() {
+                return Err(Error::RevisionNotFound {
+                    revision: commit.to_string(),
+                    suggestions: Vec::new(),
+                });
+            }
+        }
+        Ok(repo)
+    }
+
+    fn resolve_once(&self, revision: &str, spec: &RevSpec) -> Result<Resolved> {
+        let mut state = self.lock();
+        self.cache.ensure_open(&self.entry, &mut state)?;
+        let repo = thread_local(&state);
+        let found = |commit: ObjectId, kind: RevisionKind, ref_name: Option<&str>| Resolved {
+            revision: revision.to_owned(),
+            commit: CommitId::from_gix(commit),
+            kind,
+            ref_name: ref_name.map(str::to_owned),
+        };
+        match spec {
+            RevSpec::FullId(id) => {
+                if let Some(c) = local_commit(&repo, *id)? {
+                    return Ok(found(c, RevisionKind::Commit, None));
+                }
+                self.fetch_commit(&mut state, &repo, *id)?;
+                if let Some(c) = local_commit(&repo, *id)? {
+                    return Ok(found(c, RevisionKind::Commit, None));
+                }
+            }
+            RevSpec::Head => {
+                if let Some(c) =
+                    self.resolve_ref(&mut state, &repo, HEAD_REF, &format!("+HEAD:{HEAD_REF}"))?
+                {
+                    return Ok(found(c, RevisionKind::Head, Some("HEAD")));
+                }
+            }
+            RevSpec::FullRef(name) => {
+                if let Some(c) =
+                    self.resolve_ref(&mut state, &repo, name, &format!("+{name}:{name}"))?
+                {
+                    return Ok(found(c, kind_of_ref(name), Some(name)));
+                }
+            }
+            RevSpec::Name { name, hex } => {
+                let tag = format!("refs/tags/{name}");
+                let branch = format!("refs/heads/{name}");
+                if let Some(c) = peel_ref(&repo, &tag)? {
+                    return Ok(found(c, RevisionKind::Tag, Some(&tag)));
+                }
+                if self.cache.is_fresh(&state, &branch)
+                    && let Some(c) = peel_ref(&repo, &branch)?
+                {
+                    return Ok(found(c, RevisionKind::Branch, Some(&branch)));
+                }
+                if *hex && let Some(c) = local_prefix(&repo, revision, name)? {
+                    return Ok(found(c, RevisionKind::Commit, None));
+                }
+                let _lock = self.cache.lock_process(&self.entry)?;
+                self.cache.reload_fetched(&self.entry, &mut state);
+                if self.cache.is_fresh(&state, &branch)
+                    && let Some(c) = peel_ref(&repo, &branch)?
+                {
+                    return Ok(found(c, RevisionKind::Branch, Some(&branch)));
+                }
+                let outcome = net::fetch(
+                    &self.cache,
+                    &repo,
+                    &self.entry.url,
+                    &[format!("+{tag}:{tag}"), format!("+{branch}:{branch}")],
+                    &self.interrupt,
+                )?;
+                self.cache
+                    .record_fetched(&self.entry, &mut state, &outcome.updated);
+                if let Some(c) = peel_ref(&repo, &tag)? {
+                    return Ok(found(c, RevisionKind::Tag, Some(&tag)));
+                }
+                if outcome.updated.contains(&branch)
+                    && let Some(c) = peel_ref(&repo, &branch)?
+                {
+                    return Ok(found(c, RevisionKind::Branch, Some(&branch)));
+                }
+                if *hex {
+                    let outcome = net::fetch(
+                        &self.cache,
+                        &repo,
+                        &self.entry.url,
+                        &ALL_REFS.map(String::from),
+                        &self.interrupt,
+                    )?;
+                    self.cache
+                        .record_fetched(&self.entry, &mut state, &outcome.updated);
+                    if let Some(c) = local_prefix(&repo, revision, name)? {
+                        return Ok(found(c, RevisionKind::Commit, None));
+                    }
+                }
+            }
+        }
+        drop(state);
+        Err(Error::RevisionNotFound {
+            revision: revision.to_owned(),
+            suggestions: self.suggestions(revision, &repo),
+        })
+    }
+
+    /// Resolves a full ref kept locally under the same name, fetching it when absent or stale.
+    fn resolve_ref(
+        &self,
+        state: &mut EntryState,
+        repo: &gix::Repository,
+        local: &str,
+        refspec: &str,
+    ) -> Result<Option<ObjectId>> {
+        let mutable = kind_of_ref(local).is_mutable();
+        let usable = |state: &EntryState| !mutable || self.cache.is_fresh(state, local);
+        if usable(state)
+            && let Some(c) = peel_ref(repo, local)?
+        {
+            return Ok(Some(c));
+        }
+        let _lock = self.cache.lock_process(&self.entry)?;
+        self.cache.reload_fetched(&self.entry, state);
+        if usable(state)
+            && let Some(c) = peel_ref(repo, local)?
+        {
+            return Ok(Some(c));
+        }
+        let outcome = net::fetch(
+            &self.cache,
+            repo,
+            &self.entry.url,
+            &[refspec.to_owned()],
+            &self.interrupt,
+        )?;
+        self.cache
+            .record_fetched(&self.entry, state, &outcome.updated);
+        if outcome.updated.iter().any(|u| u == local) {
+            peel_ref(repo, local)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Fetches one commit by id, or every branch and tag when the server refuses that.
+    fn fetch_commit(
+        &self,
+        state: &mut EntryState,
+        repo: &gix::Repository,
+        id: ObjectId,
+    ) -> Result<()> {
+        let _lock = self.cache.lock_process(&self.entry)?;
+        if repo.has_object(id) {
+            return Ok(());
+        }
+        let by_id = format!("{id}:refs/chartimpact/commits/{id}");
+        match net::fetch(
+            &self.cache,
+            repo,
+            &self.entry.url,
+            &[by_id],
+            &self.interrupt,
+        ) {
+            Ok(_) if repo.has_object(id) => return Ok(()),
+            Ok(_) => {}
+            Err(Error::Git { source, .. }) => {
+                debug!(repo = %self.entry.url, sha = %id, error = %source, "fetching a commit by id was refused; fetching all refs");
+            }
+            Err(e) => return Err(e),
+        }
+        let outcome = net::fetch(
+            &self.cache,
+            repo,
+            &self.entry.url,
+            &ALL_REFS.map(String::from),
+            &self.interrupt,
+        )?;
+        self.cache
+            .record_fetched(&self.entry, state, &outcome.updated);
+        Ok(())
+    }
+
+    /// Nearest tag and branch names for an unknown revision (remote names when reachable).
+    fn suggestions(&self, revision: &str, repo: &gix::Repository) -> Vec<String> {
+        let mut names: Vec<String> = match self.cache_ls_remote(repo) {
+            Ok(refs) => refs
+                .into_iter()
+                .filter_map(|r| {
+                    r.name
+                        .strip_prefix("refs/tags/")
+                        .or_else(|| r.name.strip_prefix("refs/heads/"))
+                        .map(str::to_owned)
+                })
+                .collect(),
+            Err(_) => local_names(repo),
+        };
+        names.sort();
+        names.dedup();
+        suggest::nearest(revision, names.iter().map(String::as_str), 5)
+    }
+
+    fn cache_ls_remote(&self, repo: &gix::Repository) -> Result<Vec<net::RemoteRef>> {
+        net::ls_remote(&self.cache, repo, &self.entry.url)
+    }
+}
+
+fn thread_local(state: &EntryState) -> gix::Repository {
+    state
+        .repo
+        .as_ref()
+        .expect("ensure_open sets the repository")
+        .to_thread_local()
+}
+
+fn root_tree(repo: &gix::Repository, commit: CommitId) -> Result<ObjectId> {
+    let c = repo
+        .find_commit(commit.to_gix())
+        .map_err(|e| tree::corrupt_or_git("read commit", &e))?;
+    c.tree_id()
+        .map(|id| id.detach())
+        .map_err(|e| tree::corrupt_or_git("read commit", &e))
+}
+
+/// The entry at `path` below tree `root` (no symlink resolution).
+fn lookup(
+    repo: &gix::Repository,
+    root: ObjectId,
+    path: &str,
+) -> Result<Option<(EntryKind, ObjectId)>> {
+    let mut current = root;
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return Ok(Some((EntryKind::Tree, root)));
+    }
+    for (i, part) in parts.iter().enumerate() {
+        let entries = tree::tree_entries(repo, current)?;
+        let Some((_, kind, oid)) = entries.into_iter().find(|(n, _, _)| n == part) else {
+            return Ok(None);
+        };
+        if i + 1 == parts.len() {
+            return Ok(Some((kind, oid)));
+        }
+        if kind != EntryKind::Tree {
+            return Ok(None);
+        }
+        current = oid;
+    }
+    Ok(None)
+}
+
+/// The commit a local ref points to (peeling annotated tags), if the ref exists.
+fn peel_ref(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>> {
+    let Some(mut reference) = repo
+        .try_find_reference(name)
+        .map_err(|e| Error::git("read reference", &e))?
+    else {
+        return Ok(None);
+    };
+    let id = reference
+        .peel_to_id()
+        .map_err(|e| tree::corrupt_or_git("peel reference", &e))?
+        .detach();
+    local_commit(repo, id)?
+        .map(Some)
+        .ok_or_else(|| Error::InvalidRevision {
+            revision: name.to_owned(),
+            reason: "does not point at a commit",
+        })
+}
+
+/// `id` peeled to a commit, if the object exists locally.
+fn local_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>> {
+    let Some(object) = repo
+        .try_find_object(id)
+        .map_err(|e| tree::corrupt_or_git("read object", &e))?
+    else {
+        return Ok(None);
+    };
+    match object.peel_to_kind(gix::object::Kind::Commit) {
+        Ok(commit) => Ok(Some(commit.id)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The commit an abbreviated id names in the mirror, if exactly one object matches.
+fn local_prefix(repo: &gix::Repository, revision: &str, hex: &str) -> Result<Option<ObjectId>> {
+    let prefix = gix::hash::Prefix::from_hex(&hex.to_ascii_lowercase()).map_err(|_| {
+        Error::InvalidRevision {
+            revision: revision.to_owned(),
+            reason: "malformed abbreviated commit id",
+        }
+    })?;
+    match repo
+        .objects
+        .lookup_prefix(prefix, None)
+        .map_err(|e| Error::git("look up abbreviated id", &e))?
+    {
+        None => Ok(None),
+        Some(Ok(id)) => local_commit(repo, id),
+        Some(Err(())) => Err(Error::InvalidRevision {
+            revision: revision.to_owned(),
+            reason: "abbreviated commit id is ambiguous",
+        }),
+    }
+}
+
+fn local_names(repo: &gix::Repository) -> Vec<String> {
+    let Ok(refs) = repo.references() else {
+        return Vec::new();
+    };
+    let Ok(all) = refs.all() else {
+        return Vec::new();
+    };
+    all.flatten()
+        .filter_map(|r| {
+            let name = r.name().as_bstr().to_string();
+            name.strip_prefix("refs/tags/")
+                .or_else(|| name.strip_prefix("refs/heads/"))
+                .map(str::to_owned)
+        })
+        .collect()
+}

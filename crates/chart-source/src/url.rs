@@ -1,0 +1,647 @@
+//! Repository URLs: parsing, normalization and the SSRF policy.
+
+use std::{
+    fmt, io,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs},
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use crate::{Error, GitError, Result};
+
+/// Which repository URLs may be used (the defence against server-side request forgery).
+///
+/// - `https://` only, to a host in `allowed_hosts` (an entry `host` allows port 443, an entry
+///   `host:port` that port);
+/// - `file://` URLs and plain paths only when `allow_local` is set;
+/// - every address the host resolves to must be public unless `allow_private_addresses`
+///   is set (loopback, private, link-local, unique-local, shared and unspecified addresses are
+///   refused);
+/// - URLs that start with `-`, contain whitespace or control characters, a query or a fragment,
+///   and scp-like or other schemes (`ssh`, `git`, `http`, `ext::` …) are refused.
+///
+/// Credentials in a URL (`https://user:token@host/…`) are accepted but never appear in
+/// messages, logs or the cache key.
+///
+/// ```
+/// use chart_source::UrlPolicy;
+/// let policy = UrlPolicy::default();
+/// assert!(policy.check("ssh://github.com/o/r").is_err());
+/// assert!(policy.check("/tmp/repo").is_err()); // local paths are off by default
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlPolicy {
+    /// Hosts that https URLs may name, compared case-insensitively (`github.com` by default).
+    pub allowed_hosts: Vec<String>,
+    /// Whether `file://` URLs and plain paths are allowed (default `false`).
+    pub allow_local: bool,
+    /// Whether hosts may resolve to loopback/private/link-local addresses (default `false`).
+    pub allow_private_addresses: bool,
+}
+
+impl Default for UrlPolicy {
+    fn default() -> Self {
+        UrlPolicy {
+            allowed_hosts: vec!["github.com".to_owned()],
+            allow_local: false,
+            allow_private_addresses: false,
+        }
+    }
+}
+
+/// Host name resolution, injectable so that policy checks can be tested without DNS.
+pub trait Resolve: Send + Sync {
+    /// All addresses `host` resolves to.
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<IpAddr>>;
+}
+
+/// The system resolver (`getaddrinfo`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<IpAddr>> {
+        Ok((host, port).to_socket_addrs()?.map(|a| a.ip()).collect())
+    }
+}
+
+impl UrlPolicy {
+    /// Checks `url` against the policy, resolving its host with the system resolver.
+    pub fn check(&self, url: &str) -> Result<RepoUrl> {
+        self.check_with(url, &SystemResolver)
+    }
+
+    /// Checks `url` against the policy, resolving its host with `resolver`.
+    pub fn check_with(&self, url: &str, resolver: &dyn Resolve) -> Result<RepoUrl> {
+        let parsed = parse(url).map_err(|reason| Error::RepositoryNotAllowed {
+            url: redact_url(url),
+            reason: reason.to_owned(),
+        })?;
+        let refuse = |reason: String| Error::RepositoryNotAllowed {
+            url: parsed.display(),
+            reason,
+        };
+        match &parsed.location {
+            Location::Local(path) => {
+                if !self.allow_local {
+                    return Err(refuse("local repositories are not allowed".into()));
+                }
+                let canonical =
+                    std::fs::canonicalize(path).map_err(|e| Error::RepositoryUnreachable {
+                        url: parsed.display(),
+                        tried: "resolving the local path".into(),
+                        source: GitError::message(e.to_string()),
+                    })?;
+                Ok(RepoUrl::local(canonical))
+            }
+            Location::Https { host, port, path } => {
+                let effective_port = port.unwrap_or(443);
+                let allowed = self.allowed_hosts.iter().any(|entry| {
+                    let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+                    match entry
+                        .rsplit_once(':')
+                        .filter(|(_, p)| p.parse::<u16>().is_ok())
+                    {
+                        Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
+                            h.trim_matches(['[', ']']) == host && p.parse() == Ok(effective_port)
+                        }
+                        _ => entry.trim_matches(['[', ']']) == host && effective_port == 443,
+                    }
+                });
+                if !allowed {
+                    return Err(refuse(format!(
+                        "host {host}{} is not in the allowed hosts ({})",
+                        port.map(|p| format!(":{p}")).unwrap_or_default(),
+                        self.allowed_hosts.join(", ")
+                    )));
+                }
+                let addrs = match host.parse::<IpAddr>() {
+                    Ok(ip) => vec![ip],
+                    Err(_) => resolver.resolve(host, effective_port).map_err(|e| {
+                        Error::RepositoryUnreachable {
+                            url: parsed.display(),
+                            tried: format!("resolving host {host}"),
+                            source: GitError::message(e.to_string()),
+                        }
+                    })?,
+                };
+                if addrs.is_empty() {
+                    return Err(Error::RepositoryUnreachable {
+                        url: parsed.display(),
+                        tried: format!("resolving host {host}"),
+                        source: GitError::message("no addresses"),
+                    });
+                }
+                if !self.allow_private_addresses {
+                    for ip in &addrs {
+                        if let Some(kind) = non_public(*ip) {
+                            return Err(refuse(format!(
+                                "host {host} resolves to {kind} address {ip}"
+                            )));
+                        }
+                    }
+                }
+                Ok(RepoUrl::https(host, *port, path, parsed.userinfo.clone()))
+            }
+        }
+    }
+}
+
+/// A repository URL that passed the [`UrlPolicy`], normalized.
+///
+/// `Display` shows the normalized form, which never contains credentials:
+/// `https://github.com/argoproj/argo-helm` for `https://user:tok@GitHub.com/argoproj/argo-helm.git/`,
+/// `file:///abs/path` for a local path.
+#[derive(Clone)]
+pub struct RepoUrl {
+    normalized: String,
+    fetch_url: String,
+    secret: Option<String>,
+    local: bool,
+}
+
+impl RepoUrl {
+    fn local(path: PathBuf) -> Self {
+        let path = path.to_string_lossy().into_owned();
+        RepoUrl {
+            normalized: format!("file://{path}"),
+            fetch_url: path,
+            secret: None,
+            local: true,
+        }
+    }
+
+    fn https(host: &str, port: Option<u16>, path: &str, userinfo: Option<String>) -> Self {
+        let port_part = port.map(|p| format!(":{p}")).unwrap_or_default();
+        let host_part = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        let mut norm_path = path
+            .trim_end_matches('/')
+            .trim_end_matches(".git")
+            .to_owned();
+        if host == "github.com" {
+            norm_path = norm_path.to_ascii_lowercase();
+        }
+        let userinfo_part = userinfo
+            .as_ref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        RepoUrl {
+            normalized: format!("https://{host_part}{port_part}{norm_path}"),
+            fetch_url: format!(
+                "https://{userinfo_part}{host_part}{port_part}{}",
+                path.trim_end_matches('/')
+            ),
+            secret: userinfo,
+            local: false,
+        }
+    }
+
+    /// The normalized URL (no credentials, no `.git` suffix, lowercase host). Two URLs that
+    /// name the same repository normalize to the same string.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
+    /// Whether this is a local repository (`file://` or a path).
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// The directory name of this repository's mirror: a readable slug of the normalized URL
+    /// and the first 16 hex digits of its SHA-256, e.g. `github.com-argoproj-argo-helm-1f2e…`.
+    pub fn cache_key(&self) -> String {
+        let rest = self
+            .normalized
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.normalized);
+        let mut slug: String = rest
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        slug = slug.trim_matches(['-', '.']).to_owned();
+        while slug.contains("--") {
+            slug = slug.replace("--", "-");
+        }
+        if slug.len() > 60 {
+            slug = slug[slug.len() - 60..]
+                .trim_start_matches(['-', '.'])
+                .to_owned();
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.normalized.as_bytes());
+        let hex: String = digest.as_ref()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if slug.is_empty() {
+            hex
+        } else {
+            format!("{slug}-{hex}")
+        }
+    }
+
+    /// The URL handed to git, with credentials if any. Never log this.
+    pub(crate) fn fetch_url(&self) -> &str {
+        &self.fetch_url
+    }
+
+    /// Secrets to remove from any git error text.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.secret {
+            out.push(s.as_str());
+            if let Some((user, pass)) = s.split_once(':') {
+                out.push(pass);
+                out.push(user);
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for RepoUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.normalized)
+    }
+}
+
+impl fmt::Debug for RepoUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RepoUrl({})", self.normalized)
+    }
+}
+
+#[derive(Debug)]
+struct Parsed {
+    location: Location,
+    userinfo: Option<String>,
+    original: String,
+}
+
+impl Parsed {
+    fn display(&self) -> String {
+        redact_url(&self.original)
+    }
+}
+
+#[derive(Debug)]
+enum Location {
+    Local(PathBuf),
+    Https {
+        host: String,
+        port: Option<u16>,
+        path: String,
+    },
+}
+
+/// Removes the user-info part of anything that looks like `scheme://userinfo@host`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.chars().take(200).collect();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    format!("{scheme}://{authority}{tail}")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                16,
+            )
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
+    if url.is_empty() {
+        return Err("empty url");
+    }
+    if url.starts_with('-') {
+        return Err("urls starting with '-' are refused");
+    }
+    if url.len() > 2048 {
+        return Err("url is too long");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("url contains whitespace or control characters");
+    }
+    if url.contains('\\') {
+        return Err("url contains a backslash");
+    }
+    let original = url.to_owned();
+    if let Some((scheme, rest)) = url.split_once("://") {
+        match scheme.to_ascii_lowercase().as_str() {
+            "https" => parse_https(rest).map(|(location, userinfo)| Parsed {
+                location,
+                userinfo,
+                original,
+            }),
+            "file" => {
+                let path = rest.strip_prefix("localhost").unwrap_or(rest);
+                if !path.starts_with('/') {
+                    return Err("file urls must name an absolute path (file:///path)");
+                }
+                if path.contains(['?', '#']) {
+                    return Err("url has a query or fragment");
+                }
+                Ok(Parsed {
+                    location: Location::Local(PathBuf::from(percent_decode(path))),
+                    userinfo: None,
+                    original,
+                })
+            }
+            _ => Err("only https urls are allowed"),
+        }
+    } else if url.contains("::") {
+        Err("transport helpers (like ext::) are refused")
+    } else if url
+        .split('/')
+        .next()
+        .is_some_and(|first| first.contains(':') && !Path::new(url).exists())
+    {
+        Err("scp-like (ssh) urls are refused; only https urls are allowed")
+    } else {
+        Ok(Parsed {
+            location: Location::Local(PathBuf::from(url)),
+            userinfo: None,
+            original,
+        })
+    }
+}
+
+fn parse_https(rest: &str) -> std::result::Result<(Location, Option<String>), &'static str> {
+    if rest.contains(['?', '#']) {
+        return Err("url has a query or fragment");
+    }
+    let authority_end = rest.find('/').ok_or("url has no repository path")?;
+    let (authority, path) = rest.split_at(authority_end);
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+        None => (None, authority),
+    };
+    if userinfo.is_some_and(|u| u.is_empty() || u.contains('@') || u.contains('/')) {
+        return Err("url has malformed credentials");
+    }
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (addr, after) = v6.split_once(']').ok_or("malformed ipv6 host")?;
+        addr.parse::<Ipv6Addr>()
+            .map_err(|_| "malformed ipv6 host")?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("malformed port")?),
+        };
+        (addr.to_ascii_lowercase(), port)
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h.to_ascii_lowercase(), Some(p)),
+            None => (hostport.to_ascii_lowercase(), None),
+        }
+    };
+    let host = host.trim_end_matches('.').to_owned();
+    if host.is_empty() {
+        return Err("url has no host");
+    }
+    if !host.contains(':')
+        && !host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    {
+        return Err("url has an invalid host name");
+    }
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(443) => None,
+            Ok(0) | Err(_) => return Err("url has an invalid port"),
+            Ok(p) => Some(p),
+        },
+    };
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err("url has no repository path");
+    }
+    if path.contains("//") {
+        return Err("url path has empty segments");
+    }
+    if path
+        .split('/')
+        .map(percent_decode)
+        .any(|seg| seg == "." || seg == ".." || seg.contains('/'))
+    {
+        return Err("url path has dot segments or encoded separators");
+    }
+    if !path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~/%+".contains(&b))
+    {
+        return Err("url path has unexpected characters");
+    }
+    Ok((
+        Location::Https {
+            host,
+            port,
+            path: path.to_owned(),
+        },
+        userinfo.map(str::to_owned),
+    ))
+}
+
+/// Why `ip` is not a public address, if it is not.
+fn non_public(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => non_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return non_public_v4(v4);
+            }
+            let seg0 = v6.segments()[0];
+            if v6.is_loopback() {
+                Some("a loopback")
+            } else if v6.is_unspecified() {
+                Some("an unspecified")
+            } else if seg0 & 0xfe00 == 0xfc00 {
+                Some("a unique-local")
+            } else if seg0 & 0xffc0 == 0xfe80 {
+                Some("a link-local")
+            } else if v6.is_multicast() {
+                Some("a multicast")
+            } else if seg0 == 0x0064 && v6.segments()[1] == 0xff9b {
+                // NAT64 embeds an IPv4 address in the last 32 bits.
+                let o = v6.octets();
+                non_public_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    if ip.is_loopback() {
+        Some("a loopback")
+    } else if ip.is_private() {
+        Some("a private")
+    } else if ip.is_link_local() {
+        Some("a link-local")
+    } else if ip.is_unspecified() || o[0] == 0 {
+        Some("an unspecified")
+    } else if ip.is_broadcast() || ip.is_multicast() {
+        Some("a broadcast or multicast")
+    } else if o[0] == 100 && (64..128).contains(&o[1]) {
+        Some("a shared (carrier-grade nat)")
+    } else if o[0] >= 240 {
+        Some("a reserved")
+    } else {
+        None
+    }
+}
+
+/// A resolver answering from a fixed table (for tests and for pinning).
+#[derive(Debug, Clone, Default)]
+pub struct StaticResolver {
+    table: Arc<Vec<(String, Vec<IpAddr>)>>,
+}
+
+impl StaticResolver {
+    /// A resolver that knows `entries` (host → addresses) and fails for every other host.
+    pub fn new(entries: impl IntoIterator<Item = (impl Into<String>, Vec<IpAddr>)>) -> Self {
+        StaticResolver {
+            table: Arc::new(entries.into_iter().map(|(h, a)| (h.into(), a)).collect()),
+        }
+    }
+}
+
+impl Resolve for StaticResolver {
+    fn resolve(&self, host: &str, _port: u16) -> io::Result<Vec<IpAddr>> {
+        self.table
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(host))
+            .map(|(_, a)| a.clone())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("unknown host {host}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver() -> StaticResolver {
+        StaticResolver::new([
+            ("github.com", vec!["140.82.121.4".parse().unwrap()]),
+            ("evil.example", vec!["10.1.2.3".parse().unwrap()]),
+        ])
+    }
+
+    fn policy() -> UrlPolicy {
+        UrlPolicy {
+            allowed_hosts: vec!["github.com".into(), "evil.example".into()],
+            ..UrlPolicy::default()
+        }
+    }
+
+    #[test]
+    fn normalizes_github_urls_to_one_key() {
+        let r = resolver();
+        let a = policy()
+            .check_with("https://github.com/ArgoProj/Argo-Helm.git", &r)
+            .unwrap();
+        let b = policy()
+            .check_with("https://x:tok@GITHUB.com:443/argoproj/argo-helm/", &r)
+            .unwrap();
+        assert_eq!(a.normalized(), "https://github.com/argoproj/argo-helm");
+        assert_eq!(a.normalized(), b.normalized());
+        assert_eq!(a.cache_key(), b.cache_key());
+        assert!(
+            a.cache_key().starts_with("github.com-argoproj-argo-helm-"),
+            "{}",
+            a.cache_key()
+        );
+        assert_eq!(b.fetch_url(), "https://x:tok@github.com/argoproj/argo-helm");
+        assert!(!format!("{b} {b:?}").contains("tok"));
+    }
+
+    #[test]
+    fn refuses_private_resolution() {
+        let err = policy()
+            .check_with("https://evil.example/o/r", &resolver())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("private address 10.1.2.3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redacts_credentials_in_refusals() {
+        let err = policy()
+            .check_with("https://u:secret@other.example/o/r", &resolver())
+            .unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(
+            err.to_string().contains("https://other.example/o/r"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn classifies_addresses() {
+        for (ip, public) in [
+            ("8.8.8.8", true),
+            ("127.0.0.1", false),
+            ("10.0.0.1", false),
+            ("172.16.5.4", false),
+            ("192.168.1.1", false),
+            ("169.254.169.254", false),
+            ("100.64.0.1", false),
+            ("0.0.0.0", false),
+            ("::1", false),
+            ("fd00::1", false),
+            ("fe80::1", false),
+            ("::ffff:127.0.0.1", false),
+            ("64:ff9b::a00:1", false),
+            ("2606:4700::1111", true),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(non_public(ip).is_none(), public, "{ip}");
+        }
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("p%40ss%2"), "p@ss%2");
+    }
+}
