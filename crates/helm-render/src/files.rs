@@ -1,0 +1,431 @@
+//! A chart's files in memory, read the way Helm's loader reads them.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use crate::LoadError;
+use crate::ignore::Rules;
+
+/// Bounds on what a chart may hold, so an untrusted chart cannot exhaust memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLimits {
+    /// Most files.
+    pub max_files: usize,
+    /// Most bytes over all files (after decompression).
+    pub max_total_bytes: u64,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        FileLimits {
+            max_files: 20_000,
+            max_total_bytes: 256 << 20,
+        }
+    }
+}
+
+/// A chart's files by `/`-separated path relative to the chart root, in byte order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChartFiles {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl ChartFiles {
+    /// No files.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a file.
+    pub fn insert(&mut self, path: impl Into<String>, data: impl Into<Vec<u8>>) {
+        self.files.insert(path.into(), data.into());
+    }
+
+    /// The file at `path`.
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// Files in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when there are no files.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Total bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.files.values().map(|v| v.len() as u64).sum()
+    }
+
+    /// A content hash of every path and byte, for cache keys when no git tree id is known.
+    pub fn digest(&self) -> String {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        for (k, v) in &self.files {
+            ctx.update(&(k.len() as u64).to_le_bytes());
+            ctx.update(k.as_bytes());
+            ctx.update(&(v.len() as u64).to_le_bytes());
+            ctx.update(v);
+        }
+        ctx.finish()
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Applies the chart's `.helmignore` (plus Helm's default `templates/.?*`) and strips UTF-8
+    /// byte-order marks, exactly as `helm` does when it loads a chart directory. Use this for a
+    /// tree read from git or a directory; archives were filtered when they were packaged.
+    pub fn filtered(self) -> Result<ChartFiles, LoadError> {
+        let mut rules = match self.files.get(".helmignore") {
+            Some(text) => {
+                Rules::parse(&String::from_utf8_lossy(text)).map_err(LoadError::Ignore)?
+            }
+            None => Rules::empty(),
+        };
+        rules.add_defaults();
+        let mut out = ChartFiles::new();
+        for (path, data) in self.files {
+            if is_ignored(&rules, &path) {
+                continue;
+            }
+            let data = match data.strip_prefix(BOM) {
+                Some(rest) => rest.to_vec(),
+                None => data,
+            };
+            out.files.insert(path, data);
+        }
+        Ok(out)
+    }
+
+    /// Reads a chart directory: every regular file, symlinks followed only when they stay
+    /// inside the chart, then [`ChartFiles::filtered`].
+    pub fn from_dir(dir: &Path, limits: FileLimits) -> Result<ChartFiles, LoadError> {
+        let root = dir.canonicalize().map_err(|source| LoadError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        if !root.join("Chart.yaml").is_file() && !root.join("Chart.yml").exists() {
+            return Err(LoadError::NotAChart {
+                path: dir.display().to_string(),
+            });
+        }
+        let mut files = ChartFiles::new();
+        let mut total = 0u64;
+        walk(&root, &root, "", &mut files, &mut total, limits, 0)?;
+        files.filtered()
+    }
+
+    /// Reads a packaged chart (`.tgz`) the way Helm's `LoadArchiveFiles` does: the top-level
+    /// directory is dropped; absolute paths, `..` and a `Chart.yaml` outside the base directory
+    /// are refused.
+    pub fn from_tgz(bytes: &[u8], limits: FileLimits) -> Result<ChartFiles, LoadError> {
+        if !bytes.starts_with(b"\x1f\x8b") {
+            return Err(LoadError::Archive("not a gzipped archive".into()));
+        }
+        let gz = flate2::read::GzDecoder::new(bytes);
+        // Guard the decompressed size, not just the compressed one.
+        let mut archive = tar::Archive::new(gz.take(limits.max_total_bytes + 1));
+        let mut files = ChartFiles::new();
+        let mut total = 0u64;
+        let entries = archive
+            .entries()
+            .map_err(|e| LoadError::Archive(e.to_string()))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| LoadError::Archive(e.to_string()))?;
+            let kind = entry.header().entry_type();
+            if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+                continue;
+            }
+            if !kind.is_file() {
+                // Helm reads links as their (empty) content; we refuse them rather than guess.
+                return Err(LoadError::Archive(format!(
+                    "archive entry {:?} is not a regular file",
+                    String::from_utf8_lossy(&entry.path_bytes())
+                )));
+            }
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let delimiter = if raw.contains('\\') { '\\' } else { '/' };
+            let parts: Vec<&str> = raw.split(delimiter).collect();
+            if parts.first() == Some(&"Chart.yaml") {
+                return Err(LoadError::Archive(
+                    "chart yaml not in base directory".into(),
+                ));
+            }
+            let rel = parts[1..].join("/");
+            if rel.starts_with('/') {
+                return Err(LoadError::Archive(
+                    "chart illegally contains absolute paths".into(),
+                ));
+            }
+            let clean = clean_path(&rel);
+            if clean == "." || clean.is_empty() {
+                return Err(LoadError::Archive(format!(
+                    "chart illegally contains content outside the base directory: {raw:?}"
+                )));
+            }
+            if clean.starts_with("..") {
+                return Err(LoadError::Archive(
+                    "chart illegally references parent directory".into(),
+                ));
+            }
+            let mut data = Vec::new();
+            entry
+                .read_to_end(&mut data)
+                .map_err(|e| LoadError::Archive(e.to_string()))?;
+            total += data.len() as u64;
+            check_limits(files.len() + 1, total, limits)?;
+            let data = match data.strip_prefix(BOM) {
+                Some(rest) => rest.to_vec(),
+                None => data,
+            };
+            files.files.insert(clean, data);
+        }
+        if files.is_empty() {
+            return Err(LoadError::Archive("no files in chart archive".into()));
+        }
+        Ok(files)
+    }
+
+    /// Writes the files under `dir` (which must exist), for tools that need a directory.
+    pub fn write_to(&self, dir: &Path) -> Result<(), LoadError> {
+        for (path, data) in &self.files {
+            let target = safe_join(dir, path)
+                .ok_or_else(|| LoadError::PathEscapes { path: path.clone() })?;
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| LoadError::Io {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+            std::fs::write(&target, data).map_err(|source| LoadError::Io {
+                path: target.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The files under `prefix/` with the prefix removed (a subchart directory).
+    pub fn subtree(&self, prefix: &str) -> ChartFiles {
+        let p = format!("{}/", prefix.trim_end_matches('/'));
+        ChartFiles {
+            files: self
+                .files
+                .range(p.clone()..)
+                .take_while(|(k, _)| k.starts_with(&p))
+                .map(|(k, v)| (k[p.len()..].to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl FromIterator<(String, Vec<u8>)> for ChartFiles {
+    fn from_iter<T: IntoIterator<Item = (String, Vec<u8>)>>(iter: T) -> Self {
+        ChartFiles {
+            files: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// A file is ignored when it or any directory above it is, as Helm's walk skips whole
+/// ignored directories.
+fn is_ignored(rules: &Rules, path: &str) -> bool {
+    let mut end = 0;
+    while let Some(i) = path[end..].find('/') {
+        let dir = &path[..end + i];
+        if rules.ignore(dir, true) {
+            return true;
+        }
+        end += i + 1;
+    }
+    rules.ignore(path, false)
+}
+
+fn check_limits(count: usize, total: u64, limits: FileLimits) -> Result<(), LoadError> {
+    if count > limits.max_files {
+        return Err(LoadError::Limit {
+            what: format!("more than {} files", limits.max_files),
+        });
+    }
+    if total > limits.max_total_bytes {
+        return Err(LoadError::Limit {
+            what: format!("more than {} bytes", limits.max_total_bytes),
+        });
+    }
+    Ok(())
+}
+
+/// Reads `dir` (a real path inside `root`) into `files` under the logical prefix `logical`.
+/// Symlinks are followed only to targets inside `root`; loops end at the depth limit.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    logical: &str,
+    files: &mut ChartFiles,
+    total: &mut u64,
+    limits: FileLimits,
+    depth: usize,
+) -> Result<(), LoadError> {
+    if depth > 64 {
+        return Err(LoadError::Limit {
+            what: "directories nested more than 64 deep (or a symlink loop)".into(),
+        });
+    }
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| LoadError::Io { path, source }
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .collect::<Result<_, _>>()
+        .map_err(io(dir))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let logical_path = if logical.is_empty() {
+            name
+        } else {
+            format!("{logical}/{name}")
+        };
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(io(&path))?;
+        let real = if meta.file_type().is_symlink() {
+            let target = path.canonicalize().map_err(io(&path))?;
+            if !target.starts_with(root) {
+                return Err(LoadError::PathEscapes { path: logical_path });
+            }
+            target
+        } else {
+            path
+        };
+        let meta = std::fs::metadata(&real).map_err(io(&real))?;
+        if meta.is_dir() {
+            walk(root, &real, &logical_path, files, total, limits, depth + 1)?;
+        } else if meta.is_file() {
+            let data = std::fs::read(&real).map_err(io(&real))?;
+            *total += data.len() as u64;
+            check_limits(files.len() + 1, *total, limits)?;
+            files.files.insert(logical_path, data);
+        } else {
+            return Err(LoadError::Irregular { path: logical_path });
+        }
+    }
+    Ok(())
+}
+
+/// `path.Clean` for `/`-separated relative paths.
+fn clean_path(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|l| *l != "..") {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        ".".into()
+    } else {
+        out.join("/")
+    }
+}
+
+/// Joins a relative `/` path under `dir`, refusing anything that would leave it.
+fn safe_join(dir: &Path, rel: &str) -> Option<PathBuf> {
+    let mut out = dir.to_path_buf();
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helmignore_and_defaults_apply_to_files_and_whole_directories() {
+        let files: ChartFiles = [
+            (".helmignore", "*.bak\nci/\n"),
+            ("Chart.yaml", "name: x"),
+            ("values.yaml.bak", ""),
+            ("ci/values.yaml", ""),
+            ("templates/.hidden", ""),
+            ("templates/deploy.yaml", "\u{feff}kind: x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
+        .collect();
+        let kept: Vec<_> = files
+            .filtered()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), String::from_utf8(v.to_vec()).unwrap()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (".helmignore".to_owned(), "*.bak\nci/\n".to_owned()),
+                ("Chart.yaml".into(), "name: x".into()),
+                ("templates/deploy.yaml".into(), "kind: x".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn clean_path_matches_go() {
+        assert_eq!(clean_path("a/./b/../c"), "a/c");
+        assert_eq!(clean_path("../x"), "../x");
+        assert_eq!(clean_path(""), ".");
+    }
+
+    #[test]
+    fn safe_join_refuses_escapes() {
+        assert!(safe_join(Path::new("/tmp/x"), "../etc/passwd").is_none());
+        assert!(safe_join(Path::new("/tmp/x"), "/etc/passwd").is_none());
+        assert_eq!(
+            safe_join(Path::new("/tmp/x"), "a/b").unwrap(),
+            Path::new("/tmp/x/a/b")
+        );
+    }
+
+    #[test]
+    fn subtree_strips_the_prefix() {
+        let files: ChartFiles = [
+            ("charts/sub/Chart.yaml", "a"),
+            ("charts/subway/x", "b"),
+            ("x", "c"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
+        .collect();
+        let sub = files.subtree("charts/sub");
+        assert_eq!(
+            sub.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["Chart.yaml"]
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Helm chart rendering for ChartImpact.
+//!
+//! A chart arrives as its files in memory ([`ChartFiles`]: read from a git tree without a
+//! checkout, from a directory, or from a `.tgz`) and leaves as exactly what `helm template`
+//! prints. The [`Renderer`] trait is the seam the compare engine depends on; this crate
+//! provides the helm CLI backend ([`HelmCliRenderer`]), which runs a real `helm` binary in an
+//! isolated temporary directory with a timeout and an output cap. The native renderer (on
+//! `text-template`) plugs in behind the same trait.
+//!
+//! `.helmignore` is applied the way Helm applies it ([`ignore::Rules`], Go's `filepath.Match`
+//! semantics and Helm's quirks), and packaged subcharts are read with Helm's archive rules.
+//!
+//! ```no_run
+//! use helm_render::{ChartFiles, FileLimits, HelmCliRenderer, Options, Renderer};
+//!
+//! let chart = ChartFiles::from_dir(std::path::Path::new("charts/app"), FileLimits::default())?;
+//! let helm = HelmCliRenderer::locate().expect("helm on PATH");
+//! let out = helm.render(&chart, &Options::default())?;
+//! print!("{}", out.manifest);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod files;
+mod helm_cli;
+pub mod ignore;
+mod render;
+
+pub use error::{LoadError, RenderError};
+pub use files::{ChartFiles, FileLimits};
+pub use helm_cli::HelmCliRenderer;
+pub use render::{Options, Outcome, Renderer, RendererInfo, ValuesFile};

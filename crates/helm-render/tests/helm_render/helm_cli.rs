@@ -1,0 +1,215 @@
+//! The helm CLI backend: byte-identical to the corpus's reference renders, and bounded.
+
+use std::time::Duration;
+
+use helm_render::{
+    ChartFiles, FileLimits, HelmCliRenderer, Options, RenderError, Renderer, ValuesFile,
+};
+
+fn chart(files: &[(&str, &str)]) -> ChartFiles {
+    let mut c = ChartFiles::new();
+    for (p, t) in files {
+        c.insert(*p, *t);
+    }
+    c
+}
+
+fn small_chart() -> ChartFiles {
+    chart(&[
+        ("Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n"),
+        ("values.yaml", "replicas: 2\nimage: app:1\n"),
+        (
+            "templates/deploy.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n      containers:\n      - name: app\n        image: {{ required \"image is required\" .Values.image }}\n",
+        ),
+    ])
+}
+
+#[test]
+fn renders_every_corpus_case_byte_for_byte() {
+    let (Some(dir), Some(helm)) = (super::corpus(), super::helm()) else {
+        return;
+    };
+    let mut cases: Vec<_> = std::fs::read_dir(dir.join("cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    let mut differ = Vec::new();
+    for case in &cases {
+        let values: Vec<ValuesFile> = std::fs::read_dir(case.join("values"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| ValuesFile {
+                        name: e.file_name().to_string_lossy().into_owned(),
+                        content: std::fs::read(e.path()).unwrap(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for side in ["before", "after"] {
+            let files = ChartFiles::from_dir(&case.join(side), FileLimits::default()).unwrap();
+            let opts = Options {
+                values: values.clone(),
+                ..Options::default()
+            };
+            let out = helm
+                .render(&files, &opts)
+                .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+            let want = std::fs::read_to_string(case.join(format!("rendered/{side}.yaml"))).unwrap();
+            assert_eq!(out.renderer.name, "helm");
+            if out.manifest != want {
+                differ.push(format!(
+                    "{} {side}",
+                    case.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "renders differ from helm's reference: {differ:#?}"
+    );
+    println!("{} of {} sides identical", cases.len() * 2, cases.len() * 2);
+}
+
+#[test]
+fn options_reach_helm() {
+    let Some(helm) = super::helm() else { return };
+    let opts = Options {
+        release_name: "web".into(),
+        namespace: "prod".into(),
+        values: vec![ValuesFile {
+            name: "v".into(),
+            content: b"replicas: 5\n".to_vec(),
+        }],
+        set: vec!["image=app:2".into()],
+        ..Options::default()
+    };
+    let out = helm.render(&small_chart(), &opts).unwrap();
+    assert!(
+        out.manifest.contains("name: web\n  namespace: prod"),
+        "{}",
+        out.manifest
+    );
+    assert!(out.manifest.contains("replicas: 5"));
+    assert!(out.manifest.contains("image: app:2"));
+    assert!(
+        out.manifest
+            .starts_with("---\n# Source: demo/templates/deploy.yaml\n")
+    );
+    assert!(
+        out.renderer.version.starts_with("v3."),
+        "{}",
+        out.renderer.version
+    );
+}
+
+#[test]
+fn a_broken_chart_is_a_chart_error_with_helms_message() {
+    let Some(helm) = super::helm() else { return };
+    let opts = Options {
+        set: vec!["image=null".into()],
+        ..Options::default()
+    };
+    let err = helm.render(&small_chart(), &opts).unwrap_err();
+    match err {
+        RenderError::Chart { message } => {
+            assert!(message.contains("image is required"), "{message}");
+            assert!(message.contains("demo/templates/deploy.yaml"), "{message}");
+        }
+        other => panic!("expected a chart error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_render_that_overruns_its_timeout_is_stopped() {
+    let Some(helm) = super::helm() else { return };
+    let heavy = chart(&[
+        (
+            "Chart.yaml",
+            "apiVersion: v2\nname: heavy\nversion: 0.1.0\n",
+        ),
+        (
+            "templates/cm.yaml",
+            "{{- range until 3000000 }}{{ . }}{{ end }}",
+        ),
+    ]);
+    let opts = Options {
+        timeout: Duration::from_millis(300),
+        ..Options::default()
+    };
+    let start = std::time::Instant::now();
+    let err = helm.render(&heavy, &opts).unwrap_err();
+    assert!(matches!(err, RenderError::Timeout { .. }), "{err:?}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn output_over_the_cap_is_refused() {
+    let Some(helm) = super::helm() else { return };
+    let opts = Options {
+        max_output_bytes: 100,
+        ..Options::default()
+    };
+    let err = helm.render(&small_chart(), &opts).unwrap_err();
+    assert!(
+        matches!(err, RenderError::OutputTooLarge { limit: 100 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_missing_binary_is_unavailable_not_a_chart_error() {
+    let helm = HelmCliRenderer::new("/nonexistent/helm");
+    let err = helm
+        .render(&small_chart(), &Options::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RenderError::Unavailable {
+                renderer: "helm",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn invalid_options_are_refused_before_running_anything() {
+    let helm = HelmCliRenderer::new("/nonexistent/helm");
+    for opts in [
+        Options {
+            release_name: "Bad_Name".into(),
+            ..Options::default()
+        },
+        Options {
+            set: vec!["--post-renderer=/bin/sh".into()],
+            ..Options::default()
+        },
+        Options {
+            kube_version: Some("--x".into()),
+            ..Options::default()
+        },
+    ] {
+        assert!(matches!(
+            helm.render(&small_chart(), &opts),
+            Err(RenderError::Option(_))
+        ));
+    }
+}
+
+#[test]
+fn fingerprints_differ_by_option() {
+    let a = Options::default().fingerprint();
+    let b = Options {
+        set: vec!["a=1".into()],
+        ..Options::default()
+    }
+    .fingerprint();
+    assert_ne!(a, b);
+    assert_eq!(a, Options::default().fingerprint());
+}

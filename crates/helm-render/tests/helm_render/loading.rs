@@ -1,0 +1,168 @@
+//! Reading charts from directories and archives.
+
+use std::io::Write;
+
+use helm_render::{ChartFiles, FileLimits, LoadError};
+
+fn write(dir: &std::path::Path, files: &[(&str, &str)]) {
+    for (p, c) in files {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, c).unwrap();
+    }
+}
+
+#[test]
+fn a_directory_is_read_with_helmignore_applied() {
+    let d = super::tempdir();
+    write(
+        d.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: a\nversion: 1.0.0\n"),
+            (".helmignore", "*.md\n"),
+            ("README.md", "x"),
+            ("templates/cm.yaml", "kind: ConfigMap"),
+            ("templates/.swp", "junk"),
+        ],
+    );
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    let names: Vec<_> = files.iter().map(|(k, _)| k.to_owned()).collect();
+    assert_eq!(names, [".helmignore", "Chart.yaml", "templates/cm.yaml"]);
+}
+
+#[test]
+fn a_directory_without_chart_yaml_is_refused() {
+    let d = super::tempdir();
+    let err = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap_err();
+    assert!(matches!(err, LoadError::NotAChart { .. }), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_inside_the_chart_are_followed_and_escapes_refused() {
+    let d = super::tempdir();
+    write(
+        d.path(),
+        &[
+            ("Chart.yaml", "name: a\nversion: 1.0.0\n"),
+            ("files/real.txt", "hello"),
+        ],
+    );
+    std::os::unix::fs::symlink("files/real.txt", d.path().join("link.txt")).unwrap();
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    assert_eq!(files.get("link.txt"), Some(&b"hello"[..]));
+
+    std::os::unix::fs::symlink("/etc/passwd", d.path().join("files/leak.txt")).unwrap();
+    let err = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap_err();
+    assert!(
+        matches!(err, LoadError::PathEscapes { ref path } if path == "files/leak.txt"),
+        "{err}"
+    );
+}
+
+#[test]
+fn limits_are_enforced() {
+    let d = super::tempdir();
+    write(
+        d.path(),
+        &[("Chart.yaml", "name: a\n"), ("big.txt", &"x".repeat(5000))],
+    );
+    let err = ChartFiles::from_dir(
+        d.path(),
+        FileLimits {
+            max_files: 10,
+            max_total_bytes: 1000,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("chart too large"), "{err}");
+}
+
+fn tgz(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    {
+        let mut tar = tar::Builder::new(&mut gz);
+        for (p, c) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(c.len() as u64);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            // Raw name bytes: the builder's own path checks would refuse the hostile names
+            // these tests need.
+            h.as_old_mut().name[..p.len()].copy_from_slice(p.as_bytes());
+            h.set_cksum();
+            tar.append(&h, c.as_bytes()).unwrap();
+        }
+        tar.finish().unwrap();
+    }
+    gz.flush().unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn an_archive_drops_its_top_directory() {
+    let data = tgz(&[
+        ("mychart/Chart.yaml", "name: mychart\n"),
+        ("mychart/templates/a.yaml", "a"),
+    ]);
+    let files = ChartFiles::from_tgz(&data, FileLimits::default()).unwrap();
+    let names: Vec<_> = files.iter().map(|(k, _)| k.to_owned()).collect();
+    assert_eq!(names, ["Chart.yaml", "templates/a.yaml"]);
+}
+
+#[test]
+fn archive_escapes_and_misplaced_chart_yaml_are_refused() {
+    let data = tgz(&[("c/../../etc/passwd", "x")]);
+    let err = ChartFiles::from_tgz(&data, FileLimits::default()).unwrap_err();
+    assert!(err.to_string().contains("parent directory"), "{err}");
+    let data = tgz(&[("Chart.yaml", "name: x\n")]);
+    let err = ChartFiles::from_tgz(&data, FileLimits::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("chart yaml not in base directory"),
+        "{err}"
+    );
+    let err = ChartFiles::from_tgz(b"not gzip", FileLimits::default()).unwrap_err();
+    assert!(err.to_string().contains("not a gzipped archive"), "{err}");
+}
+
+#[test]
+fn archive_size_is_bounded_after_decompression() {
+    let data = tgz(&[
+        ("c/Chart.yaml", "name: c\n"),
+        ("c/big", &"0".repeat(100_000)),
+    ]);
+    let err = ChartFiles::from_tgz(
+        &data,
+        FileLimits {
+            max_files: 100,
+            max_total_bytes: 10_000,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("chart too large") || err.to_string().contains("archive"),
+        "{err}"
+    );
+}
+
+#[test]
+fn write_to_round_trips() {
+    let mut files = ChartFiles::new();
+    files.insert("Chart.yaml", "name: a\nversion: 1.0.0\n");
+    files.insert("templates/x.yaml", "x");
+    let d = super::tempdir();
+    files.write_to(d.path()).unwrap();
+    let back = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    assert_eq!(back, files);
+}
+
+#[test]
+fn write_to_refuses_paths_that_leave_the_directory() {
+    let mut files = ChartFiles::new();
+    files.insert("../outside", "x");
+    let d = super::tempdir();
+    assert!(matches!(
+        files.write_to(d.path()),
+        Err(LoadError::PathEscapes { .. })
+    ));
+}
