@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 use diff_core::report::{self, ComparisonDocument, MarkdownOptions, TextOptions, Timings};
 use diff_core::{DiffOptionsBuilder, Level, ParseOptions, SecretHandling};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
     Text,
     Json,
     Markdown,
@@ -44,7 +44,7 @@ enum Color {
 pub struct ReportArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "text")]
-    output: Output,
+    pub output: Output,
     /// Ignore labels and annotations (on objects and pod templates).
     #[arg(long)]
     ignore_labels: bool,
@@ -68,7 +68,7 @@ pub struct ReportArgs {
     detailed_exitcode: bool,
     /// Namespace given to objects that name none (the release namespace).
     #[arg(long, short = 'n', default_value = "default")]
-    namespace: String,
+    pub namespace: String,
     /// Colour in text output.
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
@@ -101,24 +101,92 @@ fn read_input(path: &str, stdin_used: &mut bool) -> anyhow::Result<(String, Stri
     Ok((path.to_owned(), text))
 }
 
-pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let r = &args.report;
-    let mut b = DiffOptionsBuilder::new();
-    b.namespace(&r.namespace)
-        .ignore_labels(r.ignore_labels)
-        .context_lines(r.context)
-        .secret_handling(match r.secrets {
+impl ReportArgs {
+    /// The diff options these flags ask for.
+    pub fn diff_options(&self) -> anyhow::Result<diff_core::DiffOptions> {
+        let mut b = DiffOptionsBuilder::new();
+        b.namespace(&self.namespace)
+            .ignore_labels(self.ignore_labels)
+            .context_lines(self.context)
+            .secret_handling(self.secret_handling());
+        for k in &self.suppress_kinds {
+            b.suppress_kind(k);
+        }
+        if let Some(re) = &self.suppress_regex {
+            b.suppress_regex(re);
+        }
+        Ok(b.build()?)
+    }
+
+    /// `suppress`, `show` or `decode`.
+    pub fn secret_handling(&self) -> SecretHandling {
+        match self.secrets {
             Secrets::Suppress => SecretHandling::Suppress,
             Secrets::Show => SecretHandling::Show,
             Secrets::Decode => SecretHandling::Decode,
-        });
-    for k in &r.suppress_kinds {
-        b.suppress_kind(k);
+        }
     }
-    if let Some(re) = &r.suppress_regex {
-        b.suppress_regex(re);
+
+    /// The request fields these flags set (names as the API's).
+    pub fn apply_to(&self, req: &mut service::CompareRequest) {
+        req.ignore_labels = self.ignore_labels;
+        req.secret_handling = Some(self.secret_handling().as_str().to_owned());
+        req.context_lines = Some(self.context);
+        req.suppress_kinds = self.suppress_kinds.clone();
+        req.suppress_regex = self.suppress_regex.clone();
+        req.namespace = Some(self.namespace.clone());
     }
-    let opts = b.build()?;
+
+    /// Prints a comparison in the chosen format (`json` prints `json_doc`) and returns the exit
+    /// code the flags ask for.
+    pub fn print(
+        &self,
+        cmp: &diff_core::Comparison,
+        json_doc: impl FnOnce() -> String,
+    ) -> anyhow::Result<ExitCode> {
+        let out = match self.output {
+            Output::Text => report::text(
+                cmp,
+                &TextOptions {
+                    color: self.color_on(),
+                },
+            ),
+            Output::Markdown => report::markdown(cmp, &MarkdownOptions::default()),
+            Output::Unified => report::unified(cmp, self.context),
+            Output::Json => json_doc(),
+        };
+        write_stdout(&out)?;
+        Ok(exit_code(cmp, self))
+    }
+
+    fn color_on(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn write_stdout(out: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("cannot write the report"),
+    }
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let r = &args.report;
+    let opts = r.diff_options()?;
     let mut stdin_used = false;
     let (old_name, old_text) = read_input(&args.old, &mut stdin_used)?;
     let (new_name, new_text) = read_input(&args.new, &mut stdin_used)?;
@@ -148,39 +216,14 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     // The process exits right after printing; freeing megabytes of parsed objects node by node
     // would only delay that.
     std::mem::forget((before, after));
-    let out = match r.output {
-        Output::Text => {
-            let color = match r.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            report::text(&cmp, &TextOptions { color })
-        }
-        Output::Markdown => report::markdown(&cmp, &MarkdownOptions::default()),
-        Output::Unified => report::unified(&cmp, r.context),
-        Output::Json => {
-            let timings: Timings = [
-                ("parse".to_owned(), (t1 - t0).as_millis() as u64),
-                ("diff".to_owned(), (t2 - t1).as_millis() as u64),
-            ]
-            .into();
-            ComparisonDocument::new(&cmp, Some(&timings)).to_json()
-        }
-    };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(e).context("cannot write the report"),
-    }
-    let code = exit_code(&cmp, r);
+    let code = r.print(&cmp, || {
+        let timings: Timings = [
+            ("parse".to_owned(), (t1 - t0).as_millis() as u64),
+            ("diff".to_owned(), (t2 - t1).as_millis() as u64),
+        ]
+        .into();
+        ComparisonDocument::new(&cmp, Some(&timings)).to_json()
+    })?;
     std::mem::forget(cmp);
     Ok(code)
 }

@@ -1,6 +1,11 @@
 //! `chartimpact`: what a Helm chart change does to the cluster, before deployment.
 
+mod compare;
+mod detect;
 mod diff;
+mod engine;
+mod pr;
+mod versions;
 
 use std::process::ExitCode;
 
@@ -16,14 +21,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compare a chart at two git revisions (render both, diff, score).
+    Compare(Box<compare::CompareArgs>),
     /// Diff two rendered manifest streams (files, or `-` for stdin).
     Diff(diff::DiffArgs),
+    /// List a repository's tags and branches without cloning it.
+    Versions(versions::VersionsArgs),
+    /// List the charts in a repository, or those affected between two revisions.
+    Detect(detect::DetectArgs),
+    /// Compare every chart a change affects and print one report (the PR comment).
+    Pr(pr::PrArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Compare(args) => compare::run(*args),
         Command::Diff(args) => diff::run(args),
+        Command::Versions(args) => versions::run(args),
+        Command::Detect(args) => detect::run(args),
+        Command::Pr(args) => pr::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,93 @@
+//! `chartimpact compare`: a chart at two git revisions.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use service::CompareService;
+
+use crate::diff::ReportArgs;
+use crate::engine::{EngineArgs, RendererChoice, progress};
+
+/// Arguments of `chartimpact compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Repository URL or local path.
+    #[arg(long)]
+    repo: String,
+    /// Chart directory in the repository.
+    #[arg(long)]
+    chart: String,
+    /// Old revision (tag, branch, commit, HEAD, refs/pull/N/head).
+    #[arg(long)]
+    from: String,
+    /// New revision.
+    #[arg(long)]
+    to: String,
+    /// Values file inside the repository, read at each revision (repeatable).
+    #[arg(short = 'f', long = "values-file", value_name = "FILE-IN-REPO")]
+    values_files: Vec<String>,
+    /// Local values file applied to both sides (repeatable).
+    #[arg(long = "values", value_name = "LOCAL-FILE")]
+    local_values: Vec<PathBuf>,
+    /// `--set key=value`, applied last (repeatable).
+    #[arg(long)]
+    set: Vec<String>,
+    /// Release name.
+    #[arg(long, default_value = "release")]
+    release_name: String,
+    /// Kubernetes version for `.Capabilities`.
+    #[arg(long)]
+    kube_version: Option<String>,
+    /// Extra API versions for `.Capabilities.APIVersions` (repeatable).
+    #[arg(long = "api-versions")]
+    api_versions: Vec<String>,
+    /// Renderer.
+    #[arg(long, value_enum, default_value = "auto")]
+    renderer: RendererChoice,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let mut local = Vec::new();
+    for p in &args.local_values {
+        let content =
+            std::fs::read(p).with_context(|| format!("cannot read values file {}", p.display()))?;
+        local.push(helm_render::ValuesFile {
+            name: p.display().to_string(),
+            content,
+        });
+    }
+    let engine = args.engine.engine()?.with_local_values(local);
+    let mut req = service::CompareRequest {
+        repository: args.repo.clone(),
+        chart_path: args.chart.trim_end_matches('/').to_owned(),
+        version1: args.from.clone(),
+        version2: args.to.clone(),
+        values_files: args.values_files.clone(),
+        set: args.set.clone(),
+        release_name: Some(args.release_name.clone()),
+        kube_version: args.kube_version.clone(),
+        api_versions: args.api_versions.clone(),
+        renderer: Some(args.renderer.as_str().to_owned()),
+        ..service::CompareRequest::default()
+    };
+    args.report.apply_to(&mut req);
+    let (mut ctx, bar) = progress();
+    ctx.deadline = Some(Instant::now() + Duration::from_secs(args.timeout));
+    let result = engine.compare(&req, &ctx);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let response = result?;
+    args.report
+        .print(&response.comparison, || response.to_json())
+}

@@ -1,0 +1,203 @@
+//! The compare request: the API's JSON body, which CLI flags map onto.
+
+use serde::{Deserialize, Serialize};
+
+/// A request to compare a chart at two revisions of a repository.
+///
+/// Field names are the Go ChartImpact's (camelCase); unknown fields are refused so a typo is
+/// an error, not a silently ignored option.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompareRequest {
+    /// Repository URL or (when allowed) local path.
+    pub repository: String,
+    /// Path of the chart directory inside the repository.
+    pub chart_path: String,
+    /// Old revision: tag, branch, commit, `HEAD`, `refs/pull/N/head`.
+    pub version1: String,
+    /// New revision.
+    pub version2: String,
+    /// A values file in the repository, read at each revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_file: Option<String>,
+    /// More values files in the repository, after `valuesFile` (extension).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values_files: Vec<String>,
+    /// Inline YAML values, applied after the values files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_content: Option<String>,
+    /// `--set` expressions, applied last (extension).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+    /// Ignore labels and annotations.
+    #[serde(default)]
+    pub ignore_labels: bool,
+    /// `suppress` (default), `show` or `decode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_handling: Option<String>,
+    /// Context lines (3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_lines: Option<usize>,
+    /// Kinds to leave out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress_kinds: Vec<String>,
+    /// Paths to leave out (regex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppress_regex: Option<String>,
+    /// Release name (`release`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_name: Option<String>,
+    /// Release namespace (`default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Kubernetes version for `.Capabilities`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `.Capabilities.APIVersions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_versions: Vec<String>,
+    /// `auto` (default), `native` or `helm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renderer: Option<String>,
+    /// A side where the chart does not exist renders as an empty manifest instead of failing
+    /// (for pull requests that add or remove a chart). Not part of the API.
+    #[serde(skip)]
+    pub allow_missing_chart: bool,
+}
+
+/// Largest inline values accepted, in bytes.
+pub const MAX_VALUES_CONTENT: usize = 1 << 20;
+
+impl CompareRequest {
+    /// Checks the fields that can be checked without touching git, naming the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("repository", &self.repository),
+            ("chartPath", &self.chart_path),
+            ("version1", &self.version1),
+            ("version2", &self.version2),
+        ] {
+            if v.trim().is_empty() {
+                return Err(format!("{name} is required"));
+            }
+        }
+        if self.chart_path.starts_with('/') || self.chart_path.split('/').any(|p| p == "..") {
+            return Err(format!(
+                "chartPath {:?} must be a relative path inside the repository",
+                self.chart_path
+            ));
+        }
+        for f in self.repo_values_files() {
+            if f.starts_with('/') || f.split('/').any(|p| p == "..") {
+                return Err(format!(
+                    "valuesFile {f:?} must be a relative path inside the repository"
+                ));
+            }
+        }
+        if let Some(v) = &self.values_content {
+            if v.len() > MAX_VALUES_CONTENT {
+                return Err(format!(
+                    "valuesContent is {} bytes, over the limit of {MAX_VALUES_CONTENT}",
+                    v.len()
+                ));
+            }
+            yaml11::parse_value(v, &yaml11::Limits::default())
+                .map_err(|e| format!("valuesContent is not valid YAML: {e}"))?;
+        }
+        if let Some(s) = &self.secret_handling {
+            s.parse::<diff_core::SecretHandling>()?;
+        }
+        if let Some(r) = &self.renderer
+            && !matches!(r.as_str(), "auto" | "native" | "helm")
+        {
+            return Err(format!(
+                "renderer {r:?} is unknown: use auto, native or helm"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The repository values files, in order (`valuesFile` then `valuesFiles`; empty ones skipped).
+    pub fn repo_values_files(&self) -> impl Iterator<Item = &String> {
+        self.values_file
+            .iter()
+            .chain(&self.values_files)
+            .filter(|f| !f.is_empty())
+    }
+
+    /// The diff options this request asks for.
+    pub fn diff_options(&self) -> Result<diff_core::DiffOptions, String> {
+        let mut b = diff_core::DiffOptionsBuilder::new();
+        b.namespace(self.namespace.as_deref().unwrap_or("default"))
+            .ignore_labels(self.ignore_labels)
+            .context_lines(self.context_lines.unwrap_or(3));
+        if let Some(s) = &self.secret_handling {
+            b.secret_handling(s.parse()?);
+        }
+        for k in &self.suppress_kinds {
+            b.suppress_kind(k);
+        }
+        if let Some(r) = &self.suppress_regex {
+            b.suppress_regex(r);
+        }
+        b.build().map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> CompareRequest {
+        CompareRequest {
+            repository: "https://github.com/o/r".into(),
+            chart_path: "charts/app".into(),
+            version1: "v1".into(),
+            version2: "v2".into(),
+            ..CompareRequest::default()
+        }
+    }
+
+    #[test]
+    fn go_chartimpact_example_is_accepted() {
+        let r: CompareRequest = serde_json::from_str(
+            r#"{"repository":"https://github.com/argoproj/argo-helm","chartPath":"charts/argo-cd","version1":"argo-cd-9.1.5","version2":"argo-cd-9.1.6","valuesFile":"","valuesContent":"","ignoreLabels":false,"secretHandling":"suppress","contextLines":3,"suppressKinds":[],"suppressRegex":""}"#,
+        )
+        .unwrap();
+        assert_eq!(r.chart_path, "charts/argo-cd");
+        assert_eq!(r.context_lines, Some(3));
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let e = serde_json::from_str::<CompareRequest>(
+            r#"{"repository":"x","chartPath":"c","version1":"a","version2":"b","valuesFiel":"v"}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("valuesFiel"), "{e}");
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut r = req();
+        r.version2 = " ".into();
+        assert_eq!(r.validate().unwrap_err(), "version2 is required");
+        let mut r = req();
+        r.chart_path = "../etc".into();
+        assert!(r.validate().unwrap_err().contains("chartPath"));
+        let mut r = req();
+        r.values_file = Some("/etc/passwd".into());
+        assert!(r.validate().unwrap_err().contains("valuesFile"));
+        let mut r = req();
+        r.values_content = Some("a: [1".into());
+        assert!(
+            r.validate()
+                .unwrap_err()
+                .contains("valuesContent is not valid YAML")
+        );
+        let mut r = req();
+        r.renderer = Some("wasm".into());
+        assert!(r.validate().unwrap_err().contains("auto, native or helm"));
+        assert!(req().validate().is_ok());
+    }
+}

@@ -1,0 +1,101 @@
+//! Every corpus case through git and the real helm: the same structured diff as diffing helm's
+//! reference renders.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use service::{CompareRequest, CompareService, Context};
+
+use super::{RepoBuilder, tree};
+
+#[test]
+fn compare_from_git_equals_diff_of_reference_renders() {
+    let corpus = std::env::var_os("CHARTIMPACT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
+    if !corpus.join("cases").is_dir() {
+        eprintln!(
+            "skipping: no corpus at {} (set CHARTIMPACT_CORPUS)",
+            corpus.display()
+        );
+        return;
+    }
+    let Some(helm) = helm_render::HelmCliRenderer::locate() else {
+        eprintln!("skipping: no helm binary (scripts/install-helm.sh)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = service::Engine::builder(tmp.path().join("data"))
+        .policy(chart_source::UrlPolicy {
+            allow_local: true,
+            ..Default::default()
+        })
+        .renderers(service::Renderers {
+            helm: Some(Arc::new(helm)),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let mut cases: Vec<_> = std::fs::read_dir(corpus.join("cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let repo = RepoBuilder::new(tmp.path().join("repos").join(&name));
+        let values = std::fs::read_dir(case.join("values"))
+            .ok()
+            .and_then(|mut rd| rd.next())
+            .and_then(Result::ok)
+            .map(|e| e.path());
+        for side in ["before", "after"] {
+            let mut files = tree(&case.join(side), "chart/");
+            if let Some(v) = &values {
+                files.push(("ci-values.yaml".into(), std::fs::read(v).unwrap()));
+            }
+            repo.commit(&files, side);
+        }
+        let req = CompareRequest {
+            repository: repo.dir.to_string_lossy().into_owned(),
+            chart_path: "chart".into(),
+            version1: "before".into(),
+            version2: "after".into(),
+            values_file: values.as_ref().map(|_| "ci-values.yaml".to_owned()),
+            renderer: Some("helm".into()),
+            ..CompareRequest::default()
+        };
+        let got = engine
+            .compare(&req, &Context::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let read = |side: &str| {
+            std::fs::read_to_string(case.join(format!("rendered/{side}.yaml"))).unwrap()
+        };
+        let opts = diff_core::ParseOptions::default();
+        let want = diff_core::compare(
+            &diff_core::parse_manifest("before", &read("before"), &opts).unwrap(),
+            &diff_core::parse_manifest("after", &read("after"), &opts).unwrap(),
+            &diff_core::DiffOptionsBuilder::new().build().unwrap(),
+        );
+        let norm = |c: &diff_core::Comparison| {
+            serde_json::to_string(&(
+                &c.structured_diff.resources,
+                &c.structured_diff.stats,
+                &c.impact,
+            ))
+            .unwrap()
+        };
+        if norm(&got.comparison) != norm(&want) {
+            mismatches.push(name);
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "compare differs from diff of helm's renders: {mismatches:?}"
+    );
+    println!("{} of {} corpus cases identical", cases.len(), cases.len());
+}
