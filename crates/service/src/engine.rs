@@ -309,10 +309,8 @@ impl Engine {
         &self,
         repo: &Repository,
         req: &CompareRequest,
-        revision: &str,
-        commit: &CommitId,
-        renderer: &Arc<dyn Renderer>,
-        mode: &str,
+        (revision, commit): (&str, &CommitId),
+        (renderer, mode): (&Arc<dyn Renderer>, &str),
         ctx: &Context,
     ) -> Result<Side, CompareError> {
         let chart = match repo.read_chart(commit, &req.chart_path) {
@@ -479,9 +477,21 @@ impl Engine {
         let t = Instant::now();
         let (old, new) = std::thread::scope(|s| {
             let old = s.spawn(|| {
-                self.render_side(&repo, req, &req.version1, &r1.commit, &renderer, mode, ctx)
+                self.render_side(
+                    &repo,
+                    req,
+                    (&req.version1, &r1.commit),
+                    (&renderer, mode),
+                    ctx,
+                )
             });
-            let new = self.render_side(&repo, req, &req.version2, &r2.commit, &renderer, mode, ctx);
+            let new = self.render_side(
+                &repo,
+                req,
+                (&req.version2, &r2.commit),
+                (&renderer, mode),
+                ctx,
+            );
             let old = old
                 .join()
                 .unwrap_or_else(|_| Err(CompareError::Internal("render thread panicked".into())));
