@@ -1,5 +1,7 @@
 //! The `chartimpact` binary as a user runs it: arguments, streams, exit codes.
 
+mod compare;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
