@@ -88,6 +88,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         b.finish_and_clear();
     }
     let response = result?;
-    args.report
-        .print(&response.comparison, || response.to_json())
+    let code = args
+        .report
+        .print(&response.comparison, || response.to_json())?;
+    // The process exits right after printing; freeing the objects node by node would only
+    // delay that.
+    std::mem::forget(response);
+    Ok(code)
 }

@@ -60,8 +60,8 @@ impl EngineArgs {
         let helm = helm_render::HelmCliRenderer::locate()
             .map(|h| Arc::new(h) as Arc<dyn helm_render::Renderer>);
         let renderers = service::Renderers {
-            auto: None,
-            native: None,
+            auto: Some(Arc::new(helm_render::AutoRenderer::locate())),
+            native: Some(Arc::new(helm_render::NativeRenderer::new())),
             helm,
         };
         Ok(service::Engine::builder(self.data_dir())

@@ -5,6 +5,7 @@ mod detect;
 mod diff;
 mod engine;
 mod pr;
+mod render;
 mod versions;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Compare every chart a change affects and print one report (the PR comment).
     Pr(pr::PrArgs),
+    /// Render a chart directory: prints exactly what `helm template` prints.
+    Render(render::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Versions(args) => versions::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Pr(args) => pr::run(args),
+        Command::Render(args) => render::run(args),
     };
     match result {
         Ok(code) => code,

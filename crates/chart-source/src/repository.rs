@@ -6,6 +6,8 @@ use std::{
 };
 
 use gix::{ObjectId, objs::tree::EntryKind};
+
+use crate::TreeId;
 use tracing::{debug, instrument};
 
 use crate::{
@@ -86,34 +88,61 @@ impl Repository {
         let chart_path = tree::normalize_repo_path(path)?;
         self.recovering(|| {
             let repo = self.repo_with_commit(*commit)?;
-            let root = root_tree(&repo, *commit)?;
-            let sub = if chart_path.is_empty() {
-                Some(root)
-            } else {
-                lookup(&repo, root, &chart_path)?
-                    .and_then(|(kind, oid)| (kind == EntryKind::Tree).then_some(oid))
-            };
-            let has_chart_yaml = match sub {
-                Some(id) => tree::tree_entries(&repo, id)?
-                    .iter()
-                    .any(|(name, kind, _)| name == "Chart.yaml" && *kind != EntryKind::Tree),
-                None => false,
-            };
-            let Some(sub) = sub.filter(|_| has_chart_yaml) else {
+            let sub = self.chart_subtree(&repo, commit, &chart_path, path)?;
+            tree::read_chart_tree(&repo, *commit, &chart_path, sub, &self.cache.config.limits)
+        })
+    }
+
+    /// The tree id of the chart directory at `commit`, without reading its files: the same id
+    /// [`ChartFiles::tree_id`] reports, so a cached render can be found before any blob is read.
+    /// Errors as [`Repository::read_chart`] when there is no chart at `path`.
+    #[instrument(skip_all, fields(repo = %self.entry.url, sha = %commit, path = %path))]
+    pub fn chart_tree_id(&self, commit: &CommitId, path: &str) -> Result<TreeId> {
+        let chart_path = tree::normalize_repo_path(path)?;
+        self.recovering(|| {
+            let repo = self.repo_with_commit(*commit)?;
+            let sub = self.chart_subtree(&repo, commit, &chart_path, path)?;
+            Ok(TreeId::from_gix(sub))
+        })
+    }
+
+    /// The chart directory's tree, or [`Error::ChartNotFound`] listing the charts that exist.
+    fn chart_subtree(
+        &self,
+        repo: &gix::Repository,
+        commit: &CommitId,
+        chart_path: &str,
+        path: &str,
+    ) -> Result<gix::ObjectId> {
+        let root = root_tree(repo, *commit)?;
+        let sub = if chart_path.is_empty() {
+            Some(root)
+        } else {
+            lookup(repo, root, chart_path)?
+                .and_then(|(kind, oid)| (kind == EntryKind::Tree).then_some(oid))
+        };
+        let has_chart_yaml = match sub {
+            Some(id) => tree::tree_entries(repo, id)?
+                .iter()
+                .any(|(name, kind, _)| name == "Chart.yaml" && *kind != EntryKind::Tree),
+            None => false,
+        };
+        match sub.filter(|_| has_chart_yaml) {
+            Some(sub) => Ok(sub),
+            None => {
                 let charts_found = self
-                    .charts_in(&repo, *commit)?
+                    .charts_in(repo, *commit)?
                     .into_iter()
                     .filter(|c| !c.vendored)
                     .map(|c| c.path)
                     .collect();
-                return Err(Error::ChartNotFound {
+                Err(Error::ChartNotFound {
                     path: path.to_owned(),
                     commit: *commit,
                     charts_found,
-                });
-            };
-            tree::read_chart_tree(&repo, *commit, &chart_path, sub, &self.cache.config.limits)
-        })
+                })
+            }
+        }
     }
 
     /// Reads one file (repository-relative path) at `commit`; `None` if it does not exist or is

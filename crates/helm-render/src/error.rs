@@ -85,6 +85,12 @@ pub enum RenderError {
         /// The limit.
         limit: usize,
     },
+    /// A template limit (steps, nesting depth) was exceeded and rendering stopped.
+    #[error("rendering stopped: {what}")]
+    Limit {
+        /// Which limit, in words.
+        what: String,
+    },
     /// A request option is invalid.
     #[error("invalid render option: {0}")]
     Option(String),

@@ -4,8 +4,10 @@
 //! checkout, from a directory, or from a `.tgz`) and leaves as exactly what `helm template`
 //! prints. The [`Renderer`] trait is the seam the compare engine depends on; this crate
 //! provides the helm CLI backend ([`HelmCliRenderer`]), which runs a real `helm` binary in an
-//! isolated temporary directory with a timeout and an output cap. The native renderer (on
-//! `text-template`) plugs in behind the same trait.
+//! isolated temporary directory with a timeout and an output cap, and the native renderer
+//! ([`NativeRenderer`], on `text-template`), which reproduces Helm 3.17.1's loader, values
+//! coalescing, dependency processing, engine and `helm template` printing in-process.
+//! [`AutoRenderer`] uses native unless the chart needs something only helm has.
 //!
 //! `.helmignore` is applied the way Helm applies it ([`ignore::Rules`], Go's `filepath.Match`
 //! semantics and Helm's quirks), and packaged subcharts are read with Helm's archive rules.
@@ -21,13 +23,26 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod chart;
+mod deps;
 mod error;
 mod files;
 mod helm_cli;
 pub mod ignore;
+mod native;
+mod objects;
 mod render;
+mod schema;
+mod semver;
+mod strvals;
+mod values;
+mod yamlconv;
 
 pub use error::{LoadError, RenderError};
 pub use files::{ChartFiles, FileLimits};
 pub use helm_cli::HelmCliRenderer;
+pub use native::{
+    AutoRenderer, NATIVE_VERSION, NativeRenderer, unsupported_features, unsupported_functions,
+};
 pub use render::{Options, Outcome, Renderer, RendererInfo, ValuesFile};
+pub use text_template::Limits;

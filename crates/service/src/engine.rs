@@ -313,8 +313,9 @@ impl Engine {
         (renderer, mode): (&Arc<dyn Renderer>, &str),
         ctx: &Context,
     ) -> Result<Side, CompareError> {
-        let chart = match repo.read_chart(commit, &req.chart_path) {
-            Ok(c) => c,
+        // The tree id is enough to find a cached render: no file is read on a cache hit.
+        let tree_id = match repo.chart_tree_id(commit, &req.chart_path) {
+            Ok(id) => id,
             Err(chart_source::Error::ChartNotFound { .. }) if req.allow_missing_chart => {
                 let info = renderer.info();
                 return Ok(Side {
@@ -365,7 +366,7 @@ impl Engine {
         let info = renderer.info();
         let key = sha256_hex(&[
             b"render-v1",
-            chart.tree_id().to_hex().as_bytes(),
+            tree_id.to_hex().as_bytes(),
             options.fingerprint().as_bytes(),
             mode.as_bytes(),
             info.name.as_bytes(),
@@ -379,6 +380,9 @@ impl Engine {
                 renderer: RendererUsed { name, version },
             });
         }
+        let chart = repo
+            .read_chart(commit, &req.chart_path)
+            .map_err(|e| CompareError::from_source(e, &req.repository, revision))?;
         let files: helm_render::ChartFiles = chart
             .into_files()
             .into_iter()

@@ -39,6 +39,8 @@ pub enum Limit {
     OutputBytes(usize),
     /// [`Limits::max_depth`].
     Depth(usize),
+    /// The deadline set with [`ExecContext::with_deadline`] passed; the duration is the budget.
+    Time(std::time::Duration),
 }
 
 impl fmt::Display for Limit {
@@ -49,6 +51,11 @@ impl fmt::Display for Limit {
                 write!(f, "template output exceeded the size limit ({n} bytes)")
             }
             Limit::Depth(n) => write!(f, "template nesting exceeded the depth limit ({n} levels)"),
+            Limit::Time(d) => write!(
+                f,
+                "template execution exceeded the time limit ({:.1} s)",
+                d.as_secs_f64()
+            ),
         }
     }
 }
@@ -119,6 +126,7 @@ pub struct ExecContext {
     pub(crate) output_bytes: usize,
     pub(crate) limit_hit: Option<Limit>,
     pub(crate) include_counts: HashMap<String, usize>,
+    pub(crate) deadline: Option<(std::time::Instant, std::time::Duration)>,
     rng: Box<dyn RandomSource>,
     clock: Box<dyn Clock>,
 }
@@ -148,6 +156,7 @@ impl ExecContext {
             output_bytes: 0,
             limit_hit: None,
             include_counts: HashMap::new(),
+            deadline: None,
             rng: Box::new(SeededRng::new(seed)),
             clock: Box::new(FixedClock(Instant {
                 unix_seconds: 0,
@@ -158,6 +167,12 @@ impl ExecContext {
     /// Replaces the limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+    /// Stops execution (with [`Limit::Time`]) once `budget` has passed from now; checked every
+    /// few thousand steps.
+    pub fn with_deadline(mut self, budget: std::time::Duration) -> Self {
+        self.deadline = Some((std::time::Instant::now() + budget, budget));
         self
     }
     /// Replaces the random source.

@@ -370,6 +370,12 @@ impl<'t, 'c> State<'t, 'c> {
         if self.cx.ctx.steps > self.cx.ctx.limits.max_steps {
             return Err(self.cx.ctx.hit(Limit::Steps(self.cx.ctx.limits.max_steps)));
         }
+        if self.cx.ctx.steps.is_multiple_of(4096)
+            && let Some((at, budget)) = self.cx.ctx.deadline
+            && std::time::Instant::now() >= at
+        {
+            return Err(self.cx.ctx.hit(Limit::Time(budget)));
+        }
         Ok(())
     }
 

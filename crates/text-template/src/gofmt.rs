@@ -545,6 +545,30 @@ impl Printer {
                     self.buf.push(']');
                 }
             },
+            Value::List(l) if verb == 'v' && self.f.sharp_v => {
+                self.buf.push_str(l.type_name());
+                self.buf.push('{');
+                for (i, x) in l.items().iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push_str(", ");
+                    }
+                    self.print_sharp_elem(x, depth);
+                }
+                self.buf.push('}');
+            }
+            Value::Map(m) if verb == 'v' && self.f.sharp_v => {
+                self.buf.push_str(m.type_name());
+                self.buf.push('{');
+                for (i, (k, x)) in m.entries().iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push_str(", ");
+                    }
+                    self.buf.push_str(&quote_go(k));
+                    self.buf.push(':');
+                    self.print_sharp_elem(x, depth);
+                }
+                self.buf.push('}');
+            }
             Value::List(l) => {
                 self.buf.push('[');
                 for (i, x) in l.items().iter().enumerate() {
@@ -571,6 +595,15 @@ impl Printer {
                 let s = o.format();
                 self.pad(&s);
             }
+        }
+    }
+
+    /// An element of a `[]interface {}` or `map[string]interface {}` under `%#v`.
+    fn print_sharp_elem(&mut self, x: &Value, depth: usize) {
+        if matches!(x, Value::Nil | Value::Invalid) {
+            self.buf.push_str("interface {}(nil)");
+        } else {
+            self.print_arg(x, 'v', depth + 1);
         }
     }
 

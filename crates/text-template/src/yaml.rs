@@ -9,9 +9,20 @@ const BEST_WIDTH: usize = 80;
 
 /// The value as go-yaml v2 would write it (ends with a newline).
 pub(crate) fn to_yaml(v: &Value) -> String {
+    emit(v, false)
+}
+
+/// Helm's `toYamlPretty`: a go-yaml v3 encoder with indent 2, which indents sequences under
+/// their mapping key (ends with a newline).
+pub(crate) fn to_yaml_pretty(v: &Value) -> String {
+    emit(v, true)
+}
+
+fn emit(v: &Value, indent_sequences: bool) -> String {
     let mut e = Emitter {
         out: String::new(),
         column: 0,
+        indent_sequences,
     };
     let d = data(v, 0);
     match &d {
@@ -223,6 +234,8 @@ fn is_timestamp(s: &str) -> bool {
 struct Emitter {
     out: String,
     column: usize,
+    /// go-yaml v3 with indent 2 (`toYamlPretty`) rather than v2 (`toYaml`).
+    indent_sequences: bool,
 }
 
 #[derive(Default)]
@@ -417,7 +430,14 @@ impl Emitter {
             self.put(":");
             match v {
                 D::Map(vm) if !vm.is_empty() => self.map(vm, indent + 2, false),
-                D::Seq(vs) if !vs.is_empty() => self.seq(vs, indent, false),
+                D::Seq(vs) if !vs.is_empty() => {
+                    let at = if self.indent_sequences {
+                        indent + 2
+                    } else {
+                        indent
+                    };
+                    self.seq(vs, at, false)
+                }
                 other => {
                     self.put(" ");
                     self.scalar(other, indent + 2, false);

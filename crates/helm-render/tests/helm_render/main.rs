@@ -3,6 +3,7 @@
 
 mod helm_cli;
 mod loading;
+mod native;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,6 @@
 //! Sprig's date functions over an injected clock. Times are shown in UTC (the "Local" zone of
 //! a reproducible render).
 
-use super::conv::to_int64;
 use super::{FuncMap, Sig, Ty, err, s};
 use crate::value::{MethodResult, Object, Value};
 
@@ -36,7 +35,7 @@ const DAYS: [&str; 7] = [
     "Saturday",
 ];
 
-fn civil(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719468;
     let era = z.div_euclid(146097);
     let doe = z.rem_euclid(146097);
@@ -59,10 +58,61 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146097 + doe - 719468
 }
 
+/// A time zone's offset and abbreviation at one instant (Go's `Location` applied to a time).
+#[derive(Debug, Clone)]
+pub(crate) struct Zone {
+    offset: i32,
+    abbr: String,
+}
+
+impl Zone {
+    fn utc() -> Zone {
+        Zone {
+            offset: 0,
+            abbr: "UTC".into(),
+        }
+    }
+
+    /// Go's `time.LoadLocation(name)` applied at `t`, from the bundled tz database; Sprig
+    /// falls back to UTC for names it cannot load. "Local" is UTC in a reproducible render.
+    fn at(name: &str, t: &Time) -> Zone {
+        if matches!(name, "" | "UTC" | "Local") {
+            return Zone::utc();
+        }
+        let Ok(tz) = jiff::tz::TimeZone::get(name) else {
+            return Zone::utc();
+        };
+        let Ok(ts) = jiff::Timestamp::from_second(t.secs) else {
+            return Zone::utc();
+        };
+        let info = tz.to_offset_info(ts);
+        Zone {
+            offset: info.offset().seconds(),
+            abbr: info.abbreviation().to_string(),
+        }
+    }
+
+    fn numeric(&self, colon: bool, seconds: bool, short: bool) -> String {
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let a = self.offset.unsigned_abs();
+        let (h, m, s) = (a / 3600, a / 60 % 60, a % 60);
+        let sep = if colon { ":" } else { "" };
+        let mut out = format!("{sign}{h:02}");
+        if !short {
+            out.push_str(&format!("{sep}{m:02}"));
+        }
+        if seconds {
+            out.push_str(&format!("{sep}{s:02}"));
+        }
+        out
+    }
+}
+
 impl Time {
-    fn parts(&self) -> (i64, u32, u32, u32, u32, u32, usize) {
-        let days = self.secs.div_euclid(86400);
-        let sod = self.secs.rem_euclid(86400) as u32;
+    fn parts(&self, zone: &Zone) -> (i64, u32, u32, u32, u32, u32, usize) {
+        let local = self.secs + zone.offset as i64;
+        let days = local.div_euclid(86400);
+        let sod = local.rem_euclid(86400) as u32;
         let (y, mo, d) = civil(days);
         let wd = (days + 4).rem_euclid(7) as usize;
         (y, mo, d, sod / 3600, sod / 60 % 60, sod % 60, wd)
@@ -70,7 +120,12 @@ impl Time {
 
     /// Go's `Time.Format` for the common layout elements.
     pub(crate) fn format(&self, layout: &str) -> String {
-        let (y, mo, d, h, mi, se, wd) = self.parts();
+        self.format_in(layout, &Zone::utc())
+    }
+
+    /// Go's `Time.In(zone).Format(layout)`.
+    pub(crate) fn format_in(&self, layout: &str, zone: &Zone) -> String {
+        let (y, mo, d, h, mi, se, wd) = self.parts(zone);
         let mut out = String::new();
         let mut rest = layout;
         let tokens: &[&str] = &[
@@ -119,12 +174,15 @@ impl Time {
                         "Mon" => DAYS[wd][..3].to_string(),
                         "2006" => format!("{y:04}"),
                         "06" => format!("{:02}", y.rem_euclid(100)),
-                        "-07:00:00" => "+00:00:00".into(),
-                        "-07:00" => "+00:00".into(),
-                        "-0700" => "+0000".into(),
-                        "-07" => "+00".into(),
-                        "Z07:00" | "Z0700" | "Z07" => "Z".into(),
-                        "MST" => "UTC".into(),
+                        "-07:00:00" => zone.numeric(true, true, false),
+                        "-07:00" => zone.numeric(true, false, false),
+                        "-0700" => zone.numeric(false, false, false),
+                        "-07" => zone.numeric(false, false, true),
+                        "Z07:00" | "Z0700" | "Z07" if zone.offset == 0 => "Z".into(),
+                        "Z07:00" => zone.numeric(true, false, false),
+                        "Z0700" => zone.numeric(false, false, false),
+                        "Z07" => zone.numeric(false, false, true),
+                        "MST" => zone.abbr.clone(),
                         "01" => format!("{mo:02}"),
                         "02" => format!("{d:02}"),
                         "_2" => format!("{d:>2}"),
@@ -264,7 +322,7 @@ impl Object for Time {
         }
     }
     fn call_method(&self, name: &str, args: Vec<Value>) -> MethodResult {
-        let (y, _mo, d, h, mi, se, _) = self.parts();
+        let (y, _mo, d, h, mi, se, _) = self.parts(&Zone::utc());
         Ok(match name {
             "Unix" => Value::Int64(self.secs),
             "UnixNano" => Value::Int64(
@@ -419,7 +477,8 @@ pub(crate) fn register(m: &mut FuncMap) {
     for name in ["dateInZone", "date_in_zone"] {
         m.add(name, Sig::fixed(&[st, any, st]), |cx, a| {
             let n = now(cx);
-            Ok(Value::str(to_time(&a[1], n).format(s(&a[0]))))
+            let t = to_time(&a[1], n);
+            Ok(Value::str(t.format_in(s(&a[0]), &Zone::at(s(&a[2]), &t))))
         });
     }
     m.add("htmlDate", Sig::fixed(&[any]), |cx, a| {
@@ -428,7 +487,10 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     m.add("htmlDateInZone", Sig::fixed(&[any, st]), |cx, a| {
         let n = now(cx);
-        Ok(Value::str(to_time(&a[0], n).format("2006-01-02")))
+        let t = to_time(&a[0], n);
+        Ok(Value::str(
+            t.format_in("2006-01-02", &Zone::at(s(&a[1]), &t)),
+        ))
     });
     m.add("unixEpoch", Sig::fixed(&[any]), |cx, a| {
         let n = now(cx);
@@ -497,7 +559,8 @@ pub(crate) fn register(m: &mut FuncMap) {
     m.add("durationRound", Sig::fixed(&[any]), |_, a| {
         let nanos: i128 = match &a[0] {
             Value::String(x) => parse_duration(x).unwrap_or(0),
-            other => to_int64(other) as i128,
+            Value::Int64(n) => *n as i128,
+            _ => 0,
         };
         let u = nanos.unsigned_abs();
         let (year, month, day, hour, minute, second) = (

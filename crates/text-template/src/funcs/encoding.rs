@@ -95,7 +95,7 @@ fn adler32(data: &[u8]) -> u32 {
     (b << 16) | a
 }
 
-fn go_base64_error(e: &base64::DecodeError) -> String {
+pub(crate) fn go_base64_error(e: &base64::DecodeError) -> String {
     match e {
         base64::DecodeError::InvalidByte(off, _)
         | base64::DecodeError::InvalidLastSymbol(off, _) => {

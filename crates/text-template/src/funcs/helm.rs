@@ -25,7 +25,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::str(crate::to_yaml(&a[0])))
     });
     m.add("toYamlPretty", Sig::fixed(&[any]), |_, a| {
-        Ok(Value::str(crate::to_yaml(&a[0])))
+        Ok(Value::str(
+            crate::yaml::to_yaml_pretty(&a[0]).trim_end_matches('\n'),
+        ))
     });
     m.add("fromYaml", Sig::fixed(&[st]), |_, a| {
         Ok(match parse_yaml(s(&a[0])) {

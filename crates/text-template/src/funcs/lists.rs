@@ -120,14 +120,25 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     both(m, "slice", Sig::variadic(&[any], any), |a| {
-        let l = need(&a[0], "slice")?;
+        let l = match &a[0] {
+            Value::List(l) => l.clone(),
+            Value::Object(o) if o.items().is_some() => need(&a[0], "slice")?,
+            Value::Invalid | Value::Nil => return err(NIL_DEREF),
+            other => {
+                return err(format!(
+                    "list should be type of slice or array but {}",
+                    other.kind_name()
+                ));
+            }
+        };
         let n = l.len();
+        if n == 0 {
+            return Ok(Value::Nil);
+        }
         let lo = a.get(1).map(super::conv::to_int64).unwrap_or(0);
         let hi = a.get(2).map(super::conv::to_int64).unwrap_or(n as i64);
         if lo < 0 || hi < lo || hi as usize > n {
-            return err(format!(
-                "runtime error: slice bounds out of range [{lo}:{hi}] with capacity {n}"
-            ));
+            return err("reflect.Value.Slice: slice index out of bounds");
         }
         Ok(list(l.items()[lo as usize..hi as usize].to_vec()))
     });

@@ -8,9 +8,11 @@ use crate::exec::CallCtx;
 use crate::value::Value;
 
 pub(crate) mod builtin;
+pub(crate) mod certs;
 pub(crate) mod conv;
 pub(crate) mod crypto;
 pub(crate) mod date;
+pub(crate) mod der;
 pub(crate) mod dicts;
 pub(crate) mod encoding;
 pub(crate) mod helm;
@@ -19,6 +21,7 @@ pub(crate) mod numeric;
 pub(crate) mod regexp;
 pub(crate) mod semver;
 pub(crate) mod strings;
+pub(crate) mod xstrings;
 
 /// An error returned by a template function; the engine reports it as
 /// `error calling NAME: MESSAGE`, as Go does.

@@ -4,12 +4,57 @@ use super::{FuncError, FuncMap, Sig, Ty, err, i, s};
 use crate::value::Value;
 
 fn compile(re: &str) -> Result<regex::Regex, FuncError> {
-    regex::Regex::new(re).or_else(|e| {
-        err(format!(
-            "error parsing regexp: {}",
-            e.to_string().lines().last().unwrap_or("")
-        ))
-    })
+    regex::Regex::new(re)
+        .or_else(|e| regex::Regex::new(&go_class_dashes(re)).map_err(|_| e))
+        .or_else(|e| {
+            err(format!(
+                "error parsing regexp: {}",
+                e.to_string().lines().last().unwrap_or("")
+            ))
+        })
+}
+
+/// RE2 (Perl flags) reads a `-` right after a class escape inside `[...]` (`[\w-.]`) as a
+/// literal; the `regex` crate refuses it, so escape such dashes.
+fn go_class_dashes(re: &str) -> String {
+    let c: Vec<char> = re.chars().collect();
+    let mut out = String::with_capacity(re.len() + 4);
+    let mut in_class = false;
+    let mut i = 0;
+    while i < c.len() {
+        let ch = c[i];
+        if ch == '\\' && i + 1 < c.len() {
+            out.push(ch);
+            out.push(c[i + 1]);
+            let class_escape = "wWdDsS".contains(c[i + 1]);
+            i += 2;
+            if in_class && class_escape && c.get(i) == Some(&'-') && c.get(i + 1) != Some(&']') {
+                out.push_str("\\-");
+                i += 1;
+            }
+            continue;
+        }
+        if ch == '[' && !in_class {
+            in_class = true;
+            out.push(ch);
+            i += 1;
+            if c.get(i) == Some(&'^') {
+                out.push('^');
+                i += 1;
+            }
+            if c.get(i) == Some(&']') {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        }
+        if ch == ']' && in_class {
+            in_class = false;
+        }
+        out.push(ch);
+        i += 1;
+    }
+    out
 }
 
 fn both(m: &mut FuncMap, name: &str, sig: Sig, f: fn(&[Value]) -> super::FuncResult) {
@@ -71,14 +116,66 @@ pub(crate) fn register(m: &mut FuncMap) {
         if n == 0 {
             return Ok(Value::string_list(Vec::<String>::new()));
         }
-        let parts: Vec<&str> = if n < 0 {
-            re.split(s(&a[1])).collect()
-        } else {
-            re.splitn(s(&a[1]), n as usize).collect()
-        };
-        Ok(Value::string_list(parts))
+        Ok(Value::string_list(go_split(&re, s(&a[1]), n)))
     });
     m.add("regexQuoteMeta", Sig::fixed(&[st]), |_, a| {
-        Ok(Value::str(regex::escape(s(&a[0]))))
+        let mut out = String::new();
+        for c in s(&a[0]).chars() {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        Ok(Value::str(out))
     });
+}
+
+/// Go's `Regexp.FindAllStringIndex`: an empty match right after the previous match is skipped.
+fn go_find_all(re: &regex::Regex, text: &str, n: i64) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut prev_end: Option<usize> = None;
+    for m in re.find_iter(text) {
+        if n >= 0 && out.len() as i64 >= n {
+            break;
+        }
+        if m.start() == m.end() && prev_end == Some(m.start()) {
+            continue;
+        }
+        out.push((m.start(), m.end()));
+        prev_end = Some(m.end());
+    }
+    out
+}
+
+/// Go's `Regexp.Split`.
+fn go_split<'a>(re: &regex::Regex, text: &'a str, n: i64) -> Vec<&'a str> {
+    if !re.as_str().is_empty() && text.is_empty() {
+        return vec![""];
+    }
+    let mut parts = Vec::new();
+    let (mut beg, mut end) = (0, 0);
+    for (s, e) in go_find_all(re, text, n) {
+        if n > 0 && parts.len() as i64 == n - 1 {
+            break;
+        }
+        end = s;
+        if e != 0 {
+            parts.push(&text[beg..end]);
+        }
+        beg = e;
+    }
+    if end != text.len() {
+        parts.push(&text[beg..]);
+    }
+    parts
+}
+
+#[cfg(test)]
+mod dash_tests {
+    #[test]
+    fn go_accepts_dash_after_class_escape() {
+        let re = super::compile(r"^[\w-\.]+$").unwrap();
+        assert!(re.is_match("my-master.1"));
+        assert!(!re.is_match("a b"));
+    }
 }

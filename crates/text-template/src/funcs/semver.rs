@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::{FuncMap, Sig, Ty, err, s};
+use super::{FuncError, FuncMap, Sig, Ty, err, s};
 use crate::value::{MethodResult, Object, Value};
 
 /// A parsed semantic version.
@@ -106,14 +106,46 @@ impl Object for Version {
         None
     }
     fn method(&self, name: &str) -> Option<super::Sig> {
-        matches!(
-            name,
+        match name {
             "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "Original" | "String"
-        )
-        .then(|| Sig::fixed(&[]))
+            | "IncMajor" | "IncMinor" | "IncPatch" => Some(Sig::fixed(&[])),
+            "Compare" | "Equal" | "LessThan" | "GreaterThan" => Some(Sig::fixed(&[super::Ty::Any])),
+            _ => None,
+        }
     }
-    fn call_method(&self, name: &str, _args: Vec<Value>) -> MethodResult {
+    fn call_method(&self, name: &str, args: Vec<Value>) -> MethodResult {
+        let other = || match args.first() {
+            Some(Value::Object(o)) if o.type_name() == "*semver.Version" => {
+                Version::parse(&o.format()).ok_or_else(|| FuncError::new("invalid version"))
+            }
+            _ => Err(FuncError::new(
+                "runtime error: invalid memory address or nil pointer dereference",
+            )),
+        };
+        let bump = |major: u64, minor: u64, patch: u64| Version {
+            major,
+            minor,
+            patch,
+            pre: String::new(),
+            meta: String::new(),
+            original: format!("{major}.{minor}.{patch}"),
+        };
         Ok(match name {
+            "Compare" => Value::Int(match self.cmp(&other()?) {
+                Ordering::Less => -1,
+                Ordering::Equal => 0,
+                Ordering::Greater => 1,
+            }),
+            "Equal" => Value::Bool(self.cmp(&other()?) == Ordering::Equal),
+            "LessThan" => Value::Bool(self.cmp(&other()?) == Ordering::Less),
+            "GreaterThan" => Value::Bool(self.cmp(&other()?) == Ordering::Greater),
+            "IncMajor" => Value::object(bump(self.major + 1, 0, 0)),
+            "IncMinor" => Value::object(bump(self.major, self.minor + 1, 0)),
+            "IncPatch" => Value::object(if self.pre.is_empty() {
+                bump(self.major, self.minor, self.patch + 1)
+            } else {
+                bump(self.major, self.minor, self.patch)
+            }),
             "Major" => Value::Int64(self.major as i64),
             "Minor" => Value::Int64(self.minor as i64),
             "Patch" => Value::Int64(self.patch as i64),

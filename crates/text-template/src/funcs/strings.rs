@@ -94,53 +94,6 @@ fn initials(s: &str) -> String {
         .collect()
 }
 
-/// Words for the case conversions (xstrings): split at non-alphanumerics and case changes.
-fn words(s: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = s.chars().collect();
-    for (idx, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        if c.is_uppercase() && !cur.is_empty() {
-            let prev = chars[idx - 1];
-            let next_lower = chars.get(idx + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower) {
-                out.push(std::mem::take(&mut cur));
-            }
-        }
-        cur.push(c);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn snake(s: &str, sep: &str) -> String {
-    words(s)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join(sep)
-}
-
-fn pascal(s: &str) -> String {
-    let mut out = String::new();
-    for part in s.split(['_', ' ', '-', '.']) {
-        let mut cs = part.chars();
-        if let Some(f) = cs.next() {
-            out.extend(f.to_uppercase());
-            out.push_str(cs.as_str());
-        }
-    }
-    out
-}
-
 /// goutils.WrapCustom.
 fn wrap_custom(s: &str, width: i64, newline: &str, wrap_long: bool) -> String {
     let width = if width < 1 { 1 } else { width as usize };
@@ -339,13 +292,13 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::str(cs.into_iter().collect::<String>()))
     });
     m.add("snakecase", Sig::fixed(&[st]), |_, a| {
-        Ok(Value::str(snake(s(&a[0]), "_")))
+        Ok(Value::str(super::xstrings::to_lower_case(s(&a[0]), '_')))
     });
     m.add("kebabcase", Sig::fixed(&[st]), |_, a| {
-        Ok(Value::str(snake(s(&a[0]), "-")))
+        Ok(Value::str(super::xstrings::to_lower_case(s(&a[0]), '-')))
     });
     m.add("camelcase", Sig::fixed(&[st]), |_, a| {
-        Ok(Value::str(pascal(s(&a[0]))))
+        Ok(Value::str(super::xstrings::to_camel_case(s(&a[0]))))
     });
     m.add("wrap", Sig::fixed(&[int, st]), |_, a| {
         Ok(Value::str(wrap_custom(s(&a[1]), i(&a[0]), "", false)))
@@ -534,10 +487,11 @@ mod tests {
 
     #[test]
     fn case_conversions() {
-        assert_eq!(snake("FirstName", "_"), "first_name");
-        assert_eq!(snake("HTTPServer", "-"), "http-server");
+        use crate::funcs::xstrings::{to_camel_case, to_lower_case};
+        assert_eq!(to_lower_case("FirstName", '_'), "first_name");
+        assert_eq!(to_lower_case("HTTPServer", '-'), "http-server");
         assert_eq!(title("hello world-foo"), "Hello World-Foo");
-        assert_eq!(pascal("http_server"), "HttpServer");
+        assert_eq!(to_camel_case("http_server"), "HttpServer");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn top(values: Value, chart: &str, template: &str) -> Value {
         ("AppVersion", Value::from("1.2.3")),
         ("APIVersion", Value::from("v2")),
         ("IsRoot", Value::Bool(true)),
+        ("Type", Value::from("")),
     ]);
     Value::map([
         ("Values", values),
@@ -72,11 +73,19 @@ pub fn render_case(text: &str, values: &str) -> Result<String, String> {
         r#"out: {{ include "x/templates/_case.tpl" . | toJson }}"#,
     )
     .map_err(|e| e.to_string())?;
-    let data = top(values_from_yaml(values), "x", "x/templates/out.yaml");
+    let data = top(
+        values_from_yaml(&format!("{values}\n")),
+        "x",
+        "x/templates/out.yaml",
+    );
     let mut ctx = ExecContext::new(42);
     match set.execute("x/templates/out.yaml", &data, &mut ctx) {
         Ok(_) => {
-            let data = top(values_from_yaml(values), "x", "x/templates/out.yaml");
+            let data = top(
+                values_from_yaml(&format!("{values}\n")),
+                "x",
+                "x/templates/out.yaml",
+            );
             let mut ctx = ExecContext::new(42);
             set.execute("x/templates/_case.tpl", &data, &mut ctx)
                 .map_err(|e| e.to_string())

@@ -3,5 +3,6 @@
 
 mod conformance;
 mod corpus;
+mod crypto;
 mod helm_env;
 mod props;

@@ -1,0 +1,112 @@
+//! `chartimpact render CHART-DIR …`: prints exactly what `helm template` prints.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use helm_render::{
+    AutoRenderer, ChartFiles, FileLimits, HelmCliRenderer, NativeRenderer, Options, RenderError,
+    Renderer, ValuesFile,
+};
+
+/// Which engine renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RendererChoice {
+    /// Native, unless the chart needs something only helm has and helm is installed.
+    Auto,
+    /// The in-process renderer.
+    Native,
+    /// A `helm` binary (on PATH or `CHARTIMPACT_HELM`).
+    Helm,
+}
+
+/// Arguments of `chartimpact render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The chart directory.
+    #[arg(value_name = "CHART-DIR")]
+    pub chart: PathBuf,
+    /// Release name.
+    #[arg(long, default_value = "release")]
+    pub release_name: String,
+    /// Release namespace.
+    #[arg(long, short = 'n', default_value = "default")]
+    pub namespace: String,
+    /// Values files, applied in order.
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// `key=value` overrides (Helm's --set syntax).
+    #[arg(long = "set", value_name = "K=V")]
+    pub set: Vec<String>,
+    /// `key=value` overrides taken as strings.
+    #[arg(long = "set-string", value_name = "K=V")]
+    pub set_string: Vec<String>,
+    /// Kubernetes version for .Capabilities.
+    #[arg(long)]
+    pub kube_version: Option<String>,
+    /// Extra API versions for .Capabilities.
+    #[arg(long = "api-versions", short = 'a', value_name = "VERSION")]
+    pub api_versions: Vec<String>,
+    /// Print the charts' crds/ files before the manifests.
+    #[arg(long)]
+    pub include_crds: bool,
+    /// Leave out hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// Leave out test hooks.
+    #[arg(long)]
+    pub skip_tests: bool,
+    /// Which renderer to use.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub renderer: RendererChoice,
+}
+
+/// Runs `chartimpact render`.
+pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    let files = ChartFiles::from_dir(&args.chart, FileLimits::default())
+        .with_context(|| format!("cannot load chart {}", args.chart.display()))?;
+    let mut values = Vec::new();
+    for path in &args.values {
+        let content =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        values.push(ValuesFile {
+            name: path.display().to_string(),
+            content,
+        });
+    }
+    let options = Options {
+        release_name: args.release_name,
+        namespace: args.namespace,
+        values,
+        set: args.set,
+        set_string: args.set_string,
+        kube_version: args.kube_version,
+        api_versions: args.api_versions,
+        include_crds: args.include_crds,
+        no_hooks: args.no_hooks,
+        skip_tests: args.skip_tests,
+        ..Options::default()
+    };
+    let renderer: Box<dyn Renderer> = match args.renderer {
+        RendererChoice::Auto => Box::new(AutoRenderer::locate()),
+        RendererChoice::Native => Box::new(NativeRenderer::new()),
+        RendererChoice::Helm => Box::new(HelmCliRenderer::locate().context(
+            "no helm binary found (install it with scripts/install-helm.sh, or set CHARTIMPACT_HELM)",
+        )?),
+    };
+    match renderer.render(&files, &options) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(out.manifest.as_bytes())?;
+            stdout.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(RenderError::Chart { message }) => {
+            eprintln!("Error: {message}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

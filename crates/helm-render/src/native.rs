@@ -1,0 +1,801 @@
+//! The native renderer: Helm 3.17.1's `helm template` pipeline in-process, on `text-template`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use text_template::helm_objects::{Capabilities, Files, KubeVersion};
+use text_template::{ExecContext, Limit, Limits, Map, TemplateSet, Value};
+
+use crate::chart::Chart;
+use crate::error::{LoadError, RenderError};
+use crate::files::ChartFiles;
+use crate::objects::ChartObject;
+use crate::render::{Options, Outcome, Renderer, RendererInfo};
+use crate::{HelmCliRenderer, deps, schema, semver, strvals, values, yamlconv};
+
+/// The version of the native renderer (this crate's).
+pub const NATIVE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Renders charts in-process, byte-identical to `helm template` (Helm 3.17.1).
+#[derive(Debug, Clone, Default)]
+pub struct NativeRenderer {
+    limits: Limits,
+}
+
+const DEBUG_HINT: &str = "\n\nUse --debug flag to render out invalid YAML";
+
+impl NativeRenderer {
+    /// A renderer with the default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A renderer with these template limits (steps, output bytes, nesting depth); the
+    /// output limit is further capped by [`Options::max_output_bytes`].
+    pub fn with_limits(limits: Limits) -> Self {
+        NativeRenderer { limits }
+    }
+
+    fn chart_err(message: impl Into<String>) -> RenderError {
+        RenderError::Chart {
+            message: message.into(),
+        }
+    }
+}
+
+impl Renderer for NativeRenderer {
+    fn info(&self) -> RendererInfo {
+        RendererInfo {
+            name: "native",
+            version: NATIVE_VERSION.to_string(),
+        }
+    }
+
+    fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
+        options.validate()?;
+        let started = Instant::now();
+        let files = chart.clone().filtered()?;
+        let mut root = Chart::load(&files).map_err(load_to_render)?;
+        match root.metadata.chart_type.as_str() {
+            "" | "application" => {}
+            t => return Err(Self::chart_err(format!("{t} charts are not installable"))),
+        }
+        if root.metadata.dependencies_declared
+            && let Err(e) = deps::check_dependencies(&root)
+        {
+            return Err(Self::chart_err(format!(
+                "An error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: {e}"
+            )));
+        }
+        let user = user_values(options).map_err(Self::chart_err)?;
+        let caps = capabilities(options)?;
+        deps::process_dependencies(&mut root, &user).map_err(Self::chart_err)?;
+        let vals = values::coalesce_values(&root, &user, false).map_err(Self::chart_err)?;
+        validate_schemas(&root, &vals).map_err(|e| {
+            Self::chart_err(format!(
+                "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
+            ))
+        })?;
+        if !root.metadata.kube_version.is_empty()
+            && !semver::is_compatible_range(&root.metadata.kube_version, &caps.kube_version.version)
+        {
+            return Err(Self::chart_err(format!(
+                "chart requires kubeVersion: {} which is incompatible with Kubernetes {}{DEBUG_HINT}",
+                root.metadata.kube_version, caps.kube_version.version
+            )));
+        }
+        let limits = Limits {
+            max_output_bytes: self.limits.max_output_bytes.min(options.max_output_bytes),
+            ..self.limits
+        };
+        let budget = options.timeout.saturating_sub(started.elapsed());
+        let rendered = render_templates(&root, &vals, &caps, options, limits, budget)?;
+        let manifest = assemble(&root, rendered, options)?;
+        if manifest.len() > options.max_output_bytes {
+            return Err(RenderError::OutputTooLarge {
+                limit: options.max_output_bytes,
+            });
+        }
+        Ok(Outcome {
+            manifest,
+            renderer: self.info(),
+        })
+    }
+}
+
+fn load_to_render(e: LoadError) -> RenderError {
+    match e {
+        LoadError::Metadata(message) => RenderError::Chart { message },
+        other => RenderError::Load(other),
+    }
+}
+
+/// `-f` files merged in order, then `--set`, then `--set-string` (Helm's `MergeValues`).
+fn user_values(options: &Options) -> Result<Value, String> {
+    let mut base = Map::new();
+    for f in &options.values {
+        let v = yamlconv::parse(&f.content)
+            .and_then(|v| yamlconv::to_values_map(&v))
+            .map_err(|e| format!("failed to parse {}: {e}", f.name))?;
+        if let Value::Map(m) = v {
+            base = values::merge_maps(&base, &m);
+        }
+    }
+    for s in &options.set {
+        strvals::parse_into(s, &base, false)
+            .map_err(|e| format!("failed parsing --set data: {e}"))?;
+    }
+    for s in &options.set_string {
+        strvals::parse_into(s, &base, true)
+            .map_err(|e| format!("failed parsing --set-string data: {e}"))?;
+    }
+    Ok(Value::Map(base))
+}
+
+fn capabilities(options: &Options) -> Result<Capabilities, RenderError> {
+    let mut caps = Capabilities::default();
+    if let Some(v) = &options.kube_version {
+        let sv = semver::Version::parse(v).ok_or_else(|| {
+            RenderError::Option(format!(
+                "invalid kube version '{v}': Invalid Semantic Version"
+            ))
+        })?;
+        caps.kube_version = KubeVersion {
+            version: format!("v{}", sv.string()),
+            major: sv.major.to_string(),
+            minor: sv.minor.to_string(),
+        };
+    }
+    caps.api_versions
+        .extend(options.api_versions.iter().cloned());
+    Ok(caps)
+}
+
+fn to_json(v: &Map) -> serde_json::Value {
+    let text = text_template::to_json(&Value::Map(v.clone()));
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+fn validate_schemas(c: &Chart, vals: &Map) -> Result<(), String> {
+    let mut sb = String::new();
+    if let Some(s) = &c.schema
+        && let Err(e) = schema::validate(s, &to_json(vals))
+    {
+        sb.push_str(&format!("{}:\n{e}", c.name()));
+    }
+    for sub in &c.dependencies {
+        let sv = match vals.get(sub.name()) {
+            Some(Value::Map(m)) => m,
+            _ => Map::new(),
+        };
+        if let Err(e) = validate_schemas(sub, &sv) {
+            sb.push_str(&e);
+        }
+    }
+    if sb.is_empty() { Ok(()) } else { Err(sb) }
+}
+
+struct Renderable {
+    text: String,
+    data: Map,
+    base_path: String,
+}
+
+fn files_object(c: &Chart) -> Value {
+    Value::object(Files::new(c.files.iter().cloned()))
+}
+
+/// `recAllTpls`: every template with the scoped data it executes with.
+fn collect(
+    c: &Chart,
+    full_path: &str,
+    parent: &Map,
+    is_root: bool,
+    out: &mut BTreeMap<String, Renderable>,
+) -> Map {
+    let subcharts = Map::new();
+    let next = Map::new();
+    next.insert(
+        "Chart",
+        Value::object(ChartObject {
+            md: Arc::new(c.metadata.clone()),
+            is_root,
+        }),
+    );
+    next.insert("Files", files_object(c));
+    next.insert("Release", parent.get("Release").unwrap_or(Value::Nil));
+    next.insert(
+        "Capabilities",
+        parent.get("Capabilities").unwrap_or(Value::Nil),
+    );
+    let vals = if is_root {
+        parent.get("Values").unwrap_or(Value::Map(Map::new()))
+    } else {
+        match parent.get("Values") {
+            Some(Value::Map(pv)) => values::table_at(&pv, c.name())
+                .map(Value::Map)
+                .unwrap_or_else(|| Value::Map(Map::new())),
+            _ => Value::Map(Map::new()),
+        }
+    };
+    next.insert("Values", vals);
+    next.insert("Subcharts", Value::Map(subcharts.clone()));
+    for child in &c.dependencies {
+        let child_path = format!("{full_path}/charts/{}", child.name());
+        let m = collect(child, &child_path, &next, false, out);
+        subcharts.insert(child.name(), Value::Map(m));
+    }
+    let library = c.is_library();
+    for (name, data) in &c.templates {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if library && !base.starts_with('_') {
+            continue;
+        }
+        out.insert(
+            format!("{full_path}/{name}"),
+            Renderable {
+                text: String::from_utf8_lossy(data).into_owned(),
+                data: next.clone(),
+                base_path: format!("{full_path}/templates"),
+            },
+        );
+    }
+    next
+}
+
+/// Helm's `sortTemplates`: deeper paths first, then reverse lexical.
+fn sort_templates(names: &mut [String]) {
+    names.sort_by(|a, b| {
+        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.cmp(a))
+    });
+}
+
+fn seed_for(name: &str, options: &Options) -> u64 {
+    // FNV-1a of the template name and release: stable across revisions of a chart, so both
+    // sides of a comparison draw the same "random" values in the same file.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name
+        .bytes()
+        .chain([0])
+        .chain(options.release_name.bytes())
+        .chain([0])
+        .chain(options.namespace.bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn limit_error(l: Limit, options: &Options) -> RenderError {
+    match l {
+        Limit::Time(_) => RenderError::Timeout {
+            seconds: options.timeout.as_secs_f64(),
+        },
+        Limit::OutputBytes(n) => RenderError::OutputTooLarge { limit: n },
+        other => RenderError::Limit {
+            what: other.to_string(),
+        },
+    }
+}
+
+fn cleanup_parse_error(filename: &str, msg: &str) -> String {
+    let tokens: Vec<&str> = msg.split(": ").collect();
+    if tokens.len() == 1 {
+        return format!("parse error in ({filename}): {msg}");
+    }
+    format!(
+        "parse error at ({}): {}",
+        tokens[1],
+        tokens[tokens.len() - 1]
+    )
+}
+
+fn cleanup_exec_error(filename: &str, msg: &str) -> String {
+    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
+    if tokens.len() != 3 {
+        return format!("execution error in ({filename}): {msg}");
+    }
+    if let Some(start) = tokens[2].find("HELM_ERR_START")
+        && let Some(end) = tokens[2].rfind("HELM_ERR_END")
+        && end >= start + "HELM_ERR_START".len()
+    {
+        return format!(
+            "execution error at ({}): {}",
+            tokens[1],
+            &tokens[2][start + "HELM_ERR_START".len()..end]
+        );
+    }
+    msg.to_string()
+}
+
+fn render_templates(
+    root: &Chart,
+    vals: &Map,
+    caps: &Capabilities,
+    options: &Options,
+    limits: Limits,
+    budget: Duration,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    let top = Map::new();
+    top.insert("Values", Value::Map(vals.clone()));
+    top.insert("Capabilities", Value::object(caps.clone()));
+    top.insert(
+        "Release",
+        Value::map([
+            ("Name", Value::str(&options.release_name)),
+            ("Namespace", Value::str(&options.namespace)),
+            ("IsUpgrade", Value::Bool(false)),
+            ("IsInstall", Value::Bool(true)),
+            ("Revision", Value::Int(1)),
+            ("Service", Value::str("Helm")),
+        ]),
+    );
+    let mut tpls = BTreeMap::new();
+    collect(root, root.name(), &top, true, &mut tpls);
+    let mut names: Vec<String> = tpls.keys().cloned().collect();
+    sort_templates(&mut names);
+    let mut set = TemplateSet::helm();
+    for name in &names {
+        set.parse(name, &tpls[name].text).map_err(|e| {
+            NativeRenderer::chart_err(format!(
+                "{}{DEBUG_HINT}",
+                cleanup_parse_error(name, &e.to_string())
+            ))
+        })?;
+    }
+    let deadline = Instant::now() + budget;
+    let mut steps_used = 0u64;
+    let mut bytes_used = 0usize;
+    let mut out = BTreeMap::new();
+    for name in &names {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let r = &tpls[name];
+        r.data.insert(
+            "Template",
+            Value::map([
+                ("Name", Value::str(name)),
+                ("BasePath", Value::str(&r.base_path)),
+            ]),
+        );
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(limit_error(Limit::Time(budget), options));
+        }
+        let mut ctx = ExecContext::new(seed_for(name, options))
+            .with_limits(Limits {
+                max_steps: limits.max_steps.saturating_sub(steps_used),
+                max_output_bytes: limits.max_output_bytes.saturating_sub(bytes_used),
+                max_depth: limits.max_depth,
+            })
+            .with_deadline(remaining);
+        let res = set.execute(name, &Value::Map(r.data.clone()), &mut ctx);
+        steps_used += ctx.steps();
+        match res {
+            Ok(s) => {
+                bytes_used += s.len();
+                out.insert(name.clone(), s.replace("<no value>", ""));
+            }
+            Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
+            Err(text_template::Error::Exec(e)) => {
+                return Err(NativeRenderer::chart_err(format!(
+                    "{}{DEBUG_HINT}",
+                    cleanup_exec_error(name, e.message())
+                )));
+            }
+            Err(e) => {
+                return Err(NativeRenderer::chart_err(format!("{e}{DEBUG_HINT}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The hook events Helm knows.
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// `releaseutil.InstallOrder`.
+pub(crate) const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+];
+
+struct Doc {
+    path: String,
+    content: String,
+    kind: String,
+    test: bool,
+}
+
+/// `SplitManifests`: split on `(?:^|\s*\n)---\s*`, trim each, drop empties.
+pub(crate) fn split_manifests(big: &str) -> Vec<String> {
+    static SEP: OnceLock<regex::Regex> = OnceLock::new();
+    let sep = SEP.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("valid regex"));
+    sep.split(big.trim())
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim().to_string())
+        .collect()
+}
+
+fn head_error(path: &str, msg: String) -> RenderError {
+    NativeRenderer::chart_err(format!("YAML parse error on {path}: {msg}{DEBUG_HINT}"))
+}
+
+/// The `SimpleHead` of a document: (kind, hook annotation).
+fn simple_head(doc: &str) -> Result<(String, Option<String>), String> {
+    let v = yaml11::parse_value(doc, &yaml11::Limits::default())
+        .map_err(|e| yamlconv::yaml_error(&e))?;
+    let field_err = |kind: &str, f: &str, ty: &str| {
+        format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go struct field SimpleHead.{f} of type {ty}"
+        )
+    };
+    let m = match &v {
+        yaml11::Value::Null => return Ok((String::new(), None)),
+        yaml11::Value::Mapping(m) => m,
+        other => {
+            return Err(format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type releaseutil.SimpleHead",
+                yamlconv::json_kind(other)
+            ));
+        }
+    };
+    let s = |v: &yaml11::Value, f: &str| {
+        yamlconv::target_string(v, yamlconv::Target::String)
+            .ok_or_else(|| field_err(yamlconv::json_kind(v), f, "string"))
+    };
+    let mut kind = String::new();
+    let mut hook = None;
+    for (k, val) in m.iter() {
+        match k.to_ascii_lowercase().as_str() {
+            "apiversion" => {
+                s(val, "apiVersion")?;
+            }
+            "kind" => kind = s(val, "kind")?,
+            "metadata" => match val {
+                yaml11::Value::Null => {}
+                yaml11::Value::Mapping(md) => {
+                    for (mk, mv) in md.iter() {
+                        match mk.to_ascii_lowercase().as_str() {
+                            "name" => {
+                                s(mv, "metadata.name")?;
+                            }
+                            "annotations" => match mv {
+                                yaml11::Value::Null => {}
+                                yaml11::Value::Mapping(an) => {
+                                    for (ak, av) in an.iter() {
+                                        let text = s(av, "metadata.annotations")?;
+                                        if ak == "helm.sh/hook" {
+                                            hook = Some(text);
+                                        }
+                                    }
+                                }
+                                other => {
+                                    return Err(field_err(
+                                        yamlconv::json_kind(other),
+                                        "metadata.annotations",
+                                        "map[string]string",
+                                    ));
+                                }
+                            },
+                            _ => {}
+                        }
+                    }
+                }
+                other => {
+                    return Err(field_err(
+                        yamlconv::json_kind(other),
+                        "metadata",
+                        "struct { Name string \"json:\\\"name\\\"\"; Annotations map[string]string \"json:\\\"annotations\\\"\" }",
+                    ));
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok((kind, hook))
+}
+
+fn kind_rank(kind: &str) -> Option<usize> {
+    INSTALL_ORDER.iter().position(|k| *k == kind)
+}
+
+/// `lessByKind` as a total order for a stable sort.
+fn by_kind(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (kind_rank(a), kind_rank(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Less,
+        (None, Some(_)) => Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+fn crd_objects(c: &Chart, full_path: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    for (name, data) in &c.files {
+        let lower = name.to_ascii_lowercase();
+        let ext = lower.rsplit_once('.').map(|(_, e)| e);
+        if name.starts_with("crds/") && matches!(ext, Some("yaml" | "yml" | "json")) {
+            out.push((format!("{full_path}/{name}"), data.clone()));
+        }
+    }
+    for d in &c.dependencies {
+        crd_objects(d, &format!("{full_path}/charts/{}", d.name()), out);
+    }
+}
+
+/// `renderResources` plus `helm template`'s printing.
+fn assemble(
+    root: &Chart,
+    mut files: BTreeMap<String, String>,
+    options: &Options,
+) -> Result<String, RenderError> {
+    files.retain(|k, _| !k.ends_with("NOTES.txt"));
+    let mut generic: Vec<Doc> = Vec::new();
+    let mut hooks: Vec<Doc> = Vec::new();
+    for (path, content) in &files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || content.trim().is_empty() {
+            continue;
+        }
+        for doc in split_manifests(content) {
+            let (kind, hook) = simple_head(&doc).map_err(|e| head_error(path, e))?;
+            match hook {
+                None => generic.push(Doc {
+                    path: path.clone(),
+                    content: doc,
+                    kind,
+                    test: false,
+                }),
+                Some(h) => {
+                    let events: Vec<String> = h
+                        .split(',')
+                        .map(|e| e.trim().to_ascii_lowercase())
+                        .collect();
+                    if events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) {
+                        continue;
+                    }
+                    let test = events.iter().any(|e| e == "test" || e == "test-success");
+                    hooks.push(Doc {
+                        path: path.clone(),
+                        content: doc,
+                        kind,
+                        test,
+                    });
+                }
+            }
+        }
+    }
+    generic.sort_by(|a, b| by_kind(&a.kind, &b.kind));
+    hooks.sort_by(|a, b| by_kind(&a.kind, &b.kind));
+    let mut b = String::new();
+    if options.include_crds {
+        let mut crds = Vec::new();
+        crd_objects(root, root.name(), &mut crds);
+        for (name, data) in crds {
+            b.push_str(&format!(
+                "---\n# Source: {name}\n{}\n",
+                String::from_utf8_lossy(&data)
+            ));
+        }
+    }
+    for m in &generic {
+        b.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
+    }
+    let mut out = String::with_capacity(b.len() + 64);
+    out.push_str(b.trim());
+    out.push('\n');
+    if !options.no_hooks {
+        for h in &hooks {
+            if options.skip_tests && h.test {
+                continue;
+            }
+            out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.content));
+        }
+    }
+    Ok(out)
+}
+
+/// Functions the template engine registers (so charts parse) but does not execute exactly as
+/// Helm: `fromToml` ignores `[table]` sections. A fixed list, not a probe: probing would run
+/// key generation at every start.
+pub fn unsupported_functions() -> &'static [String] {
+    static LIST: OnceLock<Vec<String>> = OnceLock::new();
+    LIST.get_or_init(|| vec!["fromToml".to_owned()])
+}
+
+/// What in this chart the native renderer does not support (empty when it renders it all):
+/// calls of [`unsupported_functions`] in any template, subcharts included.
+pub fn unsupported_features(chart: &ChartFiles) -> Vec<String> {
+    let unsupported = unsupported_functions();
+    let mut found = Vec::new();
+    if unsupported.is_empty() {
+        return found;
+    }
+    for (path, data) in chart.iter() {
+        let in_templates = path.starts_with("templates/") || path.contains("/templates/");
+        let is_archive = path.ends_with(".tgz");
+        let texts: Vec<(String, String)> = if is_archive {
+            ChartFiles::from_tgz(data, crate::FileLimits::default())
+                .map(|sub| {
+                    unsupported_features(&sub)
+                        .into_iter()
+                        .map(|f| (f, String::new()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else if in_templates {
+            vec![(String::new(), String::from_utf8_lossy(data).into_owned())]
+        } else {
+            continue;
+        };
+        for (pre, text) in texts {
+            if !pre.is_empty() {
+                if !found.contains(&pre) {
+                    found.push(pre);
+                }
+                continue;
+            }
+            for name in unsupported {
+                let hit = text.match_indices(name.as_str()).any(|(i, _)| {
+                    let before = text[..i].chars().next_back();
+                    let after = text[i + name.len()..].chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '$')
+                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                let feature = format!("function {name}");
+                if hit && !found.contains(&feature) {
+                    found.push(feature);
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Native unless the chart uses something native does not support and a helm binary is
+/// available; [`Outcome::renderer`] says which ran.
+#[derive(Debug, Default)]
+pub struct AutoRenderer {
+    native: NativeRenderer,
+    helm: Option<HelmCliRenderer>,
+}
+
+impl AutoRenderer {
+    /// Native, with `helm` (if any) as the fallback.
+    pub fn new(native: NativeRenderer, helm: Option<HelmCliRenderer>) -> Self {
+        AutoRenderer { native, helm }
+    }
+
+    /// Native, falling back to a helm binary found like [`HelmCliRenderer::locate`].
+    pub fn locate() -> Self {
+        Self::new(NativeRenderer::new(), HelmCliRenderer::locate())
+    }
+
+    /// The renderer this chart would use.
+    pub fn choose(&self, chart: &ChartFiles) -> &dyn Renderer {
+        match &self.helm {
+            Some(h) if !unsupported_features(chart).is_empty() => h,
+            _ => &self.native,
+        }
+    }
+}
+
+impl Renderer for AutoRenderer {
+    fn info(&self) -> RendererInfo {
+        RendererInfo {
+            name: "auto",
+            version: NATIVE_VERSION.to_string(),
+        }
+    }
+
+    fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
+        self.choose(chart).render(chart, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_order() {
+        let mut v: Vec<String> = [
+            "a/templates/b.yaml",
+            "a/charts/x/templates/a.yaml",
+            "a/templates/a.yaml",
+            "a/templates/_h.tpl",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        sort_templates(&mut v);
+        assert_eq!(
+            v,
+            [
+                "a/charts/x/templates/a.yaml",
+                "a/templates/b.yaml",
+                "a/templates/a.yaml",
+                "a/templates/_h.tpl"
+            ]
+        );
+    }
+
+    #[test]
+    fn splits_like_helm() {
+        assert_eq!(
+            split_manifests("a: 1\n---\nb: 2\n--- \n\n---\n"),
+            ["a: 1", "b: 2", "---"]
+        );
+        assert_eq!(split_manifests("---\na: 1"), ["a: 1"]);
+    }
+
+    #[test]
+    fn kind_order() {
+        let mut k = vec!["Zeta", "Deployment", "Alpha", "Namespace", "Service"];
+        k.sort_by(|a, b| by_kind(a, b));
+        assert_eq!(k, ["Namespace", "Service", "Deployment", "Alpha", "Zeta"]);
+    }
+
+    #[test]
+    fn exec_error_cleanup() {
+        assert_eq!(
+            cleanup_exec_error(
+                "c/templates/a.yaml",
+                r#"template: c/templates/a.yaml:1:6: executing "c/templates/a.yaml" at <required "x" .Values.a>: error calling required: HELM_ERR_STARTneed imgHELM_ERR_END"#
+            ),
+            "execution error at (c/templates/a.yaml:1:6): need img"
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The native renderer against helm's reference renders of the shared corpus, and on fixtures
+//! whose expected output was produced by helm v3.17.1 (`fixtures/generate.sh`).
+
+use std::path::Path;
+
+use helm_render::{
+    ChartFiles, FileLimits, NativeRenderer, Options, RenderError, Renderer, ValuesFile,
+};
+
+/// Sides the native renderer does not reproduce yet (`case side`), with the cause.
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
+
+fn case_values(case: &Path) -> Vec<ValuesFile> {
+    let mut files: Vec<_> = std::fs::read_dir(case.join("values"))
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| ValuesFile {
+            name: p.file_name().unwrap().to_string_lossy().into_owned(),
+            content: std::fs::read(&p).unwrap(),
+        })
+        .collect()
+}
+
+#[test]
+fn renders_every_corpus_case_byte_for_byte() {
+    let Some(dir) = super::corpus() else { return };
+    let mut cases: Vec<_> = std::fs::read_dir(dir.join("cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    let native = NativeRenderer::new();
+    let mut differ: Vec<(String, String)> = Vec::new();
+    let mut total = 0;
+    for case in &cases {
+        let values = case_values(case);
+        for side in ["before", "after"] {
+            total += 1;
+            let id = format!("{} {side}", case.file_name().unwrap().to_string_lossy());
+            let files = ChartFiles::from_dir(&case.join(side), FileLimits::default()).unwrap();
+            let opts = Options {
+                values: values.clone(),
+                ..Options::default()
+            };
+            let want = std::fs::read_to_string(case.join(format!("rendered/{side}.yaml"))).unwrap();
+            match native.render(&files, &opts) {
+                Ok(out) => {
+                    assert_eq!(out.renderer.name, "native");
+                    if out.manifest != want {
+                        differ.push((id, first_difference(&want, &out.manifest)));
+                    }
+                }
+                Err(e) => differ.push((id, format!("error: {e}"))),
+            }
+        }
+    }
+    if !differ.is_empty() {
+        println!("{:<52} | cause", "case side");
+        for (id, why) in &differ {
+            println!("{id:<52} | {why}");
+        }
+    }
+    let unexpected: Vec<&(String, String)> = differ
+        .iter()
+        .filter(|(id, _)| !KNOWN_DIFFERENCES.iter().any(|(k, _)| k == id))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} of {total} sides differ from helm's reference: {unexpected:#?}",
+        differ.len()
+    );
+    println!("{} of {total} sides identical", total - differ.len());
+}
+
+fn first_difference(want: &str, got: &str) -> String {
+    for (i, (w, g)) in want.lines().zip(got.lines()).enumerate() {
+        if w != g {
+            return format!("line {}: want {w:?} got {g:?}", i + 1);
+        }
+    }
+    format!(
+        "lengths differ: want {} lines, got {}",
+        want.lines().count(),
+        got.lines().count()
+    )
+}
+
+#[test]
+fn required_failure_is_a_chart_error() {
+    let mut c = ChartFiles::new();
+    c.insert("Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n");
+    c.insert(
+        "templates/a.yaml",
+        "x: {{ required \"need img\" .Values.img }}\n",
+    );
+    match NativeRenderer::new().render(&c, &Options::default()) {
+        Err(RenderError::Chart { message }) => assert_eq!(
+            message,
+            "execution error at (demo/templates/a.yaml:1:6): need img\n\nUse --debug flag to render out invalid YAML"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Splits `cases.txt` flags the way the generator's unquoted `$flags` does (on spaces).
+fn options_from_flags(dir: &Path, flags: &str) -> Options {
+    let mut o = Options::default();
+    let mut it = flags.split_whitespace();
+    while let Some(f) = it.next() {
+        let mut val = || it.next().unwrap().to_string();
+        match f {
+            "-f" => {
+                let name = val();
+                o.values.push(ValuesFile {
+                    content: std::fs::read(dir.join(&name)).unwrap(),
+                    name,
+                });
+            }
+            "--set" => o.set.push(val()),
+            "--set-string" => o.set_string.push(val()),
+            "--kube-version" => o.kube_version = Some(val()),
+            "--api-versions" => o.api_versions.push(val()),
+            "--include-crds" => o.include_crds = true,
+            "--no-hooks" => o.no_hooks = true,
+            "--skip-tests" => o.skip_tests = true,
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    o
+}
+
+#[test]
+fn fixtures_match_helm() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cases = std::fs::read_to_string(dir.join("cases.txt")).unwrap();
+    let native = NativeRenderer::new();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in cases.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        n += 1;
+        let mut parts = line.splitn(3, '|');
+        let (id, chart, flags) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap_or(""),
+        );
+        let files =
+            ChartFiles::from_dir(&dir.join("charts").join(chart), FileLimits::default()).unwrap();
+        let opts = options_from_flags(&dir, flags);
+        let want_out = std::fs::read_to_string(dir.join(format!("expected/{id}.out"))).unwrap();
+        let want_err = std::fs::read_to_string(dir.join(format!("expected/{id}.err"))).ok();
+        match (native.render(&files, &opts), want_err) {
+            (Ok(out), None) => {
+                if out.manifest != want_out {
+                    failures.push(format!(
+                        "{id}: {}",
+                        first_difference(&want_out, &out.manifest)
+                    ));
+                }
+            }
+            (Err(RenderError::Chart { message }), Some(err)) => {
+                let want = err.trim_end().trim_start_matches("Error: ");
+                if message.trim_end() != want {
+                    failures.push(format!("{id}: error\n want {want:?}\n got  {message:?}"));
+                }
+            }
+            (got, want) => failures.push(format!("{id}: got {got:?}, helm said {want:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!("{n} fixture cases identical to helm");
+}
