@@ -120,6 +120,19 @@ impl Renderer for HelmCliRenderer {
         }
     }
 
+    /// The binary's path, size and modification time: a new helm binary is a new identity,
+    /// without running `helm version` (which costs a process start) on every call.
+    fn cache_identity(&self) -> String {
+        let meta = std::fs::metadata(&self.binary).ok();
+        let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+        let mtime = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("helm:{}:{size}:{mtime}", self.binary.display())
+    }
+
     fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
         options.validate()?;
         let version = self.version()?;

@@ -164,4 +164,11 @@ pub trait Renderer: Send + Sync {
     /// Renders `chart` (its files as read from git or disk, unfiltered: `.helmignore` is
     /// applied by the renderer, as Helm does).
     fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError>;
+
+    /// What identifies this renderer's output in a cache key; cheap to compute (no process is
+    /// started). Defaults to the name and version.
+    fn cache_identity(&self) -> String {
+        let i = self.info();
+        format!("{}:{}", i.name, i.version)
+    }
 }

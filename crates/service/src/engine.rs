@@ -363,14 +363,12 @@ impl Engine {
             timeout: ctx.remaining(),
             ..helm_render::Options::default()
         };
-        let info = renderer.info();
         let key = sha256_hex(&[
             b"render-v1",
             tree_id.to_hex().as_bytes(),
             options.fingerprint().as_bytes(),
             mode.as_bytes(),
-            info.name.as_bytes(),
-            info.version.as_bytes(),
+            renderer.cache_identity().as_bytes(),
         ]);
         if let Some(cache) = &self.renders
             && let Some((name, version, manifest)) = cache.get(&key)
