@@ -43,6 +43,12 @@ pub struct RenderArgs {
     /// `key=value` overrides taken as strings.
     #[arg(long = "set-string", value_name = "K=V")]
     pub set_string: Vec<String>,
+    /// `key=JSON` overrides (Helm's --set-json), applied before --set.
+    #[arg(long = "set-json", value_name = "K=JSON")]
+    pub set_json: Vec<String>,
+    /// `key=path` overrides: the file's content becomes the value (Helm's --set-file).
+    #[arg(long = "set-file", value_name = "K=PATH")]
+    pub set_file: Vec<String>,
     /// Kubernetes version for .Capabilities.
     #[arg(long)]
     pub kube_version: Option<String>,
@@ -76,12 +82,30 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             content,
         });
     }
+    let mut set_file = Vec::new();
+    for arg in &args.set_file {
+        let pairs = helm_render::split_set_file(arg)
+            .map_err(|e| anyhow::anyhow!("failed parsing --set-file data: {e}"))?;
+        for (key, path) in pairs {
+            let content = if path.trim() == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .context("cannot read --set-file content from stdin")?;
+                buf
+            } else {
+                std::fs::read(&path).with_context(|| format!("cannot read {path}"))?
+            };
+            set_file.push((key, content));
+        }
+    }
     let options = Options {
         release_name: args.release_name,
         namespace: args.namespace,
         values,
         set: args.set,
         set_string: args.set_string,
+        set_json: args.set_json,
+        set_file,
         kube_version: args.kube_version,
         api_versions: args.api_versions,
         include_crds: args.include_crds,

@@ -71,7 +71,13 @@ impl HelmCliRenderer {
             })
     }
 
-    fn args(&self, chart: &Path, values: &[PathBuf], o: &Options) -> Vec<std::ffi::OsString> {
+    fn args(
+        &self,
+        chart: &Path,
+        values: &[PathBuf],
+        set_files: &[PathBuf],
+        o: &Options,
+    ) -> Vec<std::ffi::OsString> {
         let mut a: Vec<std::ffi::OsString> = vec![
             "template".into(),
             o.release_name.clone().into(),
@@ -90,6 +96,25 @@ impl HelmCliRenderer {
         for s in &o.set_string {
             a.push("--set-string".into());
             a.push(s.into());
+        }
+        for s in &o.set_json {
+            a.push("--set-json".into());
+            a.push(s.into());
+        }
+        for ((key, _), path) in o.set_file.iter().zip(set_files) {
+            // The path is a strvals value: escape what the parser would read as syntax.
+            let mut arg = std::ffi::OsString::from(format!("{key}="));
+            let path = path.to_string_lossy();
+            let mut escaped = String::with_capacity(path.len());
+            for c in path.chars() {
+                if matches!(c, '\\' | ',' | '{' | '}') {
+                    escaped.push('\\');
+                }
+                escaped.push(c);
+            }
+            arg.push(escaped);
+            a.push("--set-file".into());
+            a.push(arg);
         }
         if let Some(k) = &o.kube_version {
             a.push("--kube-version".into());
@@ -158,9 +183,20 @@ impl Renderer for HelmCliRenderer {
             })?;
             values.push(p);
         }
+        // `--set-file` content goes into the temporary directory too: helm only ever reads
+        // files this renderer wrote.
+        let mut set_files = Vec::new();
+        for (i, (key, content)) in options.set_file.iter().enumerate() {
+            let p = work.path().join(format!("set-file-{i}"));
+            std::fs::write(&p, content).map_err(|source| RenderError::Process {
+                what: format!("writing --set-file content for {key}"),
+                source,
+            })?;
+            set_files.push(p);
+        }
         let home = work.path().join("home");
         let mut cmd = Command::new(&self.binary);
-        cmd.args(self.args(&chart_dir, &values, options))
+        cmd.args(self.args(&chart_dir, &values, &set_files, options))
             .env_clear()
             .env("HOME", &home)
             .env("HELM_CACHE_HOME", home.join("cache"))

@@ -45,4 +45,5 @@ pub use native::{
     AutoRenderer, NATIVE_VERSION, NativeRenderer, unsupported_features, unsupported_functions,
 };
 pub use render::{Options, Outcome, Renderer, RendererInfo, ValuesFile};
+pub use strvals::split_set_file;
 pub use text_template::Limits;

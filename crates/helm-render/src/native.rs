@@ -91,7 +91,7 @@ impl Renderer for NativeRenderer {
         };
         let budget = options.timeout.saturating_sub(started.elapsed());
         let rendered = render_templates(&root, &vals, &caps, options, limits, budget)?;
-        let manifest = assemble(&root, rendered, options)?;
+        let manifest = assemble(&root, &rendered, options)?;
         if manifest.len() > options.max_output_bytes {
             return Err(RenderError::OutputTooLarge {
                 limit: options.max_output_bytes,
@@ -111,7 +111,8 @@ fn load_to_render(e: LoadError) -> RenderError {
     }
 }
 
-/// `-f` files merged in order, then `--set`, then `--set-string` (Helm's `MergeValues`).
+/// `-f` files merged in order, then `--set-json`, `--set`, `--set-string` and `--set-file`
+/// (Helm's `MergeValues`).
 fn user_values(options: &Options) -> Result<Value, String> {
     let mut base = Map::new();
     for f in &options.values {
@@ -122,6 +123,10 @@ fn user_values(options: &Options) -> Result<Value, String> {
             base = values::merge_maps(&base, &m);
         }
     }
+    for s in &options.set_json {
+        strvals::parse_json_into(s, &base)
+            .map_err(|_| format!("failed parsing --set-json data {s}"))?;
+    }
     for s in &options.set {
         strvals::parse_into(s, &base, false)
             .map_err(|e| format!("failed parsing --set data: {e}"))?;
@@ -129,6 +134,12 @@ fn user_values(options: &Options) -> Result<Value, String> {
     for s in &options.set_string {
         strvals::parse_into(s, &base, true)
             .map_err(|e| format!("failed parsing --set-string data: {e}"))?;
+    }
+    for (key, content) in &options.set_file {
+        let text = String::from_utf8_lossy(content);
+        let reader = |_: &str| Ok(Value::str(text.as_ref()));
+        strvals::parse_file_into(&format!("{key}=file"), &base, &reader)
+            .map_err(|e| format!("failed parsing --set-file data: {e}"))?;
     }
     Ok(Value::Map(base))
 }
@@ -176,8 +187,8 @@ fn validate_schemas(c: &Chart, vals: &Map) -> Result<(), String> {
     if sb.is_empty() { Ok(()) } else { Err(sb) }
 }
 
-struct Renderable {
-    text: String,
+struct Renderable<'a> {
+    text: std::borrow::Cow<'a, str>,
     data: Map,
     base_path: String,
 }
@@ -187,12 +198,12 @@ fn files_object(c: &Chart) -> Value {
 }
 
 /// `recAllTpls`: every template with the scoped data it executes with.
-fn collect(
-    c: &Chart,
+fn collect<'a>(
+    c: &'a Chart,
     full_path: &str,
     parent: &Map,
     is_root: bool,
-    out: &mut BTreeMap<String, Renderable>,
+    out: &mut BTreeMap<String, Renderable<'a>>,
 ) -> Map {
     let subcharts = Map::new();
     let next = Map::new();
@@ -235,7 +246,9 @@ fn collect(
         out.insert(
             format!("{full_path}/{name}"),
             Renderable {
-                text: String::from_utf8_lossy(data).into_owned(),
+                text: std::str::from_utf8(data)
+                    .map(std::borrow::Cow::Borrowed)
+                    .unwrap_or_else(|_| String::from_utf8_lossy(data)),
                 data: next.clone(),
                 base_path: format!("{full_path}/templates"),
             },
@@ -318,7 +331,7 @@ fn render_templates(
     options: &Options,
     limits: Limits,
     budget: Duration,
-) -> Result<BTreeMap<String, String>, RenderError> {
+) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
     let top = Map::new();
     top.insert("Values", Value::Map(vals.clone()));
     top.insert("Capabilities", Value::object(caps.clone()));
@@ -349,51 +362,138 @@ fn render_templates(
     let deadline = Instant::now() + budget;
     let mut steps_used = 0u64;
     let mut bytes_used = 0usize;
-    let mut out = BTreeMap::new();
-    for name in &names {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        if base.starts_with('_') {
-            continue;
-        }
-        let r = &tpls[name];
-        r.data.insert(
-            "Template",
-            Value::map([
-                ("Name", Value::str(name)),
-                ("BasePath", Value::str(&r.base_path)),
-            ]),
-        );
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(limit_error(Limit::Time(budget), options));
-        }
-        let mut ctx = ExecContext::new(seed_for(name, options))
-            .with_limits(Limits {
-                max_steps: limits.max_steps.saturating_sub(steps_used),
-                max_output_bytes: limits.max_output_bytes.saturating_sub(bytes_used),
-                max_depth: limits.max_depth,
+    // Each output's documents are split and their heads read (a full YAML parse, the largest
+    // single cost on big charts) on another thread while the next templates execute.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+        let worker = (threads() > 1).then(|| {
+            scope.spawn(move || {
+                rx.into_iter()
+                    .map(|(name, content)| {
+                        let heads = file_heads(&name, &content);
+                        (name, RenderedFile { content, heads })
+                    })
+                    .collect::<BTreeMap<_, _>>()
             })
-            .with_deadline(remaining);
-        let res = set.execute(name, &Value::Map(r.data.clone()), &mut ctx);
-        steps_used += ctx.steps();
-        match res {
-            Ok(s) => {
-                bytes_used += s.len();
-                out.insert(name.clone(), s.replace("<no value>", ""));
+        });
+        let mut out = BTreeMap::new();
+        for name in &names {
+            let base = name.rsplit('/').next().unwrap_or(name);
+            if base.starts_with('_') {
+                continue;
             }
-            Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
-            Err(text_template::Error::Exec(e)) => {
-                return Err(NativeRenderer::chart_err(format!(
-                    "{}{DEBUG_HINT}",
-                    cleanup_exec_error(name, e.message())
-                )));
+            let r = &tpls[name];
+            r.data.insert(
+                "Template",
+                Value::map([
+                    ("Name", Value::str(name)),
+                    ("BasePath", Value::str(&r.base_path)),
+                ]),
+            );
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(limit_error(Limit::Time(budget), options));
             }
-            Err(e) => {
-                return Err(NativeRenderer::chart_err(format!("{e}{DEBUG_HINT}")));
+            let mut ctx = ExecContext::new(seed_for(name, options))
+                .with_limits(Limits {
+                    max_steps: limits.max_steps.saturating_sub(steps_used),
+                    max_output_bytes: limits.max_output_bytes.saturating_sub(bytes_used),
+                    max_depth: limits.max_depth,
+                })
+                .with_deadline(remaining);
+            let res = set.execute(name, &Value::Map(r.data.clone()), &mut ctx);
+            steps_used += ctx.steps();
+            match res {
+                Ok(s) => {
+                    bytes_used += s.len();
+                    let content = strip_no_value(s);
+                    if worker.is_some() {
+                        if let Err(e) = tx.send((name.clone(), content)) {
+                            let (name, content) = e.0;
+                            let heads = file_heads(&name, &content);
+                            out.insert(name, RenderedFile { content, heads });
+                        }
+                    } else {
+                        let heads = file_heads(name, &content);
+                        out.insert(name.clone(), RenderedFile { content, heads });
+                    }
+                }
+                Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
+                Err(text_template::Error::Exec(e)) => {
+                    return Err(NativeRenderer::chart_err(format!(
+                        "{}{DEBUG_HINT}",
+                        cleanup_exec_error(name, e.message())
+                    )));
+                }
+                Err(e) => {
+                    return Err(NativeRenderer::chart_err(format!("{e}{DEBUG_HINT}")));
+                }
             }
         }
+        drop(tx);
+        // Free the parsed templates while the last heads are read.
+        drop(set);
+        if let Some(w) = worker {
+            out.extend(w.join().expect("manifest head thread panicked"));
+        }
+        Ok(out)
+    })
+}
+
+/// Whether a second thread may read manifest heads while templates execute.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// One template's output with the heads of its documents (or the YAML error Helm reports).
+struct RenderedFile {
+    content: String,
+    heads: Result<Vec<DocHead>, String>,
+}
+
+/// A document of a rendered file: its byte range and `SimpleHead` (kind, hook annotation).
+struct DocHead {
+    range: std::ops::Range<usize>,
+    kind: String,
+    hook: Option<String>,
+}
+
+/// Whether `helm template` splits this file into manifests (not helpers, notes or blanks).
+fn is_manifest_file(path: &str, content: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    !path.ends_with("NOTES.txt") && !base.starts_with('_') && !content.trim().is_empty()
+}
+
+/// The documents of a rendered file and their heads; empty for files that are not manifests.
+fn file_heads(path: &str, content: &str) -> Result<Vec<DocHead>, String> {
+    if !is_manifest_file(path, content) {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    split_manifest_ranges(content)
+        .into_iter()
+        .map(|range| {
+            let (kind, hook) = simple_head(&content[range.clone()])?;
+            Ok(DocHead { range, kind, hook })
+        })
+        .collect()
+}
+
+/// Helm's `strings.ReplaceAll(out, "<no value>", "")`, without copying output that has none.
+fn strip_no_value(s: String) -> String {
+    const NO_VALUE: &str = "<no value>";
+    let b = s.as_bytes();
+    let mut from = 0;
+    let first = loop {
+        match s[from..].find('<') {
+            None => return s,
+            Some(i) if b[from + i..].starts_with(NO_VALUE.as_bytes()) => break from + i,
+            Some(i) => from += i + 1,
+        }
+    };
+    let mut out = String::with_capacity(s.len());
+    out.push_str(&s[..first]);
+    out.push_str(&s[first..].replace(NO_VALUE, ""));
+    out
 }
 
 /// The hook events Helm knows.
@@ -450,21 +550,46 @@ pub(crate) const INSTALL_ORDER: &[&str] = &[
     "APIService",
 ];
 
-struct Doc {
-    path: String,
-    content: String,
-    kind: String,
+struct Doc<'a> {
+    path: &'a str,
+    content: &'a str,
+    kind: &'a str,
     test: bool,
 }
 
 /// `SplitManifests`: split on `(?:^|\s*\n)---\s*`, trim each, drop empties.
-pub(crate) fn split_manifests(big: &str) -> Vec<String> {
-    static SEP: OnceLock<regex::Regex> = OnceLock::new();
-    let sep = SEP.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("valid regex"));
-    sep.split(big.trim())
-        .filter(|d| !d.is_empty())
-        .map(|d| d.trim().to_string())
+#[cfg(test)]
+pub(crate) fn split_manifests(big: &str) -> Vec<&str> {
+    split_manifest_ranges(big)
+        .into_iter()
+        .map(|r| &big[r])
         .collect()
+}
+
+/// [`split_manifests`] as byte ranges of `big`.
+fn split_manifest_ranges(big: &str) -> Vec<std::ops::Range<usize>> {
+    static SEP: OnceLock<regex::Regex> = OnceLock::new();
+    let sep = SEP.get_or_init(|| {
+        regex::Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*").expect("valid regex")
+    });
+    let trimmed = big.trim();
+    let base = big.len() - big.trim_start().len();
+    let mut out = Vec::new();
+    let mut push = |from: usize, to: usize| {
+        let piece = &trimmed[from..to];
+        if !piece.is_empty() {
+            let lead = piece.len() - piece.trim_start().len();
+            let start = base + from + lead;
+            out.push(start..start + piece.trim().len());
+        }
+    };
+    let mut last = 0;
+    for m in sep.find_iter(trimmed) {
+        push(last, m.start());
+        last = m.end();
+    }
+    push(last, trimmed.len());
+    out
 }
 
 fn head_error(path: &str, msg: String) -> RenderError {
@@ -577,22 +702,26 @@ fn crd_objects(c: &Chart, full_path: &str, out: &mut Vec<(String, Vec<u8>)>) {
 /// `renderResources` plus `helm template`'s printing.
 fn assemble(
     root: &Chart,
-    mut files: BTreeMap<String, String>,
+    files: &BTreeMap<String, RenderedFile>,
     options: &Options,
 ) -> Result<String, RenderError> {
-    files.retain(|k, _| !k.ends_with("NOTES.txt"));
-    let mut generic: Vec<Doc> = Vec::new();
-    let mut hooks: Vec<Doc> = Vec::new();
-    for (path, content) in &files {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        if base.starts_with('_') || content.trim().is_empty() {
+    let mut generic: Vec<Doc<'_>> = Vec::new();
+    let mut hooks: Vec<Doc<'_>> = Vec::new();
+    for (path, file) in files {
+        let content = file.content.as_str();
+        if !is_manifest_file(path, content) {
             continue;
         }
-        for doc in split_manifests(content) {
-            let (kind, hook) = simple_head(&doc).map_err(|e| head_error(path, e))?;
+        let heads = file
+            .heads
+            .as_ref()
+            .map_err(|e| head_error(path, e.clone()))?;
+        for DocHead { range, kind, hook } in heads {
+            let doc = &content[range.clone()];
+            let kind = kind.as_str();
             match hook {
                 None => generic.push(Doc {
-                    path: path.clone(),
+                    path,
                     content: doc,
                     kind,
                     test: false,
@@ -607,7 +736,7 @@ fn assemble(
                     }
                     let test = events.iter().any(|e| e == "test" || e == "test-success");
                     hooks.push(Doc {
-                        path: path.clone(),
+                        path,
                         content: doc,
                         kind,
                         test,
@@ -616,9 +745,14 @@ fn assemble(
             }
         }
     }
-    generic.sort_by(|a, b| by_kind(&a.kind, &b.kind));
-    hooks.sort_by(|a, b| by_kind(&a.kind, &b.kind));
-    let mut b = String::new();
+    generic.sort_by(|a, b| by_kind(a.kind, b.kind));
+    hooks.sort_by(|a, b| by_kind(a.kind, b.kind));
+    let size: usize = generic
+        .iter()
+        .chain(&hooks)
+        .map(|d| d.path.len() + d.content.len() + 16)
+        .sum();
+    let mut b = String::with_capacity(size);
     if options.include_crds {
         let mut crds = Vec::new();
         crd_objects(root, root.name(), &mut crds);
@@ -629,21 +763,29 @@ fn assemble(
             ));
         }
     }
+    let push_doc = |b: &mut String, d: &Doc<'_>| {
+        b.push_str("---\n# Source: ");
+        b.push_str(d.path);
+        b.push('\n');
+        b.push_str(d.content);
+        b.push('\n');
+    };
     for m in &generic {
-        b.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
+        push_doc(&mut b, m);
     }
-    let mut out = String::with_capacity(b.len() + 64);
-    out.push_str(b.trim());
-    out.push('\n');
+    // `strings.TrimSpace` of the manifests, then a newline.
+    b.truncate(b.trim_end().len());
+    b.drain(..b.len() - b.trim_start().len());
+    b.push('\n');
     if !options.no_hooks {
         for h in &hooks {
             if options.skip_tests && h.test {
                 continue;
             }
-            out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.content));
+            push_doc(&mut b, h);
         }
     }
-    Ok(out)
+    Ok(b)
 }
 
 /// Functions the template engine registers (so charts parse) but does not execute exactly as

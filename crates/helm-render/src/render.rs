@@ -27,6 +27,12 @@ pub struct Options {
     pub set: Vec<String>,
     /// `--set-string` expressions.
     pub set_string: Vec<String>,
+    /// `--set-json key=JSON` expressions, applied after the files and before `--set`.
+    pub set_json: Vec<String>,
+    /// `--set-file`, applied last: each a key path (`a.b[0]`, Helm's `--set` key syntax) and
+    /// the file's content, which becomes the key's string value. Callers read the files; the
+    /// renderers never read paths.
+    pub set_file: Vec<(String, Vec<u8>)>,
     /// `--kube-version`.
     pub kube_version: Option<String>,
     /// `--api-versions`.
@@ -51,6 +57,8 @@ impl Default for Options {
             values: Vec::new(),
             set: Vec::new(),
             set_string: Vec::new(),
+            set_json: Vec::new(),
+            set_file: Vec::new(),
             kube_version: None,
             api_versions: Vec::new(),
             include_crds: false,
@@ -82,6 +90,15 @@ impl Options {
         for s in &self.set_string {
             put(b"set-string");
             put(s.as_bytes());
+        }
+        for s in &self.set_json {
+            put(b"set-json");
+            put(s.as_bytes());
+        }
+        for (key, content) in &self.set_file {
+            put(b"set-file");
+            put(key.as_bytes());
+            put(content);
         }
         put(self.kube_version.as_deref().unwrap_or("").as_bytes());
         for a in &self.api_versions {
@@ -120,10 +137,23 @@ impl Options {
                 self.namespace
             )));
         }
-        for s in self.set.iter().chain(&self.set_string) {
+        for s in self
+            .set
+            .iter()
+            .chain(&self.set_string)
+            .chain(&self.set_json)
+        {
             if s.starts_with('-') {
                 return Err(RenderError::Option(format!(
                     "--set value {s:?} may not start with '-'"
+                )));
+            }
+        }
+        for (key, _) in &self.set_file {
+            // Exactly one key path: anything else (`a=x,b`) would make helm read another path.
+            if key.starts_with('-') || !crate::strvals::is_single_key(key) {
+                return Err(RenderError::Option(format!(
+                    "--set-file key {key:?} is invalid: give one key path such as a.b[0].c"
                 )));
             }
         }

@@ -1,5 +1,6 @@
-//! Helm's `pkg/strvals` parser for `--set` and `--set-string`: `a.b=c,d[0]=e`, escapes with
-//! `\`, `{x,y}` lists, list indexes, `null` (with `--set`) and int parsing.
+//! Helm's `pkg/strvals` parser for `--set`, `--set-string`, `--set-json` and `--set-file`:
+//! `a.b=c,d[0]=e`, escapes with `\`, `{x,y}` lists, list indexes, `null` (with `--set`), int
+//! parsing, JSON values (`--set-json`) and values read through a reader (`--set-file`).
 
 use text_template::{Map, Value};
 
@@ -18,18 +19,113 @@ impl From<String> for Err {
     }
 }
 
-struct Parser {
+/// Turns a value's text into a value (Go's `RunesValueReader`).
+pub(crate) type Reader<'r> = &'r dyn Fn(&str) -> Result<Value, String>;
+
+/// How values are read.
+#[derive(Clone, Copy)]
+enum Mode<'r> {
+    /// `--set` (typed) or `--set-string`.
+    Typed { string_values: bool },
+    /// `--set-json`: each value is one JSON document.
+    Json,
+    /// `--set-file`: each value is handed to the reader.
+    Reader(Reader<'r>),
+}
+
+struct Parser<'r> {
     chars: Vec<char>,
     pos: usize,
-    string_values: bool,
+    mode: Mode<'r>,
 }
 
 /// Parses one `--set` (or, with `string_values`, `--set-string`) argument into `dest`.
 pub(crate) fn parse_into(s: &str, dest: &Map, string_values: bool) -> Result<(), String> {
+    run(s, dest, Mode::Typed { string_values })
+}
+
+/// Parses one `--set-json` argument (`key=JSON,key2=JSON`) into `dest` (`strvals.ParseJSON`).
+pub(crate) fn parse_json_into(s: &str, dest: &Map) -> Result<(), String> {
+    run(s, dest, Mode::Json)
+}
+
+/// Parses one `--set-file`-style argument into `dest`, each value (a path) turned into a value
+/// by `reader` (`strvals.ParseIntoFile`).
+pub(crate) fn parse_file_into(s: &str, dest: &Map, reader: Reader<'_>) -> Result<(), String> {
+    run(s, dest, Mode::Reader(reader))
+}
+
+/// Splits a `--set-file` argument (`key=path,key2=path2`) into (key, path) pairs: each key as
+/// written (escapes kept, ready to be followed by `=`), each path unescaped. Lists of paths
+/// (`key={a,b}`) are refused.
+pub fn split_set_file(arg: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut chars = arg.chars().peekable();
+    while chars.peek().is_some() {
+        let mut key = String::new();
+        loop {
+            match chars.next() {
+                None => {
+                    return Err(format!(
+                        "key {} has no value",
+                        text_template::quote_go(&key)
+                    ));
+                }
+                Some('=') => break,
+                Some('\\') => {
+                    key.push('\\');
+                    if let Some(c) = chars.next() {
+                        key.push(c);
+                    }
+                }
+                Some(c) => key.push(c),
+            }
+        }
+        if chars.peek() == Some(&'{') {
+            return Err(format!(
+                "--set-file {}: lists of files are not supported",
+                text_template::quote_go(&key)
+            ));
+        }
+        let mut path = String::new();
+        loop {
+            match chars.next() {
+                None | Some(',') => break,
+                Some('\\') => {
+                    if let Some(c) = chars.next() {
+                        path.push(c);
+                    }
+                }
+                Some(c) => path.push(c),
+            }
+        }
+        out.push((key, path));
+    }
+    Ok(out)
+}
+
+/// Whether `key` is one `--set` key path (`a.b[0].c`, escapes allowed), so that `key=VALUE`
+/// sets exactly one value and reads nothing else.
+pub(crate) fn is_single_key(key: &str) -> bool {
+    const MARK: &str = "chartimpact-set-file-value";
+    let seen = std::cell::RefCell::new(Vec::new());
+    let reader = |p: &str| {
+        seen.borrow_mut().push(p.to_owned());
+        Ok(Value::str(""))
+    };
+    let scratch = Map::new();
+    !key.is_empty()
+        && !key.starts_with('{')
+        && parse_file_into(&format!("{key}={MARK}"), &scratch, &reader).is_ok()
+        && *seen.borrow() == [MARK]
+        && !scratch.is_empty()
+}
+
+fn run(s: &str, dest: &Map, mode: Mode<'_>) -> Result<(), String> {
     let mut p = Parser {
         chars: s.chars().collect(),
         pos: 0,
-        string_values,
+        mode,
     };
     loop {
         match p.key(dest, 0) {
@@ -49,7 +145,7 @@ fn type_of(v: &Value) -> String {
     }
 }
 
-impl Parser {
+impl Parser<'_> {
     fn read(&mut self) -> Option<char> {
         let c = self.chars.get(self.pos).copied();
         if c.is_some() {
@@ -78,31 +174,93 @@ impl Parser {
         }
     }
 
-    fn typed(&self, v: String) -> Value {
-        if self.string_values {
-            return Value::str(v);
+    /// The reader: typed, string or file value (never called in JSON mode, as in Go).
+    fn value(&self, v: String) -> Result<Value, Err> {
+        match self.mode {
+            Mode::Typed { string_values } => Ok(typed(v, string_values)),
+            Mode::Json => Ok(typed(v, false)),
+            Mode::Reader(r) => r(&v).map_err(Err::Msg),
         }
-        if v.eq_ignore_ascii_case("true") {
-            return Value::Bool(true);
-        }
-        if v.eq_ignore_ascii_case("false") {
-            return Value::Bool(false);
-        }
-        if v.eq_ignore_ascii_case("null") {
-            return Value::Nil;
-        }
-        if v == "0" {
-            return Value::Int64(0);
-        }
-        if !v.is_empty()
-            && !v.starts_with('0')
-            && let Some(i) = parse_go_int(&v)
-        {
-            return Value::Int64(i);
-        }
-        Value::str(v)
     }
 
+    /// `emptyVal`: skips blanks up to and including a comma; true at a comma or the end.
+    fn empty_val(&mut self) -> bool {
+        loop {
+            match self.read() {
+                None | Some(',') => return true,
+                Some(c) if c.is_whitespace() => {}
+                Some(_) => {
+                    self.unread();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// A `--set-json` value after `=`: `None` for an empty one (null), else one JSON document
+    /// (Go's `json.Decoder`: numbers are float64), then blanks and a comma are skipped.
+    fn json_value(&mut self) -> Result<Value, Err> {
+        if self.empty_val() {
+            return Ok(Value::Nil);
+        }
+        let rest: String = self.chars[self.pos..].iter().collect();
+        let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<serde_json::Value>();
+        let v = match stream.next() {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => return Err(Err::Msg(e.to_string())),
+            None => return Err(Err::Msg("EOF".into())),
+        };
+        self.pos += rest[..stream.byte_offset()].chars().count();
+        self.empty_val();
+        Ok(from_json(v))
+    }
+}
+
+/// A JSON document as the Go value `json.Unmarshal` into `interface{}` makes.
+fn from_json(v: serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::str(s),
+        serde_json::Value::Array(a) => Value::list(a.into_iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            let m = Map::new();
+            for (k, v) in o {
+                m.insert(k, from_json(v));
+            }
+            Value::Map(m)
+        }
+    }
+}
+
+/// `typedVal`.
+fn typed(v: String, string_values: bool) -> Value {
+    if string_values {
+        return Value::str(v);
+    }
+    if v.eq_ignore_ascii_case("true") {
+        return Value::Bool(true);
+    }
+    if v.eq_ignore_ascii_case("false") {
+        return Value::Bool(false);
+    }
+    if v.eq_ignore_ascii_case("null") {
+        return Value::Nil;
+    }
+    if v == "0" {
+        return Value::Int64(0);
+    }
+    if !v.is_empty()
+        && !v.starts_with('0')
+        && let Some(i) = parse_go_int(&v)
+    {
+        return Value::Int64(i);
+    }
+    Value::str(v)
+}
+
+impl Parser<'_> {
     fn key(&mut self, data: &Map, mut level: usize) -> Result<(), Err> {
         let stop = ['=', '[', ',', '.'];
         let (k, last) = self.until(&stop);
@@ -135,6 +293,11 @@ impl Parser {
                 set(data, &k, Value::list(list));
                 r
             }
+            Some('=') if matches!(self.mode, Mode::Json) => {
+                let v = self.json_value()?;
+                set(data, &k, v);
+                Ok(())
+            }
             Some('=') => match self.val_list() {
                 Ok(vl) => {
                     set(data, &k, Value::list(vl));
@@ -146,9 +309,16 @@ impl Parser {
                 }
                 Err(Err::NotList) => {
                     let (rs, _) = self.until(&[',']);
-                    let v = self.typed(rs);
-                    set(data, &k, v);
-                    Ok(())
+                    match self.value(rs) {
+                        Ok(v) => {
+                            set(data, &k, v);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            set(data, &k, Value::Nil);
+                            Err(e)
+                        }
+                    }
                 }
                 Err(e) => Err(e),
             },
@@ -224,13 +394,19 @@ impl Parser {
         }
         match last {
             None => (list, Err(Err::Eof)),
+            Some('=') if matches!(self.mode, Mode::Json) => match self.json_value() {
+                Ok(v) => set_index(list, i, v),
+                Err(e) => (list, Err(e)),
+            },
             Some('=') => match self.val_list() {
                 Ok(vl) => set_index(list, i, Value::list(vl)),
                 Err(Err::Eof) => set_index(list, i, Value::str("")),
                 Err(Err::NotList) => {
                     let (rs, _) = self.until(&[',']);
-                    let v = self.typed(rs);
-                    set_index(list, i, v)
+                    match self.value(rs) {
+                        Ok(v) => set_index(list, i, v),
+                        Err(e) => (list, Err(e)),
+                    }
                 }
                 Err(e) => (list, Err(e)),
             },
@@ -291,10 +467,10 @@ impl Parser {
                     {
                         self.unread();
                     }
-                    list.push(self.typed(rs));
+                    list.push(self.value(rs)?);
                     return Ok(list);
                 }
-                Some(_) => list.push(self.typed(rs)),
+                Some(_) => list.push(self.value(rs)?),
             }
         }
     }
@@ -339,6 +515,48 @@ mod tests {
         let m = Map::new();
         parse_into(s, &m, st)?;
         Ok(text_template::to_json(&Value::Map(m)))
+    }
+
+    fn json(s: &str) -> Result<String, String> {
+        let m = Map::new();
+        parse_json_into(s, &m)?;
+        Ok(text_template::to_json(&Value::Map(m)))
+    }
+
+    #[test]
+    fn set_json_like_helm() {
+        assert_eq!(
+            json(r#"a=[1,"x",{"b":null}],c= {"d":2.5} ,e=,f[1]=true"#).unwrap(),
+            r#"{"a":[1,"x",{"b":null}],"c":{"d":2.5},"e":null,"f":[null,true]}"#
+        );
+        assert_eq!(json(r#"a.b="s""#).unwrap(), r#"{"a":{"b":"s"}}"#);
+        assert!(json("a={x").is_err());
+    }
+
+    #[test]
+    fn set_file_reads_through_the_reader() {
+        let m = Map::new();
+        let reader = |p: &str| Ok(Value::str(format!("({p})")));
+        parse_file_into(r"a=p1,b.c[1]=p\,2,l={x,y}", &m, &reader).unwrap();
+        assert_eq!(
+            text_template::to_json(&Value::Map(m)),
+            r#"{"a":"(p1)","b":{"c":[null,"(p,2)"]},"l":["(x)","(y)"]}"#
+        );
+        assert_eq!(
+            split_set_file(r"a=p1,b\.c=p\,2").unwrap(),
+            [
+                ("a".to_string(), "p1".to_string()),
+                (r"b\.c".into(), "p,2".into())
+            ]
+        );
+        assert!(split_set_file("a={x,y}").is_err());
+        assert!(split_set_file("a").is_err());
+        for ok in ["a", r"a\.b", "a.b[0].c", "a[2]"] {
+            assert!(is_single_key(ok), "{ok}");
+        }
+        for bad in ["", "a=x,b", "a,b", "{a}", "a.", "a[x]"] {
+            assert!(!is_single_key(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The lexer: Go's `text/template/parse/lex.go` state machine, run eagerly into a token list.
 
+use std::borrow::Cow;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ItemType {
     Error,
@@ -58,15 +60,16 @@ impl ItemType {
     }
 }
 
+/// A token; its text borrows the template source (only lexer errors own their message).
 #[derive(Clone, Debug)]
-pub(crate) struct Item {
+pub(crate) struct Item<'a> {
     pub typ: ItemType,
     pub pos: usize,
-    pub val: String,
+    pub val: Cow<'a, str>,
     pub line: usize,
 }
 
-impl std::fmt::Display for Item {
+impl std::fmt::Display for Item<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.typ {
             ItemType::Eof => write!(f, "EOF"),
@@ -107,6 +110,26 @@ fn has_right_trim(s: &str) -> bool {
     b.len() >= 2 && is_space(b[0] as char) && b[1] == b'-'
 }
 
+/// Number of `\n` bytes (a loop the compiler vectorises).
+fn newlines(b: &[u8]) -> usize {
+    b.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// `s.find("{{")`, searching for the first byte with `memchr` (templates are mostly text with
+/// few braces; a substring search over megabytes of CRD text was a visible cost).
+fn find_left_delim(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = s[from..].find('{') {
+        let at = from + i;
+        if b.get(at + 1) == Some(&b'{') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 struct Lexer<'a> {
     input: &'a str,
     pos: usize,
@@ -114,12 +137,12 @@ struct Lexer<'a> {
     line: usize,
     start_line: usize,
     paren_depth: i32,
-    items: Vec<Item>,
+    items: Vec<Item<'a>>,
     done: bool,
 }
 
 /// Tokenizes `input`; the list ends with an `Eof` or an `Error` item.
-pub(crate) fn lex(input: &str) -> Vec<Item> {
+pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
     let mut l = Lexer {
         input,
         pos: 0,
@@ -127,7 +150,7 @@ pub(crate) fn lex(input: &str) -> Vec<Item> {
         line: 1,
         start_line: 1,
         paren_depth: 0,
-        items: Vec::new(),
+        items: Vec::with_capacity(64),
         done: false,
     };
     let mut inside = false;
@@ -165,7 +188,7 @@ impl<'a> Lexer<'a> {
         }
     }
     fn emit(&mut self, typ: ItemType) {
-        let val = self.input[self.start..self.pos].to_string();
+        let val = Cow::Borrowed(&self.input[self.start..self.pos]);
         self.items.push(Item {
             typ,
             pos: self.start,
@@ -179,7 +202,7 @@ impl<'a> Lexer<'a> {
         }
     }
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += newlines(&self.input.as_bytes()[self.start..self.pos]);
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -187,7 +210,7 @@ impl<'a> Lexer<'a> {
         self.items.push(Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: msg,
+            val: Cow::Owned(msg),
             line: self.start_line,
         });
         self.done = true;
@@ -222,7 +245,7 @@ impl<'a> Lexer<'a> {
 
     /// Returns true when an action was entered.
     fn lex_text(&mut self) -> bool {
-        if let Some(x) = self.rest().find(LEFT_DELIM) {
+        if let Some(x) = find_left_delim(self.rest()) {
             if x > 0 {
                 self.pos += x;
                 let delim_end = self.pos + LEFT_DELIM.len();
@@ -232,8 +255,8 @@ impl<'a> Lexer<'a> {
                     trim = text.len() - text.trim_end_matches(is_space).len();
                 }
                 self.pos -= trim;
-                self.line += self.input[self.start..self.pos].matches('\n').count();
-                let val = self.input[self.start..self.pos].to_string();
+                self.line += newlines(&self.input.as_bytes()[self.start..self.pos]);
+                let val = Cow::Borrowed(&self.input[self.start..self.pos]);
                 let item = Item {
                     typ: ItemType::Text,
                     pos: self.start,
@@ -252,8 +275,8 @@ impl<'a> Lexer<'a> {
         }
         self.pos = self.input.len();
         if self.pos > self.start {
-            self.line += self.input[self.start..self.pos].matches('\n').count();
-            let val = self.input[self.start..self.pos].to_string();
+            self.line += newlines(&self.input.as_bytes()[self.start..self.pos]);
+            let val = Cow::Borrowed(&self.input[self.start..self.pos]);
             self.items.push(Item {
                 typ: ItemType::Text,
                 pos: self.start,
@@ -279,7 +302,7 @@ impl<'a> Lexer<'a> {
         let item = Item {
             typ: ItemType::LeftDelim,
             pos: self.start,
-            val: self.input[self.start..self.pos].to_string(),
+            val: Cow::Borrowed(&self.input[self.start..self.pos]),
             line: self.start_line,
         };
         self.pos += after;
@@ -324,7 +347,7 @@ impl<'a> Lexer<'a> {
         let item = Item {
             typ: ItemType::RightDelim,
             pos: self.start,
-            val: self.input[self.start..self.pos].to_string(),
+            val: Cow::Borrowed(&self.input[self.start..self.pos]),
             line: self.start_line,
         };
         self.items.push(item);

@@ -304,8 +304,8 @@ enum Parsed {
     Else,
 }
 
-struct Parser<'f> {
-    items: Vec<Item>,
+struct Parser<'f, 's> {
+    items: Vec<Item<'s>>,
     idx: usize,
     max_seen: usize,
     parse_name: String,
@@ -327,8 +327,9 @@ pub(crate) fn parse(
     has_func: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Tree>, ParseError> {
     let text: Arc<str> = Arc::from(text);
+    let src = text.clone();
     let mut p = Parser {
-        items: lex(&text),
+        items: lex(&src),
         idx: 0,
         max_seen: 0,
         parse_name: name.to_string(),
@@ -350,7 +351,7 @@ pub(crate) fn parse(
     Ok(p.trees)
 }
 
-impl Parser<'_> {
+impl<'s> Parser<'_, 's> {
     fn errorf(&self, msg: impl Into<String>) -> ParseError {
         let line = self.items.get(self.max_seen).map(|i| i.line).unwrap_or(1);
         ParseError {
@@ -360,25 +361,25 @@ impl Parser<'_> {
         }
     }
 
-    fn item(&mut self, i: usize) -> Item {
+    fn item(&mut self, i: usize) -> Item<'s> {
         let i = i.min(self.items.len().saturating_sub(1));
         if i > self.max_seen {
             self.max_seen = i;
         }
         self.items[i].clone()
     }
-    fn next(&mut self) -> Item {
+    fn next(&mut self) -> Item<'s> {
         let it = self.item(self.idx);
         self.idx += 1;
         it
     }
-    fn peek(&mut self) -> Item {
+    fn peek(&mut self) -> Item<'s> {
         self.item(self.idx)
     }
     fn backup(&mut self) {
         self.idx -= 1;
     }
-    fn next_non_space(&mut self) -> Item {
+    fn next_non_space(&mut self) -> Item<'s> {
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -386,19 +387,19 @@ impl Parser<'_> {
             }
         }
     }
-    fn peek_non_space(&mut self) -> Item {
+    fn peek_non_space(&mut self) -> Item<'s> {
         let t = self.next_non_space();
         self.backup();
         t
     }
-    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<Item> {
+    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<Item<'s>> {
         let t = self.next_non_space();
         if t.typ != typ {
             return Err(self.unexpected(&t, context));
         }
         Ok(t)
     }
-    fn unexpected(&self, token: &Item, context: &str) -> ParseError {
+    fn unexpected(&self, token: &Item<'_>, context: &str) -> ParseError {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != token.line {
@@ -498,7 +499,9 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> PResult<Parsed> {
         let tok = self.next_non_space();
         match tok.typ {
-            ItemType::Text => Ok(Parsed::Node(Node::Text { text: tok.val })),
+            ItemType::Text => Ok(Parsed::Node(Node::Text {
+                text: tok.val.into_owned(),
+            })),
             ItemType::LeftDelim => {
                 let saved = self.action_line;
                 self.action_line = tok.line;
@@ -617,7 +620,7 @@ impl Parser<'_> {
         })
     }
 
-    fn parse_template_name(&mut self, tok: &Item, context: &str) -> PResult<String> {
+    fn parse_template_name(&mut self, tok: &Item<'_>, context: &str) -> PResult<String> {
         match tok.typ {
             ItemType::String | ItemType::RawString => unquote(&tok.val).map_err(|e| self.errorf(e)),
             _ => Err(self.unexpected(tok, context)),
@@ -684,14 +687,14 @@ impl Parser<'_> {
                 ItemType::Assign | ItemType::Declare => {
                     pipe.is_assign = next.typ == ItemType::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val.clone());
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.to_string());
                     break;
                 }
                 ItemType::Char if next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val.clone());
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.to_string());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
                             ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
@@ -836,7 +839,10 @@ impl Parser<'_> {
                         crate::gofmt::quote_go(&tok.val)
                     )));
                 }
-                Arg::Identifier { pos, name: tok.val }
+                Arg::Identifier {
+                    pos,
+                    name: tok.val.into_owned(),
+                }
             }
             ItemType::Dot => Arg::Dot { pos },
             ItemType::Nil => Arg::Nil { pos },
@@ -870,7 +876,7 @@ impl Parser<'_> {
                 let text = unquote(&tok.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos,
-                    quoted: tok.val,
+                    quoted: tok.val.into_owned(),
                     text,
                 }
             }
@@ -905,6 +911,7 @@ pub(crate) fn unquote(s: &str) -> Result<String, String> {
             }
             Ok(body.replace('\r', ""))
         }
+        b'"' if !body.contains(['\\', '"', '\n']) => Ok(body.to_string()),
         b'"' | b'\'' => {
             let mut out = String::new();
             let mut rest = body;

@@ -194,6 +194,23 @@ fn invalid_options_are_refused_before_running_anything() {
             kube_version: Some("--x".into()),
             ..Options::default()
         },
+        Options {
+            set_json: vec!["--post-renderer=/bin/sh".into()],
+            ..Options::default()
+        },
+        // A set-file key that would make helm read a host path, or set more than one key.
+        Options {
+            set_file: vec![("a=/etc/passwd,b".into(), b"x".to_vec())],
+            ..Options::default()
+        },
+        Options {
+            set_file: vec![("a={/etc/passwd}".into(), b"x".to_vec())],
+            ..Options::default()
+        },
+        Options {
+            set_file: vec![(String::new(), b"x".to_vec())],
+            ..Options::default()
+        },
     ] {
         assert!(matches!(
             helm.render(&small_chart(), &opts),
@@ -212,4 +229,53 @@ fn fingerprints_differ_by_option() {
     .fingerprint();
     assert_ne!(a, b);
     assert_eq!(a, Options::default().fingerprint());
+    let json = Options {
+        set_json: vec!["a=1".into()],
+        ..Options::default()
+    }
+    .fingerprint();
+    let file = |content: &[u8]| {
+        Options {
+            set_file: vec![("a".into(), content.to_vec())],
+            ..Options::default()
+        }
+        .fingerprint()
+    };
+    assert_ne!(json, b);
+    assert_ne!(json, a);
+    assert_ne!(file(b"1"), file(b"2"));
+    assert_ne!(file(b"1"), a);
+}
+
+/// `--set-json` and `--set-file` through helm give the fixtures' helm-made expectations (the
+/// file content travels in the request and is written to helm's temporary directory).
+#[test]
+fn set_json_and_set_file_match_the_fixtures() {
+    let Some(helm) = super::helm() else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let files = ChartFiles::from_dir(&dir.join("charts/setvals"), FileLimits::default()).unwrap();
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let opts = Options {
+        set_json: vec![
+            r#"list=[1,2,{"a":true}]"#.into(),
+            r#"obj={"x":1.5,"y":null},n=3,empty="#.into(),
+            r#"deep.er[1]={"k":"v"}"#.into(),
+        ],
+        set: vec!["list[0]=over".into()],
+        ..Options::default()
+    };
+    let want = std::fs::read_to_string(dir.join("expected/set-json.out")).unwrap();
+    assert_eq!(helm.render(&files, &opts).unwrap().manifest, want);
+    let opts = Options {
+        set_file: vec![
+            ("config".into(), read("setfile.txt")),
+            (r"other\.key".into(), read("setfile-2.txt")),
+            ("arr[1]".into(), read("setfile.txt")),
+        ],
+        set: vec!["config=fromset".into()],
+        set_string: vec!["s=1".into()],
+        ..Options::default()
+    };
+    let want = std::fs::read_to_string(dir.join("expected/set-file.out")).unwrap();
+    assert_eq!(helm.render(&files, &opts).unwrap().manifest, want);
 }

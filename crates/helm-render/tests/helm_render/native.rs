@@ -122,6 +122,13 @@ fn options_from_flags(dir: &Path, flags: &str) -> Options {
             }
             "--set" => o.set.push(val()),
             "--set-string" => o.set_string.push(val()),
+            "--set-json" => o.set_json.push(val()),
+            "--set-file" => {
+                for (key, path) in helm_render::split_set_file(&val()).unwrap() {
+                    o.set_file
+                        .push((key, std::fs::read(dir.join(path)).unwrap()));
+                }
+            }
             "--kube-version" => o.kube_version = Some(val()),
             "--api-versions" => o.api_versions.push(val()),
             "--include-crds" => o.include_crds = true,

@@ -1,9 +1,32 @@
 //! Sprig's regular expression functions (RE2 semantics via the `regex` crate).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use super::{FuncError, FuncMap, Sig, Ty, err, i, s};
 use crate::value::Value;
 
-fn compile(re: &str) -> Result<regex::Regex, FuncError> {
+/// Compiled patterns kept across calls: charts call the same few patterns from helpers that
+/// are included many times, and compiling (Unicode classes above all) costs far more than
+/// matching. Bounded: cleared when full.
+/// Shared (not cloned: a cloned `Regex` starts a new matching-cache pool).
+fn compile(re: &str) -> Result<Arc<regex::Regex>, FuncError> {
+    const MAX_CACHED: usize = 256;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(re) {
+        return Ok(r.clone());
+    }
+    let r = Arc::new(compile_uncached(re)?);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= MAX_CACHED {
+        map.clear();
+    }
+    map.insert(re.to_owned(), r.clone());
+    Ok(r)
+}
+
+fn compile_uncached(re: &str) -> Result<regex::Regex, FuncError> {
     regex::Regex::new(re)
         .or_else(|e| regex::Regex::new(&go_class_dashes(re)).map_err(|_| e))
         .or_else(|e| {
