@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Comparisons allocate millions of small values (parsed YAML, template output); mimalloc
+// handles that pattern markedly faster than glibc's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Shows what a Helm chart change does to a cluster and how risky it is.
 #[derive(Debug, Parser)]
 #[command(name = "chartimpact", version, about, long_about = None)]

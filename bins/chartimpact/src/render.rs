@@ -125,6 +125,9 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(out.manifest.as_bytes())?;
             stdout.flush()?;
+            // The process exits now; freeing the chart and output piece by piece would only
+            // delay that.
+            std::mem::forget((out, files));
             Ok(ExitCode::SUCCESS)
         }
         Err(RenderError::Chart { message }) => {
