@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -82,7 +82,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     };
     args.report.apply_to(&mut req);
     let (mut ctx, bar) = progress();
-    ctx.deadline = Some(Instant::now() + Duration::from_secs(args.timeout));
+    ctx.set_timeout(Duration::from_secs(args.timeout));
     let result = engine.compare(&req, &ctx);
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -1,7 +1,7 @@
 //! `chartimpact pr`: every chart a change affects, in one report (the PR comment's markdown).
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -43,7 +43,7 @@ pub struct PrArgs {
 pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
     let engine = args.engine.engine()?;
     let (mut ctx, bar) = progress();
-    ctx.deadline = Some(Instant::now() + Duration::from_secs(args.timeout));
+    ctx.set_timeout(Duration::from_secs(args.timeout));
     let req = service::pr::PrRequest {
         repository: args.repo.clone(),
         base: args.base.clone(),

@@ -69,22 +69,6 @@ impl ChartFiles {
         self.files.values().map(|v| v.len() as u64).sum()
     }
 
-    /// A content hash of every path and byte, for cache keys when no git tree id is known.
-    pub fn digest(&self) -> String {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        for (k, v) in &self.files {
-            ctx.update(&(k.len() as u64).to_le_bytes());
-            ctx.update(k.as_bytes());
-            ctx.update(&(v.len() as u64).to_le_bytes());
-            ctx.update(v);
-        }
-        ctx.finish()
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
     /// Applies the chart's `.helmignore` (plus Helm's default `templates/.?*`) and strips UTF-8
     /// byte-order marks, exactly as `helm` does when it loads a chart directory. Use this for a
     /// tree read from git or a directory; archives were filtered when they were packaged.

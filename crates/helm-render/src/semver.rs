@@ -1,9 +1,5 @@
 //! Masterminds/semver as Helm uses it: loose version parsing and range checks
-//! (`IsCompatibleRange`), the range checks delegated to the template engine's `semverCompare`.
-
-use std::sync::OnceLock;
-
-use text_template::{ExecContext, TemplateSet, Value};
+//! (`IsCompatibleRange`), the range checks delegated to the template engine's `semver_compare`.
 
 /// A parsed version (`semver.NewVersion`, which accepts `v1`, `1.2` and fills zeros).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,26 +69,10 @@ impl Version {
     }
 }
 
-fn checker() -> &'static TemplateSet {
-    static SET: OnceLock<TemplateSet> = OnceLock::new();
-    SET.get_or_init(|| {
-        let mut set = TemplateSet::helm();
-        set.parse("c", "{{ semverCompare .c .v }}")
-            .expect("constant template parses");
-        set
-    })
-}
-
 /// `chartutil.IsCompatibleRange`: false when either side does not parse.
 pub(crate) fn is_compatible_range(constraint: &str, version: &str) -> bool {
-    if Version::parse(version).is_none() {
-        return false;
-    }
-    let data = Value::map([("c", Value::str(constraint)), ("v", Value::str(version))]);
-    matches!(
-        checker().execute("c", &data, &mut ExecContext::new(0)),
-        Ok(s) if s == "true"
-    )
+    Version::parse(version).is_some()
+        && matches!(text_template::semver_compare(constraint, version), Ok(true))
 }
 
 #[cfg(test)]

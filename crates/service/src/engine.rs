@@ -42,8 +42,8 @@ impl Stage {
 /// Per-call context: a deadline, a cancellation flag and a progress callback.
 #[derive(Clone, Default)]
 pub struct Context {
-    /// Stop the work when this passes.
-    pub deadline: Option<Instant>,
+    /// When to stop the work, and the timeout it came from (for the error message).
+    deadline: Option<(Instant, Duration)>,
     /// Set to stop the work.
     pub cancel: Arc<AtomicBool>,
     /// Called when a stage starts.
@@ -62,10 +62,19 @@ impl std::fmt::Debug for Context {
 impl Context {
     /// A context that stops the work after `timeout`.
     pub fn with_timeout(timeout: Duration) -> Self {
-        Context {
-            deadline: Some(Instant::now() + timeout),
-            ..Context::default()
-        }
+        let mut ctx = Context::default();
+        ctx.set_timeout(timeout);
+        ctx
+    }
+
+    /// Stops the work `timeout` from now.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.deadline = Some((Instant::now() + timeout, timeout));
+    }
+
+    /// When the work will be stopped, if ever.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.map(|(at, _)| at)
     }
 
     fn stage(&self, s: Stage) -> Result<(), CompareError> {
@@ -77,7 +86,7 @@ impl Context {
     }
 
     fn check(&self) -> Result<(), CompareError> {
-        if let Some(d) = self.deadline
+        if let Some(d) = self.deadline()
             && Instant::now() >= d
         {
             return Err(self.timeout_error());
@@ -89,7 +98,7 @@ impl Context {
     }
 
     fn remaining(&self) -> Duration {
-        self.deadline
+        self.deadline()
             .map(|d| d.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_secs(600))
     }
@@ -98,7 +107,7 @@ impl Context {
         CompareError::Timeout {
             seconds: self
                 .deadline
-                .map(|_| self.remaining().as_secs())
+                .map(|(_, after)| after.as_secs())
                 .unwrap_or_default(),
         }
     }
@@ -275,7 +284,7 @@ impl Engine {
         ctx: &Context,
         f: impl FnOnce() -> Result<T, CompareError>,
     ) -> Result<T, CompareError> {
-        let Some(deadline) = ctx.deadline else {
+        let Some(deadline) = ctx.deadline() else {
             return f();
         };
         let (done, wait) = std::sync::mpsc::channel::<()>();
@@ -294,12 +303,7 @@ impl Engine {
         let _ = watchdog.join();
         match result {
             Err(CompareError::Cancelled) if timed_out.load(Ordering::Relaxed) => {
-                Err(CompareError::Timeout {
-                    seconds: ctx
-                        .deadline
-                        .map(|d| d.saturating_duration_since(Instant::now()).as_secs())
-                        .unwrap_or_default(),
-                })
+                Err(ctx.timeout_error())
             }
             other => other,
         }
@@ -453,11 +457,13 @@ impl Engine {
                 .collect::<Vec<_>>()
                 .join("\0")
                 .as_bytes(),
+            // One digest per local values file, so ("ab", "c") and ("a", "bc") differ.
             self.extra_values
                 .iter()
-                .flat_map(|v| v.content.iter().copied())
-                .collect::<Vec<u8>>()
-                .as_slice(),
+                .map(|v| sha256_hex(&[&v.content]))
+                .collect::<Vec<_>>()
+                .join(",")
+                .as_bytes(),
             req.values_content.as_deref().unwrap_or("").as_bytes(),
             req.set.join("\0").as_bytes(),
             diff_options.fingerprint().as_bytes(),
@@ -595,5 +601,22 @@ impl CompareService for Engine {
                     .collect(),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passed_deadline_names_the_configured_limit_not_the_time_left() {
+        let ctx = Context {
+            deadline: Some((Instant::now(), Duration::from_secs(42))),
+            ..Context::default()
+        };
+        match ctx.check() {
+            Err(CompareError::Timeout { seconds }) => assert_eq!(seconds, 42),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
     }
 }

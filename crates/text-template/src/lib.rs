@@ -38,6 +38,12 @@ pub use funcs::{FuncError, FuncMap, FuncResult, Function, Sig, Ty};
 pub use gofmt::{format_float, quote_go, sprint, sprint_value, sprintf};
 pub use value::{ElemType, List, Map, MethodResult, Object, Value};
 
+/// Masterminds/semver v3 constraint check, as Sprig's `semverCompare` does it: `Ok(true)` when
+/// `version` satisfies `constraint`, an error naming the unparsable side otherwise.
+pub fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
+    funcs::semver::semver_compare(constraint, version)
+}
+
 /// Helm's `toYaml`: the value as sigs.k8s.io/yaml (go-yaml v2) writes it, without the final
 /// newline Helm trims.
 pub fn to_yaml(v: &Value) -> String {

@@ -303,3 +303,23 @@ fn versions_lists_tags_and_branches() {
     let json = serde_json::to_value(&v).unwrap();
     assert_eq!(json["success"], true);
 }
+
+#[test]
+fn local_values_files_are_told_apart_in_the_compare_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(tmp.path());
+    let data = tmp.path().join("data");
+    let file = |s: &str| helm_render::ValuesFile {
+        name: "v".into(),
+        content: s.as_bytes().to_vec(),
+    };
+    let a = engine_with(&data, Arc::new(FakeRenderer::default()))
+        .with_local_values(vec![file("a: 1\n"), file("b: 2\n")])
+        .compare(&req(&r), &Context::default())
+        .unwrap();
+    let b = engine_with(&data, Arc::new(FakeRenderer::default()))
+        .with_local_values(vec![file("a: 1\nb: 2\n")])
+        .compare(&req(&r), &Context::default())
+        .unwrap();
+    assert_ne!(a.compare_id, b.compare_id);
+}
