@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -124,6 +124,38 @@ pub trait CompareService: Send + Sync {
 
     /// Tags and branches of a repository, without cloning it.
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError>;
+
+    /// Cache hits and misses so far (for metrics); zero when the service keeps no caches.
+    fn cache_stats(&self) -> CacheStats {
+        CacheStats::default()
+    }
+}
+
+/// Hits and misses of an engine's caches since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Comparisons answered from the in-memory result cache.
+    pub result_hits: u64,
+    /// Comparisons computed.
+    pub result_misses: u64,
+    /// Sides whose render came from the render cache.
+    pub render_hits: u64,
+    /// Sides rendered.
+    pub render_misses: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    result_hits: AtomicU64,
+    result_misses: AtomicU64,
+    render_hits: AtomicU64,
+    render_misses: AtomicU64,
+}
+
+impl Counters {
+    fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The renderers an engine may use, by mode.
@@ -166,6 +198,7 @@ pub struct Engine {
     results: Mutex<HashMap<String, CompareResponse>>,
     result_capacity: usize,
     extra_values: Vec<ValuesFile>,
+    counters: Counters,
 }
 
 /// Builds an [`Engine`].
@@ -218,6 +251,7 @@ impl EngineBuilder {
             results: Mutex::new(HashMap::new()),
             result_capacity: 256,
             extra_values: Vec::new(),
+            counters: Counters::default(),
         })
     }
 }
@@ -377,11 +411,13 @@ impl Engine {
         if let Some(cache) = &self.renders
             && let Some((name, version, manifest)) = cache.get(&key)
         {
+            Counters::bump(&self.counters.render_hits);
             return Ok(Side {
                 manifest,
                 renderer: RendererUsed { name, version },
             });
         }
+        Counters::bump(&self.counters.render_misses);
         let chart = repo
             .read_chart(commit, &req.chart_path)
             .map_err(|e| CompareError::from_source(e, &req.repository, revision))?;
@@ -478,8 +514,10 @@ impl Engine {
             .ok()
             .and_then(|m| m.get(&compare_id).cloned())
         {
+            Counters::bump(&self.counters.result_hits);
             return Ok(hit);
         }
+        Counters::bump(&self.counters.result_misses);
 
         ctx.stage(Stage::Render)?;
         let t = Instant::now();
@@ -557,6 +595,16 @@ impl Engine {
 }
 
 impl CompareService for Engine {
+    fn cache_stats(&self) -> CacheStats {
+        let c = &self.counters;
+        CacheStats {
+            result_hits: c.result_hits.load(Ordering::Relaxed),
+            result_misses: c.result_misses.load(Ordering::Relaxed),
+            render_hits: c.render_hits.load(Ordering::Relaxed),
+            render_misses: c.render_misses.load(Ordering::Relaxed),
+        }
+    }
+
     fn compare(
         &self,
         req: &CompareRequest,

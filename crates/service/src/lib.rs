@@ -40,8 +40,10 @@ pub mod pr;
 mod render_cache;
 mod request;
 mod response;
+#[cfg(feature = "server")]
+pub mod server;
 
-pub use engine::{CompareService, Context, Engine, EngineBuilder, Renderers, Stage};
+pub use engine::{CacheStats, CompareService, Context, Engine, EngineBuilder, Renderers, Stage};
 pub use error::CompareError;
 pub use request::{CompareRequest, MAX_VALUES_CONTENT};
 pub use response::{CompareResponse, RefInfo, RendererUsed, ResolvedCommits, VersionsResponse};

@@ -3,6 +3,8 @@
 mod corpus;
 mod engine;
 mod pr;
+#[cfg(feature = "server")]
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,188 @@
+//! Flags (each with a `CHARTIMPACT_*` environment fallback) and what they build.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use service::server::{RendererStatus, ServerConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The ChartImpact HTTP API: compare Helm chart revisions, stored results, analytics.
+#[derive(Debug, Parser)]
+#[command(name = "chartimpact-server", version, about, long_about = None)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "CHARTIMPACT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Directory for git mirrors, render caches and the SQLite database.
+    #[arg(long, env = "CHARTIMPACT_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…` (default: SQLite in the data directory).
+    #[arg(long, env = "CHARTIMPACT_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Hosts https repositories may be on (comma list).
+    #[arg(
+        long,
+        env = "CHARTIMPACT_ALLOWED_REPO_HOSTS",
+        value_delimiter = ',',
+        default_value = "github.com"
+    )]
+    allowed_repo_hosts: Vec<String>,
+    /// Allow `file://` URLs and local paths as repositories (local use and tests only).
+    #[arg(long, env = "CHARTIMPACT_ALLOW_LOCAL_REPOS")]
+    allow_local_repos: bool,
+    /// Log format.
+    #[arg(long, env = "CHARTIMPACT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Seconds one comparison may take before it is stopped.
+    #[arg(long, env = "CHARTIMPACT_COMPARE_TIMEOUT", default_value_t = 120)]
+    compare_timeout: u64,
+    /// Largest `POST /api/compare` body in bytes.
+    #[arg(long, env = "CHARTIMPACT_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    max_body_bytes: usize,
+    /// Compares running at once (default: twice the cores).
+    #[arg(long, env = "CHARTIMPACT_MAX_CONCURRENT_COMPARES")]
+    max_concurrent_compares: Option<usize>,
+    /// Compares waiting for a slot before new ones get 503.
+    #[arg(long, env = "CHARTIMPACT_MAX_QUEUED_COMPARES", default_value_t = 32)]
+    max_queued_compares: usize,
+    /// Requests per minute per client address (0: no limit).
+    #[arg(long, env = "CHARTIMPACT_RATE_LIMIT", default_value_t = 120)]
+    rate_limit: u32,
+    /// Requests a client may send at once before the per-minute rate applies.
+    #[arg(long, env = "CHARTIMPACT_RATE_LIMIT_BURST", default_value_t = 30)]
+    rate_limit_burst: u32,
+    /// Origins allowed by CORS (comma list; `*` for any, `https://*.example.com` patterns).
+    #[arg(long, env = "CHARTIMPACT_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Days a stored result is kept.
+    #[arg(long, env = "CHARTIMPACT_RESULT_TTL_DAYS", default_value_t = 30)]
+    result_ttl_days: u64,
+}
+
+impl Args {
+    pub fn init_logging(&self) {
+        let filter = tracing_subscriber::EnvFilter::try_from_env("CHARTIMPACT_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self.log_format {
+            LogFormat::Json => builder.json().flatten_event(true).init(),
+            LogFormat::Text => builder.init(),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(d) = &self.data_dir {
+            return d.clone();
+        }
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .map_or_else(
+                || PathBuf::from("chartimpact-data"),
+                |d| d.join("chartimpact"),
+            )
+    }
+
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("chartimpact.db").display()))
+    }
+
+    pub fn config(&self) -> anyhow::Result<ServerConfig> {
+        if self.compare_timeout == 0 {
+            anyhow::bail!("--compare-timeout must be at least 1 second");
+        }
+        if self.result_ttl_days == 0 {
+            anyhow::bail!("--result-ttl-days must be at least 1");
+        }
+        let mut config = ServerConfig {
+            compare_body_limit: self.max_body_bytes,
+            compare_timeout: Duration::from_secs(self.compare_timeout),
+            max_queued: self.max_queued_compares,
+            rate_limit_per_minute: (self.rate_limit > 0).then_some(self.rate_limit),
+            rate_limit_burst: self.rate_limit_burst,
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .filter(|o| !o.is_empty())
+                .cloned()
+                .collect(),
+            result_ttl: Duration::from_secs(self.result_ttl_days * 86_400),
+            ..ServerConfig::default()
+        };
+        if let Some(n) = self.max_concurrent_compares {
+            if n == 0 {
+                anyhow::bail!("--max-concurrent-compares must be at least 1");
+            }
+            config.max_concurrent = n;
+        }
+        Ok(config)
+    }
+
+    /// The engine, and the renderers as health reports them.
+    pub fn engine(
+        &self,
+        data_dir: &Path,
+    ) -> anyhow::Result<(service::Engine, Vec<RendererStatus>)> {
+        let native = helm_render::NativeRenderer::new();
+        let helm = helm_render::HelmCliRenderer::locate();
+        let mut statuses = vec![RendererStatus {
+            name: "native".into(),
+            available: true,
+            version: Some(helm_render::Renderer::info(&native).version),
+            reason: None,
+        }];
+        statuses.push(match &helm {
+            Some(h) => RendererStatus {
+                name: "helm".into(),
+                available: true,
+                version: Some(helm_render::Renderer::info(h).version),
+                reason: None,
+            },
+            None => RendererStatus {
+                name: "helm".into(),
+                available: false,
+                version: None,
+                reason: Some("no helm binary on PATH or in CHARTIMPACT_HELM; charts that need it (fromToml) fail to render".into()),
+            },
+        });
+        let renderers = service::Renderers {
+            auto: Some(Arc::new(helm_render::AutoRenderer::locate())),
+            native: Some(Arc::new(native)),
+            helm: helm.map(|h| Arc::new(h) as Arc<dyn helm_render::Renderer>),
+        };
+        let engine = service::Engine::builder(data_dir)
+            .policy(chart_source::UrlPolicy {
+                allowed_hosts: self.allowed_repo_hosts.clone(),
+                allow_local: self.allow_local_repos,
+                allow_private_addresses: false,
+            })
+            .renderers(renderers)
+            .build()?;
+        Ok((engine, statuses))
+    }
+}
+
+/// `git --version`, found once at start (gix runs git for local repositories).
+pub fn git_version() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .trim_start_matches("git version ")
+            .to_owned()
+    })
+}

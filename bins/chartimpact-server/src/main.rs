@@ -1,0 +1,88 @@
+//! `chartimpact-server`: the ChartImpact HTTP API (see `service::server`). This file parses
+//! flags, wires the engine and the store together, and serves until SIGTERM or Ctrl-C.
+
+mod args;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser;
+
+// Comparisons allocate millions of small values; mimalloc handles that pattern faster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let args = args::Args::parse();
+    args.init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chartimpact-server: error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("chartimpact-server: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(args: args::Args) -> anyhow::Result<()> {
+    let data_dir = args.data_dir();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let (engine, renderers) = args.engine(&data_dir)?;
+    let database_url = args.database_url(&data_dir);
+    let store = store::open(&database_url, &store::OpenOptions::default())
+        .await
+        .context("cannot open the result store")?;
+    let state = service::server::AppState::builder(Arc::new(engine), store.clone(), args.config()?)
+        .renderers(renderers)
+        .git_version(args::git_version())
+        .build();
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(
+        listen = %listener.local_addr().map_or(args.listen.clone(), |a| a.to_string()),
+        data_dir = %data_dir.display(),
+        store = %store.backend(),
+        "chartimpact-server ready"
+    );
+    service::server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("in-flight requests finished; closing the store");
+    store.close().await?;
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

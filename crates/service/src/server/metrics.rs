@@ -1,0 +1,101 @@
+//! Prometheus metrics: requests by route and status, compare latency by stage, caches,
+//! admission. One recorder per process (the `metrics` facade is global).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::AppState;
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
+
+/// The process's recorder handle, installed on first use.
+pub(crate) fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // An embedder may have installed its own recorder; then ours stays empty.
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics shows only what ours records");
+            }
+            handle
+        })
+        .clone()
+}
+
+pub(crate) fn request(route: &str, method: &Method, status: StatusCode, elapsed: Duration) {
+    let labels = [
+        ("route", route.to_owned()),
+        ("method", method.to_string()),
+        ("status", status.as_u16().to_string()),
+    ];
+    metrics::counter!("chartimpact_http_requests_total", &labels).increment(1);
+    metrics::histogram!(
+        "chartimpact_http_request_duration_seconds",
+        "route" => route.to_owned()
+    )
+    .record(elapsed.as_secs_f64());
+}
+
+pub(crate) fn rejected(reason: &'static str) {
+    metrics::counter!("chartimpact_http_rejected_total", "reason" => reason).increment(1);
+}
+
+pub(crate) fn coalesced() {
+    metrics::counter!("chartimpact_compare_coalesced_total").increment(1);
+}
+
+pub(crate) fn compare_failed(code: &'static str) {
+    metrics::counter!("chartimpact_compares_total", "outcome" => code).increment(1);
+}
+
+pub(crate) fn compare_stages(timings: &BTreeMap<String, u64>) {
+    metrics::counter!("chartimpact_compares_total", "outcome" => "ok").increment(1);
+    for (stage, ms) in timings {
+        stage_ms(stage, *ms);
+    }
+}
+
+fn stage_ms(stage: &str, ms: u64) {
+    metrics::histogram!("chartimpact_compare_stage_seconds", "stage" => stage.to_owned())
+        .record(ms as f64 / 1000.0);
+}
+
+pub(crate) fn stage(stage: &str, elapsed: Duration) {
+    metrics::histogram!("chartimpact_compare_stage_seconds", "stage" => stage.to_owned())
+        .record(elapsed.as_secs_f64());
+}
+
+/// `GET /metrics`.
+pub(crate) async fn render(State(state): State<AppState>) -> Response {
+    let caches = state.inner.service.cache_stats();
+    for (cache, hits, misses) in [
+        ("result", caches.result_hits, caches.result_misses),
+        ("render", caches.render_hits, caches.render_misses),
+    ] {
+        metrics::counter!("chartimpact_cache_hits_total", "cache" => cache).absolute(hits);
+        metrics::counter!("chartimpact_cache_misses_total", "cache" => cache).absolute(misses);
+    }
+    metrics::gauge!("chartimpact_compare_queue_depth").set(state.inner.limits.queued() as f64);
+    metrics::gauge!("chartimpact_compares_in_flight").set(state.inner.flights.in_flight() as f64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.inner.metrics.render(),
+    )
+        .into_response()
+}

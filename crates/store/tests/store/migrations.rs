@@ -1,0 +1,192 @@
+//! Schema migrations: each one applied to a database holding data from the ones before it,
+//! and re-running them on open is harmless.
+
+use jiff::SignedDuration;
+use store::testing::{migrate_to, migration_versions};
+use store::{CompareId, ListQuery, PopularQuery, StoreError};
+
+use crate::harness::{Arg, TestDb, databases, id, result, t0};
+
+const SEED_CHART: &str = "charts/seeded";
+
+fn seed_id() -> CompareId {
+    id(100)
+}
+
+fn seed_document() -> Vec<u8> {
+    br#"{"success":true,"seeded":"by an older schema"}"#.to_vec()
+}
+
+/// Writes rows into the tables migration `version` created, as the release that shipped it
+/// would have. Every migration needs one: add a case when adding a migration.
+async fn seed(db: &TestDb, version: i64) {
+    let t = t0().as_millisecond();
+    match version {
+        1 => {
+            let doc = seed_document();
+            let packed = zstd::bulk::compress(&doc, 3).unwrap();
+            db.execute(
+                "INSERT INTO compare_results (compare_id, repository, chart_path, version1, \
+                 version2, commit1, commit2, verdict, added, removed, modified, unchanged, \
+                 total_changes, document, uncompressed_size, compressed_size, created_at, \
+                 expires_at, compare_count) VALUES ($1, $2, $3, 'a', 'b', 'c1', 'c2', \
+                 'low-risk', 1, 2, 3, 4, 5, $4, $5, $6, $7, $8, 3)",
+                &[
+                    Arg::Text(seed_id().as_str()),
+                    Arg::Text("https://example.com/seeded"),
+                    Arg::Text(SEED_CHART),
+                    Arg::Bytes(&packed),
+                    Arg::Int(doc.len() as i64),
+                    Arg::Int(packed.len() as i64),
+                    Arg::Int(t),
+                    Arg::Int(t + 86_400_000),
+                ],
+            )
+            .await;
+        }
+        2 => {
+            db.execute(
+                "INSERT INTO compare_events (compare_id, repository, chart_path, at, added, \
+                 removed, modified, total_changes) VALUES ($1, $2, $3, $4, 1, 0, 0, 1)",
+                &[
+                    Arg::Text(seed_id().as_str()),
+                    Arg::Text("https://example.com/seeded"),
+                    Arg::Text(SEED_CHART),
+                    Arg::Int(t),
+                ],
+            )
+            .await;
+        }
+        other => panic!("migration {other} has no seed in tests/store/migrations.rs: add one"),
+    }
+}
+
+#[tokio::test]
+async fn every_migration_has_a_seed() {
+    let versions = migration_versions();
+    assert_eq!(versions[0], 1);
+    for version in versions {
+        let db = crate::harness::sqlite();
+        migrate_to(&db.url, version).await.unwrap();
+        seed(&db, version).await;
+    }
+}
+
+#[tokio::test]
+async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
+    let versions = migration_versions();
+    let latest = *versions.last().unwrap();
+    for (i, version) in versions.iter().enumerate() {
+        let before = &versions[..i];
+        for db in databases().await {
+            eprintln!("-- migration {version} onto {before:?}");
+            if let Some(&previous) = before.last() {
+                migrate_to(&db.url, previous).await.unwrap();
+            }
+            for &v in before {
+                seed(&db, v).await;
+            }
+            let store = db.open().await;
+            assert_eq!(store.schema_version(), latest);
+
+            // What the older schema held is still served.
+            if before.contains(&1) {
+                let got = store.get_result(&seed_id(), t0()).await.unwrap().unwrap();
+                assert_eq!(got.document, seed_document());
+                assert_eq!(got.summary.compare_count, 3);
+                assert_eq!(got.summary.stats.total_changes, 5);
+            }
+            let window = PopularQuery::new(t0(), t0() + SignedDuration::from_hours(1));
+            let seeded_events = u64::from(before.contains(&2));
+            assert_eq!(
+                store
+                    .popular_charts(window.clone())
+                    .await
+                    .unwrap()
+                    .total_comparisons,
+                seeded_events
+            );
+
+            // And the migrated database works.
+            let saved = store.save_result(result(id(1), t0())).await.unwrap();
+            assert!(!saved.deduplicated);
+            if before.contains(&1) {
+                let mut again = result(seed_id(), t0());
+                again.chart_path = SEED_CHART.into();
+                let outcome = store.save_result(again).await.unwrap();
+                assert!(outcome.deduplicated);
+                assert_eq!(outcome.summary.compare_count, 4);
+            }
+            let popular = store.popular_charts(window).await.unwrap();
+            assert_eq!(
+                popular.total_comparisons,
+                seeded_events + 1 + u64::from(before.contains(&1))
+            );
+            store.close().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn schema_version_is_the_latest_migration() {
+    for db in databases().await {
+        let store = db.open().await;
+        assert_eq!(
+            store.schema_version(),
+            *migration_versions().last().unwrap()
+        );
+        assert_eq!(
+            db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await,
+            migration_versions().len() as i64
+        );
+    }
+}
+
+#[tokio::test]
+async fn reopening_a_populated_database_is_harmless() {
+    for db in databases().await {
+        let store = db.open().await;
+        let version = store.schema_version();
+        for n in 1..=3 {
+            store.save_result(result(id(n), t0())).await.unwrap();
+        }
+        store.close().await.unwrap();
+        drop(store);
+
+        for _ in 0..2 {
+            let store = db.open().await;
+            assert_eq!(store.schema_version(), version);
+            let page = store.list_results(ListQuery::new(t0())).await.unwrap();
+            assert_eq!(page.total, 3);
+            let got = store.get_result(&id(2), t0()).await.unwrap().unwrap();
+            assert_eq!(got.document, result(id(2), t0()).document);
+            store.close().await.unwrap();
+        }
+        assert_eq!(
+            db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await,
+            migration_versions().len() as i64
+        );
+    }
+}
+
+/// An older server must not run against a schema a newer one migrated.
+#[tokio::test]
+async fn unknown_applied_migration_fails_to_open() {
+    for db in databases().await {
+        db.open().await.close().await.unwrap();
+        db.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (999999, 'from the future', TRUE, $1, 0)",
+            &[Arg::Bytes(b"\x00")],
+        )
+        .await;
+        let err = match store::open(&db.url, &store::OpenOptions::default()).await {
+            Ok(_) => panic!("opened a database migrated by a newer release"),
+            Err(e) => e,
+        };
+        assert!(
+            matches!(err, StoreError::Migrate { backend, .. } if backend == db.backend),
+            "{err:?}"
+        );
+    }
+}
