@@ -1,7 +1,11 @@
 # Developer shortcuts; each mirrors a command in the README.
 
-# Compare the two fixture manifests (the README's "run" command).
+# The HTTP API on 127.0.0.1:8080 (the README's "run" command).
 run:
+    cargo run --release --bin chartimpact-server
+
+# Compare the two fixture manifests.
+diff-fixtures:
     cargo run --release --bin chartimpact -- diff fixtures/manifests/before.yaml fixtures/manifests/after.yaml
 
 # Every test (the README's "test" command).

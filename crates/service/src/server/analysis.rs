@@ -56,8 +56,9 @@ pub(crate) async fn get(
         m.insert("createdAt".into(), json!(ts(s.created_at)));
         m.insert("expiresAt".into(), json!(ts(s.expires_at)));
     }
-    let ratio = if s.compressed_size > 0 {
-        s.uncompressed_size as f64 / s.compressed_size as f64
+    // As the Go ChartImpact documents it: stored size as a fraction of the original.
+    let ratio = if s.uncompressed_size > 0 {
+        s.compressed_size as f64 / s.uncompressed_size as f64
     } else {
         0.0
     };
@@ -72,7 +73,7 @@ pub(crate) async fn get(
             "compareCount": s.compare_count,
             "uncompressedSize": s.uncompressed_size,
             "compressedSize": s.compressed_size,
-            "compressionRatio": (ratio * 100.0).round() / 100.0,
+            "compressionRatio": (ratio * 1000.0).round() / 1000.0,
         }
     });
     let mut response = axum::Json(body).into_response();
@@ -173,6 +174,9 @@ pub(crate) async fn list(
                 "resourcesModified": s.stats.modified,
                 "resourcesUnchanged": s.stats.unchanged,
                 "totalChanges": s.stats.total_changes,
+                // The names the Go ChartImpact's README documents.
+                "hasChanges": s.stats.added + s.stats.removed + s.stats.modified > 0,
+                "modifiedResourcesCount": s.stats.modified,
                 "compareCount": s.compare_count,
                 "uncompressedSize": s.uncompressed_size,
                 "compressedSize": s.compressed_size,
@@ -240,6 +244,8 @@ pub(crate) async fn popular(
                 "withChanges": c.with_changes,
                 "changeRate": round(rate),
                 "avgModified": round(c.avg_modified),
+                // The Go code says avgModified, its README avgModifiedResources: both.
+                "avgModifiedResources": round(c.avg_modified),
                 "avgAdded": round(c.avg_added),
                 "avgRemoved": round(c.avg_removed),
                 "lastComparisonAt": ts(c.last_compared_at),

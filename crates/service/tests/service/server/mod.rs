@@ -2,6 +2,7 @@
 //! repositories, real SQLite and PostgreSQL stores, a real HTTP client.
 
 mod api;
+mod compat;
 mod limits;
 mod openapi;
 mod storage;
@@ -34,6 +35,7 @@ pub fn repo(dir: &Path) -> RepoBuilder {
             ),
             ("charts/app/templates/cm.yaml", &format!("{CM}one\n")),
             ("charts/app/templates/secret.yaml", &secret("hunter2-old")),
+            ("values/production.yaml", "replicaCount: 2\n"),
         ]),
         "v1",
     );
@@ -45,6 +47,7 @@ pub fn repo(dir: &Path) -> RepoBuilder {
             ),
             ("charts/app/templates/cm.yaml", &format!("{CM}two\n")),
             ("charts/app/templates/secret.yaml", &secret("hunter2-new")),
+            ("values/production.yaml", "replicaCount: 2\n"),
         ]),
         "v2",
     );
