@@ -13,10 +13,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// The ChartImpact HTTP API: compare Helm chart revisions, stored results, analytics.
+/// The ChartImpact HTTP API: compare Helm chart revisions, stored results, analytics, and
+/// GitHub webhooks analysed by a durable job queue.
 #[derive(Debug, Parser)]
 #[command(name = "chartimpact-server", version, about, long_about = None)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "CHARTIMPACT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -64,14 +67,90 @@ pub struct Args {
     /// Days a stored result is kept.
     #[arg(long, env = "CHARTIMPACT_RESULT_TTL_DAYS", default_value_t = 30)]
     result_ttl_days: u64,
+
+    /// Secrets GitHub signs deliveries with (comma list, for rotation; each ≥ 16 bytes).
+    /// Without one, `POST /api/webhooks/github` answers 404.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_WEBHOOK_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    webhook_secrets: Vec<String>,
+    /// Turn webhook intake off without removing the secrets (`false`).
+    #[arg(long, env = "CHARTIMPACT_WEBHOOKS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    webhooks_enabled: bool,
+    /// Repositories webhooks may analyse (owner/name globs, comma list; default: all).
+    #[arg(long, env = "CHARTIMPACT_WEBHOOK_REPOS", value_delimiter = ',')]
+    webhook_repos: Vec<String>,
+    /// PR labels whose `labeled` action runs an analysis (comma list).
+    #[arg(
+        long,
+        env = "CHARTIMPACT_WEBHOOK_TRIGGER_LABELS",
+        value_delimiter = ','
+    )]
+    webhook_trigger_labels: Vec<String>,
+    /// Analyse draft pull requests too.
+    #[arg(long, env = "CHARTIMPACT_WEBHOOK_DRAFTS")]
+    webhook_drafts: bool,
+    /// Analyse pull requests from forks (their head is fetched as refs/pull/N/head).
+    #[arg(long, env = "CHARTIMPACT_WEBHOOK_FORKS")]
+    webhook_forks: bool,
+    /// Branches whose pushes are analysed (comma list, globs).
+    #[arg(long, env = "CHARTIMPACT_WEBHOOK_PUSH_BRANCHES", value_delimiter = ',')]
+    webhook_push_branches: Vec<String>,
+    /// Base of clone URLs: `{git-url}/{owner}/{name}.git`.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_GITHUB_GIT_URL",
+        default_value = "https://github.com"
+    )]
+    github_git_url: String,
+    /// GitHub REST API base (used by publishing).
+    #[arg(
+        long,
+        env = "CHARTIMPACT_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    github_api_url: String,
+    /// A GitHub token for publishing results (comments, statuses).
+    #[arg(long, env = "CHARTIMPACT_GITHUB_TOKEN", hide_env_values = true)]
+    github_token: Option<String>,
+    /// Public base URL of this server, for links in published results.
+    #[arg(long, env = "CHARTIMPACT_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Job workers in this process (default: the cores).
+    #[arg(long, env = "CHARTIMPACT_WORKERS")]
+    workers: Option<usize>,
+    /// Seconds a claimed job's lease lasts (renewed while it runs; a crashed worker's job is
+    /// taken again after it).
+    #[arg(long, env = "CHARTIMPACT_JOB_LEASE_SECS", default_value_t = 60)]
+    job_lease_secs: u64,
+    /// Attempts before a job fails for good.
+    #[arg(long, env = "CHARTIMPACT_JOB_MAX_ATTEMPTS", default_value_t = 5)]
+    job_max_attempts: u32,
+    /// Jobs queued (all repositories) before new ones are recorded as deferred.
+    #[arg(long, env = "CHARTIMPACT_MAX_QUEUED_JOBS", default_value_t = 1000)]
+    max_queued_jobs: u32,
+    /// Queued and running jobs per repository before new ones are deferred (fairness).
+    #[arg(long, env = "CHARTIMPACT_MAX_JOBS_PER_REPO", default_value_t = 20)]
+    max_jobs_per_repo: u32,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print a random webhook secret (32 bytes, hex) for --webhook-secrets and GitHub.
+    GenSecret,
 }
 
 impl Args {
     pub fn init_logging(&self) {
         let filter = tracing_subscriber::EnvFilter::try_from_env("CHARTIMPACT_LOG")
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        use std::io::IsTerminal;
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr);
         match self.log_format {
             LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -120,6 +199,41 @@ impl Args {
             result_ttl: Duration::from_secs(self.result_ttl_days * 86_400),
             ..ServerConfig::default()
         };
+        config.workers.lease = Duration::from_secs(self.job_lease_secs.max(3));
+        config.workers.max_attempts = self.job_max_attempts.max(1);
+        config.workers.limits = store::QueueLimits {
+            max_queued: self.max_queued_jobs,
+            max_active_per_repo: self.max_jobs_per_repo.max(1),
+        };
+        if let Some(n) = self.workers {
+            if n == 0 {
+                anyhow::bail!("--workers must be at least 1");
+            }
+            config.workers.workers = n;
+        }
+        let secrets: Vec<&str> = self.webhook_secrets.iter().map(String::as_str).collect();
+        if !secrets.is_empty() && self.webhooks_enabled {
+            let secrets = github_events::WebhookSecrets::from_list(&secrets)
+                .map_err(|e| anyhow::anyhow!("--webhook-secrets: {e}"))?;
+            let mut webhooks = service::server::WebhookConfig::new(secrets);
+            webhooks.git_url = self.github_git_url.trim_end_matches('/').to_owned();
+            webhooks.policy = github_events::RoutingPolicy {
+                trigger_labels: self.webhook_trigger_labels.clone(),
+                run_drafts: self.webhook_drafts,
+                allow_forks: self.webhook_forks,
+                push_branches: self.webhook_push_branches.clone(),
+                repos: self.webhook_repos.clone(),
+            };
+            config.webhooks = Some(webhooks);
+        }
+        if self.github_token.is_some()
+            || self.public_url.is_some()
+            || self.github_api_url != "https://api.github.com"
+        {
+            tracing::warn!(
+                "publishing to GitHub is not part of this build yet: results are logged and kept at /api/analysis; --github-token, --github-api-url and --public-url are accepted for the publishing release"
+            );
+        }
         if let Some(n) = self.max_concurrent_compares {
             if n == 0 {
                 anyhow::bail!("--max-concurrent-compares must be at least 1");

@@ -15,6 +15,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
+    if let Some(args::Command::GenSecret) = args.command {
+        println!("{}", github_events::generate_secret());
+        return ExitCode::SUCCESS;
+    }
     args.init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -125,6 +125,19 @@ pub trait CompareService: Send + Sync {
     /// Tags and branches of a repository, without cloning it.
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError>;
 
+    /// Compares every chart affected between two revisions (a pull request, a push). The
+    /// default answers `Internal`: only services that read repositories can do this.
+    fn analyze_pr(
+        &self,
+        request: &crate::pr::PrRequest,
+        ctx: &Context,
+    ) -> Result<crate::pr::PrReport, CompareError> {
+        let _ = (request, ctx);
+        Err(CompareError::Internal(
+            "this service cannot analyse pull requests".into(),
+        ))
+    }
+
     /// Cache hits and misses so far (for metrics); zero when the service keeps no caches.
     fn cache_stats(&self) -> CacheStats {
         CacheStats::default()
@@ -595,6 +608,14 @@ impl Engine {
 }
 
 impl CompareService for Engine {
+    fn analyze_pr(
+        &self,
+        request: &crate::pr::PrRequest,
+        ctx: &Context,
+    ) -> Result<crate::pr::PrReport, CompareError> {
+        self.with_deadline(ctx, || crate::pr::analyze(self, request, ctx))
+    }
+
     fn cache_stats(&self) -> CacheStats {
         let c = &self.counters;
         CacheStats {

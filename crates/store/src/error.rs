@@ -83,6 +83,23 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A stored job (or the job a webhook delivery links to) cannot be read back: its status
+    /// is unknown, a count or timestamp is out of range, or its compare ids are malformed.
+    #[error("stored job {job_id} is corrupt: {reason}")]
+    CorruptJob {
+        /// The id of the row, as stored.
+        job_id: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The job or webhook delivery named does not exist.
+    #[error("no {what} {id}")]
+    NotFound {
+        /// `job` or `webhook delivery`.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
     /// The async runtime is shutting down and cancelled the work.
     #[error("the async runtime is shutting down")]
     Shutdown,
@@ -96,6 +113,13 @@ impl StoreError {
     pub(crate) fn corrupt(compare_id: &str, reason: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             compare_id: compare_id.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn corrupt_job(job_id: i64, reason: impl Into<String>) -> StoreError {
+        StoreError::CorruptJob {
+            job_id,
             reason: reason.into(),
         }
     }
@@ -116,6 +140,11 @@ mod tests {
             StoreError::Query {
                 operation: "save result",
                 source: sqlx::Error::PoolClosed,
+            },
+            StoreError::corrupt_job(7, "unknown job status \"paused\""),
+            StoreError::NotFound {
+                what: "job",
+                id: "7".into(),
             },
         ];
         for e in errors {

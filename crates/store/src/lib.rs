@@ -1,9 +1,9 @@
 //! Persistence for the ChartImpact server.
 //!
 //! store keeps what the server must remember between requests and share between replicas:
-//! compare results served as permalinks (compressed, with a time to live) and the compare
-//! events that analytics are computed from. Webhook deliveries and the durable job queue will
-//! live here too.
+//! compare results served as permalinks (compressed, with a time to live), the compare
+//! events that analytics are computed from, the webhook deliveries seen and the durable job
+//! queue of the webhook pipeline.
 //!
 //! There is one trait, [`Store`], and two backends behind it, chosen by the database URL given
 //! to [`open`]:
@@ -61,6 +61,105 @@
 //! # }
 //! ```
 //!
+//! # Jobs
+//!
+//! The webhook pipeline's queue: [`Store::enqueue_job`] records a job per trigger (coalescing
+//! repeats of one revision, superseding older revisions of the same key, deferring when
+//! [`QueueLimits`] say the queue is full); workers [`claim`](Store::claim_job) jobs under a
+//! lease, [`heartbeat`](Store::heartbeat_job) while they work and
+//! [`complete`](Store::complete_job) or [`fail`](Store::fail_job) them. A job whose worker
+//! crashed is taken over when its lease expires, so nothing is lost, and a job completes at
+//! most once. Webhook deliveries are recorded with [`Store::record_delivery`] so redeliveries
+//! are recognized.
+//!
+//! A job analyses one trigger of one **key** (e.g. `acme/charts#pr/7`); the trigger is named by
+//! its **revision** (the head sha of a pull request, a pushed commit, a tag). Jobs are
+//! *active* while [`Queued`](JobStatus::Queued), [`Deferred`](JobStatus::Deferred) or
+//! [`Running`](JobStatus::Running), and **at most one job of a key is active** (a unique index
+//! enforces it):
+//!
+//! - enqueueing a revision that an active job of the key already has is *coalesced*: that job
+//!   is returned and nothing is inserted;
+//! - enqueueing another revision *supersedes* the active job: it becomes
+//!   [`Superseded`](JobStatus::Superseded) (`superseded_by` the new job). A superseded queued job
+//!   is finished at once; a superseded running one keeps its lease, and its worker learns at
+//!   its next [`heartbeat`](crate::Store::heartbeat_job) (which answers
+//!   [`JobLease::Superseded`]) and cannot [`complete`](crate::Store::complete_job) it.
+//!
+//! A new job is [`Queued`](JobStatus::Queued), unless the queue is full
+//! ([`QueueLimits::max_queued`] jobs queued over all repositories) or its repository is
+//! ([`QueueLimits::max_active_per_repo`] jobs queued or running): then it is recorded as
+//! [`Deferred`](JobStatus::Deferred), which callers can show ("waiting: queue full").
+//!
+//! **Claiming** takes the job with the oldest `(run_at, id)` among
+//!
+//! - queued jobs due (`run_at <= now`),
+//! - deferred jobs due, but only while fewer than [`QueueLimits::max_queued`] jobs are queued
+//!   (deferred jobs wait behind a full queue, then run in `run_at` order with the rest),
+//! - running jobs whose lease expired (`lease_until < now`: their worker crashed or hung),
+//!   which are taken over. One whose attempts already reached `max_attempts` is failed
+//!   instead ("worker lost … after N attempts"),
+//!
+//! skipping repositories with [`QueueLimits::max_active_per_repo`] running jobs (with unexpired
+//! leases) and keys that another job still holds. A job *holds* its key from claim until its
+//! worker completes or fails it, a heartbeat tells the worker that the job was superseded or
+//! cancelled, or the lease expires, **whatever its status meanwhile**: the job that superseded
+//! a running one starts once the old worker has been told to stop, so two workers do not work
+//! on one key at once. Claiming sets the job running with `locked_by`, `lease_until = now +
+//! lease`, `started_at` (the first time) and counts an attempt.
+//!
+//! A lease is the worker's as long as the job is running with its name in `locked_by`: a lease
+//! that expired but that no one took over yet can still be renewed or completed. Once another
+//! worker took the job over, the old worker's heartbeats answer [`JobLease::Lost`] and its
+//! completion is refused, so no job is ever completed twice.
+//!
+//! Every change is one transaction: on SQLite a write transaction (`BEGIN IMMEDIATE`); on
+//! PostgreSQL, claims select with `FOR UPDATE SKIP LOCKED` (and serialize per repository on an
+//! advisory lock, so the per-repository limit holds across replicas) and changes to a key
+//! serialize on an advisory lock of the key.
+//!
+//! Instants are stored to the millisecond: `now` is rounded down, a `retry_at` up (a retry is
+//! never due before its time).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use store::{JobLease, NewJob, QueueLimits};
+//!
+//! # async fn demo(store: std::sync::Arc<dyn store::Store>) -> Result<(), store::StoreError> {
+//! let limits = QueueLimits { max_queued: 1000, max_active_per_repo: 4 };
+//! let now = jiff::Timestamp::now();
+//! let enqueued = store
+//!     .enqueue_job(
+//!         NewJob {
+//!             kind: "pull_request".into(),
+//!             key: "acme/charts#pr/7".into(),
+//!             repo: "acme/charts".into(),
+//!             revision: "0123456789abcdef0123456789abcdef01234567".into(),
+//!             payload: br#"{"pr":7}"#.to_vec(),
+//!             max_attempts: 3,
+//!             now,
+//!         },
+//!         limits,
+//!     )
+//!     .await?;
+//!
+//! // A worker:
+//! let lease = Duration::from_secs(60);
+//! if let Some(job) = store.claim_job("replica-1/worker-0", lease, now, limits).await? {
+//!     // ... work, renewing the lease now and then; stop unless it is still held:
+//!     let lease = store.heartbeat_job(job.id, "replica-1/worker-0", lease, now).await?;
+//!     if lease != JobLease::Held { /* stop, publish nothing */ }
+//!     let recorded = store
+//!         .complete_job(job.id, "replica-1/worker-0", vec![], jiff::Timestamp::now())
+//!         .await?;
+//!     println!("job {} done: {recorded}", job.id);
+//! }
+//! let latest = store.latest_job("acme/charts#pr/7").await?.expect("just enqueued");
+//! assert_eq!(latest.id, enqueued.job_id);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Cargo features
 //!
 //! - `testing`: the [`testing`] module, a throwaway PostgreSQL cluster for tests (this crate's
@@ -69,8 +168,10 @@
 
 mod analytics;
 mod codec;
+mod deliveries;
 mod error;
 mod id;
+mod jobs;
 mod open;
 mod postgres;
 mod results;
@@ -83,8 +184,13 @@ mod time;
 mod url;
 
 pub use analytics::{Popular, PopularChart, PopularQuery};
+pub use deliveries::{DeliveryRecord, NewDelivery};
 pub use error::StoreError;
 pub use id::{CompareId, InvalidCompareId};
+pub use jobs::{
+    EnqueueOutcome, InvalidJobId, InvalidJobStatus, Job, JobId, JobLease, JobStatus, NewJob,
+    QueueLimits, QueueStats,
+};
 pub use open::{Backend, OpenOptions, open};
 pub use results::{
     ListQuery, NewResult, ResultPage, ResultStats, ResultSummary, SaveOutcome, StoredResult,

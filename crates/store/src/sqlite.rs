@@ -1,18 +1,22 @@
 //! The SQLite backend: one file, WAL mode, writes serialized by `BEGIN IMMEDIATE`.
 
 use std::path::Path;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::analytics::{self, PopularRow, Window, bind_event};
+use crate::deliveries::{self, DeliveryRow, bind_delivery};
+use crate::jobs::{self, ActiveRow, FailAction, JobRow, LeaseRow, PreparedJob, bind_insert};
 use crate::results::{
     self, DocumentRow, ListFilter, PreparedSave, SummaryRow, bind_list, bind_save,
 };
 use crate::{
-    Backend, CompareId, ListQuery, NewResult, OpenOptions, Popular, PopularQuery, ResultPage,
-    SaveOutcome, Store, StoreError, StoreFuture, StoredResult, schema, time,
+    Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease, JobStatus, ListQuery,
+    NewDelivery, NewJob, NewResult, OpenOptions, Popular, PopularQuery, QueueLimits, QueueStats,
+    ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult, schema, time,
 };
 
 /// Write transactions take the write lock up front, so concurrent writers queue on the busy
@@ -167,6 +171,370 @@ impl SqliteStore {
         tracing::info!(results, events, "expired rows deleted");
         Ok(results + events)
     }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", repo = %job.repo, key = %job.key, revision = %job.revision))]
+    async fn enqueue(
+        &self,
+        job: NewJob,
+        limits: QueueLimits,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        let p = PreparedJob::from(job);
+        let op = "enqueue job";
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let active: Vec<ActiveRow> = sqlx::query_as(jobs::ACTIVE_OF_KEY)
+            .bind(p.key.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        if let Some(outcome) = jobs::coalesce_into(&active, &p.revision)? {
+            tx.commit().await.map_err(StoreError::query(op))?;
+            tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
+            return Ok(outcome);
+        }
+        let superseded: Vec<i64> = sqlx::query_scalar(jobs::SUPERSEDE)
+            .bind(p.key.as_str())
+            .bind(p.now_ms)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
+            .bind(p.repo.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let status = jobs::enqueue_status(queued, repo_active, limits);
+        let id: i64 = bind_insert!(sqlx::query_scalar(jobs::INSERT), p, status)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        for old in &superseded {
+            sqlx::query(jobs::SET_SUPERSEDED_BY)
+                .bind(old)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        let outcome = EnqueueOutcome {
+            job_id: jobs::job_id(id)?,
+            coalesced: false,
+            superseded: jobs::ids(superseded)?,
+            status,
+        };
+        tracing::info!(job = %outcome.job_id, %status, superseded = ?outcome.superseded, "job enqueued");
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", worker = %worker))]
+    async fn claim(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+        limits: QueueLimits,
+    ) -> Result<Option<Job>, StoreError> {
+        let now_ms = jobs::now_ms(now);
+        let op = "claim job";
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let lost: Vec<(i64, i64, Option<String>)> = sqlx::query_as(jobs::FAIL_LOST)
+            .bind(now_ms)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let next: Option<(i64, String)> = sqlx::query_as(jobs::NEXT)
+            .bind(now_ms)
+            .bind(i64::from(limits.max_queued))
+            .bind(i64::from(limits.max_active_per_repo))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let row: Option<JobRow> = match next {
+            Some((id, _)) => Some(
+                sqlx::query_as(jobs::CLAIM)
+                    .bind(id)
+                    .bind(worker)
+                    .bind(jobs::lease_until_ms(now_ms, lease))
+                    .bind(now_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::query(op))?,
+            ),
+            None => None,
+        };
+        tx.commit().await.map_err(StoreError::query(op))?;
+        jobs::log_lost(&lost);
+        let job = row.map(JobRow::into_job).transpose()?;
+        jobs::log_claimed(job.as_ref());
+        Ok(job)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> Result<JobLease, StoreError> {
+        let op = "heartbeat job";
+        let now_ms = jobs::now_ms(now);
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let renewed = sqlx::query(jobs::RENEW)
+            .bind(id.get())
+            .bind(worker)
+            .bind(jobs::lease_until_ms(now_ms, lease))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+            .rows_affected();
+        let state: Option<LeaseRow> = if renewed == 0 {
+            sqlx::query_as(jobs::LEASE_STATE)
+                .bind(id.get())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?
+        } else {
+            None
+        };
+        let lease = jobs::heartbeat_outcome(id, worker, renewed, state)?;
+        if matches!(lease, JobLease::Superseded | JobLease::Cancelled) {
+            // The worker has been told: the key's next job may start.
+            sqlx::query(jobs::RELEASE)
+                .bind(id.get())
+                .bind(worker)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(lease)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
+    async fn complete(
+        &self,
+        id: JobId,
+        worker: &str,
+        compare_ids: Vec<String>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let op = "complete job";
+        let now_ms = jobs::now_ms(now);
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let done = sqlx::query(jobs::COMPLETE)
+            .bind(id.get())
+            .bind(worker)
+            .bind(now_ms)
+            .bind(jobs::encode_compare_ids(&compare_ids))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+            .rows_affected();
+        let released = if done == 0 {
+            sqlx::query(jobs::RELEASE)
+                .bind(id.get())
+                .bind(worker)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?
+                .rows_affected()
+        } else {
+            0
+        };
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(jobs::complete_outcome(done, released))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<JobStatus, StoreError> {
+        let op = "fail job";
+        let now_ms = jobs::now_ms(now);
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let state: Option<LeaseRow> = sqlx::query_as(jobs::LEASE_STATE)
+            .bind(id.get())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let action = jobs::fail_action(id, worker, state, retry_at.is_some())?;
+        let query = match &action {
+            FailAction::Retry => Some(
+                sqlx::query(jobs::RETRY)
+                    .bind(id.get())
+                    .bind(retry_at.map(jobs::retry_ms))
+                    .bind(error.as_str()),
+            ),
+            FailAction::Fail => Some(
+                sqlx::query(jobs::FAIL)
+                    .bind(id.get())
+                    .bind(now_ms)
+                    .bind(error.as_str()),
+            ),
+            FailAction::Release(_) => Some(
+                sqlx::query(jobs::RELEASE)
+                    .bind(id.get())
+                    .bind(worker)
+                    .bind(now_ms),
+            ),
+            FailAction::Leave(_) => None,
+        };
+        if let Some(query) = query {
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(jobs::fail_outcome(&action, &error))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", key = %key))]
+    async fn cancel(
+        &self,
+        key: &str,
+        reason: String,
+        now: Timestamp,
+    ) -> Result<Vec<JobId>, StoreError> {
+        let op = "cancel jobs";
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let cancelled: Vec<i64> = sqlx::query_scalar(jobs::CANCEL)
+            .bind(key)
+            .bind(reason.as_str())
+            .bind(jobs::now_ms(now))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        let cancelled = jobs::ids(cancelled)?;
+        tracing::info!(?cancelled, %reason, "jobs cancelled");
+        Ok(cancelled)
+    }
+
+    async fn job(
+        &self,
+        query: &'static str,
+        bind: JobQuery<'_>,
+    ) -> Result<Option<Job>, StoreError> {
+        let query = sqlx::query_as(query);
+        let query = match bind {
+            JobQuery::Id(id) => query.bind(id.get()),
+            JobQuery::Key(key) => query.bind(key),
+        };
+        let row: Option<JobRow> = query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("get job"))?;
+        row.map(JobRow::into_job).transpose()
+    }
+
+    async fn stats(&self) -> Result<QueueStats, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(jobs::STATS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("queue stats"))?;
+        jobs::stats(rows)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", delivery = %d.id))]
+    async fn record(&self, d: NewDelivery) -> Result<DeliveryRecord, StoreError> {
+        let op = "record delivery";
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let inserted = bind_delivery!(sqlx::query(deliveries::INSERT), d)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+            .rows_affected();
+        let row: DeliveryRow = sqlx::query_as(deliveries::GET)
+            .bind(d.id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        row.into_record(inserted == 1)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", delivery = %delivery_id, job = %job))]
+    async fn link(&self, delivery_id: &str, job: JobId) -> Result<(), StoreError> {
+        let op = "link delivery";
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(StoreError::query(op))?;
+        let jobs: i64 = sqlx::query_scalar(deliveries::JOB_EXISTS)
+            .bind(job.get())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let linked = if jobs == 0 {
+            0
+        } else {
+            sqlx::query(deliveries::LINK)
+                .bind(delivery_id)
+                .bind(job.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?
+                .rows_affected()
+        };
+        tx.commit().await.map_err(StoreError::query(op))?;
+        deliveries::link_outcome(delivery_id, job, jobs, linked)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite"))]
+    async fn delete_deliveries(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(deliveries::DELETE_BEFORE)
+            .bind(deliveries::before_ms(before))
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::query("delete deliveries"))?
+            .rows_affected();
+        tracing::info!(deleted, "old webhook deliveries deleted");
+        Ok(deleted)
+    }
+}
+
+/// How [`SqliteStore::job`] finds a job.
+enum JobQuery<'a> {
+    Id(JobId),
+    Key(&'a str),
 }
 
 /// A pool on the file at `path` (created, with its directory, when missing); no migrations.
@@ -236,6 +604,84 @@ impl Store for SqliteStore {
 
     fn delete_expired(&self, now: Timestamp, events_before: Timestamp) -> StoreFuture<'_, u64> {
         Box::pin(self.delete(now, events_before))
+    }
+
+    fn enqueue_job(&self, job: NewJob, limits: QueueLimits) -> StoreFuture<'_, EnqueueOutcome> {
+        Box::pin(self.enqueue(job, limits))
+    }
+
+    fn claim_job<'a>(
+        &'a self,
+        worker: &'a str,
+        lease: Duration,
+        now: Timestamp,
+        limits: QueueLimits,
+    ) -> StoreFuture<'a, Option<Job>> {
+        Box::pin(self.claim(worker, lease, now, limits))
+    }
+
+    fn heartbeat_job<'a>(
+        &'a self,
+        id: JobId,
+        worker: &'a str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreFuture<'a, JobLease> {
+        Box::pin(self.heartbeat(id, worker, lease, now))
+    }
+
+    fn complete_job<'a>(
+        &'a self,
+        id: JobId,
+        worker: &'a str,
+        compare_ids: Vec<String>,
+        now: Timestamp,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.complete(id, worker, compare_ids, now))
+    }
+
+    fn fail_job<'a>(
+        &'a self,
+        id: JobId,
+        worker: &'a str,
+        error: String,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreFuture<'a, JobStatus> {
+        Box::pin(self.fail(id, worker, error, retry_at, now))
+    }
+
+    fn cancel_jobs<'a>(
+        &'a self,
+        key: &'a str,
+        reason: String,
+        now: Timestamp,
+    ) -> StoreFuture<'a, Vec<JobId>> {
+        Box::pin(self.cancel(key, reason, now))
+    }
+
+    fn get_job(&self, id: JobId) -> StoreFuture<'_, Option<Job>> {
+        Box::pin(self.job(jobs::GET, JobQuery::Id(id)))
+    }
+
+    fn latest_job<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Job>> {
+        Box::pin(self.job(jobs::LATEST, JobQuery::Key(key)))
+    }
+
+    fn queue_stats(&self) -> StoreFuture<'_, QueueStats> {
+        Box::pin(self.stats())
+    }
+
+    fn record_delivery(&self, delivery: NewDelivery) -> StoreFuture<'_, DeliveryRecord> {
+        Box::pin(self.record(delivery))
+    }
+
+    fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()> {
+        Box::pin(self.link(delivery_id, job))
+    }
+
+    fn delete_deliveries_before(&self, before: Timestamp) -> StoreFuture<'_, u64> {
+        Box::pin(self.delete_deliveries(before))
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {

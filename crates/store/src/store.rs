@@ -1,11 +1,13 @@
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
 use crate::{
-    Backend, CompareId, ListQuery, NewResult, Popular, PopularQuery, ResultPage, SaveOutcome,
-    StoreError, StoredResult,
+    Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease, JobStatus, ListQuery,
+    NewDelivery, NewJob, NewResult, Popular, PopularQuery, QueueLimits, QueueStats, ResultPage,
+    SaveOutcome, StoreError, StoredResult,
 };
 
 /// The future returned by [`Store`] methods (boxed, so the trait is object safe).
@@ -53,6 +55,109 @@ pub trait Store: Send + Sync + 'static {
     /// Removes results expired at `now` and compare events older than `events_before`;
     /// returns how many rows were removed in all.
     fn delete_expired(&self, now: Timestamp, events_before: Timestamp) -> StoreFuture<'_, u64>;
+
+    /// Enqueues a job, in one transaction (see the queue rules in the [crate docs](crate#jobs)):
+    ///
+    /// - an active job of the same key and revision exists: nothing is inserted, that job is
+    ///   returned (`coalesced`);
+    /// - otherwise the key's active jobs (of other revisions) are superseded by the new job,
+    ///   which is [`Queued`](JobStatus::Queued), or [`Deferred`](JobStatus::Deferred) when
+    ///   `limits` say the queue or the repository is full.
+    fn enqueue_job(&self, job: NewJob, limits: QueueLimits) -> StoreFuture<'_, EnqueueOutcome>;
+
+    /// Claims the next job for `worker`, holding it until `now + lease`; `None` when no job
+    /// can be claimed now.
+    ///
+    /// Takes the oldest `(run_at, id)` of the queued jobs due, the deferred jobs due while
+    /// fewer than `limits.max_queued` jobs are queued, and the running jobs whose lease expired
+    /// (taken over from a lost worker), leaving out repositories with
+    /// `limits.max_active_per_repo` running jobs and keys another job holds. Expired jobs with
+    /// no attempts left are failed on the way. Concurrent claims, also from several replicas,
+    /// never take the same job.
+    fn claim_job<'a>(
+        &'a self,
+        worker: &'a str,
+        lease: Duration,
+        now: Timestamp,
+        limits: QueueLimits,
+    ) -> StoreFuture<'a, Option<Job>>;
+
+    /// Renews `worker`'s lease of a running job to `now + lease`, or reports why it cannot:
+    /// the job was superseded or cancelled (the worker should stop; the lease is released, so
+    /// the key's next job can start), or it is not the worker's any more ([`JobLease::Lost`]:
+    /// stop, publish nothing).
+    fn heartbeat_job<'a>(
+        &'a self,
+        id: JobId,
+        worker: &'a str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreFuture<'a, JobLease>;
+
+    /// Marks `worker`'s running job succeeded with the compare results it produced; `true`
+    /// when recorded.
+    ///
+    /// `false`, recording nothing, when the job is not the worker's running job: taken over,
+    /// failed, unknown, or superseded or cancelled meanwhile. In the last two cases the worker
+    /// lets go of the job (its lease is released and it is finished) if no heartbeat did yet.
+    fn complete_job<'a>(
+        &'a self,
+        id: JobId,
+        worker: &'a str,
+        compare_ids: Vec<String>,
+        now: Timestamp,
+    ) -> StoreFuture<'a, bool>;
+
+    /// Records that `worker`'s attempt at a running job failed with `error`, and returns the
+    /// job's status after it:
+    ///
+    /// - [`Queued`](JobStatus::Queued) again, due at `retry_at`, when a retry is asked for and
+    ///   attempts are left;
+    /// - [`Failed`](JobStatus::Failed) otherwise;
+    /// - when the job is not the worker's running job, nothing is recorded and its current
+    ///   status is returned (a superseded or cancelled job is let go of, as by
+    ///   [`Store::complete_job`]).
+    ///
+    /// An unknown job is [`StoreError::NotFound`].
+    fn fail_job<'a>(
+        &'a self,
+        id: JobId,
+        worker: &'a str,
+        error: String,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreFuture<'a, JobStatus>;
+
+    /// Cancels the key's active jobs, recording `reason` as their last error; returns their
+    /// ids (ascending). A running one's worker learns at its next heartbeat.
+    fn cancel_jobs<'a>(
+        &'a self,
+        key: &'a str,
+        reason: String,
+        now: Timestamp,
+    ) -> StoreFuture<'a, Vec<JobId>>;
+
+    /// The job with this id.
+    fn get_job(&self, id: JobId) -> StoreFuture<'_, Option<Job>>;
+
+    /// The newest job (highest id) of a key, whatever its status.
+    fn latest_job<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Job>>;
+
+    /// How many jobs are queued, deferred and running.
+    fn queue_stats(&self) -> StoreFuture<'_, QueueStats>;
+
+    /// Records a webhook delivery unless its id was recorded before, then reads back what is
+    /// known of it: whether this call recorded it and the status of the job it was linked to.
+    /// Concurrent records of one id: exactly one is `first_seen`.
+    fn record_delivery(&self, delivery: NewDelivery) -> StoreFuture<'_, DeliveryRecord>;
+
+    /// Links a recorded delivery to the job it enqueued (or was coalesced into). An unknown
+    /// delivery or job is [`StoreError::NotFound`].
+    fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()>;
+
+    /// Removes the deliveries received before `before`; returns how many. Keep at least a week
+    /// (GitHub redelivers within days).
+    fn delete_deliveries_before(&self, before: Timestamp) -> StoreFuture<'_, u64>;
 
     /// Closes the connection pool, waiting for connections in use to be returned. Later calls
     /// fail with [`StoreError::Query`].

@@ -61,13 +61,16 @@ fn free_port() -> u16 {
 struct Server {
     child: Child,
     url: String,
+    /// Everything the server logged so far (read continuously: a full pipe would block it).
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
     fn start(data: &Path, extra: &[&str]) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
-        let child = Command::new(BIN)
+        let mut child = Command::new(BIN)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(data)
@@ -77,6 +80,21 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let reader = {
+            let (log, mut stderr) = (log.clone(), child.stderr.take().unwrap());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = stderr.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    log.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            })
+        };
         let url = format!("http://127.0.0.1:{port}");
         let start = Instant::now();
         while reqwest::blocking::get(format!("{url}/api/health")).is_err() {
@@ -86,7 +104,12 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Server { child, url }
+        Server {
+            child,
+            url,
+            log,
+            reader: Some(reader),
+        }
     }
 
     /// SIGTERM, then the exit status and everything it logged.
@@ -106,14 +129,15 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(20));
         };
-        let mut log = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        (status, log)
+        (status, self.take_log())
+    }
+
+    /// The whole log, once the process has ended.
+    fn take_log(&mut self) -> String {
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        std::mem::take(&mut *self.log.lock().unwrap())
     }
 }
 
@@ -227,4 +251,176 @@ fn bad_configuration_is_a_clear_error_that_leaks_no_password() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--compare-timeout"));
+}
+
+fn sign(body: &[u8], secret: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    let hex: String = ring::hmac::sign(&key, body)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+/// A chart whose render takes a while (a long template loop), so jobs are in flight when the
+/// server is killed. Commit `i` (tag `h{i}`) changes a value, so no two heads share a render.
+fn slow_chart_repo(root: &Path, heads: usize) -> (std::path::PathBuf, String, Vec<String>) {
+    let work = root.join("work");
+    let chart = work.join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: slow\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "{{- $x := 0 }}{{- range until 1500000 }}{{ $x = add1 $x }}{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  x: {{ $x | quote }}\n  rev: {{ .Values.rev | quote }}\n",
+    )
+    .unwrap();
+    let rev = |dir: &Path| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    std::fs::write(chart.join("values.yaml"), "rev: base\n").unwrap();
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "base"]);
+    let base = rev(&work);
+    let mut shas = Vec::new();
+    for i in 0..heads {
+        git(&work, &["checkout", "-q", "-B", &format!("h{i}"), &base]);
+        std::fs::write(chart.join("values.yaml"), format!("rev: head-{i}\n")).unwrap();
+        git(&work, &["commit", "-qam", &format!("head {i}")]);
+        shas.push(rev(&work));
+    }
+    let gh = root.join("gh");
+    std::fs::create_dir_all(gh.join("acme")).unwrap();
+    let out = Command::new("git")
+        .args(["clone", "-q", "--bare", "--mirror"])
+        .arg(&work)
+        .arg(gh.join("acme/charts.git"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    (gh, base, shas)
+}
+
+fn pr_delivery(number: u64, base: &str, head: &str) -> Vec<u8> {
+    let repo = serde_json::json!({"id": 424242, "name": "charts", "full_name": "acme/charts", "owner": {"login": "acme", "id": 99}, "default_branch": "main"});
+    serde_json::to_vec(&serde_json::json!({
+        "action": "opened",
+        "number": number,
+        "pull_request": {
+            "number": number, "state": "open", "draft": false, "labels": [],
+            "head": {"sha": head, "ref": format!("h{number}"), "repo": repo},
+            "base": {"sha": base, "ref": "main", "repo": repo},
+        },
+        "repository": repo,
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_killed_server_loses_no_job_and_runs_none_twice() {
+    const SECRET: &str = "crash-test-secret-0123456789";
+    let tmp = tempfile::tempdir().unwrap();
+    let heads = 5;
+    let (gh, base, shas) = slow_chart_repo(tmp.path(), heads);
+    let data = tmp.path().join("data");
+    let git_url = format!("file://{}", gh.display());
+    let flags = [
+        "--webhook-secrets",
+        SECRET,
+        "--github-git-url",
+        &git_url,
+        "--workers",
+        "1",
+        "--job-lease-secs",
+        "3",
+        "--allow-local-repos",
+        "--rate-limit",
+        "0",
+    ];
+    let srv = Server::start(&data, &flags);
+    let client = reqwest::blocking::Client::new();
+    let mut jobs = Vec::new();
+    for (i, sha) in shas.iter().enumerate() {
+        let body = pr_delivery(i as u64, &base, sha);
+        let r = client
+            .post(format!("{}/api/webhooks/github", srv.url))
+            .header("content-type", "application/json")
+            .header("x-github-event", "pull_request")
+            .header("x-github-delivery", format!("crash-{i}"))
+            .header("x-hub-signature-256", sign(&body, SECRET))
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 202);
+        let ack: serde_json::Value = r.json().unwrap();
+        jobs.push(ack["jobId"].as_str().unwrap().to_owned());
+    }
+    let status = |url: &str, id: &str| -> serde_json::Value {
+        client
+            .get(format!("{url}/api/jobs/{id}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    // Kill once the first job is done and the second is running.
+    let start = Instant::now();
+    loop {
+        let first = status(&srv.url, &jobs[0])["status"].clone();
+        let second = status(&srv.url, &jobs[1])["status"].clone();
+        if first == "succeeded" && second == "running" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "jobs did not start: {first} {second}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut srv = srv;
+    srv.child.kill().unwrap(); // SIGKILL: no shutdown, the running job's lease is left behind
+    let _ = srv.child.wait();
+    let mut log = srv.take_log();
+
+    let srv = Server::start(&data, &flags);
+    let start = Instant::now();
+    for id in &jobs {
+        loop {
+            let job = status(&srv.url, id);
+            match job["status"].as_str().unwrap() {
+                "succeeded" => {
+                    assert!(job["attempts"].as_u64().unwrap() <= 2, "{job}");
+                    break;
+                }
+                "failed" | "cancelled" | "superseded" => panic!("job {id} ended {job}"),
+                _ => {}
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(180),
+                "job {id} not finished: {job}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let (_, log2) = srv.stop();
+    log.push_str(&log2);
+    // Each job published its result exactly once over both lives of the server.
+    for id in &jobs {
+        let finished = log
+            .lines()
+            .filter(|l| l.contains("analysis finished") && l.contains(&format!("job={id} ")))
+            .count();
+        assert_eq!(finished, 1, "job {id}:\n{log}");
+    }
 }

@@ -18,7 +18,7 @@ const LIST_MAX: u32 = 200;
 const POPULAR_DEFAULT: u32 = 20;
 const POPULAR_MAX: u32 = 100;
 
-fn ts(t: jiff::Timestamp) -> String {
+pub(crate) fn ts(t: jiff::Timestamp) -> String {
     // Whole milliseconds, UTC, RFC 3339 — the same width for every value.
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
@@ -280,6 +280,14 @@ pub(crate) async fn run_cleanup(state: &AppState) -> u64 {
         .checked_sub(span(state.inner.config.analytics_window))
         .unwrap_or(jiff::Timestamp::MIN);
     state.inner.limits.forget_idle_clients();
+    if let Some(w) = &state.inner.config.webhooks {
+        let before = now
+            .checked_sub(span(w.delivery_retention))
+            .unwrap_or(jiff::Timestamp::MIN);
+        if let Err(e) = state.inner.store.delete_deliveries_before(before).await {
+            tracing::warn!(error = %e, "cleanup of old delivery ids failed; will retry");
+        }
+    }
     match state.inner.store.delete_expired(now, events_before).await {
         Ok(n) => {
             if n > 0 {

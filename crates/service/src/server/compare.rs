@@ -121,7 +121,7 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
     }))
 }
 
-async fn save(
+pub(crate) async fn save(
     state: &AppState,
     response: &CompareResponse,
     stored_form: Option<&CompareResponse>,

@@ -78,6 +78,20 @@ pub(crate) fn stage(stage: &str, elapsed: Duration) {
         .record(elapsed.as_secs_f64());
 }
 
+pub(crate) fn delivery(outcome: &'static str) {
+    metrics::counter!("chartimpact_webhook_deliveries_total", "outcome" => outcome).increment(1);
+}
+
+pub(crate) fn job_finished(outcome: &'static str, elapsed: Duration) {
+    metrics::counter!("chartimpact_jobs_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("chartimpact_job_duration_seconds", "outcome" => outcome)
+        .record(elapsed.as_secs_f64());
+}
+
+pub(crate) fn job_retried() {
+    metrics::counter!("chartimpact_job_retries_total").increment(1);
+}
+
 /// `GET /metrics`.
 pub(crate) async fn render(State(state): State<AppState>) -> Response {
     let caches = state.inner.service.cache_stats();
@@ -89,6 +103,15 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         metrics::counter!("chartimpact_cache_misses_total", "cache" => cache).absolute(misses);
     }
     metrics::gauge!("chartimpact_compare_queue_depth").set(state.inner.limits.queued() as f64);
+    if let Ok(q) = state.inner.store.queue_stats().await {
+        for (status, n) in [
+            ("queued", q.queued),
+            ("deferred", q.deferred),
+            ("running", q.running),
+        ] {
+            metrics::gauge!("chartimpact_jobs", "status" => status).set(n as f64);
+        }
+    }
     metrics::gauge!("chartimpact_compares_in_flight").set(state.inner.flights.in_flight() as f64);
     (
         [(

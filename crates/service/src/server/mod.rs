@@ -33,10 +33,12 @@ mod body;
 mod compare;
 mod error;
 mod health;
+mod jobs;
 mod limits;
 mod metrics;
 mod openapi;
 pub mod single_flight;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,7 +60,12 @@ use crate::CompareService;
 
 pub use error::ApiError;
 pub use health::RendererStatus;
+pub use jobs::{
+    JobPayload, JobRef, LogPublisher, PublishError, PublishFuture, PublishUpdate, Publisher,
+    Recorded, RecordingPublisher, WorkerConfig,
+};
 pub use openapi::OPENAPI_JSON;
+pub use webhook::WebhookConfig;
 
 /// Every route the API serves, as `(method, path)`; the OpenAPI document must describe
 /// exactly these (a test holds the two together).
@@ -69,6 +76,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/analysis/{id}"),
     ("GET", "/api/analysis"),
     ("GET", "/api/analytics/charts/popular"),
+    ("POST", "/api/webhooks/github"),
+    ("GET", "/api/jobs/{id}"),
     ("GET", "/api/openapi.json"),
     ("GET", "/metrics"),
 ];
@@ -100,6 +109,10 @@ pub struct ServerConfig {
     pub cleanup_interval: Duration,
     /// Window of `/api/analytics/charts/popular` (90 days) and how long its events are kept.
     pub analytics_window: Duration,
+    /// GitHub webhook intake; `None` (the default) answers the route with 404.
+    pub webhooks: Option<WebhookConfig>,
+    /// The job workers (run only when webhooks are on).
+    pub workers: WorkerConfig,
 }
 
 impl Default for ServerConfig {
@@ -118,6 +131,8 @@ impl Default for ServerConfig {
             result_ttl: Duration::from_secs(30 * 24 * 3600),
             cleanup_interval: Duration::from_secs(3600),
             analytics_window: Duration::from_secs(90 * 24 * 3600),
+            webhooks: None,
+            workers: WorkerConfig::default(),
         }
     }
 }
@@ -141,6 +156,9 @@ struct Inner {
     limits: limits::Limits,
     flights: single_flight::SingleFlight<compare::Outcome>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
+    publisher: Arc<dyn Publisher>,
+    /// Wakes an idle worker when a job is queued here.
+    job_ready: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -175,6 +193,7 @@ pub struct AppStateBuilder {
     clock: Clock,
     renderers: Vec<RendererStatus>,
     git_version: Option<String>,
+    publisher: Arc<dyn Publisher>,
 }
 
 impl AppStateBuilder {
@@ -190,7 +209,14 @@ impl AppStateBuilder {
             clock: Arc::new(jiff::Timestamp::now),
             renderers: Vec::new(),
             git_version: None,
+            publisher: Arc::new(LogPublisher),
         }
+    }
+
+    /// Where job results go (default: the log).
+    pub fn publisher(mut self, publisher: Arc<dyn Publisher>) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     /// Where the time comes from (default: the system clock).
@@ -224,6 +250,8 @@ impl AppStateBuilder {
                 limits,
                 flights: single_flight::SingleFlight::default(),
                 metrics: metrics::handle(),
+                publisher: self.publisher,
+                job_ready: tokio::sync::Notify::new(),
                 config: self.config,
             }),
         }
@@ -240,6 +268,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/analysis", get(analysis::list))
         .route("/api/analysis/{id}", get(analysis::get))
         .route("/api/analytics/charts/popular", get(analysis::popular))
+        .route("/api/jobs/{id}", get(jobs::get))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,
@@ -247,6 +276,8 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(rate_limited)
         .route("/api/health", get(health::health))
+        // GitHub's deliveries are authenticated and arrive in bursts: not rate limited.
+        .route("/api/webhooks/github", post(webhook::github))
         .route("/api/openapi.json", get(openapi::document))
         .route("/metrics", get(metrics::render))
         .fallback(error::not_found)
@@ -284,11 +315,33 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let cleanup = tokio::spawn(analysis::cleanup_task(state.clone()));
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let workers = if state.inner.config.webhooks.is_some() {
+        jobs::spawn_workers(&state, workers_stop)
+    } else {
+        Vec::new()
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     cleanup.abort();
+    // Workers finish the job in hand; a job still running after the grace period is left to
+    // its lease, and another worker (or this server, restarted) takes it again.
+    let _ = stop_workers.send(true);
+    let drain = async {
+        for w in workers {
+            let _ = w.await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(30), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "jobs still running after 30 s; their leases will hand them to another worker"
+        );
+    }
     result
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::Connection as _;
-use store::{Backend, CompareId, NewResult, OpenOptions, ResultStats, Store};
+use store::{Backend, CompareId, NewJob, NewResult, OpenOptions, QueueLimits, ResultStats, Store};
 
 /// An empty database on one backend; not opened yet.
 pub struct TestDb {
@@ -143,6 +143,29 @@ pub fn result(id: CompareId, at: Timestamp) -> NewResult {
         created_at: at,
         ttl: minutes(60),
     }
+}
+
+/// A pull request job of `acme/charts` for `key` at `revision`, enqueued at `now`, three
+/// attempts.
+pub fn job(key: &str, revision: &str, now: Timestamp) -> NewJob {
+    NewJob {
+        kind: "pull_request".into(),
+        key: key.into(),
+        repo: key.split('#').next().unwrap_or(key).into(),
+        revision: revision.into(),
+        payload: format!(r#"{{"key":"{key}","revision":"{revision}"}}"#).into_bytes(),
+        max_attempts: 3,
+        now,
+    }
+}
+
+pub const NO_LIMITS: QueueLimits = QueueLimits::UNLIMITED;
+
+/// The lease the job tests take: one minute.
+pub const LEASE: Duration = Duration::from_secs(60);
+
+pub fn seconds(n: u64) -> Duration {
+    Duration::from_secs(n)
 }
 
 /// Records what is logged on this thread while it lives.

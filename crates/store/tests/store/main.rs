@@ -5,8 +5,10 @@
 mod analytics;
 mod concurrency;
 mod corrupt;
+mod deliveries;
 mod expiry;
 mod harness;
+mod jobs;
 mod list;
 mod migrations;
 mod open;

@@ -3,11 +3,13 @@
 
 use jiff::SignedDuration;
 use store::testing::{migrate_to, migration_versions};
-use store::{CompareId, ListQuery, PopularQuery, StoreError};
+use store::{CompareId, JobStatus, ListQuery, NewDelivery, PopularQuery, StoreError};
 
-use crate::harness::{Arg, TestDb, databases, id, result, t0};
+use crate::harness::{Arg, LEASE, NO_LIMITS, TestDb, databases, id, job, result, t0};
 
 const SEED_CHART: &str = "charts/seeded";
+const SEED_KEY: &str = "acme/charts#pr/100";
+const SEED_DELIVERY: &str = "seeded-delivery";
 
 fn seed_id() -> CompareId {
     id(100)
@@ -54,6 +56,38 @@ async fn seed(db: &TestDb, version: i64) {
                     Arg::Text(SEED_CHART),
                     Arg::Int(t),
                 ],
+            )
+            .await;
+        }
+        3 => {
+            // A queued job and a finished one.
+            db.execute(
+                "INSERT INTO jobs (kind, job_key, repo, revision, payload, status, attempts, \
+                 max_attempts, run_at, created_at) \
+                 VALUES ('pull_request', $1, 'acme/charts', 'seed', $2, 'queued', 0, 3, $3, $3)",
+                &[
+                    Arg::Text(SEED_KEY),
+                    Arg::Bytes(b"{\"seeded\":true}"),
+                    Arg::Int(t),
+                ],
+            )
+            .await;
+            db.execute(
+                "INSERT INTO jobs (kind, job_key, repo, revision, payload, status, attempts, \
+                 max_attempts, run_at, created_at, started_at, finished_at, locked_by, \
+                 compare_ids) \
+                 VALUES ('push', 'acme/charts#push/main', 'acme/charts', 'old', $1, \
+                 'succeeded', 1, 3, $2, $2, $2, $2, 'w0', $3)",
+                &[Arg::Bytes(b"{}"), Arg::Int(t), Arg::Text(r#"["abc"]"#)],
+            )
+            .await;
+        }
+        4 => {
+            db.execute(
+                "INSERT INTO webhook_deliveries (delivery_id, event, action, repo, received_at, \
+                 job_id) VALUES ($1, 'pull_request', 'opened', 'acme/charts', $2, \
+                 (SELECT id FROM jobs WHERE job_key = $3))",
+                &[Arg::Text(SEED_DELIVERY), Arg::Int(t), Arg::Text(SEED_KEY)],
             )
             .await;
         }
@@ -121,6 +155,59 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
             assert_eq!(
                 popular.total_comparisons,
                 seeded_events + 1 + u64::from(before.contains(&1))
+            );
+
+            // Seeded jobs and deliveries are served, and the queue works.
+            if before.contains(&3) {
+                let seeded = store.latest_job(SEED_KEY).await.unwrap().unwrap();
+                assert_eq!(seeded.status, JobStatus::Queued);
+                assert_eq!(seeded.payload, b"{\"seeded\":true}");
+                let done = store
+                    .latest_job("acme/charts#push/main")
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(done.status, JobStatus::Succeeded);
+                assert_eq!(done.compare_ids, ["abc"]);
+                let again = store
+                    .enqueue_job(job(SEED_KEY, "seed", t0()), NO_LIMITS)
+                    .await
+                    .unwrap();
+                assert!(again.coalesced);
+                assert_eq!(again.job_id, seeded.id);
+            }
+            if before.contains(&4) {
+                let record = store
+                    .record_delivery(NewDelivery {
+                        id: SEED_DELIVERY.into(),
+                        event: "pull_request".into(),
+                        action: None,
+                        repo: None,
+                        received_at: t0(),
+                    })
+                    .await
+                    .unwrap();
+                assert!(!record.first_seen);
+                assert_eq!(record.job_status, Some(JobStatus::Queued));
+            }
+            let fresh = store
+                .enqueue_job(job("acme/charts#pr/1", "new", t0()), NO_LIMITS)
+                .await
+                .unwrap();
+            let mut claimed = Vec::new();
+            while let Some(j) = store.claim_job("w", LEASE, t0(), NO_LIMITS).await.unwrap() {
+                claimed.push(j.key);
+            }
+            let mut want = vec!["acme/charts#pr/1".to_owned()];
+            if before.contains(&3) {
+                want.insert(0, SEED_KEY.to_owned());
+            }
+            assert_eq!(claimed, want);
+            assert!(
+                store
+                    .complete_job(fresh.job_id, "w", vec![], t0())
+                    .await
+                    .unwrap()
             );
             store.close().await.unwrap();
         }

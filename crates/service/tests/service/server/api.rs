@@ -534,3 +534,26 @@ async fn cors_answers_configured_origins_only() {
             .contains_key("access-control-allow-credentials")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chart_that_does_not_render_is_a_422_naming_the_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(tmp.path());
+    let srv = TestServer::start(Setup {
+        renderer: Some(Arc::new(crate::FakeRenderer {
+            fail: Some("template: app/templates/cm.yaml:3:9: executing ... nil pointer".into()),
+            ..Default::default()
+        })),
+        ..Setup::default()
+    })
+    .await;
+    let got = srv.post("/api/compare", &compare_body(&r)).await;
+    assert_error(&got, 422, "render_failed");
+    let msg = got.2["error"].as_str().unwrap();
+    assert!(
+        msg.contains("templates/cm.yaml:3:9") && msg.contains("charts/app"),
+        "{msg}"
+    );
+    // Nothing was stored for a failed compare.
+    assert_eq!(srv.get("/api/analysis").await.2["total"], 0);
+}

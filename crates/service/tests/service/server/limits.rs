@@ -13,7 +13,7 @@ use crate::{FakeRenderer, engine_with};
 
 /// Renders like [`FakeRenderer`] after a pause; honours the render deadline like the real
 /// renderers do (stops and reports a timeout).
-struct SlowRenderer {
+pub struct SlowRenderer {
     pause: Duration,
     calls: AtomicUsize,
     inner: FakeRenderer,
@@ -36,12 +36,18 @@ impl Renderer for SlowRenderer {
     }
 }
 
+impl SlowRenderer {
+    pub fn new(pause: Duration) -> Self {
+        SlowRenderer {
+            pause,
+            calls: AtomicUsize::new(0),
+            inner: FakeRenderer::default(),
+        }
+    }
+}
+
 fn slow(pause: Duration) -> Arc<SlowRenderer> {
-    Arc::new(SlowRenderer {
-        pause,
-        calls: AtomicUsize::new(0),
-        inner: FakeRenderer::default(),
-    })
+    Arc::new(SlowRenderer::new(pause))
 }
 
 async fn start_slow(

@@ -6,6 +6,7 @@ mod compat;
 mod limits;
 mod openapi;
 mod storage;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -102,6 +103,7 @@ pub struct Setup {
     pub database_url: Option<String>,
     pub clock: Option<TestClock>,
     pub renderer: Option<Arc<FakeRenderer>>,
+    pub publisher: Option<Arc<service::server::RecordingPublisher>>,
 }
 
 impl Default for Setup {
@@ -115,6 +117,7 @@ impl Default for Setup {
             database_url: None,
             clock: None,
             renderer: None,
+            publisher: None,
         }
     }
 }
@@ -142,6 +145,9 @@ impl TestServer {
                 version: Some("fake".into()),
                 reason: None,
             }]);
+        if let Some(p) = setup.publisher {
+            builder = builder.publisher(p);
+        }
         if let Some(clock) = setup.clock {
             builder = builder.clock(clock.clock());
         }

@@ -1,0 +1,154 @@
+//! Webhook deliveries (table `webhook_deliveries`): which `X-GitHub-Delivery` ids were seen,
+//! and the job each one enqueued.
+//!
+//! GitHub redelivers an event with its original delivery id (automatically after a timeout,
+//! or when someone presses "Redeliver"). The webhook handler records the id first:
+//! [`DeliveryRecord::first_seen`] tells a new delivery from a repeat, and for a repeat
+//! [`DeliveryRecord::job_status`] tells what became of the job it enqueued. A delivery recorded
+//! but never linked (the server stopped between recording and enqueueing) is a repeat with no
+//! job; enqueueing it again is harmless, as enqueues coalesce.
+
+use jiff::Timestamp;
+
+use crate::jobs::{self, JobId, JobStatus};
+use crate::{StoreError, time};
+
+/// A webhook delivery to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// The `X-GitHub-Delivery` header.
+    pub id: String,
+    /// The `X-GitHub-Event` header, e.g. `pull_request`.
+    pub event: String,
+    /// The payload's `action`, e.g. `synchronize`.
+    pub action: Option<String>,
+    /// The repository, e.g. `acme/charts`.
+    pub repo: Option<String>,
+    /// When it arrived (the caller's clock).
+    pub received_at: Timestamp,
+}
+
+/// What [`Store::record_delivery`](crate::Store::record_delivery) found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The delivery id was not recorded before (this call recorded it).
+    pub first_seen: bool,
+    /// The job the delivery enqueued, once linked.
+    pub job_id: Option<JobId>,
+    /// That job's status now.
+    pub job_status: Option<JobStatus>,
+}
+
+// ---- SQL ------------------------------------------------------------------------------------
+
+/// `$1` id, `$2` event, `$3` action, `$4` repo, `$5` received at.
+pub(crate) const INSERT: &str = "INSERT INTO webhook_deliveries \
+     (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (delivery_id) DO NOTHING";
+
+/// `$1` id: the linked job and its status.
+pub(crate) const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
+     LEFT JOIN jobs j ON j.id = d.job_id WHERE d.delivery_id = $1";
+
+/// `$1` job.
+pub(crate) const JOB_EXISTS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1";
+
+/// `$1` id, `$2` job.
+pub(crate) const LINK: &str = "UPDATE webhook_deliveries SET job_id = $2 WHERE delivery_id = $1";
+
+/// `$1` deliveries received before this are removed.
+pub(crate) const DELETE_BEFORE: &str = "DELETE FROM webhook_deliveries WHERE received_at < $1";
+
+/// Binds a [`NewDelivery`] to [`INSERT`].
+macro_rules! bind_delivery {
+    ($query:expr, $d:expr) => {
+        $query
+            .bind($d.id.as_str())
+            .bind($d.event.as_str())
+            .bind($d.action.as_deref())
+            .bind($d.repo.as_deref())
+            .bind($crate::time::floor_ms($d.received_at))
+    };
+}
+pub(crate) use bind_delivery;
+
+/// `before` as bound to [`DELETE_BEFORE`].
+pub(crate) fn before_ms(before: Timestamp) -> i64 {
+    time::ceil_ms(before)
+}
+
+/// The answer to a link: `jobs` rows had the job's id, `linked` deliveries were updated.
+pub(crate) fn link_outcome(
+    delivery_id: &str,
+    job: JobId,
+    jobs: i64,
+    linked: u64,
+) -> Result<(), StoreError> {
+    if jobs == 0 {
+        return Err(StoreError::NotFound {
+            what: "job",
+            id: job.to_string(),
+        });
+    }
+    if linked == 0 {
+        return Err(StoreError::NotFound {
+            what: "webhook delivery",
+            id: delivery_id.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The [`GET`] row of a delivery.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    job_id: Option<i64>,
+    status: Option<String>,
+}
+
+impl DeliveryRow {
+    pub(crate) fn into_record(self, first_seen: bool) -> Result<DeliveryRecord, StoreError> {
+        Ok(DeliveryRecord {
+            first_seen,
+            job_id: self.job_id.map(jobs::job_id).transpose()?,
+            job_status: match (self.job_id, self.status) {
+                (Some(id), Some(status)) => Some(jobs::status(id, &status)?),
+                _ => None,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_decodes() {
+        let row = DeliveryRow {
+            job_id: Some(3),
+            status: Some("deferred".into()),
+        };
+        assert_eq!(
+            row.into_record(false).unwrap(),
+            DeliveryRecord {
+                first_seen: false,
+                job_id: JobId::new(3),
+                job_status: Some(JobStatus::Deferred),
+            }
+        );
+        let unlinked = DeliveryRow {
+            job_id: None,
+            status: None,
+        };
+        assert_eq!(unlinked.into_record(true).unwrap().job_id, None);
+        let bad = DeliveryRow {
+            job_id: Some(3),
+            status: Some("?".into()),
+        };
+        assert!(matches!(
+            bad.into_record(true),
+            Err(StoreError::CorruptJob { job_id: 3, .. })
+        ));
+    }
+}

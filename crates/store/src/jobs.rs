@@ -1,0 +1,1019 @@
+//! The durable job queue (table `jobs`): the types of the public API, the SQL both backends
+//! run, the row decoding and the decisions both backends share.
+//!
+//! The rules are in the [crate docs](crate#jobs).
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+
+use crate::{StoreError, time};
+
+/// The id of a job: a positive integer assigned by the store, never reused.
+///
+/// ```
+/// use store::JobId;
+///
+/// let id: JobId = "42".parse().unwrap();
+/// assert_eq!(id.get(), 42);
+/// assert_eq!(id.to_string(), "42");
+/// assert!("0".parse::<JobId>().is_err());
+/// assert!("-3".parse::<JobId>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(i64);
+
+/// Why a string is not a [`JobId`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("job id must be a positive integer, got {0:?}")]
+pub struct InvalidJobId(String);
+
+impl JobId {
+    /// The id `value`, when positive.
+    pub fn new(value: i64) -> Option<JobId> {
+        (value > 0).then_some(JobId(value))
+    }
+
+    /// The number.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = InvalidJobId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Digits only: no sign, no spaces.
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidJobId(s.to_owned()));
+        }
+        s.parse::<i64>()
+            .ok()
+            .and_then(JobId::new)
+            .ok_or_else(|| InvalidJobId(s.to_owned()))
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Waiting to be claimed once `run_at` has come.
+    Queued,
+    /// Waiting because the queue or its repository was full when it was enqueued; claimed
+    /// after the queued jobs leave room.
+    Deferred,
+    /// Claimed by a worker holding a lease.
+    Running,
+    /// Done; its compare ids are recorded.
+    Succeeded,
+    /// Gave up: a permanent error, attempts exhausted or the worker lost too often.
+    Failed,
+    /// Replaced by a job for a newer revision of the same key.
+    Superseded,
+    /// Cancelled (e.g. the pull request was closed).
+    Cancelled,
+}
+
+/// Why a string is not a [`JobStatus`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown job status {0:?}")]
+pub struct InvalidJobStatus(String);
+
+impl JobStatus {
+    /// Every status, in life order.
+    pub const ALL: [JobStatus; 7] = [
+        JobStatus::Queued,
+        JobStatus::Deferred,
+        JobStatus::Running,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Superseded,
+        JobStatus::Cancelled,
+    ];
+
+    /// The name as stored and shown: `queued`, `deferred`, `running`, `succeeded`, `failed`,
+    /// `superseded`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Deferred => "deferred",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Superseded => "superseded",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Queued, deferred or running: the job may still run.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Queued | JobStatus::Deferred | JobStatus::Running
+        )
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = InvalidJobStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| InvalidJobStatus(s.to_owned()))
+    }
+}
+
+/// What a worker's [`heartbeat`](crate::Store::heartbeat_job) found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobLease {
+    /// The job is still the worker's; the lease was renewed.
+    Held,
+    /// The job is not the worker's any more (another worker took it over after the lease
+    /// expired, or it was failed meanwhile), or there is no such job: stop, publish nothing.
+    Lost,
+    /// A newer revision of the key superseded the job: stop, publish nothing. The lease is
+    /// released, so the newer job can start.
+    Superseded,
+    /// The job was cancelled: stop, publish nothing. The lease is released.
+    Cancelled,
+}
+
+/// A job to enqueue.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// What triggered it: `pull_request`, `push` or `release`.
+    pub kind: String,
+    /// What it is about, e.g. `acme/charts#pr/7`: one active job per key.
+    pub key: String,
+    /// The repository, e.g. `acme/charts`, for the per-repository limit.
+    pub repo: String,
+    /// The trigger: the head sha (or tag). The same key and revision is the same job.
+    pub revision: String,
+    /// Opaque to the store (JSON, by convention).
+    pub payload: Vec<u8>,
+    /// How many times the job may be claimed (at least one attempt is always made).
+    pub max_attempts: u32,
+    /// The caller's clock: the job's creation time, and when it is first due.
+    pub now: Timestamp,
+}
+
+impl fmt::Debug for NewJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewJob")
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("repo", &self.repo)
+            .field("revision", &self.revision)
+            .field("payload_len", &self.payload.len())
+            .field("max_attempts", &self.max_attempts)
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+/// How full the queue may get before new jobs are deferred, and how many jobs of one
+/// repository run at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QueueLimits {
+    /// New jobs beyond this many queued jobs (over all repositories) are deferred, and
+    /// deferred jobs are claimed only while fewer are queued.
+    pub max_queued: u32,
+    /// New jobs of a repository with this many jobs queued or running are deferred, and no
+    /// job of a repository with this many running jobs is claimed.
+    pub max_active_per_repo: u32,
+}
+
+impl QueueLimits {
+    /// No limits: nothing is deferred.
+    pub const UNLIMITED: QueueLimits = QueueLimits {
+        max_queued: u32::MAX,
+        max_active_per_repo: u32::MAX,
+    };
+}
+
+/// What [`Store::enqueue_job`](crate::Store::enqueue_job) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnqueueOutcome {
+    /// The new job, or the active job it was coalesced into.
+    pub job_id: JobId,
+    /// An active job of the same key and revision existed: nothing was inserted.
+    pub coalesced: bool,
+    /// The active jobs of the key with another revision, now superseded (ascending).
+    pub superseded: Vec<JobId>,
+    /// The new job's status, [`Queued`](JobStatus::Queued) or
+    /// [`Deferred`](JobStatus::Deferred); when coalesced, the existing job's (which may be
+    /// [`Running`](JobStatus::Running)).
+    pub status: JobStatus,
+}
+
+/// A stored job. Instants have millisecond precision.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// What triggered it.
+    pub kind: String,
+    /// What it is about (one active job per key).
+    pub key: String,
+    /// The repository.
+    pub repo: String,
+    /// The trigger's revision.
+    pub revision: String,
+    /// As enqueued.
+    pub payload: Vec<u8>,
+    /// Where it is in its life.
+    pub status: JobStatus,
+    /// How many times it was claimed.
+    pub attempts: u32,
+    /// How many claims it may have.
+    pub max_attempts: u32,
+    /// When it is (or was last) due.
+    pub run_at: Timestamp,
+    /// When it was enqueued.
+    pub created_at: Timestamp,
+    /// When it was first claimed.
+    pub started_at: Option<Timestamp>,
+    /// When it succeeded, failed, was superseded or cancelled while not running, or its
+    /// worker let go of it (or was told to stop) after it was superseded or cancelled; `None`
+    /// for a superseded or cancelled job whose worker was lost before hearing of it.
+    pub finished_at: Option<Timestamp>,
+    /// The worker holding it, or that held it last.
+    pub locked_by: Option<String>,
+    /// Until when the worker holds it; `None` once released (completed, failed, retried, or
+    /// the worker was told it was superseded or cancelled).
+    pub lease_until: Option<Timestamp>,
+    /// Why the last attempt failed, or why it was cancelled.
+    pub last_error: Option<String>,
+    /// The compare results it produced (set when it succeeded).
+    pub compare_ids: Vec<String>,
+    /// The job that superseded it.
+    pub superseded_by: Option<JobId>,
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("repo", &self.repo)
+            .field("revision", &self.revision)
+            .field("payload_len", &self.payload.len())
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("max_attempts", &self.max_attempts)
+            .field("run_at", &self.run_at)
+            .field("created_at", &self.created_at)
+            .field("started_at", &self.started_at)
+            .field("finished_at", &self.finished_at)
+            .field("locked_by", &self.locked_by)
+            .field("lease_until", &self.lease_until)
+            .field("last_error", &self.last_error)
+            .field("compare_ids", &self.compare_ids)
+            .field("superseded_by", &self.superseded_by)
+            .finish()
+    }
+}
+
+/// How many jobs are active, by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct QueueStats {
+    /// Queued jobs (due or waiting for a retry).
+    pub queued: u64,
+    /// Deferred jobs.
+    pub deferred: u64,
+    /// Running jobs, including ones whose lease expired and that are not taken over yet.
+    pub running: u64,
+}
+
+// ---- SQL ------------------------------------------------------------------------------------
+
+macro_rules! job_columns {
+    () => {
+        "id, kind, job_key, repo, revision, payload, status, attempts, max_attempts, run_at, \
+         created_at, started_at, finished_at, locked_by, lease_until, last_error, compare_ids, \
+         superseded_by"
+    };
+}
+
+macro_rules! active {
+    () => {
+        "('queued', 'deferred', 'running')"
+    };
+}
+
+/// `$1` key: the key's active jobs (at most one).
+pub(crate) const ACTIVE_OF_KEY: &str = concat!(
+    "SELECT id, revision, status FROM jobs WHERE job_key = $1 AND status IN ",
+    active!(),
+    " ORDER BY id"
+);
+
+/// `$1` key, `$2` now: supersedes the key's active jobs; running ones stay unfinished until
+/// their worker lets go.
+pub(crate) const SUPERSEDE: &str = concat!(
+    "UPDATE jobs SET status = 'superseded', \
+     finished_at = CASE WHEN status = 'running' THEN NULL ELSE $2 END \
+     WHERE job_key = $1 AND status IN ",
+    active!(),
+    " RETURNING id"
+);
+
+/// `$1` job, `$2` the job that superseded it.
+pub(crate) const SET_SUPERSEDED_BY: &str = "UPDATE jobs SET superseded_by = $2 WHERE id = $1";
+
+/// `$1` repo: jobs queued in all, and jobs queued or running in the repository.
+pub(crate) const ENQUEUE_COUNTS: &str = "SELECT \
+     (SELECT COUNT(*) FROM jobs WHERE status = 'queued'), \
+     (SELECT COUNT(*) FROM jobs WHERE repo = $1 AND status IN ('queued', 'running'))";
+
+/// Bind with [`bind_insert!`].
+pub(crate) const INSERT: &str = "INSERT INTO jobs \
+     (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
+
+/// Binds a [`PreparedJob`] and its status to [`INSERT`].
+macro_rules! bind_insert {
+    ($query:expr, $p:expr, $status:expr) => {
+        $query
+            .bind($p.kind.as_str())
+            .bind($p.key.as_str())
+            .bind($p.repo.as_str())
+            .bind($p.revision.as_str())
+            .bind($p.payload.as_slice())
+            .bind($status.as_str())
+            .bind($p.max_attempts)
+            .bind($p.now_ms)
+    };
+}
+pub(crate) use bind_insert;
+
+macro_rules! exhausted_expired {
+    () => {
+        "SELECT id FROM jobs WHERE status = 'running' AND lease_until < $1 \
+         AND attempts >= max_attempts"
+    };
+}
+
+macro_rules! fail_lost {
+    ($select:expr) => {
+        concat!(
+            "UPDATE jobs SET status = 'failed', finished_at = $1, lease_until = NULL, \
+             last_error = 'worker lost (lease of ' || COALESCE(locked_by, 'unknown worker') \
+             || ' expired) after ' || attempts || ' attempts' \
+             WHERE id IN (",
+            $select,
+            ") RETURNING id, attempts, locked_by"
+        )
+    };
+}
+
+/// `$1` now: fails the running jobs whose lease expired with no attempts left (SQLite).
+pub(crate) const FAIL_LOST: &str = fail_lost!(exhausted_expired!());
+
+/// [`FAIL_LOST`], skipping rows other transactions hold (PostgreSQL).
+pub(crate) const FAIL_LOST_SKIP_LOCKED: &str =
+    fail_lost!(concat!(exhausted_expired!(), " FOR UPDATE SKIP LOCKED"));
+
+/// `$1` now, `$2` max queued, `$3` max running per repository. The leading `status IN` lets
+/// both planners read only the active rows from `jobs_claim`, however much history the table
+/// holds.
+macro_rules! claimable {
+    () => {
+        "SELECT c.id, c.repo FROM jobs c WHERE c.status IN ('queued', 'deferred', 'running') \
+         AND ((c.status = 'queued' AND c.run_at <= $1) \
+          OR (c.status = 'deferred' AND c.run_at <= $1 \
+              AND (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued') < $2) \
+          OR (c.status = 'running' AND c.lease_until < $1 AND c.attempts < c.max_attempts)) \
+         AND NOT EXISTS (SELECT 1 FROM jobs k \
+              WHERE k.job_key = c.job_key AND k.id <> c.id AND k.lease_until >= $1) \
+         AND (SELECT COUNT(*) FROM jobs r WHERE r.repo = c.repo AND r.id <> c.id \
+              AND r.status = 'running' AND r.lease_until >= $1) < $3"
+    };
+}
+
+/// The next job to claim (SQLite, inside `BEGIN IMMEDIATE`): see [`claimable!`].
+pub(crate) const NEXT: &str = concat!(claimable!(), " ORDER BY c.run_at, c.id LIMIT 1");
+
+/// The next job to claim on PostgreSQL, `$4` repositories to leave out; locks the row and
+/// skips rows other claimers hold.
+pub(crate) const NEXT_SKIP_LOCKED: &str = concat!(
+    claimable!(),
+    " AND c.repo <> ALL($4) ORDER BY c.run_at, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+);
+
+/// `$1` repo, `$2` job, `$3` now: the repository's other running jobs with live leases.
+pub(crate) const RUNNING_IN_REPO: &str = "SELECT COUNT(*) FROM jobs \
+     WHERE repo = $1 AND status = 'running' AND id <> $2 AND lease_until >= $3";
+
+/// `$1` job, `$2` worker, `$3` lease until, `$4` now.
+pub(crate) const CLAIM: &str = concat!(
+    "UPDATE jobs SET status = 'running', locked_by = $2, lease_until = $3, \
+     started_at = COALESCE(started_at, $4), attempts = attempts + 1 \
+     WHERE id = $1 RETURNING ",
+    job_columns!()
+);
+
+/// `$1` job, `$2` worker, `$3` lease until: renews the worker's lease.
+pub(crate) const RENEW: &str =
+    "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND status = 'running' AND locked_by = $2";
+
+/// `$1` job.
+pub(crate) const LEASE_STATE: &str =
+    "SELECT status, locked_by, attempts, max_attempts FROM jobs WHERE id = $1";
+
+/// [`LEASE_STATE`], locking the row (PostgreSQL).
+pub(crate) const LEASE_STATE_FOR_UPDATE: &str =
+    "SELECT status, locked_by, attempts, max_attempts FROM jobs WHERE id = $1 FOR UPDATE";
+
+/// `$1` job, `$2` worker, `$3` now, `$4` compare ids (JSON).
+pub(crate) const COMPLETE: &str = "UPDATE jobs SET status = 'succeeded', finished_at = $3, \
+     lease_until = NULL, compare_ids = $4 \
+     WHERE id = $1 AND status = 'running' AND locked_by = $2";
+
+/// `$1` job, `$2` worker, `$3` now: a superseded or cancelled job's worker lets go of it (or
+/// was told to stop).
+pub(crate) const RELEASE: &str = "UPDATE jobs SET lease_until = NULL, \
+     finished_at = COALESCE(finished_at, $3) \
+     WHERE id = $1 AND locked_by = $2 AND status IN ('superseded', 'cancelled') \
+     AND lease_until IS NOT NULL";
+
+/// `$1` job, `$2` run at, `$3` error.
+pub(crate) const RETRY: &str = "UPDATE jobs SET status = 'queued', run_at = $2, \
+     lease_until = NULL, last_error = $3 WHERE id = $1";
+
+/// `$1` job, `$2` now, `$3` error.
+pub(crate) const FAIL: &str = "UPDATE jobs SET status = 'failed', finished_at = $2, \
+     lease_until = NULL, last_error = $3 WHERE id = $1";
+
+/// `$1` key, `$2` reason, `$3` now: cancels the key's active jobs; running ones stay
+/// unfinished until their worker lets go.
+pub(crate) const CANCEL: &str = concat!(
+    "UPDATE jobs SET status = 'cancelled', last_error = $2, \
+     finished_at = CASE WHEN status = 'running' THEN NULL ELSE $3 END \
+     WHERE job_key = $1 AND status IN ",
+    active!(),
+    " RETURNING id"
+);
+
+/// `$1` job.
+pub(crate) const GET: &str = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
+
+/// `$1` key.
+pub(crate) const LATEST: &str = concat!(
+    "SELECT ",
+    job_columns!(),
+    " FROM jobs WHERE job_key = $1 ORDER BY id DESC LIMIT 1"
+);
+
+pub(crate) const STATS: &str = concat!(
+    "SELECT status, COUNT(*) FROM jobs WHERE status IN ",
+    active!(),
+    " GROUP BY status"
+);
+
+/// PostgreSQL advisory lock classes (the first key of `pg_advisory_xact_lock(int, int)`; the
+/// second is `hashtext` of the name). Two-key locks never collide with the migrator's
+/// one-key lock.
+pub(crate) mod lock {
+    /// Changes to the jobs of one key (enqueue, cancel).
+    pub(crate) const KEY: i32 = 0x6a6f_6273; // "jobs"
+    /// Claims in one repository.
+    pub(crate) const REPO: i32 = 0x7265_706f; // "repo"
+
+    /// `$1` class, `$2` name.
+    pub(crate) const TAKE: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+}
+
+// ---- values as stored ----------------------------------------------------------------------
+
+/// A [`NewJob`] as bound.
+pub(crate) struct PreparedJob {
+    pub(crate) kind: String,
+    pub(crate) key: String,
+    pub(crate) repo: String,
+    pub(crate) revision: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) max_attempts: i64,
+    pub(crate) now_ms: i64,
+}
+
+impl From<NewJob> for PreparedJob {
+    fn from(j: NewJob) -> Self {
+        PreparedJob {
+            kind: j.kind,
+            key: j.key,
+            repo: j.repo,
+            revision: j.revision,
+            payload: j.payload,
+            max_attempts: i64::from(j.max_attempts),
+            now_ms: time::floor_ms(j.now),
+        }
+    }
+}
+
+/// `now` as compared with stored instants.
+pub(crate) fn now_ms(now: Timestamp) -> i64 {
+    time::floor_ms(now)
+}
+
+/// `retry_at` as stored: rounded up, so a retry is never due before its time.
+pub(crate) fn retry_ms(retry_at: Timestamp) -> i64 {
+    time::ceil_ms(retry_at)
+}
+
+/// The end of a lease taken at `now_ms`.
+pub(crate) fn lease_until_ms(now_ms: i64, lease: std::time::Duration) -> i64 {
+    time::add_ttl_ms(now_ms, lease)
+}
+
+/// Compare ids as stored: a JSON array of strings.
+pub(crate) fn encode_compare_ids(ids: &[String]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The status of a job row, or why it is corrupt.
+pub(crate) fn status(id: i64, s: &str) -> Result<JobStatus, StoreError> {
+    s.parse()
+        .map_err(|e: InvalidJobStatus| StoreError::corrupt_job(id, e.to_string()))
+}
+
+/// A job id read from the database.
+pub(crate) fn job_id(id: i64) -> Result<JobId, StoreError> {
+    JobId::new(id).ok_or_else(|| StoreError::corrupt_job(id, "id out of range"))
+}
+
+pub(crate) fn ids(rows: Vec<i64>) -> Result<Vec<JobId>, StoreError> {
+    let mut ids = rows
+        .into_iter()
+        .map(job_id)
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Whether a new job is deferred, from [`ENQUEUE_COUNTS`].
+pub(crate) fn enqueue_status(queued: i64, repo_active: i64, limits: QueueLimits) -> JobStatus {
+    if queued >= i64::from(limits.max_queued)
+        || repo_active >= i64::from(limits.max_active_per_repo)
+    {
+        JobStatus::Deferred
+    } else {
+        JobStatus::Queued
+    }
+}
+
+/// A job's lease columns ([`LEASE_STATE`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct LeaseRow {
+    status: String,
+    locked_by: Option<String>,
+    attempts: i64,
+    max_attempts: i64,
+}
+
+/// What `fail_job` does to a job.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FailAction {
+    /// Queue it again at the retry time.
+    Retry,
+    /// Fail it for good.
+    Fail,
+    /// Superseded or cancelled under the worker: let go of it, record nothing.
+    Release(JobStatus),
+    /// Not the worker's: leave it.
+    Leave(JobStatus),
+}
+
+impl LeaseRow {
+    fn status(&self, id: i64) -> Result<JobStatus, StoreError> {
+        status(id, &self.status)
+    }
+
+    fn is_held_by(&self, worker: &str) -> bool {
+        self.locked_by.as_deref() == Some(worker)
+    }
+
+    /// What a heartbeat of `worker` finds, the lease not being renewable.
+    pub(crate) fn lease(&self, id: i64, worker: &str) -> Result<JobLease, StoreError> {
+        let status = self.status(id)?;
+        Ok(match status {
+            JobStatus::Superseded if self.is_held_by(worker) => JobLease::Superseded,
+            JobStatus::Cancelled if self.is_held_by(worker) => JobLease::Cancelled,
+            _ => JobLease::Lost,
+        })
+    }
+
+    pub(crate) fn fail_action(
+        &self,
+        id: i64,
+        worker: &str,
+        retry: bool,
+    ) -> Result<FailAction, StoreError> {
+        let status = self.status(id)?;
+        Ok(match status {
+            JobStatus::Running if self.is_held_by(worker) => {
+                if retry && self.attempts < self.max_attempts {
+                    FailAction::Retry
+                } else {
+                    FailAction::Fail
+                }
+            }
+            JobStatus::Superseded | JobStatus::Cancelled if self.is_held_by(worker) => {
+                FailAction::Release(status)
+            }
+            other => FailAction::Leave(other),
+        })
+    }
+}
+
+/// What [`FAIL_LOST`] returned: the jobs failed because their worker was lost once too often.
+pub(crate) fn log_lost(lost: &[(i64, i64, Option<String>)]) {
+    for (id, attempts, worker) in lost {
+        tracing::warn!(
+            job = id,
+            attempts,
+            worker = worker.as_deref().unwrap_or_default(),
+            "job failed: its worker was lost with no attempts left"
+        );
+    }
+}
+
+pub(crate) fn log_claimed(job: Option<&Job>) {
+    if let Some(job) = job {
+        if job.attempts > 1 {
+            tracing::info!(job = %job.id, key = %job.key, attempts = job.attempts, "job claimed again");
+        } else {
+            tracing::debug!(job = %job.id, key = %job.key, "job claimed");
+        }
+    }
+}
+
+/// A heartbeat's answer: renewed (`renewed` rows), or what the job's row says.
+pub(crate) fn heartbeat_outcome(
+    id: JobId,
+    worker: &str,
+    renewed: u64,
+    state: Option<LeaseRow>,
+) -> Result<JobLease, StoreError> {
+    if renewed > 0 {
+        return Ok(JobLease::Held);
+    }
+    let lease = match state {
+        Some(state) => state.lease(id.get(), worker)?,
+        None => JobLease::Lost,
+    };
+    tracing::info!(?lease, "lease not renewed");
+    Ok(lease)
+}
+
+/// A completion's answer: `done` rows completed, `released` rows let go of.
+pub(crate) fn complete_outcome(done: u64, released: u64) -> bool {
+    if done > 0 {
+        tracing::info!("job succeeded");
+    } else if released > 0 {
+        tracing::info!("superseded or cancelled job let go");
+    } else {
+        tracing::warn!("completion refused: the job is not this worker's");
+    }
+    done > 0
+}
+
+/// What `fail_job` does to the job whose lease state is `state` (`None`: no such job).
+pub(crate) fn fail_action(
+    id: JobId,
+    worker: &str,
+    state: Option<LeaseRow>,
+    retry: bool,
+) -> Result<FailAction, StoreError> {
+    match state {
+        Some(state) => state.fail_action(id.get(), worker, retry),
+        None => Err(StoreError::NotFound {
+            what: "job",
+            id: id.to_string(),
+        }),
+    }
+}
+
+/// The status `fail_job` returns after `action`.
+pub(crate) fn fail_outcome(action: &FailAction, error: &str) -> JobStatus {
+    match *action {
+        FailAction::Retry => {
+            tracing::warn!(error, "job attempt failed, retry scheduled");
+            JobStatus::Queued
+        }
+        FailAction::Fail => {
+            tracing::warn!(error, "job failed");
+            JobStatus::Failed
+        }
+        FailAction::Release(status) => {
+            tracing::info!(%status, "superseded or cancelled job let go");
+            status
+        }
+        FailAction::Leave(status) => {
+            tracing::warn!(%status, "failure not recorded: the job is not this worker's");
+            status
+        }
+    }
+}
+
+/// A whole `jobs` row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    id: i64,
+    kind: String,
+    job_key: String,
+    repo: String,
+    revision: String,
+    payload: Vec<u8>,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: i64,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    locked_by: Option<String>,
+    lease_until: Option<i64>,
+    last_error: Option<String>,
+    compare_ids: String,
+    superseded_by: Option<i64>,
+}
+
+impl JobRow {
+    pub(crate) fn into_job(self) -> Result<Job, StoreError> {
+        let id = self.id;
+        let corrupt = |reason: String| StoreError::corrupt_job(id, reason);
+        let count = |name: &str, v: i64| {
+            u32::try_from(v).map_err(|_| corrupt(format!("{name} {v} out of range")))
+        };
+        let instant = |name: &str, v: i64| {
+            time::from_ms(v).ok_or_else(|| corrupt(format!("{name} {v} out of range")))
+        };
+        let optional = |name: &str, v: Option<i64>| v.map(|v| instant(name, v)).transpose();
+        Ok(Job {
+            id: job_id(id)?,
+            status: status(id, &self.status)?,
+            attempts: count("attempts", self.attempts)?,
+            max_attempts: count("max_attempts", self.max_attempts)?,
+            run_at: instant("run_at", self.run_at)?,
+            created_at: instant("created_at", self.created_at)?,
+            started_at: optional("started_at", self.started_at)?,
+            finished_at: optional("finished_at", self.finished_at)?,
+            lease_until: optional("lease_until", self.lease_until)?,
+            compare_ids: serde_json::from_str(&self.compare_ids)
+                .map_err(|e| corrupt(format!("compare ids are not a JSON string array: {e}")))?,
+            superseded_by: self
+                .superseded_by
+                .map(|v| {
+                    JobId::new(v).ok_or_else(|| corrupt(format!("superseded_by {v} out of range")))
+                })
+                .transpose()?,
+            kind: self.kind,
+            key: self.job_key,
+            repo: self.repo,
+            revision: self.revision,
+            payload: self.payload,
+            locked_by: self.locked_by,
+            last_error: self.last_error,
+        })
+    }
+}
+
+/// An active job of a key ([`ACTIVE_OF_KEY`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct ActiveRow {
+    pub(crate) id: i64,
+    pub(crate) revision: String,
+    pub(crate) status: String,
+}
+
+/// The active job of the key with this revision, if any: the enqueue is coalesced into it.
+pub(crate) fn coalesce_into(
+    active: &[ActiveRow],
+    revision: &str,
+) -> Result<Option<EnqueueOutcome>, StoreError> {
+    active
+        .iter()
+        .find(|row| row.revision == revision)
+        .map(|row| {
+            Ok(EnqueueOutcome {
+                job_id: job_id(row.id)?,
+                coalesced: true,
+                superseded: Vec::new(),
+                status: status(row.id, &row.status)?,
+            })
+        })
+        .transpose()
+}
+
+/// [`STATS`] rows to counts.
+pub(crate) fn stats(rows: Vec<(String, i64)>) -> Result<QueueStats, StoreError> {
+    let mut stats = QueueStats::default();
+    for (status, count) in rows {
+        let count = u64::try_from(count).unwrap_or(0);
+        match status.parse::<JobStatus>() {
+            Ok(JobStatus::Queued) => stats.queued = count,
+            Ok(JobStatus::Deferred) => stats.deferred = count,
+            Ok(JobStatus::Running) => stats.running = count,
+            _ => {
+                return Err(StoreError::corrupt_job(
+                    0,
+                    format!("unexpected status {status:?} in the queue counts"),
+                ));
+            }
+        }
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> JobRow {
+        JobRow {
+            id: 7,
+            kind: "pull_request".into(),
+            job_key: "acme/charts#pr/7".into(),
+            repo: "acme/charts".into(),
+            revision: "abc".into(),
+            payload: b"{}".to_vec(),
+            status: "running".into(),
+            attempts: 1,
+            max_attempts: 3,
+            run_at: 1_000,
+            created_at: 1_000,
+            started_at: Some(2_000),
+            finished_at: None,
+            locked_by: Some("w1".into()),
+            lease_until: Some(62_000),
+            last_error: None,
+            compare_ids: r#"["a","b"]"#.into(),
+            superseded_by: None,
+        }
+    }
+
+    #[test]
+    fn job_ids_are_positive_integers() {
+        for ok in ["1", "42", "9223372036854775807"] {
+            let id: JobId = ok.parse().unwrap();
+            assert_eq!(id.to_string(), ok);
+        }
+        for bad in ["", "0", "-1", "+1", " 1", "1.0", "x", "9223372036854775808"] {
+            let err = bad.parse::<JobId>().unwrap_err();
+            assert!(err.to_string().starts_with("job id must be"), "{err}");
+        }
+        assert_eq!(JobId::new(0), None);
+        assert_eq!(JobId::new(5).map(JobId::get), Some(5));
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for status in JobStatus::ALL {
+            assert_eq!(status.as_str().parse::<JobStatus>(), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+        }
+        let active: Vec<_> = JobStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_active())
+            .collect();
+        assert_eq!(
+            active,
+            [JobStatus::Queued, JobStatus::Deferred, JobStatus::Running]
+        );
+        assert!("Queued".parse::<JobStatus>().is_err());
+    }
+
+    #[test]
+    fn row_decodes() {
+        let job = row().into_job().unwrap();
+        assert_eq!(job.id.get(), 7);
+        assert_eq!(job.key, "acme/charts#pr/7");
+        assert_eq!(job.status, JobStatus::Running);
+        assert_eq!(job.compare_ids, ["a", "b"]);
+        assert_eq!(
+            job.lease_until,
+            Some(Timestamp::from_millisecond(62_000).unwrap())
+        );
+        assert!(!format!("{job:?}").contains("payload:"));
+    }
+
+    #[test]
+    fn bad_rows_are_corrupt() {
+        type Mutation = fn(&mut JobRow);
+        let cases: [(Mutation, &str); 5] = [
+            (
+                |r| r.status = "paused".into(),
+                "unknown job status \"paused\"",
+            ),
+            (|r| r.attempts = -1, "attempts -1 out of range"),
+            (|r| r.lease_until = Some(i64::MAX), "lease_until"),
+            (|r| r.compare_ids = "{".into(), "compare ids are not"),
+            (
+                |r| r.superseded_by = Some(0),
+                "superseded_by 0 out of range",
+            ),
+        ];
+        for (mutate, want) in cases {
+            let mut r = row();
+            mutate(&mut r);
+            let err = r.into_job().unwrap_err();
+            assert!(
+                matches!(err, StoreError::CorruptJob { job_id: 7, .. }),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn limits_defer() {
+        let limits = QueueLimits {
+            max_queued: 2,
+            max_active_per_repo: 1,
+        };
+        assert_eq!(enqueue_status(1, 0, limits), JobStatus::Queued);
+        assert_eq!(enqueue_status(2, 0, limits), JobStatus::Deferred);
+        assert_eq!(enqueue_status(0, 1, limits), JobStatus::Deferred);
+        assert_eq!(
+            enqueue_status(1_000_000, 1_000_000, QueueLimits::UNLIMITED),
+            JobStatus::Queued
+        );
+    }
+
+    #[test]
+    fn fail_actions() {
+        let lease = |status: &str, by: &str, attempts| LeaseRow {
+            status: status.into(),
+            locked_by: Some(by.into()),
+            attempts,
+            max_attempts: 2,
+        };
+        let act = |r: LeaseRow, retry| r.fail_action(1, "w1", retry).unwrap();
+        assert_eq!(act(lease("running", "w1", 1), true), FailAction::Retry);
+        assert_eq!(act(lease("running", "w1", 1), false), FailAction::Fail);
+        assert_eq!(act(lease("running", "w1", 2), true), FailAction::Fail);
+        assert_eq!(
+            act(lease("running", "w2", 1), true),
+            FailAction::Leave(JobStatus::Running)
+        );
+        assert_eq!(
+            act(lease("superseded", "w1", 1), true),
+            FailAction::Release(JobStatus::Superseded)
+        );
+        assert_eq!(
+            act(lease("cancelled", "w2", 1), true),
+            FailAction::Leave(JobStatus::Cancelled)
+        );
+        assert_eq!(
+            lease("superseded", "w2", 1).lease(1, "w1").unwrap(),
+            JobLease::Lost
+        );
+        assert_eq!(
+            lease("cancelled", "w1", 1).lease(1, "w1").unwrap(),
+            JobLease::Cancelled
+        );
+    }
+
+    #[test]
+    fn compare_ids_are_json() {
+        let ids = vec!["a\"b".to_owned(), "ü\n".to_owned()];
+        let stored = encode_compare_ids(&ids);
+        let back: Vec<String> = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, ids);
+        assert_eq!(encode_compare_ids(&[]), "[]");
+    }
+
+    #[test]
+    fn debug_does_not_dump_payloads() {
+        let job = NewJob {
+            kind: "push".into(),
+            key: "k".into(),
+            repo: "r".into(),
+            revision: "v".into(),
+            payload: vec![b'x'; 1000],
+            max_attempts: 3,
+            now: Timestamp::UNIX_EPOCH,
+        };
+        let debug = format!("{job:?}");
+        assert!(debug.contains("payload_len: 1000"), "{debug}");
+        assert!(!debug.contains("xxxx"), "{debug}");
+    }
+}
