@@ -132,6 +132,13 @@ pub struct Args {
     /// Jobs queued (all repositories) before new ones are recorded as deferred.
     #[arg(long, env = "CHARTIMPACT_MAX_QUEUED_JOBS", default_value_t = 1000)]
     max_queued_jobs: u32,
+    /// PEM certificate chain to serve HTTPS with (with --tls-key; without both, plain HTTP —
+    /// for deployments behind an ingress that terminates TLS).
+    #[arg(long, env = "CHARTIMPACT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "CHARTIMPACT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Queued and running jobs per repository before new ones are deferred (fairness).
     #[arg(long, env = "CHARTIMPACT_MAX_JOBS_PER_REPO", default_value_t = 20)]
     max_jobs_per_repo: u32,
@@ -155,6 +162,13 @@ impl Args {
         match self.log_format {
             LogFormat::Json => builder.json().flatten_event(true).init(),
             LogFormat::Text => builder.init(),
+        }
+    }
+
+    pub fn tls(&self) -> anyhow::Result<Option<Arc<service::server::tls::ServerConfig>>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(service::server::tls::load_config(cert, key)?)),
+            _ => Ok(None),
         }
     }
 
@@ -214,7 +228,7 @@ impl Args {
         let secrets: Vec<&str> = self.webhook_secrets.iter().map(String::as_str).collect();
         if !secrets.is_empty() && self.webhooks_enabled {
             let secrets = github_events::WebhookSecrets::from_list(&secrets)
-                .map_err(|e| anyhow::anyhow!("--webhook-secrets: {e}"))?;
+                .map_err(|e| anyhow::Error::new(e).context("--webhook-secrets"))?;
             let mut webhooks = service::server::WebhookConfig::new(secrets);
             webhooks.git_url = self.github_git_url.trim_end_matches('/').to_owned();
             webhooks.policy = github_events::RoutingPolicy {

@@ -41,6 +41,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: args::Args) -> anyhow::Result<()> {
+    // Bad flags and TLS files are reported before anything is opened.
+    let config = args.config()?;
+    let tls = args.tls()?;
     let data_dir = args.data_dir();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -49,7 +52,7 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     let store = store::open(&database_url, &store::OpenOptions::default())
         .await
         .context("cannot open the result store")?;
-    let state = service::server::AppState::builder(Arc::new(engine), store.clone(), args.config()?)
+    let state = service::server::AppState::builder(Arc::new(engine), store.clone(), config)
         .renderers(renderers)
         .git_version(args::git_version())
         .build();
@@ -62,7 +65,14 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
         store = %store.backend(),
         "chartimpact-server ready"
     );
-    service::server::serve(listener, state, shutdown_signal()).await?;
+    match tls {
+        Some(config) => {
+            let listener = service::server::tls::TlsListener::new(listener, config)?;
+            tracing::info!("serving HTTPS");
+            service::server::serve(listener, state, shutdown_signal()).await?;
+        }
+        None => service::server::serve(listener, state, shutdown_signal()).await?,
+    }
     tracing::info!("in-flight requests finished; closing the store");
     store.close().await?;
     Ok(())

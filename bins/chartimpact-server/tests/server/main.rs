@@ -424,3 +424,112 @@ fn a_killed_server_loses_no_job_and_runs_none_twice() {
         assert_eq!(finished, 1, "job {id}:\n{log}");
     }
 }
+
+/// A self-signed certificate for 127.0.0.1 made by `openssl`: (cert PEM, key PEM), or `None`
+/// when openssl is not installed.
+fn self_signed(dir: &Path) -> Option<(String, String)> {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        // webpki refuses a CA certificate as a server's own.
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .ok()?;
+    out.status.success().then(|| {
+        (
+            std::fs::read_to_string(cert).unwrap(),
+            std::fs::read_to_string(key).unwrap(),
+        )
+    })
+}
+
+#[test]
+fn serves_https_with_the_given_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((cert, _key)) = self_signed(tmp.path()) else {
+        eprintln!("openssl is not installed: the HTTPS test is skipped");
+        return;
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("--tls-cert")
+        .arg(tmp.path().join("cert.pem"))
+        .arg("--tls-key")
+        .arg(tmp.path().join("key.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let url = format!("https://127.0.0.1:{port}/api/health");
+    let start = Instant::now();
+    let health = loop {
+        match client.get(&url).send() {
+            Ok(r) => break r,
+            Err(e) => {
+                assert!(start.elapsed() < Duration::from_secs(30), "no HTTPS answer: {e:?}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    assert_eq!(health.status().as_u16(), 200);
+    // Plain HTTP on the TLS port gets no API answer.
+    assert!(
+        reqwest::blocking::get(format!("http://127.0.0.1:{port}/api/health"))
+            .map(|r| !r.status().is_success())
+            .unwrap_or(true)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A key that is not PEM is refused at start, naming the file.
+    std::fs::write(tmp.path().join("bad.pem"), "not a key").unwrap();
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("--tls-cert")
+        .arg(tmp.path().join("cert.pem"))
+        .arg("--tls-key")
+        .arg(tmp.path().join("bad.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.pem"));
+}
+
+#[test]
+fn gen_secret_prints_a_fresh_32_byte_secret() {
+    let a = Command::new(BIN).arg("gen-secret").output().unwrap();
+    let b = Command::new(BIN).arg("gen-secret").output().unwrap();
+    let (a, b) = (String::from_utf8(a.stdout).unwrap(), String::from_utf8(b.stdout).unwrap());
+    assert_eq!(a.trim().len(), 64);
+    assert!(a.trim().bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_ne!(a, b);
+}
+
+#[test]
+fn a_short_webhook_secret_refuses_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--webhook-secrets", "short"])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--webhook-secrets") && err.contains("16"), "{err}");
+    assert!(!err.contains("short\n") && !err.contains("\"short\""), "the secret is not echoed: {err}");
+}

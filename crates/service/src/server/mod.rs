@@ -38,6 +38,7 @@ mod limits;
 mod metrics;
 mod openapi;
 pub mod single_flight;
+pub mod tls;
 mod webhook;
 
 use std::net::SocketAddr;
@@ -307,13 +308,18 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), NextRequestId))
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish. Also runs the store's cleanup task for as long as it serves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serves `state` on `listener` (a `TcpListener`, or a [`tls::TlsListener`]) until `shutdown`
+/// resolves, then lets in-flight requests finish. Also runs the store's cleanup task and, when
+/// webhooks are on, the job workers, for as long as it serves.
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use axum::serve::ListenerExt;
     let cleanup = tokio::spawn(analysis::cleanup_task(state.clone()));
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let workers = if state.inner.config.webhooks.is_some() {
@@ -322,7 +328,8 @@ pub async fn serve(
         Vec::new()
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
+    // `tap_io` makes any listener's peer address available as `ConnectInfo` (rate limits).
+    let result = axum::serve(listener.tap_io(|_| ()), app)
         .with_graceful_shutdown(shutdown)
         .await;
     cleanup.abort();

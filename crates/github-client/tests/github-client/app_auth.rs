@@ -1,0 +1,242 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use github_client::{
+    Annotation, AnnotationLevel, Auth, CheckConclusion, CheckRunOutput, CheckRunRequest,
+    CheckStatus, Error,
+};
+
+use crate::support::*;
+
+fn claims_of(auth_header: &str) -> serde_json::Value {
+    let jwt = auth_header.strip_prefix("Bearer ").unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn app_identity_is_the_bot_login_and_the_jwt_verifies() {
+    let gh = fake().await;
+    let me = app_client(&gh).current_user(Some(1)).await.unwrap();
+    assert_eq!(me.login, "chartimpact[bot]");
+    assert_eq!(me.app_id, Some(APP_ID));
+    let req = &gh.requests()[0];
+    assert_eq!(req.path, "/app");
+    assert_eq!(req.status, 200, "the fake verified the RS256 signature");
+    let claims = claims_of(req.header("authorization").unwrap());
+    assert_eq!(claims["iss"], APP_ID.to_string());
+    let iat = claims["iat"].as_u64().unwrap();
+    let exp = claims["exp"].as_u64().unwrap();
+    assert_eq!(exp - iat, 600);
+}
+
+#[tokio::test]
+async fn a_jwt_signed_with_another_key_is_refused() {
+    let gh = fake().await;
+    gh.set_app(
+        APP_ID,
+        "chartimpact",
+        Some(include_str!("../fixtures/other-key.pem")),
+    );
+    let err = app_client(&gh).current_user(None).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn installation_tokens_are_cached() {
+    let gh = fake().await;
+    let client = app_client(&gh);
+    client.pull_request(&repo(), 7, Some(1)).await.unwrap();
+    client.issue_comments(&repo(), 7, Some(1)).await.unwrap();
+    let reqs = gh.requests();
+    let token_posts: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.path == "/app/installations/1/access_tokens")
+        .collect();
+    assert_eq!(token_posts.len(), 1);
+    assert!(
+        token_posts[0]
+            .header("authorization")
+            .unwrap()
+            .starts_with("Bearer eyJ")
+    );
+    let repo_call = reqs.iter().find(|r| r.path.starts_with("/repos/")).unwrap();
+    assert!(
+        repo_call
+            .header("authorization")
+            .unwrap()
+            .starts_with("Bearer ghs_")
+    );
+    assert_no_validation_failures(&gh);
+}
+
+#[tokio::test]
+async fn tokens_close_to_expiry_are_refreshed() {
+    let gh = fake().await;
+    gh.set_token_lifetime(30);
+    let client = app_client(&gh);
+    client.pull_request(&repo(), 7, Some(1)).await.unwrap();
+    client.pull_request(&repo(), 7, Some(1)).await.unwrap();
+    let posts = gh
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/access_tokens"))
+        .count();
+    assert_eq!(posts, 2);
+}
+
+#[tokio::test]
+async fn a_401_triggers_exactly_one_refresh() {
+    let gh = fake().await;
+    let client = app_client(&gh);
+    client.pull_request(&repo(), 7, Some(1)).await.unwrap();
+    gh.expire_installation_tokens();
+    client.pull_request(&repo(), 7, Some(1)).await.unwrap();
+    let seq: Vec<(String, u16)> = gh
+        .requests()
+        .iter()
+        .map(|r| (r.path.clone(), r.status))
+        .collect();
+    assert_eq!(
+        seq,
+        [
+            ("/app/installations/1/access_tokens".to_string(), 201),
+            ("/repos/octo/charts/pulls/7".to_string(), 200),
+            ("/repos/octo/charts/pulls/7".to_string(), 401),
+            ("/app/installations/1/access_tokens".to_string(), 201),
+            // The retry carries If-None-Match and is served from the ETag cache.
+            ("/repos/octo/charts/pulls/7".to_string(), 304),
+        ]
+    );
+    // A persistent 401 is not refreshed forever.
+    gh.fail_next("GET", "/repos/octo/charts/pulls/7", 401, &[]);
+    gh.fail_next("GET", "/repos/octo/charts/pulls/7", 401, &[]);
+    let err = client.pull_request(&repo(), 7, Some(1)).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn app_calls_need_an_installation() {
+    let gh = fake().await;
+    let err = app_client(&gh)
+        .pull_request(&repo(), 7, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }));
+    assert!(gh.requests().is_empty());
+}
+
+#[tokio::test]
+async fn app_comments_are_written_by_the_bot() {
+    let gh = fake().await;
+    let c = app_client(&gh)
+        .create_issue_comment(&repo(), 7, "report", Some(1))
+        .await
+        .unwrap();
+    assert_eq!(c.user_login, "chartimpact[bot]");
+    assert_eq!(c.user_type, "Bot");
+    assert_eq!(c.app_id, Some(APP_ID));
+}
+
+fn annotations(n: usize) -> Vec<Annotation> {
+    (0..n)
+        .map(|i| Annotation {
+            path: format!("charts/a/templates/t{i}.yaml"),
+            start_line: 1,
+            end_line: 2,
+            annotation_level: AnnotationLevel::Warning,
+            message: format!("finding {i}"),
+            title: Some("risk".into()),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn check_runs_need_an_app() {
+    let gh = fake().await;
+    let err = token_client(&gh)
+        .create_check_run(&repo(), &CheckRunRequest::default(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ChecksNeedApp));
+    assert!(gh.requests().is_empty());
+}
+
+#[tokio::test]
+async fn annotations_are_sent_in_chunks_of_fifty() {
+    let gh = fake().await;
+    let client = app_client(&gh);
+    let sha = "1111111111111111111111111111111111111111";
+    let id = client
+        .create_check_run(
+            &repo(),
+            &CheckRunRequest {
+                name: "chartimpact".into(),
+                head_sha: sha.into(),
+                status: Some(CheckStatus::InProgress),
+                external_id: Some("job-1".into()),
+                started_at: Some(jiff::Timestamp::now()),
+                output: Some(CheckRunOutput {
+                    title: "Analysing".into(),
+                    summary: "running".into(),
+                    text: None,
+                    annotations: annotations(120),
+                }),
+                ..Default::default()
+            },
+            Some(1),
+        )
+        .await
+        .unwrap();
+    client
+        .update_check_run(
+            &repo(),
+            id,
+            &CheckRunRequest {
+                name: "chartimpact".into(),
+                conclusion: Some(CheckConclusion::Success),
+                completed_at: Some(jiff::Timestamp::now()),
+                output: Some(CheckRunOutput {
+                    title: "Low risk".into(),
+                    summary: "s".repeat(70_000),
+                    text: Some("full diff".into()),
+                    annotations: annotations(60),
+                }),
+                ..Default::default()
+            },
+            Some(1),
+        )
+        .await
+        .unwrap();
+    let runs = gh.check_runs("octo", "charts");
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.annotations.len(), 180);
+    assert_eq!(run.requests, 3 + 2);
+    assert_eq!(run.status, "completed");
+    assert_eq!(run.conclusion.as_deref(), Some("success"));
+    assert_eq!(run.external_id.as_deref(), Some("job-1"));
+    assert_eq!(run.summary.as_ref().unwrap().chars().count(), 65_535);
+    for w in gh.writes() {
+        if let Some(a) = w
+            .json()
+            .and_then(|b| b["output"]["annotations"].as_array().cloned())
+        {
+            assert!(a.len() <= 50);
+        }
+    }
+    assert_no_validation_failures(&gh);
+}
+
+#[test]
+fn app_key_is_hidden_in_debug() {
+    let auth = Auth::App {
+        app_id: 1,
+        private_key_pem: KEY.into(),
+    };
+    let dbg = format!("{auth:?}");
+    assert!(!dbg.contains("PRIVATE KEY"), "{dbg}");
+}
