@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Burst benchmark of webhook intake (bounded, loopback only): 1,000 signed pull_request
-deliveries from 50 concurrent clients against a release chartimpact-server with SQLite, for a
+deliveries from 50 concurrent connections (sent by the Rust client
+bins/chartimpact-server/examples/webhook_burst.rs) against a release chartimpact-server with SQLite, for a
 local "GitHub" holding a corpus case as acme/charts. Reports acknowledgement latency
 (p50/p99/max) and how long the workers take to complete every job.
 
 usage: scripts/bench-webhooks.py [CASE] [DELIVERIES] [CLIENTS]"""
-import hashlib, hmac, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+import json, os, shutil, socket, subprocess, sys, tempfile, time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 corpus = os.environ.get("CHARTIMPACT_CORPUS", os.path.join(root, "..", "shared", "corpus"))
@@ -16,7 +16,7 @@ total = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 clients = int(sys.argv[3]) if len(sys.argv) > 3 else 50
 secret = "bench-webhook-secret-0123456789"
 
-subprocess.run(["cargo", "build", "--release", "-q", "--bin", "chartimpact-server"], cwd=root, check=True)
+subprocess.run(["cargo", "build", "--release", "-q", "--bin", "chartimpact-server", "--example", "webhook_burst"], cwd=root, check=True)
 work = tempfile.mkdtemp(prefix="bench-webhooks-")
 try:
     src = os.path.join(work, "src")
@@ -39,32 +39,13 @@ try:
             urllib.request.urlopen(url + "/api/health", timeout=1); break
         except Exception:
             time.sleep(0.05)
-    repo = {"id": 424242, "name": "charts", "full_name": "acme/charts", "owner": {"login": "acme", "id": 99}}
-    def body(n):
-        return json.dumps({"action": "opened", "number": n, "repository": repo, "pull_request": {
-            "number": n, "state": "open", "draft": False, "labels": [],
-            "head": {"sha": head, "ref": f"pr-{n}", "repo": repo}, "base": {"sha": base, "ref": "main", "repo": repo}}},
-            separators=(",", ":")).encode()
-    bodies = [body(n) for n in range(1, total + 1)]
-    def deliver(i):
-        b = bodies[i]
-        req = urllib.request.Request(url + "/api/webhooks/github", data=b, method="POST", headers={
-            "Content-Type": "application/json", "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": f"bench-{i}",
-            "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest()})
-        t = time.perf_counter()
-        with urllib.request.urlopen(req, timeout=30) as r:
-            status, out = r.status, json.loads(r.read())
-        return time.perf_counter() - t, status, out.get("jobId")
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(deliver, range(total)))
-    acked = time.perf_counter() - start
-    lat = sorted(r[0] for r in results)
-    accepted = sum(1 for r in results if r[1] == 202)
-    jobs = [r[2] for r in results if r[2]]
-    pct = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))] * 1000
-    print(f"deliveries: {total} from {clients} concurrent clients in {acked:.2f} s ({total / acked:.0f}/s); {accepted} accepted (202)")
-    print(f"acknowledgement: p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms, max {lat[-1] * 1000:.1f} ms")
+    out = subprocess.run([os.path.join(root, "target/release/examples/webhook_burst"), url, secret, base, head,
+                          str(total), str(clients)], check=True, capture_output=True, text=True).stdout
+    r = json.loads(out)
+    start = time.perf_counter() - r["elapsed"]
+    acked, accepted, jobs = r["elapsed"], r["accepted"], r["jobs"]
+    print(f"deliveries: {total} from {clients} concurrent connections in {acked:.2f} s ({total / acked:.0f}/s); {accepted} accepted (202)")
+    print(f"acknowledgement: p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms")
     while True:
         m = urllib.request.urlopen(url + "/metrics").read().decode()
         q = {l.split("{")[1].split('"')[1]: float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith("chartimpact_jobs{")}

@@ -113,9 +113,28 @@ pub struct Args {
         default_value = "https://api.github.com"
     )]
     github_api_url: String,
-    /// A GitHub token for publishing results (comments, statuses).
-    #[arg(long, env = "CHARTIMPACT_GITHUB_TOKEN", hide_env_values = true)]
+    /// A GitHub token for publishing results (PR comment, commit status).
+    #[arg(
+        long,
+        env = "CHARTIMPACT_GITHUB_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "github_app_id"
+    )]
     github_token: Option<String>,
+    /// GitHub App id (with --github-private-key-file): installation tokens, check runs.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_GITHUB_APP_ID",
+        requires = "github_private_key_file"
+    )]
+    github_app_id: Option<u64>,
+    /// The GitHub App's private key (PEM).
+    #[arg(
+        long,
+        env = "CHARTIMPACT_GITHUB_PRIVATE_KEY_FILE",
+        requires = "github_app_id"
+    )]
+    github_private_key_file: Option<PathBuf>,
     /// Public base URL of this server, for links in published results.
     #[arg(long, env = "CHARTIMPACT_PUBLIC_URL")]
     public_url: Option<String>,
@@ -170,6 +189,43 @@ impl Args {
             (Some(cert), Some(key)) => Ok(Some(service::server::tls::load_config(cert, key)?)),
             _ => Ok(None),
         }
+    }
+
+    /// Where job results go: GitHub when credentials are given, else the log.
+    pub fn publisher(&self) -> anyhow::Result<Arc<dyn service::server::Publisher>> {
+        let auth = match (
+            &self.github_token,
+            self.github_app_id,
+            &self.github_private_key_file,
+        ) {
+            (Some(token), _, _) => github_client::Auth::Token(token.as_str().into()),
+            (None, Some(app_id), Some(key)) => {
+                let pem = std::fs::read_to_string(key).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot read --github-private-key-file {}: {e}",
+                        key.display()
+                    )
+                })?;
+                github_client::Auth::App {
+                    app_id,
+                    private_key_pem: pem.into(),
+                }
+            }
+            _ => {
+                tracing::info!(
+                    "no GitHub credentials: job results are logged and stored, not published"
+                );
+                return Ok(Arc::new(service::server::LogPublisher));
+            }
+        };
+        let client = github_client::GithubClient::builder(&self.github_api_url)
+            .auth(auth)
+            .build()
+            .map_err(|e| anyhow::Error::new(e).context("GitHub client"))?;
+        Ok(Arc::new(service::server::GithubPublisher::new(
+            client,
+            self.public_url.clone(),
+        )))
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -239,14 +295,6 @@ impl Args {
                 repos: self.webhook_repos.clone(),
             };
             config.webhooks = Some(webhooks);
-        }
-        if self.github_token.is_some()
-            || self.public_url.is_some()
-            || self.github_api_url != "https://api.github.com"
-        {
-            tracing::warn!(
-                "publishing to GitHub is not part of this build yet: results are logged and kept at /api/analysis; --github-token, --github-api-url and --public-url are accepted for the publishing release"
-            );
         }
         if let Some(n) = self.max_concurrent_compares {
             if n == 0 {

@@ -14,6 +14,8 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // One TLS provider for every client in the process (GitHub API, https git): ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args = args::Args::parse();
     if let Some(args::Command::GenSecret) = args.command {
         println!("{}", github_events::generate_secret());
@@ -44,6 +46,7 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     // Bad flags and TLS files are reported before anything is opened.
     let config = args.config()?;
     let tls = args.tls()?;
+    let publisher = args.publisher()?;
     let data_dir = args.data_dir();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -55,6 +58,7 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     let state = service::server::AppState::builder(Arc::new(engine), store.clone(), config)
         .renderers(renderers)
         .git_version(args::git_version())
+        .publisher(publisher)
         .build();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -293,6 +293,9 @@ pub(crate) fn truncate_chars(s: &str, max: usize, ellipsis: bool) -> String {
 #[derive(Deserialize)]
 pub(crate) struct RawUser {
     pub login: String,
+    // Lenient: only the login is needed to recognise our comments, and some GitHub-compatible
+    // servers (and embedded user objects) leave the id out.
+    #[serde(default)]
     pub id: u64,
     #[serde(rename = "type", default)]
     pub user_type: Option<String>,
@@ -306,6 +309,7 @@ pub(crate) struct RawApp {
 
 #[derive(Deserialize)]
 pub(crate) struct RawRepo {
+    #[serde(default)]
     pub id: u64,
     pub full_name: String,
 }

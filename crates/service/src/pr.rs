@@ -339,7 +339,7 @@ impl PrReport {
     }
 }
 
-fn verdict_words(v: diff_core::Verdict) -> &'static str {
+pub(crate) fn verdict_words(v: diff_core::Verdict) -> &'static str {
     match v {
         diff_core::Verdict::HighRisk => "🔴 high risk: review before deploying",
         diff_core::Verdict::MediumRisk => "🟠 medium risk: consider reviewing",

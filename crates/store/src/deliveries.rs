@@ -7,10 +7,13 @@
 //! [`DeliveryRecord::job_status`] tells what became of the job it enqueued. A delivery recorded
 //! but never linked (the server stopped between recording and enqueueing) is a repeat with no
 //! job; enqueueing it again is harmless, as enqueues coalesce.
+//!
+//! [`Store::accept_delivery`](crate::Store::accept_delivery) does the whole intake of a
+//! delivery (record, deduplicate, enqueue, link) in one transaction.
 
 use jiff::Timestamp;
 
-use crate::jobs::{self, JobId, JobStatus};
+use crate::jobs::{self, EnqueueOutcome, JobId, JobStatus};
 use crate::{StoreError, time};
 
 /// A webhook delivery to record.
@@ -39,12 +42,42 @@ pub struct DeliveryRecord {
     pub job_status: Option<JobStatus>,
 }
 
+/// What [`Store::accept_delivery`](crate::Store::accept_delivery) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptOutcome {
+    /// The delivery id was not recorded before (this call recorded it).
+    pub first_seen: bool,
+    /// For a repeat: the job the delivery was linked to before this call, and its status then.
+    pub earlier_job: Option<(JobId, JobStatus)>,
+    /// The job was enqueued (or coalesced) and the delivery linked to it; `None` when no job
+    /// was given or the delivery is a [duplicate](AcceptOutcome::is_duplicate).
+    pub enqueued: Option<EnqueueOutcome>,
+}
+
+impl AcceptOutcome {
+    /// A repeat of a delivery whose job did not fail (or that has no job): nothing new to do.
+    /// A repeat of a delivery whose job failed is not a duplicate: it runs again.
+    pub fn is_duplicate(&self) -> bool {
+        is_duplicate(self.first_seen, self.earlier_job)
+    }
+}
+
+fn is_duplicate(first_seen: bool, earlier_job: Option<(JobId, JobStatus)>) -> bool {
+    !first_seen && !matches!(earlier_job, Some((_, JobStatus::Failed)))
+}
+
 // ---- SQL ------------------------------------------------------------------------------------
 
 /// `$1` id, `$2` event, `$3` action, `$4` repo, `$5` received at.
 pub(crate) const INSERT: &str = "INSERT INTO webhook_deliveries \
      (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (delivery_id) DO NOTHING";
+
+/// [`INSERT`] returning a row only when the delivery was inserted (bind with
+/// [`bind_delivery!`]).
+pub(crate) const INSERT_NEW: &str = "INSERT INTO webhook_deliveries \
+     (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (delivery_id) DO NOTHING RETURNING received_at";
 
 /// `$1` id: the linked job and its status.
 pub(crate) const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
@@ -59,7 +92,7 @@ pub(crate) const LINK: &str = "UPDATE webhook_deliveries SET job_id = $2 WHERE d
 /// `$1` deliveries received before this are removed.
 pub(crate) const DELETE_BEFORE: &str = "DELETE FROM webhook_deliveries WHERE received_at < $1";
 
-/// Binds a [`NewDelivery`] to [`INSERT`].
+/// Binds a [`NewDelivery`] to [`INSERT`] or [`INSERT_NEW`].
 macro_rules! bind_delivery {
     ($query:expr, $d:expr) => {
         $query
@@ -107,6 +140,14 @@ pub(crate) struct DeliveryRow {
 }
 
 impl DeliveryRow {
+    /// The job a repeated delivery was linked to, and its status.
+    pub(crate) fn earlier_job(self) -> Result<Option<(JobId, JobStatus)>, StoreError> {
+        match (self.job_id, self.status) {
+            (Some(id), Some(status)) => Ok(Some((jobs::job_id(id)?, jobs::status(id, &status)?))),
+            _ => Ok(None),
+        }
+    }
+
     pub(crate) fn into_record(self, first_seen: bool) -> Result<DeliveryRecord, StoreError> {
         Ok(DeliveryRecord {
             first_seen,
@@ -122,6 +163,33 @@ impl DeliveryRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_repeats_of_unfailed_jobs_are_duplicates() {
+        let job = |status| Some((JobId::new(1).unwrap(), status));
+        assert!(!is_duplicate(true, None));
+        assert!(is_duplicate(false, None));
+        assert!(!is_duplicate(false, job(JobStatus::Failed)));
+        for status in JobStatus::ALL
+            .into_iter()
+            .filter(|s| *s != JobStatus::Failed)
+        {
+            assert!(is_duplicate(false, job(status)), "{status}");
+        }
+        let row = DeliveryRow {
+            job_id: Some(3),
+            status: Some("failed".into()),
+        };
+        assert_eq!(
+            row.earlier_job().unwrap(),
+            Some((JobId::new(3).unwrap(), JobStatus::Failed))
+        );
+        let unlinked = DeliveryRow {
+            job_id: None,
+            status: None,
+        };
+        assert_eq!(unlinked.earlier_job().unwrap(), None);
+    }
 
     #[test]
     fn row_decodes() {

@@ -391,25 +391,64 @@ pub(crate) const FAIL_LOST: &str = fail_lost!(exhausted_expired!());
 pub(crate) const FAIL_LOST_SKIP_LOCKED: &str =
     fail_lost!(concat!(exhausted_expired!(), " FOR UPDATE SKIP LOCKED"));
 
-/// `$1` now, `$2` max queued, `$3` max running per repository. The leading `status IN` lets
-/// both planners read only the active rows from `jobs_claim`, however much history the table
-/// holds.
-macro_rules! claimable {
+/// `$1` now, `$3` max running per repository: a candidate `c` whose key no other job holds,
+/// in a repository with room.
+macro_rules! claim_room {
     () => {
-        "SELECT c.id, c.repo FROM jobs c WHERE c.status IN ('queued', 'deferred', 'running') \
-         AND ((c.status = 'queued' AND c.run_at <= $1) \
-          OR (c.status = 'deferred' AND c.run_at <= $1 \
-              AND (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued') < $2) \
-          OR (c.status = 'running' AND c.lease_until < $1 AND c.attempts < c.max_attempts)) \
-         AND NOT EXISTS (SELECT 1 FROM jobs k \
+        "NOT EXISTS (SELECT 1 FROM jobs k \
               WHERE k.job_key = c.job_key AND k.id <> c.id AND k.lease_until >= $1) \
          AND (SELECT COUNT(*) FROM jobs r WHERE r.repo = c.repo AND r.id <> c.id \
               AND r.status = 'running' AND r.lease_until >= $1) < $3"
     };
 }
 
-/// The next job to claim (SQLite, inside `BEGIN IMMEDIATE`): see [`claimable!`].
-pub(crate) const NEXT: &str = concat!(claimable!(), " ORDER BY c.run_at, c.id LIMIT 1");
+/// `$1` now, `$2` max queued, `$3` max running per repository. The leading `status IN` lets
+/// both planners read only the active rows from `jobs_claim`, however much history the table
+/// holds.
+macro_rules! claimable {
+    () => {
+        concat!(
+            "SELECT c.id, c.repo FROM jobs c WHERE c.status IN ('queued', 'deferred', 'running') \
+             AND ((c.status = 'queued' AND c.run_at <= $1) \
+              OR (c.status = 'deferred' AND c.run_at <= $1 \
+                  AND (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued') < $2) \
+              OR (c.status = 'running' AND c.lease_until < $1 AND c.attempts < c.max_attempts)) \
+             AND ",
+            claim_room!()
+        )
+    };
+}
+
+/// The first claimable job of one status (`$cond` starts with `c.status = …`), read from
+/// `jobs_claim` in `(run_at, id)` order and stopping at the first that qualifies.
+macro_rules! first_claimable {
+    ($cond:expr) => {
+        concat!(
+            "SELECT * FROM (SELECT c.id, c.repo, c.run_at FROM jobs c WHERE ",
+            $cond,
+            " AND ",
+            claim_room!(),
+            " ORDER BY c.run_at, c.id LIMIT 1)"
+        )
+    };
+}
+
+/// The next job to claim (SQLite, inside `BEGIN IMMEDIATE`): the same rows as
+/// [`claimable!`], as the first of the first claimable job of each status, so a claim reads
+/// a few index entries instead of checking every active job (they are many while a burst of
+/// webhooks queues up, and claims hold the write lock the webhook intake waits for).
+pub(crate) const NEXT: &str = concat!(
+    "SELECT id, repo FROM (",
+    first_claimable!("c.status = 'queued' AND c.run_at <= $1"),
+    " UNION ALL ",
+    first_claimable!(
+        "c.status = 'deferred' AND c.run_at <= $1 \
+         AND (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued') < $2"
+    ),
+    " UNION ALL ",
+    first_claimable!("c.status = 'running' AND c.lease_until < $1 AND c.attempts < c.max_attempts"),
+    ") ORDER BY run_at, id LIMIT 1"
+);
 
 /// The next job to claim on PostgreSQL, `$4` repositories to leave out; locks the row and
 /// skips rows other claimers hold.
@@ -665,6 +704,23 @@ pub(crate) fn log_claimed(job: Option<&Job>) {
     }
 }
 
+/// The outcome of an enqueue that inserted job `id` (status `status`), superseding the jobs
+/// `superseded`.
+pub(crate) fn enqueued(
+    id: i64,
+    superseded: Vec<i64>,
+    status: JobStatus,
+) -> Result<EnqueueOutcome, StoreError> {
+    let outcome = EnqueueOutcome {
+        job_id: job_id(id)?,
+        coalesced: false,
+        superseded: ids(superseded)?,
+        status,
+    };
+    tracing::debug!(job = %outcome.job_id, %status, superseded = ?outcome.superseded, "job enqueued");
+    Ok(outcome)
+}
+
 /// A heartbeat's answer: renewed (`renewed` rows), or what the job's row says.
 pub(crate) fn heartbeat_outcome(
     id: JobId,
@@ -679,18 +735,19 @@ pub(crate) fn heartbeat_outcome(
         Some(state) => state.lease(id.get(), worker)?,
         None => JobLease::Lost,
     };
-    tracing::info!(?lease, "lease not renewed");
+    tracing::info!(job = %id, worker, ?lease, "lease not renewed");
     Ok(lease)
 }
 
 /// A completion's answer: `done` rows completed, `released` rows let go of.
-pub(crate) fn complete_outcome(done: u64, released: u64) -> bool {
+pub(crate) fn complete_outcome(id: JobId, worker: &str, done: u64, released: u64) -> bool {
     if done > 0 {
-        tracing::info!("job succeeded");
+        // The worker logs the finished analysis; this is per job, so not at info.
+        tracing::debug!(job = %id, worker, "job succeeded");
     } else if released > 0 {
-        tracing::info!("superseded or cancelled job let go");
+        tracing::info!(job = %id, worker, "superseded or cancelled job let go");
     } else {
-        tracing::warn!("completion refused: the job is not this worker's");
+        tracing::warn!(job = %id, worker, "completion refused: the job is not this worker's");
     }
     done > 0
 }

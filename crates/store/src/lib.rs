@@ -70,7 +70,8 @@
 //! [`complete`](Store::complete_job) or [`fail`](Store::fail_job) them. A job whose worker
 //! crashed is taken over when its lease expires, so nothing is lost, and a job completes at
 //! most once. Webhook deliveries are recorded with [`Store::record_delivery`] so redeliveries
-//! are recognized.
+//! are recognized; [`Store::accept_delivery`] records a delivery, enqueues its job and links
+//! the two in one transaction (the webhook intake).
 //!
 //! A job analyses one trigger of one **key** (e.g. `acme/charts#pr/7`); the trigger is named by
 //! its **revision** (the head sha of a pull request, a pushed commit, a tag). Jobs are
@@ -184,7 +185,7 @@ mod time;
 mod url;
 
 pub use analytics::{Popular, PopularChart, PopularQuery};
-pub use deliveries::{DeliveryRecord, NewDelivery};
+pub use deliveries::{AcceptOutcome, DeliveryRecord, NewDelivery};
 pub use error::StoreError;
 pub use id::{CompareId, InvalidCompareId};
 pub use jobs::{

@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
 use crate::analytics::{self, PopularRow, Window, bind_event};
 use crate::deliveries::{self, DeliveryRow, bind_delivery};
@@ -22,9 +22,10 @@ use crate::results::{
     self, DocumentRow, ListFilter, PreparedSave, SummaryRow, bind_list, bind_save,
 };
 use crate::{
-    Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease, JobStatus, ListQuery,
-    NewDelivery, NewJob, NewResult, OpenOptions, Popular, PopularQuery, QueueLimits, QueueStats,
-    ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult, schema, time,
+    AcceptOutcome, Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease,
+    JobStatus, ListQuery, NewDelivery, NewJob, NewResult, OpenOptions, Popular, PopularQuery,
+    QueueLimits, QueueStats, ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult,
+    schema, time,
 };
 
 /// Two reads that must agree (a page and its total) share one snapshot.
@@ -185,7 +186,7 @@ impl PostgresStore {
         Ok(results + events)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "postgres", repo = %job.repo, key = %job.key, revision = %job.revision))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", key = %job.key, revision = %job.revision))]
     async fn enqueue(
         &self,
         job: NewJob,
@@ -194,58 +195,58 @@ impl PostgresStore {
         let p = PreparedJob::from(job);
         let op = "enqueue job";
         let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
-        sqlx::query(lock::TAKE)
-            .bind(lock::KEY)
-            .bind(p.key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        let active: Vec<ActiveRow> = sqlx::query_as(jobs::ACTIVE_OF_KEY)
-            .bind(p.key.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        if let Some(outcome) = jobs::coalesce_into(&active, &p.revision)? {
-            tx.commit().await.map_err(StoreError::query(op))?;
-            tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
-            return Ok(outcome);
-        }
-        let superseded: Vec<i64> = sqlx::query_scalar(jobs::SUPERSEDE)
-            .bind(p.key.as_str())
-            .bind(p.now_ms)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
-            .bind(p.repo.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        let status = jobs::enqueue_status(queued, repo_active, limits);
-        let id: i64 = bind_insert!(sqlx::query_scalar(jobs::INSERT), p, status)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        for old in &superseded {
-            sqlx::query(jobs::SET_SUPERSEDED_BY)
-                .bind(old)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query(op))?;
-        }
+        let outcome = enqueue_in(&mut tx, &p, limits, op).await?;
         tx.commit().await.map_err(StoreError::query(op))?;
-        let outcome = EnqueueOutcome {
-            job_id: jobs::job_id(id)?,
-            coalesced: false,
-            superseded: jobs::ids(superseded)?,
-            status,
-        };
-        tracing::info!(job = %outcome.job_id, %status, superseded = ?outcome.superseded, "job enqueued");
         Ok(outcome)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "postgres", worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", delivery = %d.id))]
+    async fn accept(
+        &self,
+        d: NewDelivery,
+        job: Option<NewJob>,
+        limits: QueueLimits,
+    ) -> Result<AcceptOutcome, StoreError> {
+        let p = job.map(PreparedJob::from);
+        let op = "accept delivery";
+        let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
+        // A concurrent accept of the same id waits here for the other to commit, then sees
+        // its row (and job link) in the read below.
+        let first_seen = bind_delivery!(sqlx::query(deliveries::INSERT_NEW), d)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+            .is_some();
+        let earlier_job = if first_seen {
+            None
+        } else {
+            let row: DeliveryRow = sqlx::query_as(deliveries::GET)
+                .bind(d.id.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+            row.earlier_job()?
+        };
+        let mut outcome = AcceptOutcome {
+            first_seen,
+            earlier_job,
+            enqueued: None,
+        };
+        if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
+            let enqueued = enqueue_in(&mut tx, &p, limits, op).await?;
+            sqlx::query(deliveries::LINK)
+                .bind(d.id.as_str())
+                .bind(enqueued.job_id.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+            outcome.enqueued = Some(enqueued);
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", worker = %worker))]
     async fn claim(
         &self,
         worker: &str,
@@ -317,7 +318,7 @@ impl PostgresStore {
         Ok(None)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "postgres", job = %id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", job = %id, worker = %worker))]
     async fn heartbeat(
         &self,
         id: JobId,
@@ -360,7 +361,7 @@ impl PostgresStore {
         Ok(lease)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "postgres", job = %id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", job = %id, worker = %worker))]
     async fn complete(
         &self,
         id: JobId,
@@ -393,7 +394,7 @@ impl PostgresStore {
             0
         };
         tx.commit().await.map_err(StoreError::query(op))?;
-        Ok(jobs::complete_outcome(done, released))
+        Ok(jobs::complete_outcome(id, worker, done, released))
     }
 
     #[tracing::instrument(skip_all, fields(backend = "postgres", job = %id, worker = %worker))]
@@ -498,7 +499,7 @@ impl PostgresStore {
         jobs::stats(rows)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "postgres", delivery = %d.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", delivery = %d.id))]
     async fn record(&self, d: NewDelivery) -> Result<DeliveryRecord, StoreError> {
         let op = "record delivery";
         let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
@@ -516,7 +517,7 @@ impl PostgresStore {
         row.into_record(inserted == 1)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "postgres", delivery = %delivery_id, job = %job))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", delivery = %delivery_id, job = %job))]
     async fn link(&self, delivery_id: &str, job: JobId) -> Result<(), StoreError> {
         let op = "link delivery";
         let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
@@ -557,6 +558,62 @@ impl PostgresStore {
 enum JobQuery<'a> {
     Id(JobId),
     Key(&'a str),
+}
+
+/// Enqueues `p` inside the transaction `tx` (see [`Store::enqueue_job`]), serialized with the
+/// key's other enqueues and cancels on its advisory lock.
+async fn enqueue_in(
+    tx: &mut PgConnection,
+    p: &PreparedJob,
+    limits: QueueLimits,
+    op: &'static str,
+) -> Result<EnqueueOutcome, StoreError> {
+    sqlx::query(lock::TAKE)
+        .bind(lock::KEY)
+        .bind(p.key.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    let active: Vec<ActiveRow> = sqlx::query_as(jobs::ACTIVE_OF_KEY)
+        .bind(p.key.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    if let Some(outcome) = jobs::coalesce_into(&active, &p.revision)? {
+        tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
+        return Ok(outcome);
+    }
+    // Only enqueues (which hold the key's lock) make a job of the key active: none became
+    // active since the select.
+    let superseded: Vec<i64> = if active.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar(jobs::SUPERSEDE)
+            .bind(p.key.as_str())
+            .bind(p.now_ms)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+    };
+    let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
+        .bind(p.repo.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    let status = jobs::enqueue_status(queued, repo_active, limits);
+    let id: i64 = bind_insert!(sqlx::query_scalar(jobs::INSERT), p, status)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    for old in &superseded {
+        sqlx::query(jobs::SET_SUPERSEDED_BY)
+            .bind(old)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+    }
+    jobs::enqueued(id, superseded, status)
 }
 
 /// A pool on the server; no migrations.
@@ -695,6 +752,15 @@ impl Store for PostgresStore {
 
     fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()> {
         Box::pin(self.link(delivery_id, job))
+    }
+
+    fn accept_delivery(
+        &self,
+        delivery: NewDelivery,
+        job: Option<NewJob>,
+        limits: QueueLimits,
+    ) -> StoreFuture<'_, AcceptOutcome> {
+        Box::pin(self.accept(delivery, job, limits))
     }
 
     fn delete_deliveries_before(&self, before: Timestamp) -> StoreFuture<'_, u64> {

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::analytics::{self, PopularRow, Window, bind_event};
 use crate::deliveries::{self, DeliveryRow, bind_delivery};
@@ -14,9 +14,10 @@ use crate::results::{
     self, DocumentRow, ListFilter, PreparedSave, SummaryRow, bind_list, bind_save,
 };
 use crate::{
-    Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease, JobStatus, ListQuery,
-    NewDelivery, NewJob, NewResult, OpenOptions, Popular, PopularQuery, QueueLimits, QueueStats,
-    ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult, schema, time,
+    AcceptOutcome, Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease,
+    JobStatus, ListQuery, NewDelivery, NewJob, NewResult, OpenOptions, Popular, PopularQuery,
+    QueueLimits, QueueStats, ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult,
+    schema, time,
 };
 
 /// Write transactions take the write lock up front, so concurrent writers queue on the busy
@@ -73,10 +74,7 @@ impl SqliteStore {
     async fn save(&self, r: NewResult) -> Result<SaveOutcome, StoreError> {
         let p = PreparedSave::new(r).await?;
         let op = "save result";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         sqlx::query(results::DELETE_EXPIRED_ONE)
             .bind(p.compare_id.as_str())
             .bind(p.created_ms)
@@ -170,10 +168,7 @@ impl SqliteStore {
     #[tracing::instrument(skip_all, fields(backend = "sqlite"))]
     async fn delete(&self, now: Timestamp, events_before: Timestamp) -> Result<u64, StoreError> {
         let op = "delete expired";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let results = sqlx::query(results::DELETE_EXPIRED)
             .bind(time::floor_ms(now))
             .execute(&mut *tx)
@@ -191,7 +186,7 @@ impl SqliteStore {
         Ok(results + events)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "sqlite", repo = %job.repo, key = %job.key, revision = %job.revision))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", key = %job.key, revision = %job.revision))]
     async fn enqueue(
         &self,
         job: NewJob,
@@ -199,56 +194,57 @@ impl SqliteStore {
     ) -> Result<EnqueueOutcome, StoreError> {
         let p = PreparedJob::from(job);
         let op = "enqueue job";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
-        let active: Vec<ActiveRow> = sqlx::query_as(jobs::ACTIVE_OF_KEY)
-            .bind(p.key.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        if let Some(outcome) = jobs::coalesce_into(&active, &p.revision)? {
-            tx.commit().await.map_err(StoreError::query(op))?;
-            tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
-            return Ok(outcome);
-        }
-        let superseded: Vec<i64> = sqlx::query_scalar(jobs::SUPERSEDE)
-            .bind(p.key.as_str())
-            .bind(p.now_ms)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
-            .bind(p.repo.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        let status = jobs::enqueue_status(queued, repo_active, limits);
-        let id: i64 = bind_insert!(sqlx::query_scalar(jobs::INSERT), p, status)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(op))?;
-        for old in &superseded {
-            sqlx::query(jobs::SET_SUPERSEDED_BY)
-                .bind(old)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query(op))?;
-        }
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
+        let outcome = enqueue_in(&mut tx, &p, limits, op).await?;
         tx.commit().await.map_err(StoreError::query(op))?;
-        let outcome = EnqueueOutcome {
-            job_id: jobs::job_id(id)?,
-            coalesced: false,
-            superseded: jobs::ids(superseded)?,
-            status,
-        };
-        tracing::info!(job = %outcome.job_id, %status, superseded = ?outcome.superseded, "job enqueued");
         Ok(outcome)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "sqlite", worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", delivery = %d.id))]
+    async fn accept(
+        &self,
+        d: NewDelivery,
+        job: Option<NewJob>,
+        limits: QueueLimits,
+    ) -> Result<AcceptOutcome, StoreError> {
+        let p = job.map(PreparedJob::from);
+        let op = "accept delivery";
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
+        let first_seen = bind_delivery!(sqlx::query(deliveries::INSERT_NEW), d)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+            .is_some();
+        let earlier_job = if first_seen {
+            None
+        } else {
+            let row: DeliveryRow = sqlx::query_as(deliveries::GET)
+                .bind(d.id.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+            row.earlier_job()?
+        };
+        let mut outcome = AcceptOutcome {
+            first_seen,
+            earlier_job,
+            enqueued: None,
+        };
+        if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
+            let enqueued = enqueue_in(&mut tx, &p, limits, op).await?;
+            sqlx::query(deliveries::LINK)
+                .bind(d.id.as_str())
+                .bind(enqueued.job_id.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(op))?;
+            outcome.enqueued = Some(enqueued);
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", worker = %worker))]
     async fn claim(
         &self,
         worker: &str,
@@ -258,10 +254,7 @@ impl SqliteStore {
     ) -> Result<Option<Job>, StoreError> {
         let now_ms = jobs::now_ms(now);
         let op = "claim job";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let lost: Vec<(i64, i64, Option<String>)> = sqlx::query_as(jobs::FAIL_LOST)
             .bind(now_ms)
             .fetch_all(&mut *tx)
@@ -294,7 +287,7 @@ impl SqliteStore {
         Ok(job)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
     async fn heartbeat(
         &self,
         id: JobId,
@@ -304,10 +297,7 @@ impl SqliteStore {
     ) -> Result<JobLease, StoreError> {
         let op = "heartbeat job";
         let now_ms = jobs::now_ms(now);
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let renewed = sqlx::query(jobs::RENEW)
             .bind(id.get())
             .bind(worker)
@@ -340,7 +330,7 @@ impl SqliteStore {
         Ok(lease)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
     async fn complete(
         &self,
         id: JobId,
@@ -350,10 +340,7 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         let op = "complete job";
         let now_ms = jobs::now_ms(now);
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let done = sqlx::query(jobs::COMPLETE)
             .bind(id.get())
             .bind(worker)
@@ -376,7 +363,7 @@ impl SqliteStore {
             0
         };
         tx.commit().await.map_err(StoreError::query(op))?;
-        Ok(jobs::complete_outcome(done, released))
+        Ok(jobs::complete_outcome(id, worker, done, released))
     }
 
     #[tracing::instrument(skip_all, fields(backend = "sqlite", job = %id, worker = %worker))]
@@ -390,10 +377,7 @@ impl SqliteStore {
     ) -> Result<JobStatus, StoreError> {
         let op = "fail job";
         let now_ms = jobs::now_ms(now);
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let state: Option<LeaseRow> = sqlx::query_as(jobs::LEASE_STATE)
             .bind(id.get())
             .fetch_optional(&mut *tx)
@@ -439,10 +423,7 @@ impl SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<JobId>, StoreError> {
         let op = "cancel jobs";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let cancelled: Vec<i64> = sqlx::query_scalar(jobs::CANCEL)
             .bind(key)
             .bind(reason.as_str())
@@ -481,13 +462,10 @@ impl SqliteStore {
         jobs::stats(rows)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "sqlite", delivery = %d.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", delivery = %d.id))]
     async fn record(&self, d: NewDelivery) -> Result<DeliveryRecord, StoreError> {
         let op = "record delivery";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let inserted = bind_delivery!(sqlx::query(deliveries::INSERT), d)
             .execute(&mut *tx)
             .await
@@ -502,13 +480,10 @@ impl SqliteStore {
         row.into_record(inserted == 1)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = "sqlite", delivery = %delivery_id, job = %job))]
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", delivery = %delivery_id, job = %job))]
     async fn link(&self, delivery_id: &str, job: JobId) -> Result<(), StoreError> {
         let op = "link delivery";
-        let (_writer, mut tx) = self
-            .begin_write()
-            .await
-            .map_err(StoreError::query(op))?;
+        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
         let jobs: i64 = sqlx::query_scalar(deliveries::JOB_EXISTS)
             .bind(job.get())
             .fetch_one(&mut *tx)
@@ -548,6 +523,54 @@ enum JobQuery<'a> {
     Key(&'a str),
 }
 
+/// Enqueues `p` inside the write transaction `tx` (see [`Store::enqueue_job`]).
+async fn enqueue_in(
+    tx: &mut SqliteConnection,
+    p: &PreparedJob,
+    limits: QueueLimits,
+    op: &'static str,
+) -> Result<EnqueueOutcome, StoreError> {
+    let active: Vec<ActiveRow> = sqlx::query_as(jobs::ACTIVE_OF_KEY)
+        .bind(p.key.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    if let Some(outcome) = jobs::coalesce_into(&active, &p.revision)? {
+        tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
+        return Ok(outcome);
+    }
+    // Writes are serialized, so no job of the key became active since the select.
+    let superseded: Vec<i64> = if active.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar(jobs::SUPERSEDE)
+            .bind(p.key.as_str())
+            .bind(p.now_ms)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?
+    };
+    let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
+        .bind(p.repo.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    let status = jobs::enqueue_status(queued, repo_active, limits);
+    let id: i64 = bind_insert!(sqlx::query_scalar(jobs::INSERT), p, status)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?;
+    for old in &superseded {
+        sqlx::query(jobs::SET_SUPERSEDED_BY)
+            .bind(old)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+    }
+    jobs::enqueued(id, superseded, status)
+}
+
 /// A pool on the file at `path` (created, with its directory, when missing); no migrations.
 pub(crate) async fn connect(path: &Path, options: &OpenOptions) -> Result<SqlitePool, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -565,6 +588,9 @@ pub(crate) async fn connect(path: &Path, options: &OpenOptions) -> Result<Sqlite
         .busy_timeout(options.busy_timeout);
     SqlitePoolOptions::new()
         .max_connections(options.max_connections_for(Backend::Sqlite))
+        // A local file: pinging each connection as it is taken from the pool is a wasted
+        // round trip to its worker thread (on every write, inside the write lock).
+        .test_before_acquire(false)
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)
         .await
@@ -689,6 +715,15 @@ impl Store for SqliteStore {
 
     fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()> {
         Box::pin(self.link(delivery_id, job))
+    }
+
+    fn accept_delivery(
+        &self,
+        delivery: NewDelivery,
+        job: Option<NewJob>,
+        limits: QueueLimits,
+    ) -> StoreFuture<'_, AcceptOutcome> {
+        Box::pin(self.accept(delivery, job, limits))
     }
 
     fn delete_deliveries_before(&self, before: Timestamp) -> StoreFuture<'_, u64> {

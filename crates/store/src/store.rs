@@ -5,9 +5,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::{
-    Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease, JobStatus, ListQuery,
-    NewDelivery, NewJob, NewResult, Popular, PopularQuery, QueueLimits, QueueStats, ResultPage,
-    SaveOutcome, StoreError, StoredResult,
+    AcceptOutcome, Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease,
+    JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular, PopularQuery, QueueLimits,
+    QueueStats, ResultPage, SaveOutcome, StoreError, StoredResult,
 };
 
 /// The future returned by [`Store`] methods (boxed, so the trait is object safe).
@@ -154,6 +154,24 @@ pub trait Store: Send + Sync + 'static {
     /// Links a recorded delivery to the job it enqueued (or was coalesced into). An unknown
     /// delivery or job is [`StoreError::NotFound`].
     fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()>;
+
+    /// The whole intake of a webhook delivery in one transaction:
+    ///
+    /// - records the delivery unless its id was recorded before (as [`Store::record_delivery`];
+    ///   concurrent accepts of one id: exactly one is `first_seen`);
+    /// - a repeat whose linked job did not fail (or that has no job) is a
+    ///   [duplicate](AcceptOutcome::is_duplicate): nothing is enqueued;
+    /// - otherwise, given a `job`, enqueues it exactly as [`Store::enqueue_job`] does
+    ///   (coalescing, superseding, deferring by `limits`) and links the delivery to the new or
+    ///   coalesced job (as [`Store::link_delivery`]).
+    ///
+    /// Without a `job` the delivery is only recorded, so its repeats are recognized.
+    fn accept_delivery(
+        &self,
+        delivery: NewDelivery,
+        job: Option<NewJob>,
+        limits: QueueLimits,
+    ) -> StoreFuture<'_, AcceptOutcome>;
 
     /// Removes the deliveries received before `before`; returns how many. Keep at least a week
     /// (GitHub redelivers within days).

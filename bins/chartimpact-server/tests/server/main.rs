@@ -430,7 +430,17 @@ fn a_killed_server_loses_no_job_and_runs_none_twice() {
 fn self_signed(dir: &Path) -> Option<(String, String)> {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
         .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
         // webpki refuses a CA certificate as a server's own.
         .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
@@ -478,7 +488,10 @@ fn serves_https_with_the_given_certificate() {
         match client.get(&url).send() {
             Ok(r) => break r,
             Err(e) => {
-                assert!(start.elapsed() < Duration::from_secs(30), "no HTTPS answer: {e:?}");
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "no HTTPS answer: {e:?}"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
@@ -513,7 +526,10 @@ fn serves_https_with_the_given_certificate() {
 fn gen_secret_prints_a_fresh_32_byte_secret() {
     let a = Command::new(BIN).arg("gen-secret").output().unwrap();
     let b = Command::new(BIN).arg("gen-secret").output().unwrap();
-    let (a, b) = (String::from_utf8(a.stdout).unwrap(), String::from_utf8(b.stdout).unwrap());
+    let (a, b) = (
+        String::from_utf8(a.stdout).unwrap(),
+        String::from_utf8(b.stdout).unwrap(),
+    );
     assert_eq!(a.trim().len(), 64);
     assert!(a.trim().bytes().all(|c| c.is_ascii_hexdigit()));
     assert_ne!(a, b);
@@ -530,6 +546,12 @@ fn a_short_webhook_secret_refuses_to_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--webhook-secrets") && err.contains("16"), "{err}");
-    assert!(!err.contains("short\n") && !err.contains("\"short\""), "the secret is not echoed: {err}");
+    assert!(
+        err.contains("--webhook-secrets") && err.contains("16"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("short\n") && !err.contains("\"short\""),
+        "the secret is not echoed: {err}"
+    );
 }

@@ -32,6 +32,7 @@ mod analysis;
 mod body;
 mod compare;
 mod error;
+mod github;
 mod health;
 mod jobs;
 mod limits;
@@ -60,6 +61,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::CompareService;
 
 pub use error::ApiError;
+pub use github::{CHECK_NAME, GithubPublisher, STATUS_CONTEXT};
 pub use health::RendererStatus;
 pub use jobs::{
     JobPayload, JobRef, LogPublisher, PublishError, PublishFuture, PublishUpdate, Publisher,

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use github_events::{Decision, Event};
+use github_events::Decision;
 use serde_json::json;
 
 use super::body::read_limited;
@@ -60,7 +60,7 @@ pub(crate) async fn github(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Some(cfg) = state.inner.config.webhooks.clone() else {
+    let Some(cfg) = state.inner.config.webhooks.as_ref() else {
         return Err(ApiError::not_found(
             "webhooks are not enabled on this server (no --webhook-secrets)",
         ));
@@ -117,7 +117,7 @@ pub(crate) async fn github(
     let summary = github_events::summary(&parsed);
     let decision = github_events::route(&parsed, &cfg.policy);
 
-    let response = handle(&state, &cfg, &delivery_id, event, &parsed, decision).await?;
+    let response = handle(&state, &delivery_id, event, &summary, decision).await?;
     let (status, reason) = (response.0, response.2);
     // The audit line: who sent what and what became of it — never payloads or secrets.
     tracing::info!(
@@ -136,37 +136,69 @@ pub(crate) async fn github(
     Ok(answer(status, response.1))
 }
 
+/// Records the delivery and, when it is not a duplicate, acts on `decision`: all the store
+/// writes of a delivery (record, enqueue, link) are one transaction.
 async fn handle(
     state: &AppState,
-    cfg: &WebhookConfig,
     delivery: &github_events::DeliveryId,
     event: &str,
-    parsed: &Event,
+    summary: &github_events::EventSummary,
     decision: Decision,
 ) -> Result<(StatusCode, serde_json::Value, &'static str), ApiError> {
     let store = &state.inner.store;
-    let summary = github_events::summary(parsed);
-    let record = store
-        .record_delivery(store::NewDelivery {
-            id: delivery.to_string(),
-            event: event.to_owned(),
-            action: summary.action.clone(),
-            repo: summary.repo.clone(),
-            received_at: state.now(),
-        })
+    let workers = &state.inner.config.workers;
+    let job = match &decision {
+        Decision::Run(target) => {
+            let payload = JobPayload::from_target(target);
+            Some(store::NewJob {
+                kind: payload.kind().to_owned(),
+                key: target.job_key(),
+                repo: target.repo().to_string(),
+                revision: target.sha_or_tag(),
+                payload: serde_json::to_vec(&payload).map_err(ApiError::internal)?,
+                max_attempts: workers.max_attempts,
+                now: state.now(),
+            })
+        }
+        // Re-runs the pull request's latest job, if any (else the delivery is only recorded).
+        Decision::Rerun { repo, number } => store
+            .latest_job(&format!("{repo}#pr/{number}"))
+            .await
+            .map_err(|e| ApiError::store(&e))?
+            .map(|previous| store::NewJob {
+                kind: previous.kind,
+                key: previous.key,
+                repo: previous.repo,
+                revision: previous.revision,
+                payload: previous.payload,
+                max_attempts: workers.max_attempts,
+                now: state.now(),
+            }),
+        Decision::Pong { .. } | Decision::Ignore { .. } | Decision::Cancel { .. } => None,
+    };
+    let accepted = store
+        .accept_delivery(
+            store::NewDelivery {
+                id: delivery.to_string(),
+                event: event.to_owned(),
+                action: summary.action.clone(),
+                repo: summary.repo.clone(),
+                received_at: state.now(),
+            },
+            job,
+            workers.limits,
+        )
         .await
         .map_err(|e| ApiError::store(&e))?;
-    if !record.first_seen {
+    if accepted.is_duplicate() {
         // A repeat of a delivery whose job failed runs it again; anything else is answered
         // as a duplicate with no new work.
-        let failed = matches!(record.job_status, Some(store::JobStatus::Failed));
-        if !failed {
-            return Ok((
-                StatusCode::OK,
-                json!({"status": "duplicate", "jobId": record.job_id.map(|j| j.to_string())}),
-                "duplicate",
-            ));
-        }
+        let job_id = accepted.earlier_job.map(|(id, _)| id.to_string());
+        return Ok((
+            StatusCode::OK,
+            json!({"status": "duplicate", "jobId": job_id}),
+            "duplicate",
+        ));
     }
     match decision {
         Decision::Pong { events } => {
@@ -198,63 +230,24 @@ async fn handle(
                 "cancelled",
             ))
         }
-        Decision::Rerun { repo, number } => {
-            let key = format!("{repo}#pr/{number}");
-            let Some(previous) = store
-                .latest_job(&key)
-                .await
-                .map_err(|e| ApiError::store(&e))?
-            else {
-                return Ok((
-                    StatusCode::OK,
-                    json!({"status": "ignored", "reason": "no earlier analysis of this pull request to re-run"}),
-                    "ignored",
-                ));
-            };
-            let job = store::NewJob {
-                kind: previous.kind.clone(),
-                key: previous.key.clone(),
-                repo: previous.repo.clone(),
-                revision: previous.revision.clone(),
-                payload: previous.payload.clone(),
-                max_attempts: state.inner.config.workers.max_attempts,
-                now: state.now(),
-            };
-            enqueue(state, delivery, job).await
-        }
-        Decision::Run(target) => {
-            let payload = JobPayload::from_target(&target);
-            let job = store::NewJob {
-                kind: payload.kind().to_owned(),
-                key: target.job_key(),
-                repo: target.repo().to_string(),
-                revision: target.sha_or_tag(),
-                payload: serde_json::to_vec(&payload).map_err(ApiError::internal)?,
-                max_attempts: state.inner.config.workers.max_attempts,
-                now: state.now(),
-            };
-            let _ = cfg;
-            enqueue(state, delivery, job).await
-        }
+        Decision::Rerun { .. } | Decision::Run(_) => match accepted.enqueued {
+            Some(out) => {
+                state.inner.job_ready.notify_one();
+                Ok(enqueued(&out))
+            }
+            // Only a re-run without an earlier job enqueues nothing.
+            None => Ok((
+                StatusCode::OK,
+                json!({"status": "ignored", "reason": "no earlier analysis of this pull request to re-run"}),
+                "ignored",
+            )),
+        },
     }
 }
 
-async fn enqueue(
-    state: &AppState,
-    delivery: &github_events::DeliveryId,
-    job: store::NewJob,
-) -> Result<(StatusCode, serde_json::Value, &'static str), ApiError> {
-    let store = &state.inner.store;
-    let out = store
-        .enqueue_job(job, state.inner.config.workers.limits)
-        .await
-        .map_err(|e| ApiError::store(&e))?;
-    store
-        .link_delivery(delivery.as_str(), out.job_id)
-        .await
-        .map_err(|e| ApiError::store(&e))?;
-    state.inner.job_ready.notify_one();
-    Ok((
+/// The answer to a delivery whose job was enqueued (or coalesced).
+fn enqueued(out: &store::EnqueueOutcome) -> (StatusCode, serde_json::Value, &'static str) {
+    (
         StatusCode::ACCEPTED,
         json!({
             "status": "accepted",
@@ -268,5 +261,5 @@ async fn enqueue(
         } else {
             "accepted"
         },
-    ))
+    )
 }

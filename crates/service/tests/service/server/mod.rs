@@ -5,6 +5,7 @@ mod api;
 mod compat;
 mod limits;
 mod openapi;
+mod publish;
 mod storage;
 mod webhooks;
 
@@ -103,7 +104,7 @@ pub struct Setup {
     pub database_url: Option<String>,
     pub clock: Option<TestClock>,
     pub renderer: Option<Arc<FakeRenderer>>,
-    pub publisher: Option<Arc<service::server::RecordingPublisher>>,
+    pub publisher: Option<Arc<dyn service::server::Publisher>>,
 }
 
 impl Default for Setup {

@@ -11,7 +11,7 @@ use service::server::{RecordingPublisher, WebhookConfig, WorkerConfig};
 use super::{Setup, TestServer, repo};
 use crate::git;
 
-pub const SECRET: &str = "test-webhook-secret-0123456789";
+pub(crate) const SECRET: &str = "test-webhook-secret-0123456789";
 
 pub fn sign(body: &[u8], secret: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());

@@ -1,0 +1,304 @@
+//! The GitHub [`Publisher`]: one sticky PR comment (found by its marker and our own login,
+//! updated in place, extra copies removed, no PATCH when nothing changed), a commit status
+//! `chartimpact/analysis` (pending → success / error), and with GitHub App auth a check run.
+//!
+//! Before a final comment is posted the pull request is read again: when it was closed or its
+//! head moved on, the result is stale and nothing is posted. Publications for one pull request
+//! are serialized in this process (and jobs of one PR never run at once, by the queue).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use github_client::{
+    CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, RepoRef,
+    StatusRequest, StatusState,
+};
+
+use super::jobs::{JobPayload, JobRef, PublishError, PublishFuture, PublishUpdate, Publisher};
+use crate::pr::COMMENT_MARKER;
+
+/// Status context every commit status of ours carries.
+pub const STATUS_CONTEXT: &str = "chartimpact/analysis";
+/// Name of our check run.
+pub const CHECK_NAME: &str = "ChartImpact";
+
+/// Publishes job results on GitHub.
+pub struct GithubPublisher {
+    client: GithubClient,
+    public_url: Option<String>,
+    login: tokio::sync::OnceCell<String>,
+    per_pr: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl GithubPublisher {
+    /// A publisher over `client`; links point at `public_url` (this server's public base URL).
+    pub fn new(client: GithubClient, public_url: Option<String>) -> Self {
+        GithubPublisher {
+            client,
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            login: tokio::sync::OnceCell::new(),
+            per_pr: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.per_pr.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key.to_owned()).or_default().clone()
+    }
+
+    fn job_url(&self, job: &JobRef) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|u| format!("{u}/api/jobs/{}", job.id))
+    }
+
+    fn result_url(&self, job: &JobRef, compare_ids: &[String]) -> Option<String> {
+        match compare_ids {
+            [one] => self
+                .public_url
+                .as_ref()
+                .map(|u| format!("{u}/api/analysis/{one}")),
+            _ => self.job_url(job),
+        }
+    }
+
+    /// Our login, as comments show it (asked once).
+    async fn login(&self, installation: Option<u64>) -> Result<&str, PublishError> {
+        self.login
+            .get_or_try_init(|| async {
+                self.client
+                    .current_user(installation)
+                    .await
+                    .map(|u| u.login)
+                    .map_err(|e| PublishError(e.to_string()))
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    async fn status(
+        &self,
+        repo: &RepoRef,
+        sha: &str,
+        state: StatusState,
+        description: String,
+        target_url: Option<String>,
+        installation: Option<u64>,
+    ) -> Result<(), PublishError> {
+        let status = StatusRequest {
+            state,
+            context: STATUS_CONTEXT.to_owned(),
+            description: Some(description),
+            target_url,
+        };
+        self.client
+            .create_status(repo, sha, &status, installation)
+            .await
+            .map_err(|e| PublishError(e.to_string()))
+    }
+
+    /// Creates or updates our one comment on the PR; removes older duplicates.
+    async fn upsert_comment(
+        &self,
+        repo: &RepoRef,
+        number: u64,
+        body: &str,
+        installation: Option<u64>,
+    ) -> Result<(), PublishError> {
+        let err = |e: github_client::Error| PublishError(e.to_string());
+        let login = self.login(installation).await?.to_owned();
+        let comments = self
+            .client
+            .issue_comments(repo, number, installation)
+            .await
+            .map_err(err)?;
+        let mut ours: Vec<_> = comments
+            .into_iter()
+            .filter(|c| c.body.contains(COMMENT_MARKER) && c.user_login == login)
+            .collect();
+        ours.sort_by_key(|c| c.id);
+        match ours.split_first() {
+            None => {
+                self.client
+                    .create_issue_comment(repo, number, body, installation)
+                    .await
+                    .map_err(err)?;
+            }
+            Some((keep, extra)) => {
+                if keep.body != body {
+                    self.client
+                        .update_issue_comment(repo, keep.id, body, installation)
+                        .await
+                        .map_err(err)?;
+                }
+                for c in extra {
+                    self.client
+                        .delete_issue_comment(repo, c.id, installation)
+                        .await
+                        .map_err(err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish_update(&self, update: &PublishUpdate) -> Result<(), PublishError> {
+        match update {
+            PublishUpdate::Started { job } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                self.status(
+                    &repo,
+                    &sha,
+                    StatusState::Pending,
+                    "Analysing the Helm charts this change affects…".into(),
+                    self.job_url(job),
+                    installation,
+                )
+                .await
+            }
+            PublishUpdate::Finished {
+                job,
+                report,
+                compare_ids,
+            } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                let verdict = report.verdict();
+                let failed = report.charts.iter().filter(|c| c.outcome.is_err()).count();
+                let description = if failed > 0 {
+                    format!(
+                        "{} of {} chart comparisons failed; see the comment",
+                        failed,
+                        report.charts.len()
+                    )
+                } else if report.charts.is_empty() {
+                    "No Helm chart is affected".to_owned()
+                } else {
+                    format!(
+                        "{}: {} chart comparison(s)",
+                        crate::pr::verdict_words(verdict),
+                        report.charts.len()
+                    )
+                };
+                let url = self.result_url(job, compare_ids);
+                if let JobPayload::PullRequest {
+                    number, head_sha, ..
+                } = &job.payload
+                {
+                    let lock = self.lock_for(&format!("{repo}#{number}"));
+                    let _serial = lock.lock().await;
+                    // Stale results are not posted: the PR closed or moved on meanwhile.
+                    let pr = self
+                        .client
+                        .pull_request(&repo, *number, installation)
+                        .await
+                        .map_err(|e| PublishError(e.to_string()))?;
+                    if pr.state != "open" || pr.head.sha != *head_sha {
+                        tracing::info!(job = %job.id, state = %pr.state, "pull request closed or moved on; result not posted");
+                        return Ok(());
+                    }
+                    let body = report.markdown(self.job_url(job).as_deref());
+                    self.upsert_comment(&repo, *number, &body, installation)
+                        .await?;
+                }
+                let state = if failed > 0 {
+                    StatusState::Error
+                } else {
+                    StatusState::Success
+                };
+                self.status(
+                    &repo,
+                    &sha,
+                    state,
+                    description.clone(),
+                    url.clone(),
+                    installation,
+                )
+                .await?;
+                if self.client.is_app() {
+                    let text = report.markdown(None);
+                    let run = CheckRunRequest {
+                        name: CHECK_NAME.to_owned(),
+                        head_sha: sha.clone(),
+                        status: Some(CheckStatus::Completed),
+                        conclusion: Some(if failed > 0 {
+                            CheckConclusion::Failure
+                        } else {
+                            CheckConclusion::Neutral
+                        }),
+                        details_url: url,
+                        external_id: Some(job.id.to_string()),
+                        output: Some(CheckRunOutput {
+                            title: description.clone(),
+                            summary: description,
+                            text: Some(text),
+                            annotations: Vec::new(),
+                        }),
+                        ..CheckRunRequest::default()
+                    };
+                    if let Err(e) = self
+                        .client
+                        .create_check_run(&repo, &run, installation)
+                        .await
+                    {
+                        tracing::warn!(job = %job.id, error = %e, "check run not created");
+                    }
+                }
+                Ok(())
+            }
+            PublishUpdate::Failed { job, code, message } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                if let JobPayload::PullRequest { number, .. } = &job.payload {
+                    let lock = self.lock_for(&format!("{repo}#{number}"));
+                    let _serial = lock.lock().await;
+                    let body = format!(
+                        "{COMMENT_MARKER}\n## ChartImpact: the analysis could not run\n\n`{code}`: {message}\n\nPush a fix, or comment `/chartimpact rerun` to try again.\n"
+                    );
+                    self.upsert_comment(&repo, *number, &body, installation)
+                        .await?;
+                }
+                self.status(
+                    &repo,
+                    &sha,
+                    StatusState::Error,
+                    format!("Analysis failed: {message}"),
+                    self.job_url(job),
+                    installation,
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// Repository, commit and installation a job's statuses go to (releases have no commit here).
+fn target(payload: &JobPayload) -> Option<(RepoRef, String, Option<u64>)> {
+    let (repo, sha, installation) = match payload {
+        JobPayload::PullRequest {
+            repo,
+            head_sha,
+            installation_id,
+            ..
+        } => (repo, head_sha.clone(), *installation_id),
+        JobPayload::Push {
+            repo,
+            after,
+            installation_id,
+            ..
+        } => (repo, after.clone(), *installation_id),
+        JobPayload::Release { .. } => return None,
+    };
+    let (owner, name) = repo.split_once('/')?;
+    Some((RepoRef::new(owner, name), sha, installation))
+}
+
+impl Publisher for GithubPublisher {
+    fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a> {
+        Box::pin(self.publish_update(update))
+    }
+}

@@ -1,0 +1,265 @@
+//! Publishing on GitHub end to end: signed deliveries → jobs → one sticky comment and commit
+//! statuses on an in-process fake GitHub (testkit) that validates every request body.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use service::server::{GithubPublisher, STATUS_CONTEXT};
+use testkit::FakeGithub;
+
+use super::webhooks::{World, webhook_setup};
+use super::{Setup, TestServer};
+
+const MARKER: &str = "<!-- chartimpact:analysis:v1 -->";
+
+fn client(fake: &FakeGithub) -> github_client::GithubClient {
+    github_client::GithubClient::builder(&fake.url())
+        .auth(github_client::Auth::Token("test-token-123".into()))
+        .min_write_spacing(Duration::ZERO)
+        .secondary_rate_limit_wait(Duration::from_millis(200))
+        .retry_backoff(Duration::from_millis(20))
+        .build()
+        .unwrap()
+}
+
+async fn start(
+    world: &World,
+    fake: &FakeGithub,
+    service: Option<Arc<dyn service::CompareService>>,
+) -> TestServer {
+    let mut setup: Setup = webhook_setup(world, Arc::default());
+    setup.service = service;
+    setup.publisher = Some(Arc::new(GithubPublisher::new(
+        client(fake),
+        Some("http://ci.example.test".into()),
+    )));
+    TestServer::start(setup).await
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn ours(fake: &FakeGithub, n: u64) -> Vec<testkit::StoredComment> {
+    fake.comments("acme", "charts", n)
+        .into_iter()
+        .filter(|c| c.body.contains(MARKER))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_new_heads() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        7,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    // Someone else's comment that quotes our marker is never touched.
+    let theirs = fake.add_comment("acme", "charts", 7, "octocat", &format!("quoting {MARKER}"));
+    fake.fail_next(
+        "POST",
+        "/repos/acme/charts/issues/7/comments",
+        403,
+        &[("retry-after", "1")],
+    );
+    let srv = start(&world, &fake, None).await;
+
+    let (s, _) = srv
+        .deliver("pull_request", &world.pr("opened", 7, &world.head), "p-1")
+        .await;
+    assert_eq!(s, 202);
+    wait_for("a final status", || {
+        fake.statuses("acme", "charts", &world.head)
+            .iter()
+            .any(|s| s.state != "pending")
+    })
+    .await;
+    let statuses = fake.statuses("acme", "charts", &world.head);
+    assert_eq!(statuses.first().unwrap().state, "pending", "{statuses:?}");
+    let last = statuses.last().unwrap();
+    assert_eq!(
+        (last.state.as_str(), last.context.as_str()),
+        ("success", STATUS_CONTEXT),
+        "{statuses:?}"
+    );
+    assert!(last.description.as_deref().unwrap().chars().count() <= 140);
+    assert!(
+        last.target_url
+            .as_deref()
+            .unwrap()
+            .starts_with("http://ci.example.test/api/")
+    );
+    let mine: Vec<_> = ours(&fake, 7)
+        .into_iter()
+        .filter(|c| c.id != theirs)
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let first = mine[0].body.clone();
+    assert!(
+        first.contains("charts/app") && first.to_lowercase().contains("risk"),
+        "{first}"
+    );
+    assert!(!first.contains("test-token-123"));
+
+    // Ten concurrent re-deliveries of the same head: still one comment.
+    let srv = Arc::new(srv);
+    let mut joins = Vec::new();
+    for i in 0..10 {
+        let (srv, body) = (srv.clone(), world.pr("reopened", 7, &world.head));
+        joins.push(tokio::spawn(async move {
+            srv.deliver("pull_request", &body, &format!("p-re-{i}"))
+                .await
+        }));
+    }
+    for j in joins {
+        assert!([200, 202].contains(&j.await.unwrap().0));
+    }
+    // A new head: the same comment is updated, the new head gets its statuses.
+    fake.set_head("acme", "charts", 7, &world.head2);
+    let (s, _) = srv
+        .deliver(
+            "pull_request",
+            &world.pr("synchronize", 7, &world.head2),
+            "p-2",
+        )
+        .await;
+    assert_eq!(s, 202);
+    wait_for("the new head's final status", || {
+        fake.statuses("acme", "charts", &world.head2)
+            .iter()
+            .any(|s| s.state != "pending")
+    })
+    .await;
+    // Jobs of the old head may still be finishing; let the queue drain.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mine: Vec<_> = ours(&fake, 7)
+        .into_iter()
+        .filter(|c| c.id != theirs)
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_ne!(mine[0].body, first, "updated for the new head");
+    assert!(mine[0].body.contains(&world.head2[..7]), "{}", mine[0].body);
+    assert_eq!(
+        fake.comments("acme", "charts", 7)
+            .iter()
+            .find(|c| c.id == theirs)
+            .unwrap()
+            .body,
+        format!("quoting {MARKER}")
+    );
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_from_the_past_are_removed_and_unchanged_bodies_are_not_patched() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        5,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let login = client(&fake).current_user(None).await.unwrap().login;
+    let a = fake.add_comment("acme", "charts", 5, &login, &format!("{MARKER}\nold one"));
+    let b = fake.add_comment("acme", "charts", 5, &login, &format!("{MARKER}\nold two"));
+    let srv = start(&world, &fake, None).await;
+    let (_, ack) = srv
+        .deliver("pull_request", &world.pr("opened", 5, &world.head), "d-1")
+        .await;
+    srv.wait_job(ack["jobId"].as_str().unwrap()).await;
+    let mine = ours(&fake, 5);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].id, a, "the oldest is kept and updated");
+    assert!(!fake.comments("acme", "charts", 5).iter().any(|c| c.id == b));
+
+    // The same analysis again: the body is the same, so no PATCH.
+    let patches = || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .count()
+    };
+    let before = patches();
+    let (_, ack) = srv
+        .deliver("pull_request", &world.pr("reopened", 5, &world.head), "d-2")
+        .await;
+    srv.wait_job(ack["jobId"].as_str().unwrap()).await;
+    assert_eq!(patches(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pr_closed_or_moved_during_analysis_gets_nothing_final() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        9,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    // The PR moved on before the analysis of the old head was published (no webhook for it
+    // reached us): the stale result must not be posted.
+    fake.set_head("acme", "charts", 9, &world.head2);
+    let srv = start(&world, &fake, None).await;
+    let (_, ack) = srv
+        .deliver("pull_request", &world.pr("opened", 9, &world.head), "c-1")
+        .await;
+    let job = srv.wait_job(ack["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded");
+    assert!(ours(&fake, 9).is_empty(), "{:?}", ours(&fake, 9));
+    assert!(
+        fake.statuses("acme", "charts", &world.head)
+            .iter()
+            .all(|s| s.state == "pending")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_analysis_says_what_failed_on_the_pr() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request("acme", "missing", 3, &world.head, &world.base, ["x"]);
+    let srv = start(&world, &fake, None).await;
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&world.pr("opened", 3, &world.head)).unwrap();
+    body["repository"]["full_name"] = "acme/missing".into();
+    body["repository"]["name"] = "missing".into();
+    for side in ["head", "base"] {
+        body["pull_request"][side]["repo"] = body["repository"].clone();
+    }
+    let (_, ack) = srv
+        .deliver("pull_request", &serde_json::to_vec(&body).unwrap(), "f-1")
+        .await;
+    let job = srv.wait_job(ack["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed");
+    let comments = fake.comments("acme", "missing", 3);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(
+        comments[0].body.contains("could not run") && comments[0].body.contains("acme/missing"),
+        "{}",
+        comments[0].body
+    );
+    let statuses = fake.statuses("acme", "missing", &world.head);
+    assert_eq!(statuses.last().unwrap().state, "error", "{statuses:?}");
+}
