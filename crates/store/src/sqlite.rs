@@ -34,6 +34,27 @@ pub(crate) struct SqliteStore {
     writer: tokio::sync::Mutex<()>,
 }
 
+/// Checkpoints the WAL in the background (passive: never waits for, nor blocks, writers),
+/// until the pool is closed.
+fn spawn_checkpointer(pool: SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                break;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!(error = %e, "WAL checkpoint failed; will retry");
+            }
+        }
+    });
+}
+
 impl SqliteStore {
     /// A write transaction, begun once this process's previous writer is done.
     async fn begin_write(
@@ -52,6 +73,7 @@ impl SqliteStore {
 
     pub(crate) async fn open(path: &Path, options: &OpenOptions) -> Result<Self, StoreError> {
         let pool = connect(path, options).await?;
+        spawn_checkpointer(pool.clone());
         schema::migrator(Backend::Sqlite)
             .run(&pool)
             .await
@@ -585,7 +607,10 @@ pub(crate) async fn connect(path: &Path, options: &OpenOptions) -> Result<Sqlite
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(options.busy_timeout);
+        .busy_timeout(options.busy_timeout)
+        // No checkpoint inside a committing write (it copies pages and syncs, stalling every
+        // writer queued behind it for tens of milliseconds): a background task checkpoints.
+        .pragma("wal_autocheckpoint", "0");
     SqlitePoolOptions::new()
         .max_connections(options.max_connections_for(Backend::Sqlite))
         // A local file: pinging each connection as it is taken from the pool is a wasted

@@ -351,6 +351,14 @@ async fn worker(state: AppState, name: String, mut shutdown: tokio::sync::watch:
         if *shutdown.borrow() {
             break;
         }
+        // Acknowledging deliveries comes first (GitHub waits for them; jobs can wait a few
+        // milliseconds): no new claim while deliveries are being taken in, for at most 250 ms.
+        for _ in 0..125 {
+            if state.inner.intake.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let claimed = state
             .inner
             .store

@@ -162,6 +162,9 @@ struct Inner {
     publisher: Arc<dyn Publisher>,
     /// Wakes an idle worker when a job is queued here.
     job_ready: tokio::sync::Notify,
+    /// Webhook deliveries being acknowledged right now: workers hold off new claims while
+    /// any are, so a burst's acknowledgements do not queue behind job writes.
+    intake: std::sync::atomic::AtomicUsize,
 }
 
 impl AppState {
@@ -255,6 +258,7 @@ impl AppStateBuilder {
                 metrics: metrics::handle(),
                 publisher: self.publisher,
                 job_ready: tokio::sync::Notify::new(),
+                intake: std::sync::atomic::AtomicUsize::new(0),
                 config: self.config,
             }),
         }
