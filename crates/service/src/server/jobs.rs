@@ -642,21 +642,39 @@ async fn finish(
     job_ref: &JobRef,
     report: Arc<PrReport>,
 ) -> Result<(), Failure> {
+    // Serializing a response renders its text report: CPU work, kept off the async threads
+    // that acknowledge webhook deliveries.
+    let bodies = {
+        let report = report.clone();
+        tokio::task::spawn_blocking(move || {
+            report
+                .charts
+                .iter()
+                .map(|c| c.outcome.as_ref().ok().map(serde_json::to_vec))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| Failure {
+            code: "internal",
+            message: format!("serializing results failed: {e}"),
+            retryable: true,
+        })?
+    };
     let mut compare_ids = Vec::new();
-    for chart in &report.charts {
-        if let Ok(response) = &chart.outcome {
-            super::compare::save(
-                state,
-                response,
-                None,
-                &serde_json::to_vec(response).unwrap_or_default(),
-            )
-            .await
-            .map_err(|e| Failure {
-                code: e.code,
-                message: e.message,
-                retryable: true,
+    for (chart, body) in report.charts.iter().zip(bodies) {
+        if let (Ok(response), Some(body)) = (&chart.outcome, body) {
+            let body = body.map_err(|e| Failure {
+                code: "internal",
+                message: format!("serializing a result failed: {e}"),
+                retryable: false,
             })?;
+            super::compare::save(state, response, None, &body)
+                .await
+                .map_err(|e| Failure {
+                    code: e.code,
+                    message: e.message,
+                    retryable: true,
+                })?;
             compare_ids.push(response.compare_id.clone());
         }
     }
