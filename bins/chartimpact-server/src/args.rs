@@ -310,33 +310,8 @@ impl Args {
         &self,
         data_dir: &Path,
     ) -> anyhow::Result<(service::Engine, Vec<RendererStatus>)> {
-        let native = helm_render::NativeRenderer::new();
-        let helm = helm_render::HelmCliRenderer::locate();
-        let mut statuses = vec![RendererStatus {
-            name: "native".into(),
-            available: true,
-            version: Some(helm_render::Renderer::info(&native).version),
-            reason: None,
-        }];
-        statuses.push(match &helm {
-            Some(h) => RendererStatus {
-                name: "helm".into(),
-                available: true,
-                version: Some(helm_render::Renderer::info(h).version),
-                reason: None,
-            },
-            None => RendererStatus {
-                name: "helm".into(),
-                available: false,
-                version: None,
-                reason: Some("no helm binary on PATH or in CHARTIMPACT_HELM; charts that need it (fromToml) fail to render".into()),
-            },
-        });
-        let renderers = service::Renderers {
-            auto: Some(Arc::new(helm_render::AutoRenderer::locate())),
-            native: Some(Arc::new(native)),
-            helm: helm.map(|h| Arc::new(h) as Arc<dyn helm_render::Renderer>),
-        };
+        let renderers = service::Renderers::installed();
+        let statuses = RendererStatus::of(&renderers);
         let engine = service::Engine::builder(data_dir)
             .policy(chart_source::UrlPolicy {
                 allowed_hosts: self.allowed_repo_hosts.clone(),

@@ -57,20 +57,13 @@ impl EngineArgs {
     /// The engine: local repositories allowed (a CLI user names their own paths), private
     /// addresses allowed (their own servers), https hosts as configured.
     pub fn engine(&self) -> anyhow::Result<service::Engine> {
-        let helm = helm_render::HelmCliRenderer::locate()
-            .map(|h| Arc::new(h) as Arc<dyn helm_render::Renderer>);
-        let renderers = service::Renderers {
-            auto: Some(Arc::new(helm_render::AutoRenderer::locate())),
-            native: Some(Arc::new(helm_render::NativeRenderer::new())),
-            helm,
-        };
         Ok(service::Engine::builder(self.data_dir())
             .policy(chart_source::UrlPolicy {
                 allowed_hosts: self.allowed_repo_hosts.clone(),
                 allow_local: true,
                 allow_private_addresses: true,
             })
-            .renderers(renderers)
+            .renderers(service::Renderers::installed())
             .build()?)
     }
 }

@@ -183,6 +183,16 @@ pub struct Renderers {
 }
 
 impl Renderers {
+    /// What this machine can run: the native renderer, a `helm` binary when one is found
+    /// (`CHARTIMPACT_HELM` or `PATH`), and `auto` over both.
+    pub fn installed() -> Renderers {
+        Renderers {
+            auto: Some(Arc::new(helm_render::AutoRenderer::locate())),
+            native: Some(Arc::new(helm_render::NativeRenderer::new())),
+            helm: helm_render::HelmCliRenderer::locate().map(|h| Arc::new(h) as Arc<dyn Renderer>),
+        }
+    }
+
     fn pick(&self, mode: &str) -> Result<Arc<dyn Renderer>, CompareError> {
         let found = match mode {
             "native" => self.native.clone(),

@@ -23,7 +23,7 @@ pub(crate) fn ts(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-fn span(d: Duration) -> jiff::SignedDuration {
+pub(crate) fn span(d: Duration) -> jiff::SignedDuration {
     jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
 }
 

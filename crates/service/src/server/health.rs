@@ -25,6 +25,36 @@ pub struct RendererStatus {
     pub reason: Option<String>,
 }
 
+impl RendererStatus {
+    /// The native and helm renderers of `renderers`, as health reports them.
+    pub fn of(renderers: &crate::Renderers) -> Vec<RendererStatus> {
+        let status = |name: &str,
+                      r: &Option<std::sync::Arc<dyn helm_render::Renderer>>,
+                      missing: &str| match r {
+            Some(r) => RendererStatus {
+                name: name.into(),
+                available: true,
+                version: Some(r.info().version),
+                reason: None,
+            },
+            None => RendererStatus {
+                name: name.into(),
+                available: false,
+                version: None,
+                reason: Some(missing.into()),
+            },
+        };
+        vec![
+            status("native", &renderers.native, "not in this build"),
+            status(
+                "helm",
+                &renderers.helm,
+                "no helm binary on PATH or in CHARTIMPACT_HELM; charts that need it (fromToml) fail to render",
+            ),
+        ]
+    }
+}
+
 /// `ok` when everything works; `degraded` when the helm renderer or git is missing (compares
 /// of some charts or of local repositories fail); `unavailable` (HTTP 503) when the database
 /// does not answer, so a load balancer takes the replica out.

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::analysis::span;
 use super::{ApiError, AppState};
 use crate::pr::{PrReport, PrRequest};
 use crate::{CompareError, CompareRequest, Context};
@@ -325,10 +326,6 @@ impl Default for WorkerConfig {
             },
         }
     }
-}
-
-fn span(d: Duration) -> jiff::SignedDuration {
-    jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
 }
 
 /// Runs `n` workers until `shutdown` flips; each finishes its current job first.

@@ -51,9 +51,8 @@ impl Limits {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             return Ok(Slot { _permit: permit });
         }
-        let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
-        let guard = Waiting(&self.waiting);
-        if queued >= self.max_queued {
+        let guard = Counted::enter(&self.waiting);
+        if guard.before >= self.max_queued {
             drop(guard);
             super::metrics::rejected("saturated");
             return Err(ApiError::new(
@@ -84,11 +83,24 @@ impl Limits {
     }
 }
 
-struct Waiting<'a>(&'a AtomicUsize);
+/// Counts itself in `counter` for as long as it lives (requests waiting, deliveries in
+/// progress).
+pub(crate) struct Counted<'a> {
+    counter: &'a AtomicUsize,
+    /// The count before this one entered.
+    pub(crate) before: usize,
+}
 
-impl Drop for Waiting<'_> {
+impl<'a> Counted<'a> {
+    pub(crate) fn enter(counter: &'a AtomicUsize) -> Self {
+        let before = counter.fetch_add(1, Ordering::SeqCst);
+        Counted { counter, before }
+    }
+}
+
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.counter.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

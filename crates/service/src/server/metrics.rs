@@ -64,13 +64,8 @@ pub(crate) fn compare_failed(code: &'static str) {
 pub(crate) fn compare_stages(timings: &BTreeMap<String, u64>) {
     metrics::counter!("chartimpact_compares_total", "outcome" => "ok").increment(1);
     for (stage, ms) in timings {
-        stage_ms(stage, *ms);
+        self::stage(stage, Duration::from_millis(*ms));
     }
-}
-
-fn stage_ms(stage: &str, ms: u64) {
-    metrics::histogram!("chartimpact_compare_stage_seconds", "stage" => stage.to_owned())
-        .record(ms as f64 / 1000.0);
 }
 
 pub(crate) fn stage(stage: &str, elapsed: Duration) {

@@ -43,25 +43,6 @@ impl WebhookConfig {
     }
 }
 
-/// Marks a delivery in progress for as long as it lives.
-struct Intake<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl<'a> Intake<'a> {
-    fn enter(state: &'a AppState) -> Self {
-        state
-            .inner
-            .intake
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Intake(&state.inner.intake)
-    }
-}
-
-impl Drop for Intake<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -85,7 +66,7 @@ pub(crate) async fn github(
         ));
     };
     let started = Instant::now();
-    let _intake = Intake::enter(&state);
+    let _intake = super::limits::Counted::enter(&state.inner.intake);
     let bytes = read_limited(&headers, body, cfg.body_limit)
         .await
         .inspect_err(|e| {

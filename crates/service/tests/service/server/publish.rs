@@ -241,16 +241,8 @@ async fn a_failed_analysis_says_what_failed_on_the_pr() {
     let fake = FakeGithub::start().await;
     fake.add_pull_request("acme", "missing", 3, &world.head, &world.base, ["x"]);
     let srv = start(&world, &fake, None).await;
-    let mut body: serde_json::Value =
-        serde_json::from_slice(&world.pr("opened", 3, &world.head)).unwrap();
-    body["repository"]["full_name"] = "acme/missing".into();
-    body["repository"]["name"] = "missing".into();
-    for side in ["head", "base"] {
-        body["pull_request"][side]["repo"] = body["repository"].clone();
-    }
-    let (_, ack) = srv
-        .deliver("pull_request", &serde_json::to_vec(&body).unwrap(), "f-1")
-        .await;
+    let body = world.pr_in("missing", "opened", 3, &world.head);
+    let (_, ack) = srv.deliver("pull_request", &body, "f-1").await;
     let job = srv.wait_job(ack["jobId"].as_str().unwrap()).await;
     assert_eq!(job["status"], "failed");
     let comments = fake.comments("acme", "missing", 3);

@@ -82,11 +82,16 @@ impl World {
 
     /// A `pull_request` delivery for acme/charts#`number` built from the shared real payload.
     pub fn pr(&self, action: &str, number: u64, head: &str) -> Vec<u8> {
+        self.pr_in("charts", action, number, head)
+    }
+
+    /// The same for repository `acme/{name}` (which may not exist in the local GitHub).
+    pub fn pr_in(&self, name: &str, action: &str, number: u64, head: &str) -> Vec<u8> {
         let template = shared_hooks()
             .map(|d| std::fs::read(d.join("pull_request.opened.1.json")).unwrap())
             .unwrap_or_else(|| br#"{"action":"opened","number":1,"pull_request":{"number":1,"state":"open","draft":false,"labels":[],"head":{"sha":"","ref":"","repo":{"id":1,"name":"","full_name":"","owner":{"login":""}}},"base":{"sha":"","ref":"","repo":{"id":1,"name":"","full_name":"","owner":{"login":""}}}},"repository":{"id":1,"name":"","full_name":"","owner":{"login":""}}}"#.to_vec());
         let mut p: Value = serde_json::from_slice(&template).unwrap();
-        let repo = json!({"id": 424242, "name": "charts", "full_name": "acme/charts", "owner": {"login": "acme", "id": 99}, "default_branch": "main", "fork": false, "private": false});
+        let repo = json!({"id": 424242, "name": name, "full_name": format!("acme/{name}"), "owner": {"login": "acme", "id": 99}, "default_branch": "main", "fork": false, "private": false});
         p["repository"] = repo.clone();
         p["action"] = json!(action);
         p["number"] = json!(number);
@@ -449,13 +454,7 @@ async fn an_unreachable_repository_is_retried_then_fails_visibly() {
     let world = World::new();
     let publisher = Arc::new(RecordingPublisher::default());
     let srv = TestServer::start(webhook_setup(&world, publisher.clone())).await;
-    let mut body: Value = serde_json::from_slice(&world.pr("opened", 3, &world.head)).unwrap();
-    body["repository"]["full_name"] = json!("acme/missing");
-    body["repository"]["name"] = json!("missing");
-    for side in ["head", "base"] {
-        body["pull_request"][side]["repo"] = body["repository"].clone();
-    }
-    let body = serde_json::to_vec(&body).unwrap();
+    let body = world.pr_in("missing", "opened", 3, &world.head);
     let (s, ack) = srv.deliver("pull_request", &body, "m-1").await;
     assert_eq!(s, 202, "{ack}");
     let job = srv.wait_job(ack["jobId"].as_str().unwrap()).await;
