@@ -1,4 +1,5 @@
-//! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API.
+//! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, and git
+//! fixtures ([`git`]).
 //!
 //! [`FakeGithub`] is an axum server on `127.0.0.1:0` holding its state behind a mutex
 //! (the bors pattern, STYLE.md rule 17). It behaves like api.github.com for the calls the
@@ -30,11 +31,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod git;
 mod replay;
 pub mod schema;
 mod server;
 mod state;
 
+pub use git::git;
 pub use replay::{ReplayEntry, ReplayMismatch, load_fixture};
 pub use server::{
     FakeGithub, MAX_ANNOTATIONS, MAX_COMMENT_CHARS, MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS,

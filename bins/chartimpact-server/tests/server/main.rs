@@ -7,25 +7,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chartimpact-server");
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use testkit::git;
 
 /// A repository with a one-template chart at tags v1 and v2 (replicas 1 → 3).
 fn chart_repo(dir: &Path) {
@@ -280,35 +262,29 @@ fn slow_chart_repo(root: &Path, heads: usize) -> (std::path::PathBuf, String, Ve
         "{{- $x := 0 }}{{- range until 1500000 }}{{ $x = add1 $x }}{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  x: {{ $x | quote }}\n  rev: {{ .Values.rev | quote }}\n",
     )
     .unwrap();
-    let rev = |dir: &Path| {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["rev-parse", "HEAD"])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
     std::fs::write(chart.join("values.yaml"), "rev: base\n").unwrap();
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "base"]);
-    let base = rev(&work);
+    let base = git(&work, &["rev-parse", "HEAD"]);
     let mut shas = Vec::new();
     for i in 0..heads {
         git(&work, &["checkout", "-q", "-B", &format!("h{i}"), &base]);
         std::fs::write(chart.join("values.yaml"), format!("rev: head-{i}\n")).unwrap();
         git(&work, &["commit", "-qam", &format!("head {i}")]);
-        shas.push(rev(&work));
+        shas.push(git(&work, &["rev-parse", "HEAD"]));
     }
     let gh = root.join("gh");
     std::fs::create_dir_all(gh.join("acme")).unwrap();
-    let out = Command::new("git")
-        .args(["clone", "-q", "--bare", "--mirror"])
-        .arg(&work)
-        .arg(gh.join("acme/charts.git"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    git(
+        &gh,
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            &work.to_string_lossy(),
+            "acme/charts.git",
+        ],
+    );
     (gh, base, shas)
 }
 

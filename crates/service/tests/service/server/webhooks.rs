@@ -35,16 +35,6 @@ pub struct World {
     _tmp: tempfile::TempDir,
 }
 
-fn rev(dir: &Path, spec: &str) -> String {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", spec])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 impl World {
     pub fn new() -> World {
         let tmp = tempfile::tempdir().unwrap();
@@ -60,17 +50,20 @@ impl World {
         let root = tmp.path().join("gh");
         std::fs::create_dir_all(root.join("acme")).unwrap();
         let bare = root.join("acme/charts.git");
-        let out = std::process::Command::new("git")
-            .args(["clone", "-q", "--bare"])
-            .arg(&r.dir)
-            .arg(&bare)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+        git(
+            &root,
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                &r.dir.to_string_lossy(),
+                "acme/charts.git",
+            ],
+        );
         World {
-            base: rev(&bare, "v1^{commit}"),
-            head: rev(&bare, "v2^{commit}"),
-            head2: rev(&bare, "feature"),
+            base: git(&bare, &["rev-parse", "v1^{commit}"]),
+            head: git(&bare, &["rev-parse", "v2^{commit}"]),
+            head2: git(&bare, &["rev-parse", "feature"]),
             root,
             _tmp: tmp,
         }
