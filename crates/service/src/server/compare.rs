@@ -70,7 +70,8 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
     let service = state.inner.service.clone();
     let timeout = state.inner.config.compare_timeout;
     let started = Instant::now();
-    let (response, stored_form) = tokio::task::spawn_blocking(move || {
+    // Serializing renders the text report: CPU work, done on the blocking pool with the rest.
+    let (response, body, document) = tokio::task::spawn_blocking(move || {
         let ctx = Context::with_timeout(timeout);
         let response = service.compare(&request, &ctx)?;
         // Stored results never hold revealed secrets: a `show`/`decode` comparison is stored
@@ -79,16 +80,20 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
             .secret_handling
             .as_deref()
             .is_some_and(|s| s != "suppress");
-        let stored_form = if reveals {
+        let body = serde_json::to_vec(&response)
+            .map_err(|e| crate::CompareError::Internal(format!("serializing the result: {e}")))?;
+        let document = if reveals {
             let redacted = CompareRequest {
                 secret_handling: None,
                 ..request.clone()
             };
-            Some(service.compare(&redacted, &ctx)?)
+            serde_json::to_vec(&service.compare(&redacted, &ctx)?).map_err(|e| {
+                crate::CompareError::Internal(format!("serializing the result: {e}"))
+            })?
         } else {
-            None
+            body.clone()
         };
-        Ok::<_, crate::CompareError>((response, stored_form))
+        Ok::<_, crate::CompareError>((response, body, document))
     })
     .await
     .map_err(|e| {
@@ -101,9 +106,8 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
     .inspect_err(|e| super::metrics::compare_failed(e.code()))?;
     super::metrics::compare_stages(&response.timings);
 
-    let body = serde_json::to_vec(&response).map_err(ApiError::internal)?;
     let store_start = Instant::now();
-    let deduplicated = save(&state, &response, stored_form.as_ref(), &body).await?;
+    let deduplicated = save(&state, &response, document).await?;
     super::metrics::stage("store", store_start.elapsed());
     super::metrics::stage("request", started.elapsed());
     tracing::info!(
@@ -121,20 +125,16 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
     }))
 }
 
+/// Stores `document` (the response as JSON, secrets redacted) under the response's id.
 pub(crate) async fn save(
     state: &AppState,
     response: &CompareResponse,
-    stored_form: Option<&CompareResponse>,
-    body: &[u8],
+    document: Vec<u8>,
 ) -> Result<bool, ApiError> {
     let compare_id: store::CompareId = response
         .compare_id
         .parse()
         .map_err(|e| ApiError::internal(format_args!("compare id: {e}")))?;
-    let document = match stored_form {
-        Some(redacted) => serde_json::to_vec(redacted).map_err(ApiError::internal)?,
-        None => body.to_vec(),
-    };
     let counts = &response.comparison.structured_diff.stats;
     let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
     let record = store::NewResult {

@@ -665,7 +665,7 @@ async fn finish(
                 message: format!("serializing a result failed: {e}"),
                 retryable: false,
             })?;
-            super::compare::save(state, response, None, &body)
+            super::compare::save(state, response, body)
                 .await
                 .map_err(|e| Failure {
                     code: e.code,
