@@ -28,6 +28,16 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// A stable name for machines (`resolve`, `read`, `render`, `diff`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Stage::Resolve => "resolve",
+            Stage::Read => "read",
+            Stage::Render => "render",
+            Stage::Diff => "diff",
+        }
+    }
+
     /// A word for progress displays.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,6 +134,20 @@ pub trait CompareService: Send + Sync {
 
     /// Tags and branches of a repository, without cloning it.
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError>;
+
+    /// The charts of a repository at `revision` (`HEAD` when `None`). The default answers
+    /// `Internal`: only services that read repositories can do this.
+    fn charts(
+        &self,
+        repository: &str,
+        revision: Option<&str>,
+        ctx: &Context,
+    ) -> Result<crate::response::ChartsResponse, CompareError> {
+        let _ = (repository, revision, ctx);
+        Err(CompareError::Internal(
+            "this service cannot list charts".into(),
+        ))
+    }
 
     /// Compares every chart affected between two revisions (a pull request, a push). The
     /// default answers `Internal`: only services that read repositories can do this.
@@ -606,6 +630,7 @@ impl Engine {
             renderer: new.renderer,
             comparison,
             timings,
+            context_lines: diff_options.context_lines(),
         };
         if let Ok(mut m) = self.results.lock() {
             if m.len() >= self.result_capacity {
@@ -642,6 +667,47 @@ impl CompareService for Engine {
         ctx: &Context,
     ) -> Result<CompareResponse, CompareError> {
         self.with_deadline(ctx, || self.run(req, ctx))
+    }
+
+    fn charts(
+        &self,
+        repository: &str,
+        revision: Option<&str>,
+        ctx: &Context,
+    ) -> Result<crate::response::ChartsResponse, CompareError> {
+        self.with_deadline(ctx, || {
+            ctx.check()?;
+            let repo = self.repository(repository, ctx)?;
+            let revision = revision
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .unwrap_or("HEAD");
+            let resolved = repo
+                .resolve(revision)
+                .map_err(|e| CompareError::from_source(e, repo.url().normalized(), revision))?;
+            let mut charts: Vec<_> = repo
+                .charts(&resolved.commit)
+                .map_err(|e| CompareError::from_source(e, repo.url().normalized(), revision))?
+                .into_iter()
+                .map(|c| crate::response::ChartEntry {
+                    path: c.path,
+                    name: c.name,
+                    version: c.version,
+                    library: c.library,
+                    vendored: c.vendored,
+                })
+                .collect();
+            // What a person most likely wants first: top-level application charts.
+            charts.sort_by(|a, b| {
+                (a.vendored, a.library, &a.path).cmp(&(b.vendored, b.library, &b.path))
+            });
+            Ok(crate::response::ChartsResponse {
+                success: true,
+                revision: revision.to_owned(),
+                commit: resolved.commit.to_hex(),
+                charts,
+            })
+        })
     }
 
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError> {

@@ -46,4 +46,7 @@ pub mod server;
 pub use engine::{CacheStats, CompareService, Context, Engine, EngineBuilder, Renderers, Stage};
 pub use error::CompareError;
 pub use request::{CompareRequest, MAX_VALUES_CONTENT};
-pub use response::{CompareResponse, RefInfo, RendererUsed, ResolvedCommits, VersionsResponse};
+pub use response::{
+    ChartEntry, ChartsResponse, CompareResponse, RefInfo, RendererUsed, ResolvedCommits,
+    VersionsResponse,
+};

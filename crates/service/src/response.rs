@@ -44,6 +44,8 @@ pub struct CompareResponse {
     pub comparison: diff_core::Comparison,
     /// Milliseconds per stage.
     pub timings: BTreeMap<String, u64>,
+    /// Context lines of the per-resource YAML diffs (`contextLines`, 3).
+    pub context_lines: usize,
 }
 
 impl CompareResponse {
@@ -72,6 +74,11 @@ impl Serialize for CompareResponse {
         m.serialize_entry("impact", &self.comparison.impact)?;
         m.serialize_entry("renderer", &self.renderer)?;
         m.serialize_entry("timings", &self.timings)?;
+        // Extension: one unified YAML diff per `structuredDiff.resources` item, for viewers.
+        m.serialize_entry(
+            "resourceDiffs",
+            &diff_core::report::unified_per_resource(&self.comparison, self.context_lines),
+        )?;
         m.end()
     }
 }
@@ -110,4 +117,35 @@ pub struct VersionsResponse {
     pub tag_details: Vec<RefInfo>,
     /// Branches with commits.
     pub branch_details: Vec<RefInfo>,
+}
+
+/// The charts of a repository at one revision (`POST /api/charts`), for pickers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartsResponse {
+    /// Always true.
+    pub success: bool,
+    /// The revision as asked (`HEAD` when none was given).
+    pub revision: String,
+    /// The commit it resolved to.
+    pub commit: String,
+    /// Charts by path; library charts and charts vendored in another chart's `charts/` last.
+    pub charts: Vec<ChartEntry>,
+}
+
+/// One chart directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartEntry {
+    /// Directory relative to the repository root (`.` for the root).
+    pub path: String,
+    /// `name` from Chart.yaml.
+    pub name: String,
+    /// `version` from Chart.yaml.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// A library chart (renders nothing by itself).
+    pub library: bool,
+    /// Inside another chart's `charts/` directory.
+    pub vendored: bool,
 }

@@ -13,6 +13,6 @@ mod yaml;
 pub use json::{ComparisonDocument, Timings};
 pub use markdown::{MARKDOWN_LIMIT, MarkdownOptions, markdown};
 pub use text::{TextOptions, text};
-pub use unified::unified;
+pub use unified::{unified, unified_per_resource};
 pub use values::display_value;
 pub use yaml::to_yaml;

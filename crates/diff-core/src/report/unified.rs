@@ -10,8 +10,15 @@ use super::yaml::to_yaml;
 /// A unified diff per differing resource, with `context` lines, over the objects as compared
 /// (secrets redacted, keys in document order).
 pub fn unified(cmp: &Comparison, context: usize) -> String {
-    let mut out = String::new();
+    unified_per_resource(cmp, context).concat()
+}
+
+/// The same diffs, one string per item of `structured_diff.resources` (in that order), for
+/// viewers that show one resource at a time.
+pub fn unified_per_resource(cmp: &Comparison, context: usize) -> Vec<String> {
+    let mut diffs = Vec::with_capacity(cmp.sides.len());
     for (r, sides) in cmp.structured_diff.resources.iter().zip(&cmp.sides) {
+        let mut out = String::new();
         let id = r.identity.display();
         let before = sides.before.as_ref().map(to_yaml).unwrap_or_default();
         let after = sides.after.as_ref().map(to_yaml).unwrap_or_default();
@@ -28,6 +35,7 @@ pub fn unified(cmp: &Comparison, context: usize) -> String {
                 .context_radius(context)
                 .header(&old_name, &new_name)
         );
+        diffs.push(out);
     }
-    out
+    diffs
 }

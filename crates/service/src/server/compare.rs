@@ -23,6 +23,13 @@ pub(crate) struct Stored {
     deduplicated: bool,
 }
 
+impl Stored {
+    /// The response body as `POST /api/compare` sends it.
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
 pub(crate) async fn compare(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -37,7 +44,9 @@ pub(crate) async fn compare(
     let (outcome, coalesced) = state
         .inner
         .flights
-        .run(&key, async move { run_compare(work_state, request).await })
+        .run(&key, async move {
+            run_compare(work_state, request, Context::default()).await
+        })
         .await;
     if coalesced {
         super::metrics::coalesced();
@@ -64,15 +73,20 @@ pub(crate) async fn compare(
     Ok(response)
 }
 
-/// Compares, stores (redacted) and serializes: once per flight.
-async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
+/// Compares, stores (redacted) and serializes: once per flight. `ctx` brings the caller's
+/// progress callback and cancel flag; the server's deadline is set here.
+pub(crate) async fn run_compare(
+    state: AppState,
+    request: CompareRequest,
+    mut ctx: Context,
+) -> Outcome {
     let _slot = state.inner.limits.slot().await?;
     let service = state.inner.service.clone();
-    let timeout = state.inner.config.compare_timeout;
+    ctx.set_timeout(state.inner.config.compare_timeout);
     let started = Instant::now();
+    let echo = request_echo(&request);
     // Serializing renders the text report: CPU work, done on the blocking pool with the rest.
     let (response, body, document) = tokio::task::spawn_blocking(move || {
-        let ctx = Context::with_timeout(timeout);
         let response = service.compare(&request, &ctx)?;
         // Stored results never hold revealed secrets: a `show`/`decode` comparison is stored
         // in its `suppress` form (the renders are cached, so this is a diff, not a render).
@@ -82,17 +96,17 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
             .is_some_and(|s| s != "suppress");
         let body = serde_json::to_vec(&response)
             .map_err(|e| crate::CompareError::Internal(format!("serializing the result: {e}")))?;
-        let document = if reveals {
+        let stored = if reveals {
             let redacted = CompareRequest {
                 secret_handling: None,
                 ..request.clone()
             };
-            serde_json::to_vec(&service.compare(&redacted, &ctx)?).map_err(|e| {
-                crate::CompareError::Internal(format!("serializing the result: {e}"))
-            })?
+            service.compare(&redacted, &ctx)?
         } else {
-            body.clone()
+            response.clone()
         };
+        let document = stored_document(&stored, echo)
+            .map_err(|e| crate::CompareError::Internal(format!("serializing the result: {e}")))?;
         Ok::<_, crate::CompareError>((response, body, document))
     })
     .await
@@ -123,6 +137,43 @@ async fn run_compare(state: AppState, request: CompareRequest) -> Outcome {
         body,
         deduplicated,
     }))
+}
+
+/// The request as a stored result remembers it, so "re-run" can repeat it. Inline values are
+/// left out (they may hold credentials and stored results are listed to anyone); their digest
+/// stays, so a client that still has them can tell they match.
+fn request_echo(request: &CompareRequest) -> serde_json::Value {
+    let mut echo = serde_json::to_value(CompareRequest {
+        values_content: None,
+        secret_handling: None,
+        ..request.clone()
+    })
+    .unwrap_or_default();
+    if let (serde_json::Value::Object(m), Some(v)) = (&mut echo, &request.values_content)
+        && !v.trim().is_empty()
+    {
+        let digest = ring::digest::digest(&ring::digest::SHA256, v.as_bytes());
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        m.insert("valuesContentSha256".into(), hex.into());
+    }
+    echo
+}
+
+/// The stored form of a result: the response (secrets redacted) with the request beside it.
+fn stored_document(
+    response: &CompareResponse,
+    request: serde_json::Value,
+) -> serde_json::Result<Vec<u8>> {
+    // The response is a JSON object: splice the request in before its closing brace rather
+    // than round-tripping megabytes through a `Value`.
+    let mut doc = serde_json::to_vec(response)?;
+    if doc.last() == Some(&b'}') {
+        doc.pop();
+        doc.extend_from_slice(b",\"request\":");
+        serde_json::to_writer(&mut doc, &request)?;
+        doc.push(b'}');
+    }
+    Ok(doc)
 }
 
 /// Stores `document` (the response as JSON, secrets redacted) under the response's id.
@@ -192,4 +243,39 @@ pub(crate) async fn versions(
     .await
     .map_err(ApiError::internal)??;
     Ok(axum::Json(versions).into_response())
+}
+
+/// `POST /api/charts` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChartsRequest {
+    repository: String,
+    /// Tag, branch or commit; the default branch's head when absent.
+    #[serde(default)]
+    revision: Option<String>,
+}
+
+pub(crate) async fn charts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_limited(&headers, body, state.inner.config.body_limit).await?;
+    let request: ChartsRequest = parse_json(&bytes)?;
+    if request.repository.trim().is_empty() {
+        return Err(ApiError::bad_request("repository is required"));
+    }
+    let _slot = state.inner.limits.slot().await?;
+    let service = state.inner.service.clone();
+    let timeout = state.inner.config.versions_timeout;
+    let charts = tokio::task::spawn_blocking(move || {
+        service.charts(
+            &request.repository,
+            request.revision.as_deref(),
+            &Context::with_timeout(timeout),
+        )
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(axum::Json(charts).into_response())
 }

@@ -19,6 +19,9 @@ pub struct ApiError {
     pub message: String,
     /// Sent as `Retry-After` (429, 503).
     pub retry_after: Option<Duration>,
+    /// Machine-readable help merged into the body (e.g. `suggestions` for an unknown
+    /// revision, `charts` for a missing chart), so a client can offer the fix.
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -29,6 +32,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            details: None,
         }
     }
 
@@ -64,6 +68,18 @@ impl ApiError {
         err
     }
 
+    /// The `{success: false, error, code, …details}` body.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        body.insert("success".into(), false.into());
+        body.insert("error".into(), self.message.clone().into());
+        body.insert("code".into(), self.code.into());
+        for (k, v) in self.details.iter().flat_map(|m| m.iter()) {
+            body.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        serde_json::Value::Object(body)
+    }
+
     /// Adds a `Retry-After`.
     pub fn retry_after(mut self, after: Duration) -> Self {
         self.retry_after = Some(after);
@@ -89,17 +105,45 @@ impl From<CompareError> for ApiError {
             }
             _ => return ApiError::internal(&e),
         };
-        ApiError::new(status, e.code(), e.to_string())
+        let mut err = ApiError::new(status, e.code(), e.to_string());
+        err.details = details(&e).map(Box::new);
+        err
+    }
+}
+
+/// The structured part of a compare error a client can act on.
+fn details(e: &CompareError) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use serde_json::json;
+    let value = match e {
+        CompareError::RevisionNotFound {
+            revision,
+            suggestions,
+            ..
+        } => json!({ "revision": revision, "suggestions": suggestions }),
+        CompareError::ChartNotFound {
+            path,
+            revision,
+            charts,
+        } => json!({ "chartPath": path, "revision": revision, "charts": charts }),
+        CompareError::ValuesFileMissing { path, revision } => {
+            json!({ "valuesFile": path, "revision": revision })
+        }
+        CompareError::RenderFailed {
+            chart, revision, ..
+        } => {
+            json!({ "chartPath": chart, "revision": revision })
+        }
+        _ => return None,
+    };
+    match value {
+        serde_json::Value::Object(m) => Some(m),
+        _ => None,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "success": false,
-            "error": self.message,
-            "code": self.code,
-        });
+        let body = self.body();
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(after) = self.retry_after {
             let secs = after.as_secs().max(1);
@@ -185,5 +229,31 @@ mod tests {
             assert_eq!((a.status.as_u16(), a.code), (status, code));
             assert!(!a.message.contains("secret detail"));
         }
+    }
+
+    #[test]
+    fn fixable_errors_carry_what_to_offer() {
+        let a = ApiError::from(CompareError::RevisionNotFound {
+            repository: "r".into(),
+            revision: "v9".into(),
+            suggestions: vec!["v1".into(), "main".into()],
+        });
+        let body = a.body();
+        assert_eq!(body["suggestions"], serde_json::json!(["v1", "main"]));
+        assert_eq!(body["revision"], "v9");
+        assert_eq!(body["success"], false);
+        let a = ApiError::from(CompareError::ChartNotFound {
+            path: "charts/nope".into(),
+            revision: "main".into(),
+            charts: vec!["charts/app".into()],
+        });
+        assert_eq!(a.body()["charts"], serde_json::json!(["charts/app"]));
+        // Details never replace the envelope's own fields.
+        let mut a = ApiError::bad_request("x");
+        a.details = Some(Box::new(serde_json::Map::from_iter([(
+            "code".into(),
+            "evil".into(),
+        )])));
+        assert_eq!(a.body()["code"], "invalid_request");
     }
 }

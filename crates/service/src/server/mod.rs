@@ -39,7 +39,9 @@ mod limits;
 mod metrics;
 mod openapi;
 pub mod single_flight;
+mod stream;
 pub mod tls;
+mod ui;
 mod webhook;
 
 use std::net::SocketAddr;
@@ -68,13 +70,16 @@ pub use jobs::{
     Recorded, RecordingPublisher, WorkerConfig,
 };
 pub use openapi::OPENAPI_JSON;
+pub use ui::{CONTENT_SECURITY_POLICY, UI_ROUTES};
 pub use webhook::WebhookConfig;
 
 /// Every route the API serves, as `(method, path)`; the OpenAPI document must describe
 /// exactly these (a test holds the two together).
 pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/compare"),
+    ("POST", "/api/compare/stream"),
     ("POST", "/api/versions"),
+    ("POST", "/api/charts"),
     ("GET", "/api/health"),
     ("GET", "/api/analysis/{id}"),
     ("GET", "/api/analysis"),
@@ -271,7 +276,9 @@ pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.inner.config.cors_origins);
     let rate_limited = Router::new()
         .route("/api/compare", post(compare::compare))
+        .route("/api/compare/stream", post(stream::compare_stream))
         .route("/api/versions", post(compare::versions))
+        .route("/api/charts", post(compare::charts))
         .route("/api/analysis", get(analysis::list))
         .route("/api/analysis/{id}", get(analysis::get))
         .route("/api/analytics/charts/popular", get(analysis::popular))
@@ -287,13 +294,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/webhooks/github", post(webhook::github))
         .route("/api/openapi.json", get(openapi::document))
         .route("/metrics", get(metrics::render))
-        .fallback(error::not_found)
+        .route("/assets/{name}", get(ui::asset));
+    let router = UI_ROUTES
+        .iter()
+        .fold(router, |r, path| r.route(path, get(ui::page)))
+        .fallback(fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state.clone())
         .layer(middleware::from_fn(record_request))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
-        ));
+        ))
+        .layer(middleware::from_fn(ui::security_headers));
     let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
@@ -425,6 +437,19 @@ fn origin_matches(pattern: &str, origin: &str) -> bool {
                 && !o[head.len()..o.len() - tail.len()].contains('/')
         }
     }
+}
+
+/// Unknown paths: the UI's "page not found" for a browser, JSON for everyone else.
+async fn fallback(
+    method: Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use axum::response::IntoResponse;
+    if method == Method::GET && ui::wants_page(uri.path(), &headers) {
+        return ui::not_found_page(&headers);
+    }
+    error::not_found(method, uri).await.into_response()
 }
 
 /// Counts requests by route and status and times them.

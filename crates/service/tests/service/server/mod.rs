@@ -7,6 +7,7 @@ mod limits;
 mod openapi;
 mod publish;
 mod storage;
+mod ui;
 mod webhooks;
 
 use std::net::SocketAddr;
