@@ -1,6 +1,13 @@
 //! The GitHub [`Publisher`]: one sticky PR comment (found by its marker and our own login,
 //! updated in place, extra copies removed, no PATCH when nothing changed), a commit status
-//! `chartimpact/analysis` (pending → success / error), and with GitHub App auth a check run.
+//! `chartimpact/analysis` (pending → success / failure / error), and with GitHub App auth a
+//! check run.
+//!
+//! The repository's `.chartimpact.yaml` policy decides two things here: `failOn` makes the
+//! status `failure` (never by default: ChartImpact informs rather than blocks), and
+//! `commentOn` withholds the full report. A withheld report creates no comment; an existing
+//! one is replaced by a short note saying the report is withheld, so a report of an earlier
+//! head never stays up looking current.
 //!
 //! Before a final comment is posted the pull request is read again: when it was closed or its
 //! head moved on, the result is stale and nothing is posted. Publications for one pull request
@@ -97,12 +104,13 @@ impl GithubPublisher {
             .map_err(|e| PublishError(e.to_string()))
     }
 
-    /// Creates or updates our one comment on the PR; removes older duplicates.
+    /// Creates (when `create`) or updates our one comment on the PR; removes older duplicates.
     async fn upsert_comment(
         &self,
         repo: &RepoRef,
         number: u64,
         body: &str,
+        create: bool,
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
         let err = |e: github_client::Error| PublishError(e.to_string());
@@ -118,6 +126,7 @@ impl GithubPublisher {
             .collect();
         ours.sort_by_key(|c| c.id);
         match ours.split_first() {
+            None if !create => {}
             None => {
                 self.client
                     .create_issue_comment(repo, number, body, installation)
@@ -168,11 +177,18 @@ impl GithubPublisher {
                 };
                 let verdict = report.verdict();
                 let failed = report.charts.iter().filter(|c| c.outcome.is_err()).count();
+                let fails_policy = report.fails_policy();
                 let description = if failed > 0 {
                     format!(
                         "{} of {} chart comparisons failed; see the comment",
                         failed,
                         report.charts.len()
+                    )
+                } else if fails_policy {
+                    format!(
+                        "{}: fails this repository's policy (failOn: {})",
+                        crate::pr::verdict_words(verdict),
+                        report.fail_on.as_str()
                     )
                 } else if report.charts.is_empty() {
                     "No Helm chart is affected".to_owned()
@@ -200,12 +216,20 @@ impl GithubPublisher {
                         tracing::info!(job = %job.id, state = %pr.state, "pull request closed or moved on; result not posted");
                         return Ok(());
                     }
-                    let body = report.markdown(self.job_url(job).as_deref());
-                    self.upsert_comment(&repo, *number, &body, installation)
-                        .await?;
+                    if report.wants_comment() {
+                        let body = report.markdown(self.job_url(job).as_deref());
+                        self.upsert_comment(&repo, *number, &body, true, installation)
+                            .await?;
+                    } else {
+                        let body = report.summary_markdown();
+                        self.upsert_comment(&repo, *number, &body, false, installation)
+                            .await?;
+                    }
                 }
                 let state = if failed > 0 {
                     StatusState::Error
+                } else if fails_policy {
+                    StatusState::Failure
                 } else {
                     StatusState::Success
                 };
@@ -224,8 +248,11 @@ impl GithubPublisher {
                         name: CHECK_NAME.to_owned(),
                         head_sha: sha.clone(),
                         status: Some(CheckStatus::Completed),
-                        conclusion: Some(if failed > 0 {
+                        conclusion: Some(if failed > 0 || fails_policy {
                             CheckConclusion::Failure
+                        } else if report.fail_on != crate::pr::FailOn::Never {
+                            // A policy was set and passed.
+                            CheckConclusion::Success
                         } else {
                             CheckConclusion::Neutral
                         }),
@@ -259,7 +286,7 @@ impl GithubPublisher {
                     let body = format!(
                         "{COMMENT_MARKER}\n## ChartImpact: the analysis could not run\n\n`{code}`: {message}\n\nPush a fix, or comment `/chartimpact rerun` to try again.\n"
                     );
-                    self.upsert_comment(&repo, *number, &body, installation)
+                    self.upsert_comment(&repo, *number, &body, true, installation)
                         .await?;
                 }
                 self.status(

@@ -43,6 +43,10 @@ pub enum JobPayload {
         head_ref: String,
         /// The head lives in another repository (fetched as `refs/pull/N/head`).
         fork: bool,
+        /// The base repository's default branch, where `.chartimpact.yaml` is read (absent in
+        /// payloads stored before it was recorded: then the base commit is used).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_branch: Option<String>,
         /// GitHub App installation, when the delivery came from one.
         installation_id: Option<u64>,
     },
@@ -83,6 +87,7 @@ impl JobPayload {
                 base_ref,
                 head_ref,
                 fork,
+                default_branch,
                 installation_id,
             } => JobPayload::PullRequest {
                 repo: repo.to_string(),
@@ -92,6 +97,7 @@ impl JobPayload {
                 base_ref: base_ref.clone(),
                 head_ref: head_ref.clone(),
                 fork: *fork,
+                default_branch: default_branch.clone(),
                 installation_id: *installation_id,
             },
             T::Push {
@@ -581,12 +587,13 @@ async fn analyze(
     tokio::task::spawn_blocking(move || {
         let mut ctx = Context::with_timeout(timeout);
         ctx.cancel = cancel;
-        let (base, head) = match &payload {
+        let (base, head, config_revision) = match &payload {
             JobPayload::PullRequest {
                 base_sha,
                 head_sha,
                 number,
                 fork,
+                default_branch,
                 ..
             } => {
                 // A fork's head commit is only reachable from the base repository through
@@ -596,9 +603,10 @@ async fn analyze(
                 } else {
                     head_sha.clone()
                 };
-                (base_sha.clone(), head)
+                // The policy is the base repository's, from its default branch.
+                (base_sha.clone(), head, default_branch.clone())
             }
-            JobPayload::Push { before, after, .. } => (before.clone(), after.clone()),
+            JobPayload::Push { before, after, .. } => (before.clone(), after.clone(), None),
             JobPayload::Release { tag, .. } => {
                 let versions = service.versions(&repository, &ctx)?;
                 let previous = versions
@@ -612,13 +620,14 @@ async fn analyze(
                             "release {tag} has no earlier tag to compare with"
                         ))
                     })?;
-                (previous, tag.clone())
+                (previous, tag.clone(), None)
             }
         };
         let request = PrRequest {
             repository,
             base,
             head,
+            config_revision,
             template: CompareRequest::default(),
         };
         service.analyze_pr(&request, &ctx).map(Arc::new)

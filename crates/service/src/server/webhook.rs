@@ -162,7 +162,7 @@ async fn handle(
             })
         }
         // Re-runs the pull request's latest job, if any (else the delivery is only recorded).
-        Decision::Rerun { repo, number } => store
+        Decision::Rerun { repo, number, .. } => store
             .latest_job(&format!("{repo}#pr/{number}"))
             .await
             .map_err(|e| ApiError::store(&e))?

@@ -9,6 +9,7 @@ use testkit::FakeGithub;
 
 use super::webhooks::{World, webhook_setup};
 use super::{Setup, TestServer};
+use crate::git;
 
 const MARKER: &str = "<!-- chartimpact:analysis:v1 -->";
 
@@ -254,4 +255,139 @@ async fn a_failed_analysis_says_what_failed_on_the_pr() {
     );
     let statuses = fake.statuses("acme", "missing", &world.head);
     assert_eq!(statuses.last().unwrap().state, "error", "{statuses:?}");
+}
+
+/// Commits `.chartimpact.yaml` holding `text` on the default branch (`main`) of the local
+/// GitHub, where the server reads the repository's policy.
+fn set_repo_config(world: &World, text: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let bare = world.root.join("acme/charts.git");
+    git(work.path(), &["clone", "-q", &bare.to_string_lossy(), "w"]);
+    let w = work.path().join("w");
+    std::fs::write(w.join(".chartimpact.yaml"), text).unwrap();
+    git(&w, &["add", "-A"]);
+    git(&w, &["commit", "-q", "--allow-empty", "-m", "config"]);
+    git(&w, &["push", "-q", "origin", "HEAD:main"]);
+}
+
+/// An engine that looks at branches again on every analysis (the policy changes between
+/// deliveries here; the default keeps a branch for a minute).
+fn fresh_engine(dir: &std::path::Path) -> Arc<dyn service::CompareService> {
+    Arc::new(
+        service::Engine::builder(dir)
+            .policy(chart_source::UrlPolicy {
+                allow_local: true,
+                ..Default::default()
+            })
+            .branch_ttl(Duration::ZERO)
+            .renderers(service::Renderers {
+                native: Some(Arc::new(crate::FakeRenderer::default())),
+                ..Default::default()
+            })
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_branchs_policy_decides_the_status_and_whether_the_report_is_posted() {
+    let world = World::new();
+    let data = tempfile::tempdir().unwrap();
+    let fake = FakeGithub::start().await;
+    for n in [11, 12] {
+        fake.add_pull_request(
+            "acme",
+            "charts",
+            n,
+            &world.head,
+            &world.base,
+            ["charts/app/templates/cm.yaml"],
+        );
+    }
+    set_repo_config(
+        &world,
+        "failOn: low\nrules:\n- path: data.key\n  kinds: [ConfigMap]\n  level: high\n  title: Key changed in the app chart\n",
+    );
+    let srv = start(&world, &fake, Some(fresh_engine(data.path()))).await;
+    let run = async |body: Vec<u8>, delivery: &str| {
+        let (s, ack) = srv.deliver("pull_request", &body, delivery).await;
+        assert_eq!(s, 202, "{ack}");
+        let job = srv.wait_job(ack["jobId"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+    };
+
+    // failOn: low and a custom high rule: the status fails, the comment says why.
+    run(world.pr("opened", 11, &world.head), "pol-1").await;
+    let last = fake.statuses("acme", "charts", &world.head).pop().unwrap();
+    assert_eq!(last.state, "failure", "{last:?}");
+    assert!(
+        last.description.as_deref().unwrap().contains("failOn: low"),
+        "{last:?}"
+    );
+    let mine = ours(&fake, 11);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let comment_id = mine[0].id;
+    assert!(
+        mine[0].body.contains("Key changed in the app chart")
+            && mine[0].body.contains("**this change fails it**"),
+        "{}",
+        mine[0].body
+    );
+
+    // commentOn: risk, and the changed kinds ignored: the new head has no changes, so the
+    // report is withheld and the earlier one replaced by a note (never left up as current).
+    set_repo_config(
+        &world,
+        "commentOn: risk\nignore:\n  kinds: [ConfigMap, Secret]\n",
+    );
+    fake.set_head("acme", "charts", 11, &world.head2);
+    run(world.pr("synchronize", 11, &world.head2), "pol-2").await;
+    let last = fake.statuses("acme", "charts", &world.head2).pop().unwrap();
+    assert_eq!(last.state, "success", "{last:?}");
+    let mine = ours(&fake, 11);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].id, comment_id, "the same comment");
+    assert!(
+        mine[0].body.contains("commentOn: risk")
+            && mine[0].body.contains("no changes")
+            && !mine[0].body.contains("Key changed"),
+        "{}",
+        mine[0].body
+    );
+    // A pull request without a comment gets none while its report is withheld.
+    fake.set_head("acme", "charts", 12, &world.head2);
+    run(world.pr("opened", 12, &world.head2), "pol-3").await;
+    assert!(ours(&fake, 12).is_empty(), "{:?}", ours(&fake, 12));
+    assert_eq!(
+        fake.statuses("acme", "charts", &world.head2)
+            .pop()
+            .unwrap()
+            .state,
+        "success"
+    );
+
+    // An invalid policy is reported on the PR with what to fix; the defaults apply.
+    set_repo_config(&world, "failOn: sometimes\ncommentOn: risk\n");
+    run(world.pr("reopened", 11, &world.head2), "pol-4").await;
+    let mine = ours(&fake, 11);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let body = &mine[0].body;
+    assert!(
+        body.contains("`.chartimpact.yaml` is invalid")
+            && body.contains("unknown variant `sometimes`")
+            && body.contains("Fix the file on `main`"),
+        "{body}"
+    );
+    assert_eq!(
+        fake.statuses("acme", "charts", &world.head2)
+            .pop()
+            .unwrap()
+            .state,
+        "success"
+    );
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
 }
