@@ -21,13 +21,17 @@ use github_client::{
     StatusRequest, StatusState,
 };
 
-use super::jobs::{JobPayload, JobRef, PublishError, PublishFuture, PublishUpdate, Publisher};
+use super::jobs::{
+    JobPayload, JobRef, PublishError, PublishFuture, PublishUpdate, Publisher, RerunRequest,
+};
 use crate::pr::COMMENT_MARKER;
 
 /// Status context every commit status of ours carries.
 pub const STATUS_CONTEXT: &str = "chartimpact/analysis";
 /// Name of our check run.
 pub const CHECK_NAME: &str = "ChartImpact";
+/// The reaction that acknowledges a `/chartimpact rerun` comment.
+pub const RERUN_REACTION: &str = "rocket";
 
 /// Publishes job results on GitHub.
 pub struct GithubPublisher {
@@ -327,5 +331,22 @@ fn target(payload: &JobPayload) -> Option<(RepoRef, String, Option<u64>)> {
 impl Publisher for GithubPublisher {
     fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a> {
         Box::pin(self.publish_update(update))
+    }
+
+    fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
+        Box::pin(async move {
+            let Some((owner, name)) = rerun.repo.split_once('/') else {
+                return Ok(());
+            };
+            self.client
+                .add_reaction(
+                    &RepoRef::new(owner, name),
+                    rerun.comment_id,
+                    RERUN_REACTION,
+                    rerun.installation_id,
+                )
+                .await
+                .map_err(|e| PublishError(e.to_string()))
+        })
     }
 }

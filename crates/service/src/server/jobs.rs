@@ -189,10 +189,30 @@ pub struct PublishError(pub String);
 /// The future a publisher returns.
 pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + 'a>>;
 
+/// A `/chartimpact rerun` comment whose job was queued: acknowledged where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RerunRequest {
+    /// `owner/name`.
+    pub repo: String,
+    /// The pull request.
+    pub number: u64,
+    /// The comment holding the command.
+    pub comment_id: u64,
+    /// GitHub App installation, when the delivery came from one.
+    pub installation_id: Option<u64>,
+}
+
 /// Where job results go.
 pub trait Publisher: Send + Sync + 'static {
     /// Publishes one update.
     fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a>;
+
+    /// Tells whoever asked for a rerun that it was heard (on GitHub: a reaction on the
+    /// comment). Publishers without a place to answer do nothing.
+    fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
+        let _ = rerun;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A publisher that only logs (the default until a GitHub publisher is configured).

@@ -391,3 +391,88 @@ async fn the_default_branchs_policy_decides_the_status_and_whether_the_report_is
         fake.validation_failures()
     );
 }
+
+/// An `issue_comment.created` delivery: `/chartimpact rerun` on acme/charts#`number`.
+fn rerun_comment(number: u64, comment_id: u64, association: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "action": "created",
+        "issue": {"number": number, "pull_request": {"url": format!("https://api.github.com/repos/acme/charts/pulls/{number}")}},
+        "comment": {"id": comment_id, "body": "/chartimpact rerun", "user": {"login": "someone"}, "author_association": association},
+        "repository": {"id": 424242, "full_name": "acme/charts", "default_branch": "main"},
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_again() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        13,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let srv = start(&world, &fake, None).await;
+    let (_, ack) = srv
+        .deliver("pull_request", &world.pr("opened", 13, &world.head), "r-0")
+        .await;
+    let first = ack["jobId"].as_str().unwrap().to_owned();
+    srv.wait_job(&first).await;
+    let statuses_before = fake.statuses("acme", "charts", &world.head).len();
+
+    let by_member = fake.add_comment("acme", "charts", 13, "maintainer", "/chartimpact rerun");
+    let (s, ack) = srv
+        .deliver(
+            "issue_comment",
+            &rerun_comment(13, by_member, "MEMBER"),
+            "r-1",
+        )
+        .await;
+    assert_eq!(s, 202, "{ack}");
+    let rerun = ack["jobId"].as_str().unwrap().to_owned();
+    assert_ne!(rerun, first, "a new job");
+    let job = srv.wait_job(&rerun).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["revision"], world.head.as_str());
+    let reactions = |id: u64| {
+        fake.comments("acme", "charts", 13)
+            .into_iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .reactions
+    };
+    wait_for("the reaction", || !reactions(by_member).is_empty()).await;
+    assert_eq!(reactions(by_member), [service::server::RERUN_REACTION]);
+    let statuses = fake.statuses("acme", "charts", &world.head);
+    assert!(statuses.len() >= statuses_before + 2, "{statuses:?}");
+    assert_eq!(statuses.last().unwrap().state, "success");
+    assert_eq!(ours(&fake, 13).len(), 1);
+
+    // Without write access: no job, no reaction.
+    let by_other = fake.add_comment("acme", "charts", 13, "drive-by", "/chartimpact rerun");
+    let (s, ack) = srv
+        .deliver(
+            "issue_comment",
+            &rerun_comment(13, by_other, "CONTRIBUTOR"),
+            "r-2",
+        )
+        .await;
+    assert_eq!((s, ack["status"].as_str()), (200, Some("ignored")), "{ack}");
+    assert!(ack["jobId"].is_null(), "{ack}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(reactions(by_other).is_empty());
+    let reaction_posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/reactions"))
+        .count();
+    assert_eq!(reaction_posts, 1);
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
+}
