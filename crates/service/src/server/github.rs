@@ -1,7 +1,8 @@
 //! The GitHub [`Publisher`]: one sticky PR comment (found by its marker and our own login,
 //! updated in place, extra copies removed, no PATCH when nothing changed), a commit status
 //! `chartimpact/analysis` (pending → success / failure / error), and with GitHub App auth a
-//! check run.
+//! check run: created `in_progress` when the job starts, completed with the result (or
+//! `cancelled` when the result is stale, `failure` when the analysis could not run).
 //!
 //! The repository's `.chartimpact.yaml` policy decides two things here: `failOn` makes the
 //! status `failure` (never by default: ChartImpact informs rather than blocks), and
@@ -15,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use github_client::{
     CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, RepoRef,
@@ -33,12 +35,19 @@ pub const CHECK_NAME: &str = "ChartImpact";
 /// The reaction that acknowledges a `/chartimpact rerun` comment.
 pub const RERUN_REACTION: &str = "rocket";
 
+/// How long the id of an in-progress check run is remembered for its job. A job that stops
+/// without publishing (superseded, cancelled) never completes its run; its entry goes after
+/// this, longer than any job runs with all its retries.
+const CHECK_RUN_MEMORY: Duration = Duration::from_secs(6 * 3600);
+
 /// Publishes job results on GitHub.
 pub struct GithubPublisher {
     client: GithubClient,
     public_url: Option<String>,
     login: tokio::sync::OnceCell<String>,
     per_pr: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The in-progress check run of each running job (App auth), completed with its result.
+    check_runs: Mutex<HashMap<String, (u64, Instant)>>,
 }
 
 impl GithubPublisher {
@@ -49,6 +58,98 @@ impl GithubPublisher {
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             login: tokio::sync::OnceCell::new(),
             per_pr: Mutex::new(HashMap::new()),
+            check_runs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Creates the job's check run as `in_progress` (App auth only; a token cannot write
+    /// checks). A retried attempt of the same job keeps the run it already has.
+    async fn start_check_run(&self, job: &JobRef) {
+        let Some((repo, sha, installation)) = target(&job.payload) else {
+            return;
+        };
+        if !self.client.is_app() || self.check_run_of(job, false).is_some() {
+            return;
+        }
+        let run = CheckRunRequest {
+            name: CHECK_NAME.to_owned(),
+            head_sha: sha,
+            status: Some(CheckStatus::InProgress),
+            details_url: self.job_url(job),
+            external_id: Some(job.id.to_string()),
+            output: Some(CheckRunOutput {
+                title: "Analysing the Helm charts this change affects…".to_owned(),
+                summary: "ChartImpact is rendering and comparing every chart this change affects."
+                    .to_owned(),
+                ..CheckRunOutput::default()
+            }),
+            ..CheckRunRequest::default()
+        };
+        match self
+            .client
+            .create_check_run(&repo, &run, installation)
+            .await
+        {
+            Ok(id) => {
+                let mut runs = self.check_runs.lock().unwrap_or_else(|e| e.into_inner());
+                runs.retain(|_, (_, at)| at.elapsed() < CHECK_RUN_MEMORY);
+                runs.insert(job.id.to_string(), (id, Instant::now()));
+            }
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "check run not started"),
+        }
+    }
+
+    /// The job's in-progress check run, if this process started one (`take`: forget it).
+    fn check_run_of(&self, job: &JobRef, take: bool) -> Option<u64> {
+        let mut runs = self.check_runs.lock().unwrap_or_else(|e| e.into_inner());
+        let key = job.id.to_string();
+        if take {
+            runs.remove(&key).map(|(id, _)| id)
+        } else {
+            runs.get(&key).map(|(id, _)| *id)
+        }
+    }
+
+    /// Completes the job's check run with `conclusion`: the in-progress run when this process
+    /// started it, else a new completed one (the job started on another replica, or the start
+    /// failed). Failures are logged: the comment and status carry the result too.
+    async fn complete_check_run(
+        &self,
+        job: &JobRef,
+        conclusion: CheckConclusion,
+        output: CheckRunOutput,
+        details_url: Option<String>,
+    ) {
+        let Some((repo, sha, installation)) = target(&job.payload) else {
+            return;
+        };
+        if !self.client.is_app() {
+            return;
+        }
+        let run = CheckRunRequest {
+            name: CHECK_NAME.to_owned(),
+            head_sha: sha,
+            status: Some(CheckStatus::Completed),
+            conclusion: Some(conclusion),
+            details_url,
+            external_id: Some(job.id.to_string()),
+            output: Some(output),
+            ..CheckRunRequest::default()
+        };
+        let done = match self.check_run_of(job, true) {
+            Some(id) => {
+                self.client
+                    .update_check_run(&repo, id, &run, installation)
+                    .await
+            }
+            None => self
+                .client
+                .create_check_run(&repo, &run, installation)
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = done {
+            tracing::warn!(job = %job.id, error = %e, "check run not completed");
         }
     }
 
@@ -161,15 +262,18 @@ impl GithubPublisher {
                 let Some((repo, sha, installation)) = target(&job.payload) else {
                     return Ok(());
                 };
-                self.status(
-                    &repo,
-                    &sha,
-                    StatusState::Pending,
-                    "Analysing the Helm charts this change affects…".into(),
-                    self.job_url(job),
-                    installation,
-                )
-                .await
+                let pending = self
+                    .status(
+                        &repo,
+                        &sha,
+                        StatusState::Pending,
+                        "Analysing the Helm charts this change affects…".into(),
+                        self.job_url(job),
+                        installation,
+                    )
+                    .await;
+                self.start_check_run(job).await;
+                pending
             }
             PublishUpdate::Finished {
                 job,
@@ -218,6 +322,19 @@ impl GithubPublisher {
                         .map_err(|e| PublishError(e.to_string()))?;
                     if pr.state != "open" || pr.head.sha != *head_sha {
                         tracing::info!(job = %job.id, state = %pr.state, "pull request closed or moved on; result not posted");
+                        // The run was started on this commit: it must not stay in progress.
+                        let why = "The pull request was closed or moved on to a newer commit.";
+                        self.complete_check_run(
+                            job,
+                            CheckConclusion::Cancelled,
+                            CheckRunOutput {
+                                title: "Not posted: the result is stale".to_owned(),
+                                summary: why.to_owned(),
+                                ..CheckRunOutput::default()
+                            },
+                            self.job_url(job),
+                        )
+                        .await;
                         return Ok(());
                     }
                     if report.wants_comment() {
@@ -246,38 +363,26 @@ impl GithubPublisher {
                     installation,
                 )
                 .await?;
-                if self.client.is_app() {
-                    let text = report.markdown(None);
-                    let run = CheckRunRequest {
-                        name: CHECK_NAME.to_owned(),
-                        head_sha: sha.clone(),
-                        status: Some(CheckStatus::Completed),
-                        conclusion: Some(if failed > 0 || fails_policy {
-                            CheckConclusion::Failure
-                        } else if report.fail_on != crate::pr::FailOn::Never {
-                            // A policy was set and passed.
-                            CheckConclusion::Success
-                        } else {
-                            CheckConclusion::Neutral
-                        }),
-                        details_url: url,
-                        external_id: Some(job.id.to_string()),
-                        output: Some(CheckRunOutput {
-                            title: description.clone(),
-                            summary: description,
-                            text: Some(text),
-                            annotations: Vec::new(),
-                        }),
-                        ..CheckRunRequest::default()
-                    };
-                    if let Err(e) = self
-                        .client
-                        .create_check_run(&repo, &run, installation)
-                        .await
-                    {
-                        tracing::warn!(job = %job.id, error = %e, "check run not created");
-                    }
-                }
+                let conclusion = if failed > 0 || fails_policy {
+                    CheckConclusion::Failure
+                } else if report.fail_on != crate::pr::FailOn::Never {
+                    // A policy was set and passed.
+                    CheckConclusion::Success
+                } else {
+                    CheckConclusion::Neutral
+                };
+                self.complete_check_run(
+                    job,
+                    conclusion,
+                    CheckRunOutput {
+                        title: description.clone(),
+                        summary: description,
+                        text: Some(report.markdown(None)),
+                        annotations: Vec::new(),
+                    },
+                    url,
+                )
+                .await;
                 Ok(())
             }
             PublishUpdate::Failed { job, code, message } => {
@@ -293,15 +398,28 @@ impl GithubPublisher {
                     self.upsert_comment(&repo, *number, &body, true, installation)
                         .await?;
                 }
-                self.status(
-                    &repo,
-                    &sha,
-                    StatusState::Error,
-                    format!("Analysis failed: {message}"),
+                let error = self
+                    .status(
+                        &repo,
+                        &sha,
+                        StatusState::Error,
+                        format!("Analysis failed: {message}"),
+                        self.job_url(job),
+                        installation,
+                    )
+                    .await;
+                self.complete_check_run(
+                    job,
+                    CheckConclusion::Failure,
+                    CheckRunOutput {
+                        title: "The analysis could not run".to_owned(),
+                        summary: format!("`{code}`: {message}"),
+                        ..CheckRunOutput::default()
+                    },
                     self.job_url(job),
-                    installation,
                 )
-                .await
+                .await;
+                error
             }
         }
     }

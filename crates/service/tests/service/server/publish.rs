@@ -476,3 +476,108 @@ async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_ag
         fake.validation_failures()
     );
 }
+
+const APP_ID: u64 = 4242;
+
+/// `body` as delivered to the GitHub App's installation `installation`.
+fn installed(body: Vec<u8>, installation: u64) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["installation"] = serde_json::json!({"id": installation});
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_concluded() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
+    for n in [21, 22] {
+        fake.add_pull_request(
+            "acme",
+            "charts",
+            n,
+            &world.head,
+            &world.base,
+            ["charts/app/templates/cm.yaml"],
+        );
+    }
+    fake.add_pull_request("acme", "missing", 23, &world.head, &world.base, ["x"]);
+    let client = github_client::GithubClient::builder(&fake.url())
+        .auth(github_client::Auth::App {
+            app_id: APP_ID,
+            private_key_pem: testkit::TEST_APP_PRIVATE_KEY.into(),
+        })
+        .min_write_spacing(Duration::ZERO)
+        .retry_backoff(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let mut setup: Setup = webhook_setup(&world, Arc::default());
+    setup.publisher = Some(Arc::new(GithubPublisher::new(
+        client,
+        Some("http://ci.example.test".into()),
+    )));
+    let srv = TestServer::start(setup).await;
+    let run_of = |job: &str, repo: &str| {
+        let runs: Vec<_> = fake
+            .check_runs("acme", repo)
+            .into_iter()
+            .filter(|r| r.external_id.as_deref() == Some(job))
+            .collect();
+        assert_eq!(runs.len(), 1, "one check run per job: {runs:?}");
+        runs.into_iter().next().unwrap()
+    };
+    let deliver = async |body: Vec<u8>, delivery: &str| {
+        let (s, ack) = srv
+            .deliver("pull_request", &installed(body, 77), delivery)
+            .await;
+        assert_eq!(s, 202, "{ack}");
+        let id = ack["jobId"].as_str().unwrap().to_owned();
+        srv.wait_job(&id).await;
+        id
+    };
+
+    // Created in progress when the job starts, then completed with the report.
+    let job = deliver(world.pr("opened", 21, &world.head), "app-1").await;
+    let run = run_of(&job, "charts");
+    assert_eq!(
+        (run.status.as_str(), run.conclusion.as_deref()),
+        ("completed", Some("neutral")),
+        "{run:?}"
+    );
+    assert_eq!(run.requests, 2, "a create and an update: {run:?}");
+    assert!(run.text.as_deref().unwrap().contains(MARKER), "{run:?}");
+    let created: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/repos/acme/charts/check-runs")
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    let body: serde_json::Value = serde_json::from_str(&created[0].body).unwrap();
+    assert_eq!(body["status"], "in_progress", "{body}");
+    assert!(body.get("conclusion").is_none(), "{body}");
+    assert_eq!(body["head_sha"], world.head.as_str());
+    assert!(fake.requests().iter().any(|r| r.method == "PATCH"
+        && r.path == format!("/repos/acme/charts/check-runs/{}", run.id)
+        && r.body.contains("\"conclusion\":\"neutral\"")));
+
+    // A stale result: the run started on the old head is cancelled, not left in progress.
+    fake.set_head("acme", "charts", 22, &world.head2);
+    let job = deliver(world.pr("opened", 22, &world.head), "app-2").await;
+    let run = run_of(&job, "charts");
+    assert_eq!(run.conclusion.as_deref(), Some("cancelled"), "{run:?}");
+    assert!(ours(&fake, 22).is_empty());
+
+    // An analysis that cannot run (two attempts): one run, concluded as a failure.
+    let job = deliver(world.pr_in("missing", "opened", 23, &world.head), "app-3").await;
+    let run = run_of(&job, "missing");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{run:?}");
+    assert!(
+        run.summary.as_deref().unwrap().contains("acme/missing"),
+        "{run:?}"
+    );
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
+}
