@@ -153,8 +153,14 @@ impl GithubPublisher {
         }
     }
 
+    /// The lock that serializes publications for one pull request (`owner/name#N`).
+    ///
+    /// Entries nobody holds or waits for (only the map has the `Arc`) are dropped on the way,
+    /// so the map holds the pull requests being published right now, not every one ever seen.
+    /// Dropping such an entry is safe: whoever comes next gets a fresh, unlocked mutex.
     fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.per_pr.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|k, lock| k == key || Arc::strong_count(lock) > 1);
         map.entry(key.to_owned()).or_default().clone()
     }
 
@@ -466,5 +472,45 @@ impl Publisher for GithubPublisher {
                 .await
                 .map_err(|e| PublishError(e.to_string()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publisher() -> GithubPublisher {
+        // Never contacted: only the lock map is exercised.
+        let client = GithubClient::builder("http://127.0.0.1:9")
+            .auth(github_client::Auth::Token("unused".into()))
+            .build()
+            .unwrap();
+        GithubPublisher::new(client, None)
+    }
+
+    fn keys(p: &GithubPublisher) -> Vec<String> {
+        let mut k: Vec<String> = p.per_pr.lock().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    #[tokio::test]
+    async fn per_pr_locks_are_dropped_once_nobody_holds_them() {
+        let p = publisher();
+        let held = p.lock_for("o/r#1");
+        let guard = held.lock().await;
+        drop(p.lock_for("o/r#2"));
+        let waiting = p.lock_for("o/r#3");
+        // #2 is unused and goes; #1 (locked) and #3 (a caller about to lock) stay.
+        drop(p.lock_for("o/r#4"));
+        assert_eq!(keys(&p), ["o/r#1", "o/r#3", "o/r#4"]);
+        // The same PR gets the same mutex while it is held: publications stay serialized.
+        let again = p.lock_for("o/r#1");
+        assert!(Arc::ptr_eq(&again, &held));
+        assert!(again.try_lock().is_err());
+        drop(guard);
+        drop((again, held, waiting));
+        drop(p.lock_for("o/r#5"));
+        assert_eq!(keys(&p), ["o/r#5"]);
     }
 }
