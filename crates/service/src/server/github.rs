@@ -391,6 +391,31 @@ impl GithubPublisher {
                 .await;
                 Ok(())
             }
+            PublishUpdate::Stopped { job, reason } => {
+                let (title, summary) = if *reason == "cancelled" {
+                    (
+                        "Cancelled: the pull request was closed",
+                        "The analysis stopped because the pull request was closed.",
+                    )
+                } else {
+                    (
+                        "Superseded by a newer commit",
+                        "The analysis stopped because a newer commit was pushed; that commit is analysed instead.",
+                    )
+                };
+                self.complete_check_run(
+                    job,
+                    CheckConclusion::Cancelled,
+                    CheckRunOutput {
+                        title: title.to_owned(),
+                        summary: summary.to_owned(),
+                        ..CheckRunOutput::default()
+                    },
+                    self.job_url(job),
+                )
+                .await;
+                Ok(())
+            }
             PublishUpdate::Failed { job, code, message } => {
                 let Some((repo, sha, installation)) = target(&job.payload) else {
                     return Ok(());

@@ -170,6 +170,15 @@ pub enum PublishUpdate {
         /// Stored result ids, in report order.
         compare_ids: Vec<String>,
     },
+    /// The job stopped without a result: a newer head superseded it (`superseded`) or the
+    /// pull request was closed (`cancelled`). Nothing final is published; what the start put
+    /// up (a check run in progress) is closed.
+    Stopped {
+        /// The job.
+        job: JobRef,
+        /// `superseded` or `cancelled`.
+        reason: &'static str,
+    },
     /// The analysis could not run (after the last attempt): what failed and what to do.
     Failed {
         /// The job.
@@ -233,6 +242,9 @@ impl Publisher for LogPublisher {
                     verdict = report.verdict().as_str(),
                     "analysis finished"
                 ),
+                PublishUpdate::Stopped { job, reason } => {
+                    tracing::info!(job = %job.id, repo = job.payload.repo(), reason, "analysis stopped")
+                }
                 PublishUpdate::Failed { job, code, .. } => {
                     tracing::warn!(job = %job.id, repo = job.payload.repo(), code, "analysis failed")
                 }
@@ -245,13 +257,13 @@ impl Publisher for LogPublisher {
 /// One update as [`RecordingPublisher`] keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    /// `started`, `finished` or `failed`.
+    /// `started`, `finished`, `stopped` or `failed`.
     pub kind: &'static str,
     /// The job.
     pub job: store::JobId,
     /// The job's payload.
     pub payload: JobPayload,
-    /// Verdict (finished) or error code (failed).
+    /// Verdict (finished), reason (stopped) or error code (failed).
     pub outcome: Option<String>,
     /// The PR comment that would be posted (finished).
     pub markdown: Option<String>,
@@ -300,6 +312,14 @@ impl Publisher for RecordingPublisher {
                     outcome: Some(report.verdict().as_str().to_owned()),
                     markdown: Some(report.markdown(None)),
                     compare_ids: compare_ids.clone(),
+                },
+                PublishUpdate::Stopped { job, reason } => Recorded {
+                    kind: "stopped",
+                    job: job.id,
+                    payload: job.payload.clone(),
+                    outcome: Some((*reason).to_owned()),
+                    markdown: None,
+                    compare_ids: vec![],
                 },
                 PublishUpdate::Failed { job, code, .. } => Recorded {
                     kind: "failed",
@@ -492,6 +512,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
     if let Some(why) = stopped {
         beat.abort();
         tracing::info!(job = %job.id, reason = ?why, "job stopped; nothing published");
+        publish_stopped(state, &job_ref, why).await;
         super::metrics::job_finished(
             match why {
                 Stop::Superseded => "superseded",
@@ -547,6 +568,23 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
                 super::metrics::job_finished("failed", started.elapsed());
             }
         }
+    }
+}
+
+/// Tells the publisher a job stopped for good. A lost lease is not that: another worker
+/// (maybe in this process, sharing the publisher) carries on with the same job.
+async fn publish_stopped(state: &AppState, job: &JobRef, why: Stop) {
+    let reason = match why {
+        Stop::Superseded => "superseded",
+        Stop::Cancelled => "cancelled",
+        Stop::Lost => return,
+    };
+    let update = PublishUpdate::Stopped {
+        job: job.clone(),
+        reason,
+    };
+    if let Err(e) = state.inner.publisher.publish(&update).await {
+        tracing::warn!(job = %job.id, error = %e, "stop not published");
     }
 }
 
@@ -719,6 +757,14 @@ async fn finish(
         Ok(store::JobLease::Held) => {}
         Ok(other) => {
             tracing::info!(job = %job.id, lease = ?other, "result is stale; not published");
+            let why = match other {
+                store::JobLease::Superseded => Some(Stop::Superseded),
+                store::JobLease::Cancelled => Some(Stop::Cancelled),
+                _ => None,
+            };
+            if let Some(why) = why {
+                publish_stopped(state, job_ref, why).await;
+            }
             return Ok(());
         }
         Err(e) => {

@@ -479,6 +479,34 @@ async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_ag
 
 const APP_ID: u64 = 4242;
 
+/// A publisher with GitHub App auth on `fake` (which must know the App: `set_app`).
+fn app_publisher(fake: &FakeGithub) -> Arc<dyn service::server::Publisher> {
+    let client = github_client::GithubClient::builder(&fake.url())
+        .auth(github_client::Auth::App {
+            app_id: APP_ID,
+            private_key_pem: testkit::TEST_APP_PRIVATE_KEY.into(),
+        })
+        .min_write_spacing(Duration::ZERO)
+        .retry_backoff(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    Arc::new(GithubPublisher::new(
+        client,
+        Some("http://ci.example.test".into()),
+    ))
+}
+
+/// The one check run of `job` in acme/`repo`.
+fn run_of(fake: &FakeGithub, job: &str, repo: &str) -> testkit::StoredCheckRun {
+    let runs: Vec<_> = fake
+        .check_runs("acme", repo)
+        .into_iter()
+        .filter(|r| r.external_id.as_deref() == Some(job))
+        .collect();
+    assert_eq!(runs.len(), 1, "one check run per job: {runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
 /// `body` as delivered to the GitHub App's installation `installation`.
 fn installed(body: Vec<u8>, installation: u64) -> Vec<u8> {
     let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -502,30 +530,10 @@ async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_conc
         );
     }
     fake.add_pull_request("acme", "missing", 23, &world.head, &world.base, ["x"]);
-    let client = github_client::GithubClient::builder(&fake.url())
-        .auth(github_client::Auth::App {
-            app_id: APP_ID,
-            private_key_pem: testkit::TEST_APP_PRIVATE_KEY.into(),
-        })
-        .min_write_spacing(Duration::ZERO)
-        .retry_backoff(Duration::from_millis(20))
-        .build()
-        .unwrap();
     let mut setup: Setup = webhook_setup(&world, Arc::default());
-    setup.publisher = Some(Arc::new(GithubPublisher::new(
-        client,
-        Some("http://ci.example.test".into()),
-    )));
+    setup.publisher = Some(app_publisher(&fake));
     let srv = TestServer::start(setup).await;
-    let run_of = |job: &str, repo: &str| {
-        let runs: Vec<_> = fake
-            .check_runs("acme", repo)
-            .into_iter()
-            .filter(|r| r.external_id.as_deref() == Some(job))
-            .collect();
-        assert_eq!(runs.len(), 1, "one check run per job: {runs:?}");
-        runs.into_iter().next().unwrap()
-    };
+    let run_of = |job: &str, repo: &str| run_of(&fake, job, repo);
     let deliver = async |body: Vec<u8>, delivery: &str| {
         let (s, ack) = srv
             .deliver("pull_request", &installed(body, 77), delivery)
@@ -580,4 +588,70 @@ async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_conc
         "{:?}",
         fake.validation_failures()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        24,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let mut setup: Setup = webhook_setup(&world, Arc::default());
+    setup.publisher = Some(app_publisher(&fake));
+    // Slow renders keep the first job running while the new head arrives.
+    let data = tempfile::tempdir().unwrap();
+    let slow = Arc::new(super::limits::SlowRenderer::new(Duration::from_millis(
+        1500,
+    )));
+    setup.service = Some(Arc::new(crate::engine_with(data.path(), slow)));
+    let srv = TestServer::start(setup).await;
+
+    let (_, first) = srv
+        .deliver(
+            "pull_request",
+            &installed(world.pr("opened", 24, &world.head), 77),
+            "sup-1",
+        )
+        .await;
+    let first = first["jobId"].as_str().unwrap().to_owned();
+    wait_for("the first job's check run", || {
+        fake.check_runs("acme", "charts")
+            .iter()
+            .any(|r| r.external_id.as_deref() == Some(first.as_str()))
+    })
+    .await;
+    assert_eq!(run_of(&fake, &first, "charts").status, "in_progress");
+    fake.set_head("acme", "charts", 24, &world.head2);
+    let (s, second) = srv
+        .deliver(
+            "pull_request",
+            &installed(world.pr("synchronize", 24, &world.head2), 77),
+            "sup-2",
+        )
+        .await;
+    assert_eq!(s, 202, "{second}");
+    let second = second["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(srv.wait_job(&first).await["status"], "superseded");
+    assert_eq!(srv.wait_job(&second).await["status"], "succeeded");
+    wait_for("the superseded run to be closed", || {
+        run_of(&fake, &first, "charts").status == "completed"
+    })
+    .await;
+    let old = run_of(&fake, &first, "charts");
+    assert_eq!(old.conclusion.as_deref(), Some("cancelled"), "{old:?}");
+    assert_eq!(old.head_sha, world.head);
+    let new = run_of(&fake, &second, "charts");
+    assert_eq!(
+        (new.status.as_str(), new.head_sha.as_str()),
+        ("completed", world.head2.as_str()),
+        "{new:?}"
+    );
+    assert!(fake.validation_failures().is_empty());
 }
