@@ -87,20 +87,24 @@ pub fn analyze(engine: &Engine, req: &PrRequest, ctx: &Context) -> Result<PrRepo
             .map_err(|e| CompareError::from_source(e, &req.repository, rev))
     };
     let (base, head) = (resolve(&req.base)?, resolve(&req.head)?);
-    let config_revision = req
-        .config_revision
-        .clone()
-        .unwrap_or_else(|| req.base.clone());
+    // The policy's revision: the caller's (the default branch on GitHub) when the mirror has
+    // it, else the base. A missing default branch is no fault of the file, and the base is as
+    // safe (the pull request does not control it either).
+    let (config_revision, config_commit) = match req.config_revision.as_deref() {
+        Some(rev) if rev != req.base => match repo.resolve(rev) {
+            Ok(r) => (rev.to_owned(), r.commit),
+            Err(e) => {
+                tracing::warn!(revision = rev, error = %e, "policy revision not found; reading .chartimpact.yaml at the base");
+                (req.base.clone(), base.commit)
+            }
+        },
+        _ => (req.base.clone(), base.commit),
+    };
     let config = repo
-        .resolve(&config_revision)
-        .map_err(|e| e.to_string())
-        .and_then(|r| {
-            repo.read_file(&r.commit, CONFIG_FILE)
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|message| ConfigError::Unreadable {
+        .read_file(&config_commit, CONFIG_FILE)
+        .map_err(|e| ConfigError::Unreadable {
             revision: config_revision.clone(),
-            message,
+            message: e.to_string(),
         })
         .and_then(|bytes| match bytes {
             Some(b) => RepoConfig::parse(&String::from_utf8_lossy(&b)),

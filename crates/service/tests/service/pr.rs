@@ -186,6 +186,13 @@ fn the_base_revisions_policy_ignores_and_rules_decide_the_verdict() {
     assert_eq!(at_head.fail_on, FailOn::Never);
     assert!(!at_head.fails_policy());
     assert_eq!(at_head.verdict(), diff_core::Verdict::LowRisk);
+
+    // A policy revision the repository does not have (a default branch not mirrored) is no
+    // fault of the file: the base's applies.
+    let missing = analyze_at(&r, &tmp.path().join("data3"), Some("no-such-branch"));
+    assert_eq!(missing.config_revision, "base");
+    assert_eq!(missing.config_error, None);
+    assert_eq!(missing.fail_on, FailOn::Medium);
 }
 
 #[test]
