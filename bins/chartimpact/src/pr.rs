@@ -48,6 +48,8 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
         repository: args.repo.clone(),
         base: args.base.clone(),
         head: args.head.clone(),
+        // As on GitHub, the policy is never the head's own: read at the base revision.
+        config_revision: None,
         template: service::CompareRequest {
             renderer: Some(args.renderer.as_str().to_owned()),
             ..service::CompareRequest::default()
@@ -63,6 +65,9 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
         Output::Json => report.to_json(),
         Output::Text => {
             let mut s = String::new();
+            if let Some(e) = &report.config_error {
+                s.push_str(&format!("warning: {e} (the defaults apply)\n\n"));
+            }
             for c in &report.charts {
                 let scen = c
                     .scenario
@@ -82,5 +87,9 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
         }
     };
     write_stdout(&out)?;
+    // The repository's failOn policy gates CI the way `diff --fail-on` does.
+    if report.fails_policy() {
+        return Ok(ExitCode::from(3));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -46,8 +46,8 @@ pub use manifest::{
     Manifest, ParseOptions, Resource, ResourceKey, is_cluster_scoped, parse_manifest,
 };
 pub use model::{
-    Change, ChangeType, Identity, Impact, Importance, Level, ResourceDiff, Signal, StructuredDiff,
-    Verdict,
+    Change, ChangeType, Identity, Impact, Importance, Level, ResourceDiff, Signal, SignalCategory,
+    StructuredDiff, Verdict,
 };
 pub use options::{DiffOptions, DiffOptionsBuilder};
 pub use path::{Path, Segment, Token};

@@ -129,6 +129,10 @@ pub enum Decision {
         repo: RepoName,
         /// The pull request number.
         number: u64,
+        /// `comment.id` of the command, so the caller can acknowledge it with a reaction.
+        comment_id: u64,
+        /// The GitHub App installation to act as (the reaction needs it).
+        installation_id: Option<u64>,
     },
     /// Answer a `ping`; `events` are the hook's subscribed events (to warn when
     /// `pull_request`, `push` or `release` is missing: reference `github.md` R9).
@@ -183,6 +187,9 @@ pub enum Target {
         /// Whether the head is in another repository (or a deleted fork): fetch
         /// `refs/pull/{number}/head` from the base repository (R18).
         fork: bool,
+        /// `repository.default_branch` of the base repository: where the repository's
+        /// `.chartimpact.yaml` is read, so a pull request cannot change its own policy.
+        default_branch: Option<String>,
         /// The GitHub App installation to act as.
         installation_id: Option<u64>,
     },
@@ -333,6 +340,7 @@ fn route_pull_request(pr: &PullRequestEvent, policy: &RoutingPolicy) -> Decision
         base_ref: pr.base_ref.clone(),
         head_ref: pr.head_ref.clone(),
         fork,
+        default_branch: pr.default_branch.clone(),
         installation_id: pr.installation_id,
     })
 }
@@ -399,6 +407,8 @@ fn route_comment(comment: &IssueCommentEvent) -> Decision {
     Decision::Rerun {
         repo: comment.repo.clone(),
         number: comment.number,
+        comment_id: comment.comment_id,
+        installation_id: comment.installation_id,
     }
 }
 
@@ -514,6 +524,8 @@ mod tests {
         let rerun = Decision::Rerun {
             repo: "o/r".parse().unwrap(),
             number: 7,
+            comment_id: 1,
+            installation_id: None,
         };
         for who in RERUN_ASSOCIATIONS {
             assert_eq!(

@@ -38,6 +38,7 @@ mod engine;
 mod error;
 pub mod pr;
 mod render_cache;
+pub mod repo_config;
 mod request;
 mod response;
 #[cfg(feature = "server")]

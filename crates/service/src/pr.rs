@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use chart_source::{AffectedOptions, ChartStatus};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::engine::{CompareService, Context, Engine};
 use crate::error::CompareError;
@@ -14,48 +14,9 @@ use crate::response::CompareResponse;
 /// The marker that identifies ChartImpact's PR comment.
 pub const COMMENT_MARKER: &str = "<!-- chartimpact:analysis:v1 -->";
 
-/// `.chartimpact.yaml`: which charts to analyse and with which values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RepoConfig {
-    /// Charts with their scenarios; charts not listed get the default scenario.
-    #[serde(default)]
-    pub charts: Vec<ChartConfig>,
-}
-
-/// One chart's configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChartConfig {
-    /// Chart directory in the repository.
-    pub path: String,
-    /// Values scenarios (e.g. dev and prod values files).
-    #[serde(default)]
-    pub scenarios: Vec<Scenario>,
-}
-
-/// A named set of values files.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Scenario {
-    /// Name shown in the report.
-    pub name: String,
-    /// Values files in the repository, in order.
-    #[serde(default)]
-    pub values_files: Vec<String>,
-}
-
-impl RepoConfig {
-    /// Parses `.chartimpact.yaml`.
-    pub fn parse(text: &str) -> Result<RepoConfig, String> {
-        let v = yaml11::parse_value(text, &yaml11::Limits::default()).map_err(|e| e.to_string())?;
-        if v.is_null() {
-            return Ok(RepoConfig::default());
-        }
-        let json = serde_json::to_value(&v).map_err(|e| e.to_string())?;
-        serde_json::from_value(json).map_err(|e| format!(".chartimpact.yaml: {e}"))
-    }
-}
+pub use crate::repo_config::{
+    CONFIG_FILE, ChartConfig, CommentOn, ConfigError, FailOn, RepoConfig, Scenario,
+};
 
 /// What to analyse.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +27,9 @@ pub struct PrRequest {
     pub base: String,
     /// Head revision.
     pub head: String,
+    /// Where `.chartimpact.yaml` is read (default: the base revision). Never the head: a pull
+    /// request must not be able to change the policy it is judged by.
+    pub config_revision: Option<String>,
     /// Render and diff options applied to every chart (repository, chart path and versions
     /// are filled in per chart).
     pub template: CompareRequest,
@@ -99,8 +63,14 @@ pub struct PrReport {
     pub base_commit: String,
     /// Head commit.
     pub head_commit: String,
-    /// Problems with `.chartimpact.yaml`, shown in the report.
-    pub config_error: Option<String>,
+    /// The revision `.chartimpact.yaml` was read at.
+    pub config_revision: String,
+    /// Problems with `.chartimpact.yaml`, shown in the report (the defaults apply then).
+    pub config_error: Option<ConfigError>,
+    /// When the commit status fails (`failOn`).
+    pub fail_on: FailOn,
+    /// When the PR comment is posted (`commentOn`).
+    pub comment_on: CommentOn,
     /// Per chart and scenario.
     pub charts: Vec<ChartResult>,
 }
@@ -117,13 +87,45 @@ pub fn analyze(engine: &Engine, req: &PrRequest, ctx: &Context) -> Result<PrRepo
             .map_err(|e| CompareError::from_source(e, &req.repository, rev))
     };
     let (base, head) = (resolve(&req.base)?, resolve(&req.head)?);
-    let (config, config_error) = match repo.read_file(&head.commit, ".chartimpact.yaml") {
-        Ok(Some(bytes)) => match RepoConfig::parse(&String::from_utf8_lossy(&bytes)) {
-            Ok(c) => (c, None),
-            Err(e) => (RepoConfig::default(), Some(e)),
+    // The policy's revision: the caller's (the default branch on GitHub) when the mirror has
+    // it, else the base. A missing default branch is no fault of the file, and the base is as
+    // safe (the pull request does not control it either).
+    let (config_revision, config_commit) = match req.config_revision.as_deref() {
+        Some(rev) if rev != req.base => match repo.resolve(rev) {
+            Ok(r) => (rev.to_owned(), r.commit),
+            Err(e) => {
+                tracing::warn!(revision = rev, error = %e, "policy revision not found; reading .chartimpact.yaml at the base");
+                (req.base.clone(), base.commit)
+            }
         },
-        _ => (RepoConfig::default(), None),
+        _ => (req.base.clone(), base.commit),
     };
+    let config = repo
+        .read_file(&config_commit, CONFIG_FILE)
+        .map_err(|e| ConfigError::Unreadable {
+            revision: config_revision.clone(),
+            message: e.to_string(),
+        })
+        .and_then(|bytes| match bytes {
+            Some(b) => RepoConfig::parse(&String::from_utf8_lossy(&b)),
+            None => Ok(RepoConfig::default()),
+        });
+    let (config, config_error) = match config {
+        Ok(c) => (c, None),
+        Err(e) => (RepoConfig::default(), Some(e)),
+    };
+    // Ignored kinds and paths are left out before scoring, so they never count.
+    let mut template = req.template.clone();
+    template
+        .suppress_kinds
+        .extend(config.ignore.kinds.iter().cloned());
+    if let Some(re) = config.ignore_regex() {
+        template.suppress_regex = Some(match template.suppress_regex.take() {
+            Some(given) => format!("(?:{given})|{re}"),
+            None => re,
+        });
+    }
+    let rules_fingerprint = config.rules_fingerprint();
     let mut affected_opts = AffectedOptions::new();
     for c in &config.charts {
         for s in &c.scenarios {
@@ -151,7 +153,7 @@ pub fn analyze(engine: &Engine, req: &PrRequest, ctx: &Context) -> Result<PrRepo
                 _ => vec![None],
             };
         for scenario in scenarios {
-            let mut request = req.template.clone();
+            let mut request = template.clone();
             request.repository = req.repository.clone();
             request.chart_path = a.chart.path.clone();
             request.version1 = base.commit.to_hex();
@@ -163,6 +165,16 @@ pub fn analyze(engine: &Engine, req: &PrRequest, ctx: &Context) -> Result<PrRepo
             let outcome = engine.compare(&request, ctx).map(|mut r| {
                 r.version1 = req.base.clone();
                 r.version2 = req.head.clone();
+                if config.apply_rules(&mut r.comparison) {
+                    // The rules changed the result: it is stored under its own id, apart
+                    // from the plain comparison of the same revisions.
+                    r.compare_id = crate::engine::sha256_hex(&[
+                        b"chartimpact-repository-rules-v1",
+                        r.compare_id.as_bytes(),
+                        rules_fingerprint.as_bytes(),
+                    ]);
+                    r.comparison.structured_diff.metadata.compare_id = r.compare_id.clone();
+                }
                 r
             });
             charts.push(ChartResult {
@@ -181,7 +193,10 @@ pub fn analyze(engine: &Engine, req: &PrRequest, ctx: &Context) -> Result<PrRepo
         head: req.head.clone(),
         base_commit: base.commit.to_hex(),
         head_commit: head.commit.to_hex(),
+        config_revision,
         config_error,
+        fail_on: config.fail_on,
+        comment_on: config.comment_on,
         charts,
     })
 }
@@ -213,7 +228,38 @@ impl PrReport {
             .unwrap_or(diff_core::Verdict::NoChanges)
     }
 
-    /// JSON: `{success, repository, base, head, resolved, verdict, charts: [...]}`.
+    /// Whether the repository's `failOn` policy fails this pull request (the commit status is
+    /// `failure` then).
+    pub fn fails_policy(&self) -> bool {
+        self.fail_on.fails(self.verdict())
+    }
+
+    /// Whether the full report is posted as the PR comment: when `commentOn` asks for it, and
+    /// always when a chart failed or the config is invalid (someone has to act on those).
+    pub fn wants_comment(&self) -> bool {
+        self.comment_on.wants(self.verdict())
+            || self.config_error.is_some()
+            || self.charts.iter().any(|c| c.outcome.is_err())
+    }
+
+    /// The comment that replaces an earlier full report when this analysis does not qualify
+    /// for one (`commentOn`): says so, so the earlier content is never left looking current.
+    pub fn summary_markdown(&self) -> String {
+        let short = |c: &str| c.get(..7).unwrap_or(c).to_owned();
+        format!(
+            "{COMMENT_MARKER}\n## ChartImpact: {}\n\nComparing `{}` ({}) → `{}` ({}). The full report \
+             is not posted: this repository's `{CONFIG_FILE}` sets `commentOn: {}`. An earlier \
+             report that stood here no longer applies.\n",
+            verdict_words(self.verdict()),
+            self.base,
+            short(&self.base_commit),
+            self.head,
+            short(&self.head_commit),
+            self.comment_on.as_str(),
+        )
+    }
+
+    /// JSON: `{success, repository, base, head, resolved, verdict, policy, charts: [...]}`.
     pub fn to_json(&self) -> String {
         let charts: Vec<JsonChart<'_>> = self
             .charts
@@ -235,7 +281,12 @@ impl PrReport {
             "head": self.head,
             "resolved": {"base": self.base_commit, "head": self.head_commit},
             "verdict": self.verdict(),
-            "configError": self.config_error,
+            "policy": {
+                "failOn": self.fail_on.as_str(),
+                "commentOn": self.comment_on.as_str(),
+                "fails": self.fails_policy(),
+            },
+            "configError": self.config_error.as_ref().map(ToString::to_string),
             "charts": charts,
         });
         let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -261,7 +312,23 @@ impl PrReport {
         if let Some(e) = &self.config_error {
             let _ = writeln!(
                 head,
-                "> ⚠️ `.chartimpact.yaml` is invalid and was ignored: {e}\n"
+                "> ⚠️ `{CONFIG_FILE}` is invalid and was ignored (read at `{rev}`): {e}\n>\n\
+                 > Fix the file on `{rev}` (format: docs/REPO-CONFIG.md). Until then the defaults \
+                 apply: every affected chart, nothing ignored, no custom rules, `failOn: never`, \
+                 `commentOn: always`.\n",
+                rev = self.config_revision,
+            );
+        }
+        if self.fail_on != FailOn::Never {
+            let _ = writeln!(
+                head,
+                "Policy `failOn: {}`: {}.\n",
+                self.fail_on.as_str(),
+                if self.fails_policy() {
+                    "**this change fails it**"
+                } else {
+                    "passed"
+                }
             );
         }
         if self.charts.is_empty() {
@@ -345,28 +412,5 @@ pub(crate) fn verdict_words(v: diff_core::Verdict) -> &'static str {
         diff_core::Verdict::MediumRisk => "🟠 medium risk: consider reviewing",
         diff_core::Verdict::LowRisk => "🟢 low risk",
         diff_core::Verdict::NoChanges => "⚪ no changes",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn config_parses_scenarios_and_reports_errors() {
-        let c = RepoConfig::parse(
-            "charts:\n- path: charts/app\n  scenarios:\n  - name: prod\n    valuesFiles: [charts/app/values-prod.yaml]\n",
-        )
-        .unwrap();
-        assert_eq!(
-            c.charts[0].scenarios[0].values_files,
-            ["charts/app/values-prod.yaml"]
-        );
-        assert_eq!(RepoConfig::parse("").unwrap(), RepoConfig::default());
-        assert!(
-            RepoConfig::parse("charts: 3\n")
-                .unwrap_err()
-                .contains(".chartimpact.yaml")
-        );
     }
 }

@@ -43,6 +43,12 @@ pub use server::{
     FakeGithub, MAX_ANNOTATIONS, MAX_COMMENT_CHARS, MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS,
     MAX_STATUS_DESCRIPTION_CHARS, shared_fixture, shared_github_dir,
 };
+/// The RSA key (PKCS#1 PEM) of the test GitHub App: register it with
+/// [`FakeGithub::set_app`] and give it to the client's App auth. A throwaway key made for
+/// tests, shared with github-client's own tests.
+pub const TEST_APP_PRIVATE_KEY: &str =
+    include_str!("../../github-client/tests/fixtures/test-app-key.pem");
+
 pub use state::{
     Fault, FileSeed, PullSeed, RecordedRequest, StoredCheckRun, StoredComment, StoredStatus,
     ValidationFailure,

@@ -304,3 +304,83 @@ fn pr_prints_the_comment_markdown() {
         "{md}"
     );
 }
+
+/// `repo()` with `.chartimpact.yaml` holding `v1_config` at v1 and `v2_config` at v2.
+fn policy_repo(tmp: &Path, v1_config: &str, v2_config: &str) -> PathBuf {
+    let dir = repo(tmp);
+    for (tag, config) in [("v1", v1_config), ("v2", v2_config)] {
+        git(&dir, &["checkout", "-q", tag]);
+        std::fs::write(dir.join(".chartimpact.yaml"), config).unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-q", "-m", "config"]);
+        git(&dir, &["tag", "-f", tag]);
+    }
+    dir
+}
+
+#[test]
+fn pr_applies_the_base_revisions_policy_and_exits_3_when_it_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    // v2 tries to switch the policy off; v1's (the base's) applies.
+    let repo = policy_repo(tmp.path(), "failOn: medium\n", "failOn: never\n");
+    let pr = |base: &str, head: &str| {
+        run(
+            tmp.path(),
+            &[
+                "pr",
+                "--repo",
+                repo.to_str().unwrap(),
+                "--base",
+                base,
+                "--head",
+                head,
+                "--renderer",
+                "native",
+            ],
+        )
+    };
+    let out = pr("v1", "v2");
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{md}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        md.contains("`failOn: medium`: **this change fails it**"),
+        "{md}"
+    );
+    // The other way round the base is v2, whose policy is never: exit 0.
+    let out = pr("v2", "v1");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // An invalid file is reported with what to fix, and the defaults apply.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let repo = policy_repo(tmp2.path(), "failOn: sometimes\n", "");
+    let out = run(
+        tmp2.path(),
+        &[
+            "pr",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--base",
+            "v1",
+            "--head",
+            "v2",
+            "--renderer",
+            "native",
+        ],
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{md}");
+    assert!(
+        md.contains("`.chartimpact.yaml` is invalid") && md.contains("unknown variant `sometimes`"),
+        "{md}"
+    );
+}

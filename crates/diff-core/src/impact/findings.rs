@@ -61,43 +61,12 @@ impl Findings {
 
     /// Sorts everything and decides the verdict.
     pub fn finish(mut self, changed_resources: usize) -> Impact {
-        self.signals.sort_by(|a, b| {
-            b.level
-                .cmp(&a.level)
-                .then(a.category.cmp(&b.category))
-                .then_with(|| a.resource.cmp(&b.resource))
-                .then_with(|| a.rule.cmp(b.rule))
-                .then_with(|| a.field.cmp(&b.field))
-                .then_with(|| a.namespace.cmp(&b.namespace))
-                .then_with(|| a.title.cmp(&b.title))
-                .then_with(|| a.old_value.cmp(&b.old_value))
-                .then_with(|| a.new_value.cmp(&b.new_value))
-        });
-        self.signals.dedup();
+        order_signals(&mut self.signals);
         self.rollouts.sort_by(|a, b| {
             (&a.kind, &a.namespace, &a.resource).cmp(&(&b.kind, &b.namespace, &b.resource))
         });
         self.crd_changes.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut totals = ImpactTotals {
-            changed_resources,
-            ..ImpactTotals::default()
-        };
-        for s in &self.signals {
-            match s.level {
-                Level::High => totals.high += 1,
-                Level::Medium => totals.medium += 1,
-                Level::Low => totals.low += 1,
-            }
-        }
-        let verdict = if changed_resources == 0 {
-            Verdict::NoChanges
-        } else if totals.high > 0 {
-            Verdict::HighRisk
-        } else if totals.medium > 0 {
-            Verdict::MediumRisk
-        } else {
-            Verdict::LowRisk
-        };
+        let (totals, verdict) = tally(&self.signals, changed_resources);
         Impact {
             verdict,
             signals: self.signals,
@@ -106,4 +75,57 @@ impl Findings {
             crd_changes: self.crd_changes,
         }
     }
+}
+
+impl Impact {
+    /// Adds signals found outside the built-in rules (such as a repository's own rules in
+    /// `.chartimpact.yaml`): the signals are ordered and the totals and verdict counted again,
+    /// so an extra signal weighs exactly like a built-in one.
+    pub fn add_signals(&mut self, extra: impl IntoIterator<Item = Signal>) {
+        self.signals.extend(extra);
+        order_signals(&mut self.signals);
+        (self.totals, self.verdict) = tally(&self.signals, self.totals.changed_resources);
+    }
+}
+
+/// Most severe first, then a total order so reports are deterministic; exact repeats dropped.
+fn order_signals(signals: &mut Vec<Signal>) {
+    signals.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(a.category.cmp(&b.category))
+            .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.field.cmp(&b.field))
+            .then_with(|| a.namespace.cmp(&b.namespace))
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| a.old_value.cmp(&b.old_value))
+            .then_with(|| a.new_value.cmp(&b.new_value))
+    });
+    signals.dedup();
+}
+
+/// Signal counts and the verdict they give.
+fn tally(signals: &[Signal], changed_resources: usize) -> (ImpactTotals, Verdict) {
+    let mut totals = ImpactTotals {
+        changed_resources,
+        ..ImpactTotals::default()
+    };
+    for s in signals {
+        match s.level {
+            Level::High => totals.high += 1,
+            Level::Medium => totals.medium += 1,
+            Level::Low => totals.low += 1,
+        }
+    }
+    let verdict = if changed_resources == 0 {
+        Verdict::NoChanges
+    } else if totals.high > 0 {
+        Verdict::HighRisk
+    } else if totals.medium > 0 {
+        Verdict::MediumRisk
+    } else {
+        Verdict::LowRisk
+    };
+    (totals, verdict)
 }

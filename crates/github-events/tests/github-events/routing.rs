@@ -259,7 +259,9 @@ fn rerun_command() {
             route(&event("  /chartimpact rerun \r\n", who), &policy),
             Decision::Rerun {
                 repo: "o/r".parse().unwrap(),
-                number: 7
+                number: 7,
+                comment_id: support::COMMENT_ID,
+                installation_id: None,
             }
         );
     }

@@ -41,11 +41,14 @@ pub fn push(repo: &str, git_ref: &str, after: &str) -> Value {
 }
 
 /// An `issue_comment` payload on pull request #7.
+/// `comment.id` of [`comment`]'s payloads.
+pub const COMMENT_ID: u64 = 5;
+
 pub fn comment(repo: &str, body: &str, association: &str) -> Value {
     json!({
         "action": "created",
         "issue": {"number": 7, "pull_request": {"url": "https://api.github.com/repos/o/r/pulls/7"}},
-        "comment": {"id": 5, "body": body, "user": {"login": "octocat"}, "author_association": association},
+        "comment": {"id": COMMENT_ID, "body": body, "user": {"login": "octocat"}, "author_association": association},
         "repository": {"id": 10, "full_name": repo},
     })
 }

@@ -258,6 +258,7 @@ fn pull_request_fields() {
             base_ref: "master".into(),
             head_ref: "changes".into(),
             fork: false,
+            default_branch: Some("master".into()),
             installation_id: Some(1),
         }
     );

@@ -43,6 +43,10 @@ pub enum JobPayload {
         head_ref: String,
         /// The head lives in another repository (fetched as `refs/pull/N/head`).
         fork: bool,
+        /// The base repository's default branch, where `.chartimpact.yaml` is read (absent in
+        /// payloads stored before it was recorded: then the base commit is used).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_branch: Option<String>,
         /// GitHub App installation, when the delivery came from one.
         installation_id: Option<u64>,
     },
@@ -83,6 +87,7 @@ impl JobPayload {
                 base_ref,
                 head_ref,
                 fork,
+                default_branch,
                 installation_id,
             } => JobPayload::PullRequest {
                 repo: repo.to_string(),
@@ -92,6 +97,7 @@ impl JobPayload {
                 base_ref: base_ref.clone(),
                 head_ref: head_ref.clone(),
                 fork: *fork,
+                default_branch: default_branch.clone(),
                 installation_id: *installation_id,
             },
             T::Push {
@@ -164,6 +170,15 @@ pub enum PublishUpdate {
         /// Stored result ids, in report order.
         compare_ids: Vec<String>,
     },
+    /// The job stopped without a result: a newer head superseded it (`superseded`) or the
+    /// pull request was closed (`cancelled`). Nothing final is published; what the start put
+    /// up (a check run in progress) is closed.
+    Stopped {
+        /// The job.
+        job: JobRef,
+        /// `superseded` or `cancelled`.
+        reason: &'static str,
+    },
     /// The analysis could not run (after the last attempt): what failed and what to do.
     Failed {
         /// The job.
@@ -183,10 +198,30 @@ pub struct PublishError(pub String);
 /// The future a publisher returns.
 pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + 'a>>;
 
+/// A `/chartimpact rerun` comment whose job was queued: acknowledged where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RerunRequest {
+    /// `owner/name`.
+    pub repo: String,
+    /// The pull request.
+    pub number: u64,
+    /// The comment holding the command.
+    pub comment_id: u64,
+    /// GitHub App installation, when the delivery came from one.
+    pub installation_id: Option<u64>,
+}
+
 /// Where job results go.
 pub trait Publisher: Send + Sync + 'static {
     /// Publishes one update.
     fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a>;
+
+    /// Tells whoever asked for a rerun that it was heard (on GitHub: a reaction on the
+    /// comment). Publishers without a place to answer do nothing.
+    fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
+        let _ = rerun;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A publisher that only logs (the default until a GitHub publisher is configured).
@@ -207,6 +242,9 @@ impl Publisher for LogPublisher {
                     verdict = report.verdict().as_str(),
                     "analysis finished"
                 ),
+                PublishUpdate::Stopped { job, reason } => {
+                    tracing::info!(job = %job.id, repo = job.payload.repo(), reason, "analysis stopped")
+                }
                 PublishUpdate::Failed { job, code, .. } => {
                     tracing::warn!(job = %job.id, repo = job.payload.repo(), code, "analysis failed")
                 }
@@ -219,13 +257,13 @@ impl Publisher for LogPublisher {
 /// One update as [`RecordingPublisher`] keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    /// `started`, `finished` or `failed`.
+    /// `started`, `finished`, `stopped` or `failed`.
     pub kind: &'static str,
     /// The job.
     pub job: store::JobId,
     /// The job's payload.
     pub payload: JobPayload,
-    /// Verdict (finished) or error code (failed).
+    /// Verdict (finished), reason (stopped) or error code (failed).
     pub outcome: Option<String>,
     /// The PR comment that would be posted (finished).
     pub markdown: Option<String>,
@@ -274,6 +312,14 @@ impl Publisher for RecordingPublisher {
                     outcome: Some(report.verdict().as_str().to_owned()),
                     markdown: Some(report.markdown(None)),
                     compare_ids: compare_ids.clone(),
+                },
+                PublishUpdate::Stopped { job, reason } => Recorded {
+                    kind: "stopped",
+                    job: job.id,
+                    payload: job.payload.clone(),
+                    outcome: Some((*reason).to_owned()),
+                    markdown: None,
+                    compare_ids: vec![],
                 },
                 PublishUpdate::Failed { job, code, .. } => Recorded {
                     kind: "failed",
@@ -466,6 +512,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
     if let Some(why) = stopped {
         beat.abort();
         tracing::info!(job = %job.id, reason = ?why, "job stopped; nothing published");
+        publish_stopped(state, &job_ref, why).await;
         super::metrics::job_finished(
             match why {
                 Stop::Superseded => "superseded",
@@ -521,6 +568,23 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
                 super::metrics::job_finished("failed", started.elapsed());
             }
         }
+    }
+}
+
+/// Tells the publisher a job stopped for good. A lost lease is not that: another worker
+/// (maybe in this process, sharing the publisher) carries on with the same job.
+async fn publish_stopped(state: &AppState, job: &JobRef, why: Stop) {
+    let reason = match why {
+        Stop::Superseded => "superseded",
+        Stop::Cancelled => "cancelled",
+        Stop::Lost => return,
+    };
+    let update = PublishUpdate::Stopped {
+        job: job.clone(),
+        reason,
+    };
+    if let Err(e) = state.inner.publisher.publish(&update).await {
+        tracing::warn!(job = %job.id, error = %e, "stop not published");
     }
 }
 
@@ -581,12 +645,13 @@ async fn analyze(
     tokio::task::spawn_blocking(move || {
         let mut ctx = Context::with_timeout(timeout);
         ctx.cancel = cancel;
-        let (base, head) = match &payload {
+        let (base, head, config_revision) = match &payload {
             JobPayload::PullRequest {
                 base_sha,
                 head_sha,
                 number,
                 fork,
+                default_branch,
                 ..
             } => {
                 // A fork's head commit is only reachable from the base repository through
@@ -596,9 +661,10 @@ async fn analyze(
                 } else {
                     head_sha.clone()
                 };
-                (base_sha.clone(), head)
+                // The policy is the base repository's, from its default branch.
+                (base_sha.clone(), head, default_branch.clone())
             }
-            JobPayload::Push { before, after, .. } => (before.clone(), after.clone()),
+            JobPayload::Push { before, after, .. } => (before.clone(), after.clone(), None),
             JobPayload::Release { tag, .. } => {
                 let versions = service.versions(&repository, &ctx)?;
                 let previous = versions
@@ -612,13 +678,14 @@ async fn analyze(
                             "release {tag} has no earlier tag to compare with"
                         ))
                     })?;
-                (previous, tag.clone())
+                (previous, tag.clone(), None)
             }
         };
         let request = PrRequest {
             repository,
             base,
             head,
+            config_revision,
             template: CompareRequest::default(),
         };
         service.analyze_pr(&request, &ctx).map(Arc::new)
@@ -690,6 +757,14 @@ async fn finish(
         Ok(store::JobLease::Held) => {}
         Ok(other) => {
             tracing::info!(job = %job.id, lease = ?other, "result is stale; not published");
+            let why = match other {
+                store::JobLease::Superseded => Some(Stop::Superseded),
+                store::JobLease::Cancelled => Some(Stop::Cancelled),
+                _ => None,
+            };
+            if let Some(why) = why {
+                publish_stopped(state, job_ref, why).await;
+            }
             return Ok(());
         }
         Err(e) => {

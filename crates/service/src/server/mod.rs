@@ -63,11 +63,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::CompareService;
 
 pub use error::ApiError;
-pub use github::{CHECK_NAME, GithubPublisher, STATUS_CONTEXT};
+pub use github::{CHECK_NAME, GithubPublisher, RERUN_REACTION, STATUS_CONTEXT};
 pub use health::RendererStatus;
 pub use jobs::{
     JobPayload, JobRef, LogPublisher, PublishError, PublishFuture, PublishUpdate, Publisher,
-    Recorded, RecordingPublisher, WorkerConfig,
+    Recorded, RecordingPublisher, RerunRequest, WorkerConfig,
 };
 pub use openapi::OPENAPI_JSON;
 pub use ui::{CONTENT_SECURITY_POLICY, UI_ROUTES};

@@ -12,7 +12,7 @@ use github_events::Decision;
 use serde_json::json;
 
 use super::body::read_limited;
-use super::jobs::JobPayload;
+use super::jobs::{JobPayload, RerunRequest};
 use super::{ApiError, AppState};
 
 /// Webhook intake settings; the route answers 404 without them.
@@ -162,7 +162,7 @@ async fn handle(
             })
         }
         // Re-runs the pull request's latest job, if any (else the delivery is only recorded).
-        Decision::Rerun { repo, number } => store
+        Decision::Rerun { repo, number, .. } => store
             .latest_job(&format!("{repo}#pr/{number}"))
             .await
             .map_err(|e| ApiError::store(&e))?
@@ -231,19 +231,55 @@ async fn handle(
                 "cancelled",
             ))
         }
-        Decision::Rerun { .. } | Decision::Run(_) => match accepted.enqueued {
+        Decision::Run(_) => match accepted.enqueued {
             Some(out) => {
                 state.inner.job_ready.notify_one();
                 Ok(enqueued(&out))
             }
-            // Only a re-run without an earlier job enqueues nothing.
-            None => Ok((
-                StatusCode::OK,
-                json!({"status": "ignored", "reason": "no earlier analysis of this pull request to re-run"}),
-                "ignored",
-            )),
+            None => Ok(nothing_to_rerun()),
+        },
+        Decision::Rerun {
+            repo,
+            number,
+            comment_id,
+            installation_id,
+        } => match accepted.enqueued {
+            Some(out) => {
+                state.inner.job_ready.notify_one();
+                acknowledge(
+                    state,
+                    RerunRequest {
+                        repo: repo.to_string(),
+                        number,
+                        comment_id,
+                        installation_id,
+                    },
+                );
+                Ok(enqueued(&out))
+            }
+            // No earlier analysis of the pull request: nothing ran, so nothing is acknowledged.
+            None => Ok(nothing_to_rerun()),
         },
     }
+}
+
+fn nothing_to_rerun() -> (StatusCode, serde_json::Value, &'static str) {
+    (
+        StatusCode::OK,
+        json!({"status": "ignored", "reason": "no earlier analysis of this pull request to re-run"}),
+        "ignored",
+    )
+}
+
+/// Acknowledges a rerun command off the delivery's path: GitHub waits for our answer to the
+/// delivery, not for the reaction, and a failed reaction must not fail the delivery.
+fn acknowledge(state: &AppState, rerun: RerunRequest) {
+    let publisher = state.inner.publisher.clone();
+    tokio::spawn(async move {
+        if let Err(e) = publisher.acknowledge_rerun(&rerun).await {
+            tracing::warn!(repo = %rerun.repo, pr = rerun.number, error = %e, "rerun command not acknowledged");
+        }
+    });
 }
 
 /// The answer to a delivery whose job was enqueued (or coalesced).

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use service::Context;
-use service::pr::{COMMENT_MARKER, PrRequest, analyze};
+use service::pr::{COMMENT_MARKER, FailOn, PrReport, PrRequest, analyze};
 
 use super::{FakeRenderer, RepoBuilder, engine_with, files};
 
@@ -75,47 +75,172 @@ fn only_affected_charts_are_compared_with_config_scenarios_and_one_markdown_repo
     assert_eq!(json["charts"].as_array().unwrap().len(), 3);
 }
 
-#[test]
-fn an_invalid_config_is_reported_not_ignored_silently() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = RepoBuilder::new(tmp.path().join("repo"));
-    r.commit(
-        &files(&[
-            ("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+fn cm(name: &str, key: &str, value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  {key}: \"{value}\"\n"
+    )
+}
+
+/// A chart `c` with two ConfigMaps at `base` and `head`; `.chartimpact.yaml` as given per side.
+fn policy_repo(dir: &std::path::Path, base_config: &str, head_config: &str) -> RepoBuilder {
+    let r = RepoBuilder::new(dir.join("repo"));
+    let side = |app: &str, other: &str, config: &str| {
+        let mut f = vec![
             (
-                "c/templates/a.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+                "c/Chart.yaml",
+                "apiVersion: v2\nname: c\nversion: 1.0.0\n".to_owned(),
             ),
-        ]),
-        "base",
-    );
-    r.commit(
-        &files(&[
-            ("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.1\n"),
-            (
-                "c/templates/a.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
-            ),
-            (".chartimpact.yaml", "charts: nope\n"),
-        ]),
-        "head",
-    );
-    let engine = engine_with(&tmp.path().join("data"), Arc::new(FakeRenderer::default()));
-    let report = analyze(
+            ("c/templates/app.yaml", cm("app", "key", app)),
+            ("c/templates/other.yaml", cm("other", "x", other)),
+        ];
+        if !config.is_empty() {
+            f.push((".chartimpact.yaml", config.to_owned()));
+        }
+        f.into_iter()
+            .map(|(p, c)| (p.to_owned(), c.into_bytes()))
+            .collect::<Vec<_>>()
+    };
+    r.commit(&side("one", "1", base_config), "base");
+    r.commit(&side("two", "2", head_config), "head");
+    r
+}
+
+fn analyze_at(r: &RepoBuilder, data: &std::path::Path, config_revision: Option<&str>) -> PrReport {
+    let engine = engine_with(data, Arc::new(FakeRenderer::default()));
+    analyze(
         &engine,
         &PrRequest {
             repository: r.dir.to_string_lossy().into_owned(),
             base: "base".into(),
             head: "head".into(),
+            config_revision: config_revision.map(str::to_owned),
             ..PrRequest::default()
         },
         &Context::default(),
     )
-    .unwrap();
-    assert!(report.config_error.is_some());
+    .unwrap()
+}
+
+#[test]
+fn the_base_revisions_policy_ignores_and_rules_decide_the_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = "failOn: medium\ncommentOn: risk\nignore:\n  paths: [data.x]\n\
+                  rules:\n- path: data.key\n  kinds: [configmap]\n  level: high\n  category: availability\n  title: App key changed\n";
+    // The pull request tries to switch its own policy off: the base's file applies.
+    let r = policy_repo(tmp.path(), policy, "failOn: never\n");
+    let report = analyze_at(&r, &tmp.path().join("data"), None);
+    assert_eq!(report.config_error, None);
+    assert_eq!(report.config_revision, "base");
+    assert_eq!(report.fail_on, FailOn::Medium);
+    let result = report.charts[0].outcome.as_ref().unwrap();
+    let diff = &result.comparison.structured_diff;
+    // The ignored path is left out before scoring: ConfigMap/other has no change left.
+    assert!(diff.stats.suppressed_changes >= 1, "{:?}", diff.stats);
     assert!(
-        report
-            .markdown(None)
-            .contains(".chartimpact.yaml` is invalid")
+        diff.resources.iter().all(|d| d.identity.name != "other"),
+        "{:?}",
+        diff.resources
     );
+    let signal = result
+        .comparison
+        .impact
+        .signals
+        .iter()
+        .find(|s| s.rule == service::repo_config::REPOSITORY_RULE)
+        .expect("the custom rule fired");
+    assert_eq!(
+        (
+            signal.title.as_str(),
+            signal.level,
+            signal.resource.as_str()
+        ),
+        ("App key changed", diff_core::Level::High, "ConfigMap/app")
+    );
+    assert_eq!(signal.field.as_deref(), Some("data.key"));
+    assert_eq!(
+        (signal.old_value.as_deref(), signal.new_value.as_deref()),
+        (Some("one"), Some("two"))
+    );
+    assert_eq!(
+        result.comparison.impact.verdict,
+        diff_core::Verdict::HighRisk
+    );
+    assert_eq!(result.comparison.impact.totals.high, 1);
+    assert_eq!(
+        result.compare_id,
+        result.comparison.structured_diff.metadata.compare_id
+    );
+    assert!(report.fails_policy() && report.wants_comment());
+    let md = report.markdown(None);
+    assert!(md.contains("App key changed"), "{md}");
+    assert!(
+        md.contains("`failOn: medium`: **this change fails it**"),
+        "{md}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["policy"]["fails"], true);
+
+    // Read where the caller says (the server passes the default branch): the head's file
+    // sets no policy, so the same change passes and its rule-free verdict is low risk.
+    let at_head = analyze_at(&r, &tmp.path().join("data2"), Some("head"));
+    assert_eq!(at_head.fail_on, FailOn::Never);
+    assert!(!at_head.fails_policy());
+    assert_eq!(at_head.verdict(), diff_core::Verdict::LowRisk);
+
+    // A policy revision the repository does not have (a default branch not mirrored) is no
+    // fault of the file: the base's applies.
+    let missing = analyze_at(&r, &tmp.path().join("data3"), Some("no-such-branch"));
+    assert_eq!(missing.config_revision, "base");
+    assert_eq!(missing.config_error, None);
+    assert_eq!(missing.fail_on, FailOn::Medium);
+}
+
+#[test]
+fn comment_on_risk_withholds_the_report_of_a_low_risk_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = policy_repo(tmp.path(), "commentOn: risk\n", "");
+    let report = analyze_at(&r, &tmp.path().join("data"), None);
+    assert_eq!(report.verdict(), diff_core::Verdict::LowRisk);
+    assert!(!report.wants_comment());
+    assert!(!report.fails_policy());
+    let note = report.summary_markdown();
+    assert!(note.starts_with(COMMENT_MARKER));
+    assert!(
+        note.contains("commentOn: risk") && note.contains("low risk"),
+        "{note}"
+    );
+}
+
+#[test]
+fn an_invalid_config_is_reported_with_what_to_fix_and_the_defaults_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (config, expected) in [
+        ("failon: high\n", "unknown field `failon`"),
+        ("failOn: hgh\n", "at `failOn`: unknown variant `hgh`"),
+        ("commentOn: [risk]\n", "at `commentOn`"),
+        (
+            "rules:\n- path: data.key\n  level: severe\n  title: t\n",
+            "at `rules[0].level`",
+        ),
+        ("ignore:\n  kind: [Secret]\n", "unknown field `kind`"),
+    ] {
+        let dir = tmp
+            .path()
+            .join(format!("{:x}", config.len() * 31 + expected.len()));
+        let r = policy_repo(&dir, config, "");
+        let report = analyze_at(&r, &dir.join("data"), None);
+        let error = report.config_error.as_ref().expect(config).to_string();
+        assert!(error.contains(expected), "{config:?}: {error}");
+        assert_eq!(report.fail_on, FailOn::Never, "defaults apply");
+        assert!(
+            report.wants_comment(),
+            "an invalid config is always reported"
+        );
+        let md = report.markdown(None);
+        assert!(
+            md.contains("`.chartimpact.yaml` is invalid") && md.contains(expected),
+            "{md}"
+        );
+        assert!(md.contains("Fix the file on `base`"), "{md}");
+    }
 }

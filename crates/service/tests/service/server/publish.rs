@@ -9,6 +9,7 @@ use testkit::FakeGithub;
 
 use super::webhooks::{World, webhook_setup};
 use super::{Setup, TestServer};
+use crate::git;
 
 const MARKER: &str = "<!-- chartimpact:analysis:v1 -->";
 
@@ -254,4 +255,403 @@ async fn a_failed_analysis_says_what_failed_on_the_pr() {
     );
     let statuses = fake.statuses("acme", "missing", &world.head);
     assert_eq!(statuses.last().unwrap().state, "error", "{statuses:?}");
+}
+
+/// Commits `.chartimpact.yaml` holding `text` on the default branch (`main`) of the local
+/// GitHub, where the server reads the repository's policy.
+fn set_repo_config(world: &World, text: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let bare = world.root.join("acme/charts.git");
+    git(work.path(), &["clone", "-q", &bare.to_string_lossy(), "w"]);
+    let w = work.path().join("w");
+    std::fs::write(w.join(".chartimpact.yaml"), text).unwrap();
+    git(&w, &["add", "-A"]);
+    git(&w, &["commit", "-q", "--allow-empty", "-m", "config"]);
+    git(&w, &["push", "-q", "origin", "HEAD:main"]);
+}
+
+/// An engine that looks at branches again on every analysis (the policy changes between
+/// deliveries here; the default keeps a branch for a minute).
+fn fresh_engine(dir: &std::path::Path) -> Arc<dyn service::CompareService> {
+    Arc::new(
+        service::Engine::builder(dir)
+            .policy(chart_source::UrlPolicy {
+                allow_local: true,
+                ..Default::default()
+            })
+            .branch_ttl(Duration::ZERO)
+            .renderers(service::Renderers {
+                native: Some(Arc::new(crate::FakeRenderer::default())),
+                ..Default::default()
+            })
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_branchs_policy_decides_the_status_and_whether_the_report_is_posted() {
+    let world = World::new();
+    let data = tempfile::tempdir().unwrap();
+    let fake = FakeGithub::start().await;
+    for n in [11, 12] {
+        fake.add_pull_request(
+            "acme",
+            "charts",
+            n,
+            &world.head,
+            &world.base,
+            ["charts/app/templates/cm.yaml"],
+        );
+    }
+    set_repo_config(
+        &world,
+        "failOn: low\nrules:\n- path: data.key\n  kinds: [ConfigMap]\n  level: high\n  title: Key changed in the app chart\n",
+    );
+    let srv = start(&world, &fake, Some(fresh_engine(data.path()))).await;
+    let run = async |body: Vec<u8>, delivery: &str| {
+        let (s, ack) = srv.deliver("pull_request", &body, delivery).await;
+        assert_eq!(s, 202, "{ack}");
+        let job = srv.wait_job(ack["jobId"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+    };
+
+    // failOn: low and a custom high rule: the status fails, the comment says why.
+    run(world.pr("opened", 11, &world.head), "pol-1").await;
+    let last = fake.statuses("acme", "charts", &world.head).pop().unwrap();
+    assert_eq!(last.state, "failure", "{last:?}");
+    assert!(
+        last.description.as_deref().unwrap().contains("failOn: low"),
+        "{last:?}"
+    );
+    let mine = ours(&fake, 11);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let comment_id = mine[0].id;
+    assert!(
+        mine[0].body.contains("Key changed in the app chart")
+            && mine[0].body.contains("**this change fails it**"),
+        "{}",
+        mine[0].body
+    );
+
+    // commentOn: risk, and the changed kinds ignored: the new head has no changes, so the
+    // report is withheld and the earlier one replaced by a note (never left up as current).
+    set_repo_config(
+        &world,
+        "commentOn: risk\nignore:\n  kinds: [ConfigMap, Secret]\n",
+    );
+    fake.set_head("acme", "charts", 11, &world.head2);
+    run(world.pr("synchronize", 11, &world.head2), "pol-2").await;
+    let last = fake.statuses("acme", "charts", &world.head2).pop().unwrap();
+    assert_eq!(last.state, "success", "{last:?}");
+    let mine = ours(&fake, 11);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].id, comment_id, "the same comment");
+    assert!(
+        mine[0].body.contains("commentOn: risk")
+            && mine[0].body.contains("no changes")
+            && !mine[0].body.contains("Key changed"),
+        "{}",
+        mine[0].body
+    );
+    // A pull request without a comment gets none while its report is withheld.
+    fake.set_head("acme", "charts", 12, &world.head2);
+    run(world.pr("opened", 12, &world.head2), "pol-3").await;
+    assert!(ours(&fake, 12).is_empty(), "{:?}", ours(&fake, 12));
+    assert_eq!(
+        fake.statuses("acme", "charts", &world.head2)
+            .pop()
+            .unwrap()
+            .state,
+        "success"
+    );
+
+    // An invalid policy is reported on the PR with what to fix; the defaults apply.
+    set_repo_config(&world, "failOn: sometimes\ncommentOn: risk\n");
+    run(world.pr("reopened", 11, &world.head2), "pol-4").await;
+    let mine = ours(&fake, 11);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let body = &mine[0].body;
+    assert!(
+        body.contains("`.chartimpact.yaml` is invalid")
+            && body.contains("unknown variant `sometimes`")
+            && body.contains("Fix the file on `main`"),
+        "{body}"
+    );
+    assert_eq!(
+        fake.statuses("acme", "charts", &world.head2)
+            .pop()
+            .unwrap()
+            .state,
+        "success"
+    );
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
+}
+
+/// An `issue_comment.created` delivery: `/chartimpact rerun` on acme/charts#`number`.
+fn rerun_comment(number: u64, comment_id: u64, association: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "action": "created",
+        "issue": {"number": number, "pull_request": {"url": format!("https://api.github.com/repos/acme/charts/pulls/{number}")}},
+        "comment": {"id": comment_id, "body": "/chartimpact rerun", "user": {"login": "someone"}, "author_association": association},
+        "repository": {"id": 424242, "full_name": "acme/charts", "default_branch": "main"},
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_again() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        13,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let srv = start(&world, &fake, None).await;
+    let (_, ack) = srv
+        .deliver("pull_request", &world.pr("opened", 13, &world.head), "r-0")
+        .await;
+    let first = ack["jobId"].as_str().unwrap().to_owned();
+    srv.wait_job(&first).await;
+    let statuses_before = fake.statuses("acme", "charts", &world.head).len();
+
+    let by_member = fake.add_comment("acme", "charts", 13, "maintainer", "/chartimpact rerun");
+    let (s, ack) = srv
+        .deliver(
+            "issue_comment",
+            &rerun_comment(13, by_member, "MEMBER"),
+            "r-1",
+        )
+        .await;
+    assert_eq!(s, 202, "{ack}");
+    let rerun = ack["jobId"].as_str().unwrap().to_owned();
+    assert_ne!(rerun, first, "a new job");
+    let job = srv.wait_job(&rerun).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["revision"], world.head.as_str());
+    let reactions = |id: u64| {
+        fake.comments("acme", "charts", 13)
+            .into_iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .reactions
+    };
+    wait_for("the reaction", || !reactions(by_member).is_empty()).await;
+    assert_eq!(reactions(by_member), [service::server::RERUN_REACTION]);
+    let statuses = fake.statuses("acme", "charts", &world.head);
+    assert!(statuses.len() >= statuses_before + 2, "{statuses:?}");
+    assert_eq!(statuses.last().unwrap().state, "success");
+    assert_eq!(ours(&fake, 13).len(), 1);
+
+    // Without write access: no job, no reaction.
+    let by_other = fake.add_comment("acme", "charts", 13, "drive-by", "/chartimpact rerun");
+    let (s, ack) = srv
+        .deliver(
+            "issue_comment",
+            &rerun_comment(13, by_other, "CONTRIBUTOR"),
+            "r-2",
+        )
+        .await;
+    assert_eq!((s, ack["status"].as_str()), (200, Some("ignored")), "{ack}");
+    assert!(ack["jobId"].is_null(), "{ack}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(reactions(by_other).is_empty());
+    let reaction_posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/reactions"))
+        .count();
+    assert_eq!(reaction_posts, 1);
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
+}
+
+const APP_ID: u64 = 4242;
+
+/// A publisher with GitHub App auth on `fake` (which must know the App: `set_app`).
+fn app_publisher(fake: &FakeGithub) -> Arc<dyn service::server::Publisher> {
+    let client = github_client::GithubClient::builder(&fake.url())
+        .auth(github_client::Auth::App {
+            app_id: APP_ID,
+            private_key_pem: testkit::TEST_APP_PRIVATE_KEY.into(),
+        })
+        .min_write_spacing(Duration::ZERO)
+        .retry_backoff(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    Arc::new(GithubPublisher::new(
+        client,
+        Some("http://ci.example.test".into()),
+    ))
+}
+
+/// The one check run of `job` in acme/`repo`.
+fn run_of(fake: &FakeGithub, job: &str, repo: &str) -> testkit::StoredCheckRun {
+    let runs: Vec<_> = fake
+        .check_runs("acme", repo)
+        .into_iter()
+        .filter(|r| r.external_id.as_deref() == Some(job))
+        .collect();
+    assert_eq!(runs.len(), 1, "one check run per job: {runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
+/// `body` as delivered to the GitHub App's installation `installation`.
+fn installed(body: Vec<u8>, installation: u64) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["installation"] = serde_json::json!({"id": installation});
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_concluded() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
+    for n in [21, 22] {
+        fake.add_pull_request(
+            "acme",
+            "charts",
+            n,
+            &world.head,
+            &world.base,
+            ["charts/app/templates/cm.yaml"],
+        );
+    }
+    fake.add_pull_request("acme", "missing", 23, &world.head, &world.base, ["x"]);
+    let mut setup: Setup = webhook_setup(&world, Arc::default());
+    setup.publisher = Some(app_publisher(&fake));
+    let srv = TestServer::start(setup).await;
+    let run_of = |job: &str, repo: &str| run_of(&fake, job, repo);
+    let deliver = async |body: Vec<u8>, delivery: &str| {
+        let (s, ack) = srv
+            .deliver("pull_request", &installed(body, 77), delivery)
+            .await;
+        assert_eq!(s, 202, "{ack}");
+        let id = ack["jobId"].as_str().unwrap().to_owned();
+        srv.wait_job(&id).await;
+        id
+    };
+
+    // Created in progress when the job starts, then completed with the report.
+    let job = deliver(world.pr("opened", 21, &world.head), "app-1").await;
+    let run = run_of(&job, "charts");
+    assert_eq!(
+        (run.status.as_str(), run.conclusion.as_deref()),
+        ("completed", Some("neutral")),
+        "{run:?}"
+    );
+    assert_eq!(run.requests, 2, "a create and an update: {run:?}");
+    assert!(run.text.as_deref().unwrap().contains(MARKER), "{run:?}");
+    let created: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/repos/acme/charts/check-runs")
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    let body: serde_json::Value = serde_json::from_str(&created[0].body).unwrap();
+    assert_eq!(body["status"], "in_progress", "{body}");
+    assert!(body.get("conclusion").is_none(), "{body}");
+    assert_eq!(body["head_sha"], world.head.as_str());
+    assert!(fake.requests().iter().any(|r| r.method == "PATCH"
+        && r.path == format!("/repos/acme/charts/check-runs/{}", run.id)
+        && r.body.contains("\"conclusion\":\"neutral\"")));
+
+    // A stale result: the run started on the old head is cancelled, not left in progress.
+    fake.set_head("acme", "charts", 22, &world.head2);
+    let job = deliver(world.pr("opened", 22, &world.head), "app-2").await;
+    let run = run_of(&job, "charts");
+    assert_eq!(run.conclusion.as_deref(), Some("cancelled"), "{run:?}");
+    assert!(ours(&fake, 22).is_empty());
+
+    // An analysis that cannot run (two attempts): one run, concluded as a failure.
+    let job = deliver(world.pr_in("missing", "opened", 23, &world.head), "app-3").await;
+    let run = run_of(&job, "missing");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{run:?}");
+    assert!(
+        run.summary.as_deref().unwrap().contains("acme/missing"),
+        "{run:?}"
+    );
+    assert!(
+        fake.validation_failures().is_empty(),
+        "{:?}",
+        fake.validation_failures()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        24,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let mut setup: Setup = webhook_setup(&world, Arc::default());
+    setup.publisher = Some(app_publisher(&fake));
+    // Slow renders keep the first job running while the new head arrives.
+    let data = tempfile::tempdir().unwrap();
+    let slow = Arc::new(super::limits::SlowRenderer::new(Duration::from_millis(
+        1500,
+    )));
+    setup.service = Some(Arc::new(crate::engine_with(data.path(), slow)));
+    let srv = TestServer::start(setup).await;
+
+    let (_, first) = srv
+        .deliver(
+            "pull_request",
+            &installed(world.pr("opened", 24, &world.head), 77),
+            "sup-1",
+        )
+        .await;
+    let first = first["jobId"].as_str().unwrap().to_owned();
+    wait_for("the first job's check run", || {
+        fake.check_runs("acme", "charts")
+            .iter()
+            .any(|r| r.external_id.as_deref() == Some(first.as_str()))
+    })
+    .await;
+    assert_eq!(run_of(&fake, &first, "charts").status, "in_progress");
+    fake.set_head("acme", "charts", 24, &world.head2);
+    let (s, second) = srv
+        .deliver(
+            "pull_request",
+            &installed(world.pr("synchronize", 24, &world.head2), 77),
+            "sup-2",
+        )
+        .await;
+    assert_eq!(s, 202, "{second}");
+    let second = second["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(srv.wait_job(&first).await["status"], "superseded");
+    assert_eq!(srv.wait_job(&second).await["status"], "succeeded");
+    wait_for("the superseded run to be closed", || {
+        run_of(&fake, &first, "charts").status == "completed"
+    })
+    .await;
+    let old = run_of(&fake, &first, "charts");
+    assert_eq!(old.conclusion.as_deref(), Some("cancelled"), "{old:?}");
+    assert_eq!(old.head_sha, world.head);
+    let new = run_of(&fake, &second, "charts");
+    assert_eq!(
+        (new.status.as_str(), new.head_sha.as_str()),
+        ("completed", world.head2.as_str()),
+        "{new:?}"
+    );
+    assert!(fake.validation_failures().is_empty());
 }

@@ -419,6 +419,14 @@ async fn a_new_head_supersedes_and_a_closed_pr_cancels() {
         "only the newest head is published: {finished:?}"
     );
     assert_eq!(finished[0].job.to_string(), second);
+    // The superseded job told the publisher it stopped (to close what its start put up).
+    let stopped: Vec<_> = publisher
+        .records()
+        .into_iter()
+        .filter(|r| r.kind == "stopped")
+        .map(|r| (r.job.to_string(), r.outcome))
+        .collect();
+    assert_eq!(stopped, [(first.clone(), Some("superseded".to_owned()))]);
 
     // closed cancels a queued or running job of the PR.
     let (_, run) = srv
