@@ -4,11 +4,11 @@
 //! connection's worker thread. Accepting deliveries one transaction each (seven round trips
 //! apiece) made a burst of deliveries queue behind each other. Here one task accepts them: it
 //! takes every delivery waiting, then, holding the store's writer lock, accepts them all in
-//! one `BEGIN IMMEDIATE` transaction in arrival order, reading what is known of all of them
-//! (their delivery ids, the active jobs of their keys) with one statement each and inserting
-//! the new deliveries with one statement, so the round trips per delivery drop to about one
-//! (its job's insert). Each caller is answered after the commit, so a `202` still means the
-//! delivery and its job are durable.
+//! one `BEGIN IMMEDIATE` transaction in arrival order. It reads what is known of the whole
+//! group (which delivery ids are recorded, the active jobs of its keys, the queue counts) with
+//! one statement each, and inserts the new jobs and the new deliveries with one statement
+//! each, so a group costs about seven round trips whatever its size. Each caller is answered
+//! after the commit, so a `202` still means the delivery and its job are durable.
 //!
 //! The group's decisions are those [`accept_in`] makes for one delivery at a time (dedup,
 //! coalescing, supersession, deferral by the caller's limits), made on the group's state as
