@@ -17,6 +17,8 @@ clients = int(sys.argv[3]) if len(sys.argv) > 3 else 50
 secret = "bench-webhook-secret-0123456789"
 
 subprocess.run(["cargo", "build", "--release", "-q", "--bin", "chartimpact-server", "--example", "webhook_burst"], cwd=root, check=True)
+# Where cargo just put them (CARGO_TARGET_DIR, when set, moves the target directory).
+release = os.path.join(root, os.environ.get("CARGO_TARGET_DIR") or "target", "release")
 work = tempfile.mkdtemp(prefix="bench-webhooks-")
 try:
     src = os.path.join(work, "src")
@@ -28,7 +30,7 @@ try:
     base, head = rev("before"), rev("after")
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
     log = open(os.path.join(work, "server.log"), "wb")
-    srv = subprocess.Popen([os.path.join(root, "target/release/chartimpact-server"), "--listen", f"127.0.0.1:{port}",
+    srv = subprocess.Popen([os.path.join(release, "chartimpact-server"), "--listen", f"127.0.0.1:{port}",
                             "--data-dir", os.path.join(work, "data"), "--allow-local-repos", "--rate-limit", "0",
                             "--webhook-secrets", secret, "--github-git-url", "file://" + os.path.join(work, "gh"),
                             "--max-queued-jobs", str(total), "--max-jobs-per-repo", str(total)] + os.environ.get("BENCH_SERVER_FLAGS", "").split(),
@@ -39,7 +41,7 @@ try:
             urllib.request.urlopen(url + "/api/health", timeout=1); break
         except Exception:
             time.sleep(0.05)
-    out = subprocess.run([os.path.join(root, "target/release/examples/webhook_burst"), url, secret, base, head,
+    out = subprocess.run([os.path.join(release, "examples", "webhook_burst"), url, secret, base, head,
                           str(total), str(clients)], check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     start = time.perf_counter() - r["elapsed"]

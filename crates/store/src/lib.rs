@@ -117,7 +117,8 @@
 //! Every change is one transaction: on SQLite a write transaction (`BEGIN IMMEDIATE`); on
 //! PostgreSQL, claims select with `FOR UPDATE SKIP LOCKED` (and serialize per repository on an
 //! advisory lock, so the per-repository limit holds across replicas) and changes to a key
-//! serialize on an advisory lock of the key.
+//! serialize on an advisory lock of the key. On SQLite, webhook deliveries accepted at the
+//! same time share one transaction (group commit), each answered once it is committed.
 //!
 //! Instants are stored to the millisecond: `now` is rounded down, a `retry_at` up (a retry is
 //! never due before its time).

@@ -1,6 +1,9 @@
 //! The SQLite backend: one file, WAL mode, writes serialized by `BEGIN IMMEDIATE`.
 
+mod intake;
+
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -22,7 +25,7 @@ use crate::{
 
 /// Write transactions take the write lock up front, so concurrent writers queue on the busy
 /// timeout instead of failing to upgrade a read lock.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
@@ -31,7 +34,9 @@ pub(crate) struct SqliteStore {
     /// once, instead of meeting SQLITE_BUSY and sleeping in SQLite's busy handler (whose
     /// coarse 1–100 ms naps made webhook acknowledgements slow under bursts). Other processes
     /// on the same file still fall back to the busy timeout.
-    writer: tokio::sync::Mutex<()>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// Webhook deliveries are accepted in groups, one transaction each (see [`intake`]).
+    intake: intake::Intake,
 }
 
 /// Checkpoints the WAL in the background (passive: never waits for, nor blocks, writers),
@@ -85,10 +90,13 @@ impl SqliteStore {
             .fetch_one(&pool)
             .await
             .map_err(StoreError::query("read schema version"))?;
+        let writer = Arc::new(tokio::sync::Mutex::new(()));
+        let intake = intake::Intake::spawn(pool.clone(), writer.clone());
         Ok(SqliteStore {
             pool,
             schema_version,
-            writer: tokio::sync::Mutex::new(()),
+            writer,
+            intake,
         })
     }
 
@@ -229,41 +237,9 @@ impl SqliteStore {
         job: Option<NewJob>,
         limits: QueueLimits,
     ) -> Result<AcceptOutcome, StoreError> {
-        let p = job.map(PreparedJob::from);
-        let op = "accept delivery";
-        let (_writer, mut tx) = self.begin_write().await.map_err(StoreError::query(op))?;
-        let first_seen = bind_delivery!(sqlx::query(deliveries::INSERT_NEW), d)
-            .fetch_optional(&mut *tx)
+        self.intake
+            .accept(d, job.map(PreparedJob::from), limits)
             .await
-            .map_err(StoreError::query(op))?
-            .is_some();
-        let earlier_job = if first_seen {
-            None
-        } else {
-            let row: DeliveryRow = sqlx::query_as(deliveries::GET)
-                .bind(d.id.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(StoreError::query(op))?;
-            row.earlier_job()?
-        };
-        let mut outcome = AcceptOutcome {
-            first_seen,
-            earlier_job,
-            enqueued: None,
-        };
-        if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
-            let enqueued = enqueue_in(&mut tx, &p, limits, op).await?;
-            sqlx::query(deliveries::LINK)
-                .bind(d.id.as_str())
-                .bind(enqueued.job_id.get())
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query(op))?;
-            outcome.enqueued = Some(enqueued);
-        }
-        tx.commit().await.map_err(StoreError::query(op))?;
-        Ok(outcome)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", worker = %worker))]
@@ -545,8 +521,50 @@ enum JobQuery<'a> {
     Key(&'a str),
 }
 
+/// The intake of one delivery inside the write transaction `tx` (see
+/// [`Store::accept_delivery`]).
+pub(crate) async fn accept_in(
+    tx: &mut SqliteConnection,
+    d: &NewDelivery,
+    p: Option<&PreparedJob>,
+    limits: QueueLimits,
+) -> Result<AcceptOutcome, StoreError> {
+    let op = "accept delivery";
+    let first_seen = bind_delivery!(sqlx::query(deliveries::INSERT_NEW), d)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::query(op))?
+        .is_some();
+    let earlier_job = if first_seen {
+        None
+    } else {
+        let row: DeliveryRow = sqlx::query_as(deliveries::GET)
+            .bind(d.id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        row.earlier_job()?
+    };
+    let mut outcome = AcceptOutcome {
+        first_seen,
+        earlier_job,
+        enqueued: None,
+    };
+    if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
+        let enqueued = enqueue_in(&mut *tx, p, limits, op).await?;
+        sqlx::query(deliveries::LINK)
+            .bind(d.id.as_str())
+            .bind(enqueued.job_id.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        outcome.enqueued = Some(enqueued);
+    }
+    Ok(outcome)
+}
+
 /// Enqueues `p` inside the write transaction `tx` (see [`Store::enqueue_job`]).
-async fn enqueue_in(
+pub(crate) async fn enqueue_in(
     tx: &mut SqliteConnection,
     p: &PreparedJob,
     limits: QueueLimits,

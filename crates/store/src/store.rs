@@ -166,6 +166,11 @@ pub trait Store: Send + Sync + 'static {
     ///   coalesced job (as [`Store::link_delivery`]).
     ///
     /// Without a `job` the delivery is only recorded, so its repeats are recognized.
+    ///
+    /// Concurrent calls behave as if made one after another, in some order. Each returns once
+    /// its writes are committed, or with an error when they are not (then nothing of it was
+    /// recorded); one call failing does not fail the others. (SQLite commits the deliveries
+    /// waiting for its writer together, in one transaction.)
     fn accept_delivery(
         &self,
         delivery: NewDelivery,

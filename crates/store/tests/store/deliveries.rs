@@ -431,3 +431,240 @@ async fn concurrent_accepts_of_one_delivery_enqueue_once() {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM jobs").await, 1);
     }
 }
+
+/// Refuses to record the delivery `refused` (a statement error inside the intake).
+async fn refuse_delivery_refused(db: &crate::harness::TestDb) {
+    match db.backend {
+        store::Backend::Sqlite => {
+            db.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON webhook_deliveries \
+                 WHEN NEW.delivery_id = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                &[],
+            )
+            .await;
+        }
+        store::Backend::Postgres => {
+            db.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.delivery_id = 'refused' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$",
+                &[],
+            )
+            .await;
+            db.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON webhook_deliveries \
+                 FOR EACH ROW EXECUTE FUNCTION refuse()",
+                &[],
+            )
+            .await;
+        }
+    }
+}
+
+/// Many deliveries at once (on SQLite they are accepted in groups, one transaction each):
+/// every one gets the answer it would get alone, in some order, and all are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_accepts_each_get_their_own_answer() {
+    for db in databases().await {
+        accept_many_at_once(&db, false).await;
+    }
+}
+
+/// As above, with one delivery the database refuses to record: it alone fails (on SQLite its
+/// group is rolled back and accepted again delivery by delivery), the others are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_delivery_among_concurrent_accepts_fails_alone() {
+    for db in databases().await {
+        accept_many_at_once(&db, true).await;
+    }
+}
+
+async fn accept_many_at_once(db: &crate::harness::TestDb, refuse_one: bool) {
+    {
+        let store = db.open().await;
+        let pr = |n: u32| format!("acme/charts#pr/{n}");
+        // Before: PR 2's job failed, PR 1 and PR 3 queued at a.
+        let two = accept(&*store, "old-2", Some((&pr(2), "a")), NO_LIMITS).await;
+        let two = two.enqueued.unwrap().job_id;
+        store
+            .claim_job("w", LEASE, t0(), NO_LIMITS)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .fail_job(two, "w", "bad chart".into(), None, t0())
+            .await
+            .unwrap();
+        let one = accept(&*store, "old-1", Some((&pr(1), "a")), NO_LIMITS).await;
+        let one = one.enqueued.unwrap().job_id;
+        let three = accept(&*store, "old-3", Some((&pr(3), "a")), NO_LIMITS).await;
+        let three = three.enqueued.unwrap().job_id;
+        if refuse_one {
+            refuse_delivery_refused(db).await;
+        }
+
+        let mut wanted: Vec<(String, Option<(String, &str)>)> = (100..300)
+            .map(|n| (format!("new-{n}"), Some((pr(n), "a"))))
+            .collect();
+        for _ in 0..5 {
+            wanted.push(("twice".into(), Some((pr(400), "a"))));
+        }
+        wanted.push(("old-1".into(), Some((pr(1), "b"))));
+        wanted.push(("same-1".into(), Some((pr(1), "a"))));
+        wanted.push(("old-2".into(), Some((pr(2), "a"))));
+        wanted.push(("newer-3".into(), Some((pr(3), "b"))));
+        if refuse_one {
+            wanted.push(("refused".into(), Some((pr(500), "a"))));
+        }
+        wanted.push(("ping".into(), None));
+        wanted.push(("race-a".into(), Some((pr(600), "a"))));
+        wanted.push(("race-b".into(), Some((pr(600), "b"))));
+
+        // On SQLite, hold the write lock while they are sent, so they pile up into groups.
+        let held = if db.backend == store::Backend::Sqlite {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            Some(conn)
+        } else {
+            None
+        };
+        let tasks: Vec<_> = wanted
+            .iter()
+            .map(|(id, job)| {
+                let store = Arc::clone(&store);
+                let (id, job) = (id.clone(), job.clone());
+                tokio::spawn(async move {
+                    store
+                        .accept_delivery(
+                            delivery(&id, t0()),
+                            job.map(|(key, revision)| crate::harness::job(&key, revision, t0())),
+                            NO_LIMITS,
+                        )
+                        .await
+                })
+            })
+            .collect();
+        if let Some(mut conn) = held {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+        }
+        let mut outcomes = std::collections::HashMap::<String, Vec<_>>::new();
+        for ((id, _), task) in wanted.iter().zip(tasks) {
+            outcomes
+                .entry(id.clone())
+                .or_default()
+                .push(task.await.unwrap());
+        }
+        let only = |id: &str| -> AcceptOutcome {
+            let all = &outcomes[id];
+            assert_eq!(all.len(), 1, "{id}");
+            all[0].as_ref().unwrap().clone()
+        };
+
+        // Distinct new deliveries: each its own new job.
+        let mut new_jobs = std::collections::HashSet::new();
+        for n in 100..300 {
+            let o = only(&format!("new-{n}"));
+            assert!(o.first_seen, "new-{n}");
+            let e = o.enqueued.unwrap();
+            assert!(!e.coalesced && e.superseded.is_empty(), "new-{n}: {e:?}");
+            assert_eq!(e.status, JobStatus::Queued);
+            assert!(new_jobs.insert(e.job_id), "new-{n}: shared job {e:?}");
+            let job = store.get_job(e.job_id).await.unwrap().unwrap();
+            assert_eq!(job.key, pr(n));
+        }
+        // One delivery sent five times: first seen once, the others duplicates of its job.
+        let twice: Vec<_> = outcomes["twice"]
+            .iter()
+            .map(|o| o.as_ref().unwrap())
+            .collect();
+        let first: Vec<_> = twice.iter().filter(|o| o.first_seen).collect();
+        assert_eq!(first.len(), 1);
+        let twice_job = first[0].enqueued.as_ref().unwrap().job_id;
+        for o in twice.iter().filter(|o| !o.first_seen) {
+            assert!(o.is_duplicate());
+            assert_eq!(o.earlier_job, Some((twice_job, JobStatus::Queued)));
+        }
+        // A repeat of a delivery whose job is queued: a duplicate, PR 1 untouched by it.
+        let repeat = only("old-1");
+        assert!(repeat.is_duplicate());
+        assert_eq!(repeat.earlier_job, Some((one, JobStatus::Queued)));
+        // Another delivery of PR 1 at a: coalesced into its job.
+        let same = only("same-1").enqueued.unwrap();
+        assert!(same.coalesced);
+        assert_eq!(same.job_id, one);
+        // A repeat of a delivery whose job failed: enqueued again.
+        let again = only("old-2");
+        assert_eq!(again.earlier_job, Some((two, JobStatus::Failed)));
+        let rerun = again.enqueued.unwrap();
+        assert!(!rerun.coalesced);
+        assert_ne!(rerun.job_id, two);
+        // A newer head of PR 3: supersedes its job.
+        let newer = only("newer-3").enqueued.unwrap();
+        assert_eq!(newer.superseded, [three]);
+        let old = store.get_job(three).await.unwrap().unwrap();
+        assert_eq!(old.status, JobStatus::Superseded);
+        assert_eq!(old.superseded_by, Some(newer.job_id));
+        // The refused delivery fails alone, recording nothing.
+        if refuse_one {
+            let refused = &outcomes["refused"];
+            assert_eq!(refused.len(), 1);
+            assert!(
+                matches!(refused[0], Err(StoreError::Query { .. })),
+                "{refused:?}"
+            );
+            assert_eq!(store.latest_job(&pr(500)).await.unwrap(), None);
+        }
+        // A delivery without a job: recorded.
+        assert_eq!(
+            only("ping"),
+            AcceptOutcome {
+                first_seen: true,
+                earlier_job: None,
+                enqueued: None
+            }
+        );
+        // Two heads of PR 600 at once: whichever came second superseded the first.
+        let (a, b) = (
+            only("race-a").enqueued.unwrap(),
+            only("race-b").enqueued.unwrap(),
+        );
+        let (earlier, later) = if a.job_id < b.job_id { (a, b) } else { (b, a) };
+        assert!(earlier.superseded.is_empty());
+        assert_eq!(later.superseded, [earlier.job_id]);
+        let job = store.get_job(earlier.job_id).await.unwrap().unwrap();
+        assert_eq!(job.superseded_by, Some(later.job_id));
+
+        // Every delivery but the refused one is recorded, linked as answered.
+        for (id, all) in &outcomes {
+            let Ok(o) = &all[0] else {
+                assert_eq!(id, "refused");
+                continue;
+            };
+            let record = store.record_delivery(delivery(id, t0())).await.unwrap();
+            assert!(!record.first_seen, "{id}");
+            let linked = o
+                .enqueued
+                .as_ref()
+                .map(|e| e.job_id)
+                .or(o.earlier_job.map(|(job, _)| job));
+            let linked = if id == "twice" {
+                Some(twice_job)
+            } else {
+                linked
+            };
+            assert_eq!(record.job_id, linked, "{id}");
+        }
+        // old-1..3, 200 new, twice, same-1, newer-3, ping, race-a, race-b.
+        assert_eq!(
+            db.scalar("SELECT COUNT(*) FROM webhook_deliveries").await,
+            3 + 200 + 6
+        );
+        // 3 before, 200 new, twice, old-2 again, newer-3, race-a and race-b.
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM jobs").await, 3 + 200 + 5);
+    }
+}
