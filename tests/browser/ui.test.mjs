@@ -303,6 +303,20 @@ test('a missing chart lists the charts that exist', async () => {
   await page.context().close();
 });
 
+test('a comparison without changes says so plainly', async () => {
+  const { status, json } = await api('/api/compare', { repository: caseRepo, chartPath: 'chart', version1: 'after', version2: 'after' });
+  assert.equal(status, 200);
+  assert.equal(json.impact.verdict, 'no-changes');
+  const page = await newPage();
+  await page.goto(`${base}/analysis/${json.compareId}`);
+  await page.waitForSelector('#verdict');
+  assert.equal((await page.textContent('#verdict .word')).trim(), 'No changes');
+  assert.match(await page.textContent('#impact'), /Nothing changes in the cluster/);
+  assert.match(await page.textContent('#detail'), /No resource changes/);
+  assert.equal(await page.locator('#resources .row-res').count(), 0);
+  await page.context().close();
+});
+
 test('an unknown or expired result says so', async () => {
   const page = await newPage();
   await page.goto(`${base}/analysis/${'0'.repeat(64)}`);
