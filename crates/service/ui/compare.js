@@ -1,6 +1,6 @@
 // The compare page: the form (with tags, branches and charts of the repository offered), the
 // live progress of a running comparison, and an error screen that offers the fix.
-import { fill, h, VERDICT_WORDS, when, short } from './dom.js';
+import { fill, h, plural, VERDICT_WORDS, when, short } from './dom.js';
 import { ApiError, compareStream, getJSON, postJSON } from './api.js';
 
 const STAGES = [
@@ -94,7 +94,7 @@ export function compareView(main, app) {
     info.versions.then((v) => {
       if (ctl.signal.aborted || repo.input.value.trim() !== url) return;
       lists[2].replaceChildren(...[...v.tags, ...v.branches].map((n) => h('option', { value: n })));
-      v1.status.textContent = `${v.tags.length} tags, ${v.branches.length} branches`;
+      v1.status.textContent = `${plural(v.tags.length, 'tag')}, ${plural(v.branches.length, 'branch', 'branches')}`;
       if (!v1.input.value && v.tags.length > 1) v1.input.placeholder = `e.g. ${v.tags[1]}`;
       if (!v2.input.value && v.tags.length) v2.input.placeholder = `e.g. ${v.tags[0]}`;
     }, (e) => {
@@ -104,7 +104,7 @@ export function compareView(main, app) {
       if (ctl.signal.aborted || repo.input.value.trim() !== url) return;
       lists[1].replaceChildren(...c.charts.map((x) => h('option', { value: x.path }, `${x.name || x.path}${x.version ? ' ' + x.version : ''}`)));
       const apps = c.charts.filter((x) => !x.library && !x.vendored);
-      chart.status.textContent = c.charts.length ? `${c.charts.length} chart${c.charts.length === 1 ? '' : 's'} at ${c.revision}` : `no charts at ${c.revision}`;
+      chart.status.textContent = c.charts.length ? `${plural(c.charts.length, 'chart')} at ${c.revision}` : `no charts at ${c.revision}`;
       // Fill in the only application chart unless the person typed there; selected when the
       // field has focus, so typing replaces it.
       if (!chart.input.value && !chart.input.dataset.touched && apps.length === 1) {
