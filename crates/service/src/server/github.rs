@@ -298,28 +298,34 @@ impl GithubPublisher {
     ) -> Result<(), PublishError> {
         let err = |e: github_client::Error| PublishError(e.to_string());
         let full_name = repo.to_string();
+        let login = self.login(installation).await?.to_owned();
         let stored = self.publication(&full_name, number).await.comment_id;
         if let Some(id) = stored {
             // Read first: an unchanged body is not PATCHed (no edit noise, no notification).
             let found = match self.client.issue_comment(repo, id, installation).await {
+                // Not ours (the credentials changed since it was stored): we could not edit
+                // it; ours is looked for by marker instead.
+                Ok(c) if c.user_login != login => None,
                 Ok(c) if c.body == body => return Ok(()),
-                Ok(_) => {
+                Ok(_) => Some(
                     self.client
                         .update_issue_comment(repo, id, body, installation)
-                        .await
-                }
-                Err(e) => Err(e),
+                        .await,
+                ),
+                Err(e) => Some(Err(e)),
             };
             match found {
-                Ok(_) => return Ok(()),
+                Some(Ok(_)) => return Ok(()),
+                None => {
+                    tracing::info!(repo = %full_name, pr = number, comment = id, "stored comment is not ours; looking for ours by marker");
+                }
                 // Someone deleted it: look for another copy by marker, or create it again.
-                Err(e) if e.status() == Some(404) => {
+                Some(Err(e)) if e.status() == Some(404) => {
                     tracing::info!(repo = %full_name, pr = number, comment = id, "stored comment is gone; looking for it by marker");
                 }
-                Err(e) => return Err(err(e)),
+                Some(Err(e)) => return Err(err(e)),
             }
         }
-        let login = self.login(installation).await?.to_owned();
         let comments = self
             .client
             .issue_comments(repo, number, installation)

@@ -878,3 +878,59 @@ async fn a_second_server_on_the_same_store_updates_the_comment_without_listing()
     assert!(now[0].body.contains(&world.head2[..7]), "{}", now[0].body);
     assert_eq!(lists(), 1, "the comment was found by its stored id");
 }
+
+/// A stored comment id that is not ours (e.g. the credentials changed) is never edited: ours
+/// is looked for by marker, created, and its id stored instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_comment_that_is_not_ours_is_left_alone() {
+    use service::server::{JobPayload, JobRef, PublishUpdate, Publisher};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let store = store::open(&url, &store::OpenOptions::default())
+        .await
+        .unwrap();
+    let fake = FakeGithub::start().await;
+    let (head, base) = ("c".repeat(40), "d".repeat(40));
+    fake.add_pull_request("acme", "charts", 51, &head, &base, ["x"]);
+    let theirs = fake.add_comment("acme", "charts", 51, "octocat", &format!("{MARKER} mine"));
+    store
+        .set_comment_id("acme/charts", 51, theirs)
+        .await
+        .unwrap();
+    let publisher = GithubPublisher::new(client(&fake), None, store.clone());
+    let job = JobRef {
+        id: store::JobId::new(3).unwrap(),
+        payload: JobPayload::PullRequest {
+            repo: "acme/charts".into(),
+            number: 51,
+            base_sha: base,
+            head_sha: head,
+            base_ref: "main".into(),
+            head_ref: "feature".into(),
+            fork: false,
+            default_branch: None,
+            installation_id: None,
+        },
+    };
+    publisher
+        .publish(&PublishUpdate::Failed {
+            job,
+            code: "chart_not_found",
+            message: "no chart".into(),
+        })
+        .await
+        .unwrap();
+    let comments = fake.comments("acme", "charts", 51);
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    let foreign = comments.iter().find(|c| c.id == theirs).unwrap();
+    assert_eq!(foreign.body, format!("{MARKER} mine"));
+    let ours = comments.iter().find(|c| c.id != theirs).unwrap();
+    assert!(ours.body.contains("no chart"), "{ours:?}");
+    let stored = store
+        .get_publication("acme/charts", 51)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.comment_id, Some(ours.id));
+    store.close().await.unwrap();
+}
