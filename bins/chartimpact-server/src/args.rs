@@ -191,8 +191,9 @@ impl Args {
         }
     }
 
-    /// Where job results go: GitHub when credentials are given, else the log.
-    pub fn publisher(&self) -> anyhow::Result<Arc<dyn service::server::Publisher>> {
+    /// The GitHub client job results are published with, when credentials are given (checked
+    /// before anything is opened); `None`: results are logged.
+    pub fn github_client(&self) -> anyhow::Result<Option<github_client::GithubClient>> {
         let auth = match (
             &self.github_token,
             self.github_app_id,
@@ -212,20 +213,36 @@ impl Args {
                 }
             }
             _ => {
+                return Ok(None);
+            }
+        };
+        github_client::GithubClient::builder(&self.github_api_url)
+            .auth(auth)
+            .build()
+            .map(Some)
+            .map_err(|e| anyhow::Error::new(e).context("GitHub client"))
+    }
+
+    /// Where job results go: GitHub over `client`, keeping the comment and check run ids in
+    /// `store` (shared by the replicas), else the log.
+    pub fn publisher(
+        &self,
+        client: Option<github_client::GithubClient>,
+        store: Arc<dyn store::Store>,
+    ) -> Arc<dyn service::server::Publisher> {
+        match client {
+            Some(client) => Arc::new(service::server::GithubPublisher::new(
+                client,
+                self.public_url.clone(),
+                store,
+            )),
+            None => {
                 tracing::info!(
                     "no GitHub credentials: job results are logged and stored, not published"
                 );
-                return Ok(Arc::new(service::server::LogPublisher));
+                Arc::new(service::server::LogPublisher)
             }
-        };
-        let client = github_client::GithubClient::builder(&self.github_api_url)
-            .auth(auth)
-            .build()
-            .map_err(|e| anyhow::Error::new(e).context("GitHub client"))?;
-        Ok(Arc::new(service::server::GithubPublisher::new(
-            client,
-            self.public_url.clone(),
-        )))
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {

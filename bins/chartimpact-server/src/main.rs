@@ -46,7 +46,7 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     // Bad flags and TLS files are reported before anything is opened.
     let config = args.config()?;
     let tls = args.tls()?;
-    let publisher = args.publisher()?;
+    let github = args.github_client()?;
     let data_dir = args.data_dir();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -55,6 +55,7 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     let store = store::open(&database_url, &store::OpenOptions::default())
         .await
         .context("cannot open the result store")?;
+    let publisher = args.publisher(github, store.clone());
     let state = service::server::AppState::builder(Arc::new(engine), store.clone(), config)
         .renderers(renderers)
         .git_version(args::git_version())

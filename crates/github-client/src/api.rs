@@ -155,6 +155,28 @@ impl GithubClient {
         Ok(raw.into_iter().map(Comment::from).collect())
     }
 
+    /// `GET …/issues/comments/{id}` (ETag-cached): one comment, e.g. a sticky comment whose id
+    /// was remembered, without listing the whole conversation. A deleted comment is
+    /// [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(repo = %repo, comment = comment_id))]
+    pub async fn issue_comment(
+        &self,
+        repo: &RepoRef,
+        comment_id: u64,
+        installation: Option<u64>,
+    ) -> Result<Comment, Error> {
+        let raw: RawComment = self
+            .get_json(
+                &format!(
+                    "/repos/{}/{}/issues/comments/{comment_id}",
+                    repo.owner, repo.name
+                ),
+                installation,
+            )
+            .await?;
+        Ok(raw.into())
+    }
+
     /// `POST …/issues/{n}/comments`. Never blindly retried: after an ambiguous failure
     /// re-list and look for the marker (reference R20).
     #[tracing::instrument(skip_all, fields(repo = %repo, pr = number))]

@@ -92,6 +92,24 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The stored ids of a pull request's publication cannot be read back.
+    #[error("stored publication of {repo}#{number} is corrupt: {reason}")]
+    CorruptPublication {
+        /// The repository, e.g. `acme/charts`.
+        repo: String,
+        /// The pull request number.
+        number: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A number given to the store does not fit its column (a signed 64-bit integer).
+    #[error("{what} {value} is out of range")]
+    OutOfRange {
+        /// What the number is, e.g. `comment id`.
+        what: &'static str,
+        /// The number.
+        value: u64,
+    },
     /// The job or webhook delivery named does not exist.
     #[error("no {what} {id}")]
     NotFound {

@@ -511,6 +511,13 @@ pub(crate) const CANCEL: &str = concat!(
     " RETURNING id"
 );
 
+/// `$1` cutoff: removes the finished jobs of before it. A superseded or cancelled job whose
+/// worker never let go has no `finished_at`; it goes once its lease expired before the cutoff
+/// (it no longer holds its key). Active jobs are never matched.
+pub(crate) const PURGE_FINISHED: &str = "DELETE FROM jobs \
+     WHERE status IN ('succeeded', 'failed', 'superseded', 'cancelled') \
+     AND COALESCE(finished_at, lease_until, created_at) < $1";
+
 /// `$1` job.
 pub(crate) const GET: &str = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
 

@@ -3,7 +3,7 @@
 //! store keeps what the server must remember between requests and share between replicas:
 //! compare results served as permalinks (compressed, with a time to live), the compare
 //! events that analytics are computed from, the webhook deliveries seen and the durable job
-//! queue of the webhook pipeline.
+//! queue of the webhook pipeline, and the ids of what was published on each pull request.
 //!
 //! There is one trait, [`Store`], and two backends behind it, chosen by the database URL given
 //! to [`open`]:
@@ -162,6 +162,12 @@
 //! # }
 //! ```
 //!
+//! # Publications
+//!
+//! The GitHub publisher's ids per pull request ([`Publication`]): its sticky comment and the
+//! latest check run it started, so every replica updates the same ones
+//! ([`Store::get_publication`], [`Store::set_comment_id`], [`Store::set_check_run`]).
+//!
 //! # Cargo features
 //!
 //! - `testing`: the [`testing`] module, a throwaway PostgreSQL cluster for tests (this crate's
@@ -176,6 +182,7 @@ mod id;
 mod jobs;
 mod open;
 mod postgres;
+mod publications;
 mod results;
 mod schema;
 mod sqlite;
@@ -194,6 +201,7 @@ pub use jobs::{
     QueueLimits, QueueStats,
 };
 pub use open::{Backend, OpenOptions, open};
+pub use publications::{CheckRunRef, Publication};
 pub use results::{
     ListQuery, NewResult, ResultPage, ResultStats, ResultSummary, SaveOutcome, StoredResult,
 };

@@ -13,14 +13,15 @@ use sqlx::{SqliteConnection, SqlitePool};
 use crate::analytics::{self, PopularRow, Window, bind_event};
 use crate::deliveries::{self, DeliveryRow, bind_delivery};
 use crate::jobs::{self, ActiveRow, FailAction, JobRow, LeaseRow, PreparedJob, bind_insert};
+use crate::publications::{self, PublicationRow};
 use crate::results::{
     self, DocumentRow, ListFilter, PreparedSave, SummaryRow, bind_list, bind_save,
 };
 use crate::{
-    AcceptOutcome, Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease,
-    JobStatus, ListQuery, NewDelivery, NewJob, NewResult, OpenOptions, Popular, PopularQuery,
-    QueueLimits, QueueStats, ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult,
-    schema, time,
+    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId,
+    JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, OpenOptions, Popular,
+    PopularQuery, Publication, QueueLimits, QueueStats, ResultPage, SaveOutcome, Store, StoreError,
+    StoreFuture, StoredResult, schema, time,
 };
 
 /// Write transactions take the write lock up front, so concurrent writers queue on the busy
@@ -513,6 +514,63 @@ impl SqliteStore {
         tracing::info!(deleted, "old webhook deliveries deleted");
         Ok(deleted)
     }
+
+    #[tracing::instrument(skip_all, fields(backend = "sqlite"))]
+    async fn purge_jobs(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let _writer = self.writer.lock().await;
+        let purged = sqlx::query(jobs::PURGE_FINISHED)
+            .bind(time::ceil_ms(before))
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::query("purge finished jobs"))?
+            .rows_affected();
+        tracing::info!(purged, "finished jobs purged");
+        Ok(purged)
+    }
+
+    async fn publication(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Option<Publication>, StoreError> {
+        let row: Option<PublicationRow> = sqlx::query_as(publications::GET)
+            .bind(repo)
+            .bind(publications::to_db("pull request number", number)?)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("get publication"))?;
+        row.map(|r| r.decode(repo, number)).transpose()
+    }
+
+    async fn set_comment(&self, repo: &str, number: u64, id: u64) -> Result<(), StoreError> {
+        let number = publications::to_db("pull request number", number)?;
+        let id = publications::to_db("comment id", id)?;
+        let _writer = self.writer.lock().await;
+        sqlx::query(publications::SET_COMMENT)
+            .bind(repo)
+            .bind(number)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::query("set comment id"))?;
+        Ok(())
+    }
+
+    async fn set_run(&self, repo: &str, number: u64, run: &CheckRunRef) -> Result<(), StoreError> {
+        let number = publications::to_db("pull request number", number)?;
+        let id = publications::to_db("check run id", run.id)?;
+        let _writer = self.writer.lock().await;
+        sqlx::query(publications::SET_CHECK_RUN)
+            .bind(repo)
+            .bind(number)
+            .bind(run.head_sha.as_str())
+            .bind(id)
+            .bind(run.job.get())
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::query("set check run"))?;
+        Ok(())
+    }
 }
 
 /// How [`SqliteStore::job`] finds a job.
@@ -771,6 +829,36 @@ impl Store for SqliteStore {
 
     fn delete_deliveries_before(&self, before: Timestamp) -> StoreFuture<'_, u64> {
         Box::pin(self.delete_deliveries(before))
+    }
+
+    fn purge_jobs_finished_before(&self, before: Timestamp) -> StoreFuture<'_, u64> {
+        Box::pin(self.purge_jobs(before))
+    }
+
+    fn get_publication<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+    ) -> StoreFuture<'a, Option<Publication>> {
+        Box::pin(self.publication(repo, number))
+    }
+
+    fn set_comment_id<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        comment_id: u64,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_comment(repo, number, comment_id))
+    }
+
+    fn set_check_run<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        run: &'a CheckRunRef,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_run(repo, number, run))
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {

@@ -5,9 +5,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::{
-    AcceptOutcome, Backend, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId, JobLease,
-    JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular, PopularQuery, QueueLimits,
-    QueueStats, ResultPage, SaveOutcome, StoreError, StoredResult,
+    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId,
+    JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular, PopularQuery,
+    Publication, QueueLimits, QueueStats, ResultPage, SaveOutcome, StoreError, StoredResult,
 };
 
 /// The future returned by [`Store`] methods (boxed, so the trait is object safe).
@@ -181,6 +181,39 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the deliveries received before `before`; returns how many. Keep at least a week
     /// (GitHub redelivers within days).
     fn delete_deliveries_before(&self, before: Timestamp) -> StoreFuture<'_, u64>;
+
+    /// Removes the jobs that finished before `before`: succeeded, failed, superseded and
+    /// cancelled ones whose `finished_at` is older (or, for a superseded or cancelled job whose
+    /// worker never let go, whose lease expired before it). Queued, deferred and running jobs
+    /// are never removed. Deliveries linked to a removed job keep their record without the
+    /// job. Returns how many jobs were removed.
+    fn purge_jobs_finished_before(&self, before: Timestamp) -> StoreFuture<'_, u64>;
+
+    /// The ids stored for pull request `number` of `repo` (e.g. `acme/charts`); `None` when
+    /// nothing was stored.
+    fn get_publication<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+    ) -> StoreFuture<'a, Option<Publication>>;
+
+    /// Stores the id of our sticky comment on a pull request (replacing any earlier one,
+    /// keeping the check run). An id above `i64::MAX` is [`StoreError::OutOfRange`].
+    fn set_comment_id<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        comment_id: u64,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Stores the check run started on a pull request (replacing any earlier one, keeping the
+    /// comment id). An id above `i64::MAX` is [`StoreError::OutOfRange`].
+    fn set_check_run<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        run: &'a CheckRunRef,
+    ) -> StoreFuture<'a, ()>;
 
     /// Closes the connection pool, waiting for connections in use to be returned. Later calls
     /// fail with [`StoreError::Query`].

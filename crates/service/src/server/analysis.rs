@@ -1,5 +1,5 @@
 //! Stored results: `GET /api/analysis/{id}`, `GET /api/analysis`, popular charts, and the
-//! task that removes expired rows.
+//! task that removes expired rows (results, old events, delivery ids and finished jobs).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -287,6 +287,21 @@ pub(crate) async fn run_cleanup(state: &AppState) -> u64 {
         if let Err(e) = state.inner.store.delete_deliveries_before(before).await {
             tracing::warn!(error = %e, "cleanup of old delivery ids failed; will retry");
         }
+    }
+    // Finished jobs are kept as long as the results they produced (the result TTL), so a
+    // job's page outlives none of its permalinks; queued, deferred and running jobs stay.
+    let jobs_before = now
+        .checked_sub(span(state.inner.config.result_ttl))
+        .unwrap_or(jiff::Timestamp::MIN);
+    match state
+        .inner
+        .store
+        .purge_jobs_finished_before(jobs_before)
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(purged = n, "finished jobs purged"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "purging finished jobs failed; will retry"),
     }
     match state.inner.store.delete_expired(now, events_before).await {
         Ok(n) => {

@@ -13,6 +13,14 @@
 //! Before a final comment is posted the pull request is read again: when it was closed or its
 //! head moved on, the result is stale and nothing is posted. Publications for one pull request
 //! are serialized in this process (and jobs of one PR never run at once, by the queue).
+//!
+//! The ids of the sticky comment and of the latest check run of each pull request are kept in
+//! the store ([`store::Publication`]), shared by all replicas and kept over restarts: the
+//! comment is read and updated by its id without listing the conversation (a deleted one is
+//! looked for by marker, then created again), and a check run started by one replica is the
+//! one another replica completes. Listing by marker stays the fallback, and removes extra
+//! copies from the past whenever it runs. The store only saves requests: when it fails, the
+//! publisher logs it and falls back to listing.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,9 +43,10 @@ pub const CHECK_NAME: &str = "ChartImpact";
 /// The reaction that acknowledges a `/chartimpact rerun` comment.
 pub const RERUN_REACTION: &str = "rocket";
 
-/// How long the id of an in-progress check run is remembered for its job. A job that stops
-/// without publishing (superseded, cancelled) never completes its run; its entry goes after
-/// this, longer than any job runs with all its retries.
+/// How long the id of an in-progress check run is remembered in memory for its job (push
+/// jobs have no pull request to store it under; for pull requests the store has it too). A
+/// job that stops without publishing never completes its run; its entry goes after this,
+/// longer than any job runs with all its retries.
 const CHECK_RUN_MEMORY: Duration = Duration::from_secs(6 * 3600);
 
 /// Publishes job results on GitHub.
@@ -46,24 +55,52 @@ pub struct GithubPublisher {
     public_url: Option<String>,
     login: tokio::sync::OnceCell<String>,
     per_pr: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// The in-progress check run of each running job (App auth), completed with its result.
+    /// The in-progress check run of each job this process started (App auth).
     check_runs: Mutex<HashMap<String, (u64, Instant)>>,
+    /// Comment and check run ids per pull request, shared with the other replicas.
+    store: Arc<dyn store::Store>,
 }
 
 impl GithubPublisher {
     /// A publisher over `client`; links point at `public_url` (this server's public base URL).
-    pub fn new(client: GithubClient, public_url: Option<String>) -> Self {
+    /// Comment and check run ids are kept in `store` (the server's store, so every replica
+    /// sharing it updates the same comment and check run).
+    pub fn new(
+        client: GithubClient,
+        public_url: Option<String>,
+        store: Arc<dyn store::Store>,
+    ) -> Self {
         GithubPublisher {
             client,
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             login: tokio::sync::OnceCell::new(),
             per_pr: Mutex::new(HashMap::new()),
             check_runs: Mutex::new(HashMap::new()),
+            store,
+        }
+    }
+
+    /// The stored ids of a pull request; a store failure is logged and treated as none (the
+    /// comment is then found by marker).
+    async fn publication(&self, repo: &str, number: u64) -> store::Publication {
+        match self.store.get_publication(repo, number).await {
+            Ok(p) => p.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(repo, pr = number, error = %e, "stored publication ids not read; falling back to listing");
+                store::Publication::default()
+            }
+        }
+    }
+
+    async fn remember_comment(&self, repo: &str, number: u64, id: u64) {
+        if let Err(e) = self.store.set_comment_id(repo, number, id).await {
+            tracing::warn!(repo, pr = number, error = %e, "comment id not stored");
         }
     }
 
     /// Creates the job's check run as `in_progress` (App auth only; a token cannot write
-    /// checks). A retried attempt of the same job keeps the run it already has.
+    /// checks) and stores its id for the pull request. An attempt of a job that already has a
+    /// run keeps it: a retry in this process, or a job taken over from a lost replica.
     async fn start_check_run(&self, job: &JobRef) {
         let Some((repo, sha, installation)) = target(&job.payload) else {
             return;
@@ -71,9 +108,17 @@ impl GithubPublisher {
         if !self.client.is_app() || self.check_run_of(job, false).is_some() {
             return;
         }
+        let pr = pull_request_of(&job.payload);
+        if let Some((full_name, number)) = pr {
+            let stored = self.publication(full_name, number).await.check_run;
+            if let Some(run) = stored.filter(|r| r.job == job.id && r.head_sha == sha) {
+                self.remember_run(job, run.id);
+                return;
+            }
+        }
         let run = CheckRunRequest {
             name: CHECK_NAME.to_owned(),
-            head_sha: sha,
+            head_sha: sha.clone(),
             status: Some(CheckStatus::InProgress),
             details_url: self.job_url(job),
             external_id: Some(job.id.to_string()),
@@ -91,12 +136,26 @@ impl GithubPublisher {
             .await
         {
             Ok(id) => {
-                let mut runs = self.check_runs.lock().unwrap_or_else(|e| e.into_inner());
-                runs.retain(|_, (_, at)| at.elapsed() < CHECK_RUN_MEMORY);
-                runs.insert(job.id.to_string(), (id, Instant::now()));
+                self.remember_run(job, id);
+                if let Some((full_name, number)) = pr {
+                    let run = store::CheckRunRef {
+                        head_sha: sha,
+                        id,
+                        job: job.id,
+                    };
+                    if let Err(e) = self.store.set_check_run(full_name, number, &run).await {
+                        tracing::warn!(job = %job.id, error = %e, "check run id not stored");
+                    }
+                }
             }
             Err(e) => tracing::warn!(job = %job.id, error = %e, "check run not started"),
         }
+    }
+
+    fn remember_run(&self, job: &JobRef, id: u64) {
+        let mut runs = self.check_runs.lock().unwrap_or_else(|e| e.into_inner());
+        runs.retain(|_, (_, at)| at.elapsed() < CHECK_RUN_MEMORY);
+        runs.insert(job.id.to_string(), (id, Instant::now()));
     }
 
     /// The job's in-progress check run, if this process started one (`take`: forget it).
@@ -110,9 +169,10 @@ impl GithubPublisher {
         }
     }
 
-    /// Completes the job's check run with `conclusion`: the in-progress run when this process
-    /// started it, else a new completed one (the job started on another replica, or the start
-    /// failed). Failures are logged: the comment and status carry the result too.
+    /// Completes the job's check run with `conclusion`: the in-progress run this process
+    /// started, else the pull request's stored run on the same commit (started by another
+    /// replica, or by this one before a restart), else a new completed one (the start failed).
+    /// Failures are logged: the comment and status carry the result too.
     async fn complete_check_run(
         &self,
         job: &JobRef,
@@ -128,7 +188,7 @@ impl GithubPublisher {
         }
         let run = CheckRunRequest {
             name: CHECK_NAME.to_owned(),
-            head_sha: sha,
+            head_sha: sha.clone(),
             status: Some(CheckStatus::Completed),
             conclusion: Some(conclusion),
             details_url,
@@ -136,7 +196,18 @@ impl GithubPublisher {
             output: Some(output),
             ..CheckRunRequest::default()
         };
-        let done = match self.check_run_of(job, true) {
+        let mut started = self.check_run_of(job, true);
+        if started.is_none()
+            && let Some((full_name, number)) = pull_request_of(&job.payload)
+        {
+            started = self
+                .publication(full_name, number)
+                .await
+                .check_run
+                .filter(|r| r.head_sha == sha)
+                .map(|r| r.id);
+        }
+        let done = match started {
             Some(id) => {
                 self.client
                     .update_check_run(&repo, id, &run, installation)
@@ -215,7 +286,8 @@ impl GithubPublisher {
             .map_err(|e| PublishError(e.to_string()))
     }
 
-    /// Creates (when `create`) or updates our one comment on the PR; removes older duplicates.
+    /// Creates (when `create`) or updates our one comment on the PR, by its stored id when
+    /// there is one; else found by marker, removing older duplicates. The id is stored.
     async fn upsert_comment(
         &self,
         repo: &RepoRef,
@@ -225,7 +297,35 @@ impl GithubPublisher {
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
         let err = |e: github_client::Error| PublishError(e.to_string());
+        let full_name = repo.to_string();
         let login = self.login(installation).await?.to_owned();
+        let stored = self.publication(&full_name, number).await.comment_id;
+        if let Some(id) = stored {
+            // Read first: an unchanged body is not PATCHed (no edit noise, no notification).
+            let found = match self.client.issue_comment(repo, id, installation).await {
+                // Not ours (the credentials changed since it was stored): we could not edit
+                // it; ours is looked for by marker instead.
+                Ok(c) if c.user_login != login => None,
+                Ok(c) if c.body == body => return Ok(()),
+                Ok(_) => Some(
+                    self.client
+                        .update_issue_comment(repo, id, body, installation)
+                        .await,
+                ),
+                Err(e) => Some(Err(e)),
+            };
+            match found {
+                Some(Ok(_)) => return Ok(()),
+                None => {
+                    tracing::info!(repo = %full_name, pr = number, comment = id, "stored comment is not ours; looking for ours by marker");
+                }
+                // Someone deleted it: look for another copy by marker, or create it again.
+                Some(Err(e)) if e.status() == Some(404) => {
+                    tracing::info!(repo = %full_name, pr = number, comment = id, "stored comment is gone; looking for it by marker");
+                }
+                Some(Err(e)) => return Err(err(e)),
+            }
+        }
         let comments = self
             .client
             .issue_comments(repo, number, installation)
@@ -239,10 +339,12 @@ impl GithubPublisher {
         match ours.split_first() {
             None if !create => {}
             None => {
-                self.client
+                let created = self
+                    .client
                     .create_issue_comment(repo, number, body, installation)
                     .await
                     .map_err(err)?;
+                self.remember_comment(&full_name, number, created.id).await;
             }
             Some((keep, extra)) => {
                 if keep.body != body {
@@ -250,6 +352,9 @@ impl GithubPublisher {
                         .update_issue_comment(repo, keep.id, body, installation)
                         .await
                         .map_err(err)?;
+                }
+                if stored != Some(keep.id) {
+                    self.remember_comment(&full_name, number, keep.id).await;
                 }
                 for c in extra {
                     self.client
@@ -456,6 +561,14 @@ impl GithubPublisher {
     }
 }
 
+/// The pull request (`owner/name`, number) a job's publication ids are stored under.
+fn pull_request_of(payload: &JobPayload) -> Option<(&str, u64)> {
+    match payload {
+        JobPayload::PullRequest { repo, number, .. } => Some((repo.as_str(), *number)),
+        _ => None,
+    }
+}
+
 /// Repository, commit and installation a job's statuses go to (releases have no commit here).
 fn target(payload: &JobPayload) -> Option<(RepoRef, String, Option<u64>)> {
     let (repo, sha, installation) = match payload {
@@ -504,13 +617,17 @@ impl Publisher for GithubPublisher {
 mod tests {
     use super::*;
 
-    fn publisher() -> GithubPublisher {
+    async fn publisher(dir: &std::path::Path) -> GithubPublisher {
         // Never contacted: only the lock map is exercised.
         let client = GithubClient::builder("http://127.0.0.1:9")
             .auth(github_client::Auth::Token("unused".into()))
             .build()
             .unwrap();
-        GithubPublisher::new(client, None)
+        let url = format!("sqlite://{}", dir.join("store.db").display());
+        let store = store::open(&url, &store::OpenOptions::default())
+            .await
+            .unwrap();
+        GithubPublisher::new(client, None, store)
     }
 
     fn keys(p: &GithubPublisher) -> Vec<String> {
@@ -521,7 +638,8 @@ mod tests {
 
     #[tokio::test]
     async fn per_pr_locks_are_dropped_once_nobody_holds_them() {
-        let p = publisher();
+        let dir = tempfile::tempdir().unwrap();
+        let p = publisher(dir.path()).await;
         let held = p.lock_for("o/r#1");
         let guard = held.lock().await;
         drop(p.lock_for("o/r#2"));

@@ -111,7 +111,7 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Origins allowed by CORS; `*` allows any (without credentials); empty = no CORS headers.
     pub cors_origins: Vec<String>,
-    /// How long stored results live (30 days).
+    /// How long stored results live (30 days); finished jobs are kept as long.
     pub result_ttl: Duration,
     /// How often expired results are removed (1 hour).
     pub cleanup_interval: Duration,

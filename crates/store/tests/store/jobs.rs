@@ -1165,3 +1165,114 @@ async fn queue_stats_count_active_jobs_by_status() {
         );
     }
 }
+
+#[tokio::test]
+async fn finished_jobs_are_purged_by_age_and_active_ones_never() {
+    for db in databases().await {
+        let store = db.open().await;
+        let w = "worker";
+        let enqueue = async |key: &str, rev: &str, at, limits| {
+            store
+                .enqueue_job(job(key, rev, at), limits)
+                .await
+                .unwrap()
+                .job_id
+        };
+        let claim = async |at| {
+            store
+                .claim_job(w, LEASE, at, NO_LIMITS)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let t1 = after(t0(), minutes(1));
+
+        // Finished at t1: succeeded, failed, superseded (while queued), cancelled.
+        let succeeded = enqueue(PR1, "a", t0(), NO_LIMITS).await;
+        assert_eq!(claim(t0()).await, succeeded);
+        assert!(store.complete_job(succeeded, w, vec![], t1).await.unwrap());
+        let failed = enqueue(PR2, "a", t0(), NO_LIMITS).await;
+        assert_eq!(claim(t0()).await, failed);
+        let status = store
+            .fail_job(failed, w, "boom".into(), None, t1)
+            .await
+            .unwrap();
+        assert_eq!(status, JobStatus::Failed);
+        let superseded = enqueue(PR3, "a", t0(), NO_LIMITS).await;
+        let queued = enqueue(PR3, "b", t1, NO_LIMITS).await;
+        let cancelled = enqueue("acme/charts#pr/5", "a", t0(), NO_LIMITS).await;
+        store
+            .cancel_jobs("acme/charts#pr/5", "closed".into(), t1)
+            .await
+            .unwrap();
+        // Superseded while running: no finish time, its lease (until t0 + 60 s) decides.
+        let abandoned = enqueue("acme/charts#pr/7", "a", t0(), NO_LIMITS).await;
+        assert_eq!(claim(t0()).await, abandoned);
+        let superseding = enqueue("acme/charts#pr/7", "b", t1, NO_LIMITS).await;
+        // Active jobs, however old: running (lease long expired), deferred.
+        let running = enqueue("acme/charts#pr/4", "a", t0(), NO_LIMITS).await;
+        assert_eq!(claim(t0()).await, running);
+        let full = QueueLimits {
+            max_queued: 0,
+            max_active_per_repo: 100,
+        };
+        let deferred = enqueue("other/repo#pr/1", "a", t0(), full).await;
+        assert_eq!(
+            store.get_job(deferred).await.unwrap().unwrap().status,
+            JobStatus::Deferred
+        );
+
+        // A delivery linked to a job that goes keeps its record.
+        store
+            .record_delivery(store::NewDelivery {
+                id: "d-1".into(),
+                event: "pull_request".into(),
+                action: None,
+                repo: Some("acme/charts".into()),
+                received_at: t0(),
+            })
+            .await
+            .unwrap();
+        store.link_delivery("d-1", succeeded).await.unwrap();
+
+        // Nothing finished before t0 + 30 s (the abandoned job's lease still runs then).
+        assert_eq!(
+            store
+                .purge_jobs_finished_before(after(t0(), seconds(30)))
+                .await
+                .unwrap(),
+            0
+        );
+        let later = after(t0(), minutes(10));
+        assert_eq!(store.purge_jobs_finished_before(later).await.unwrap(), 5);
+        for gone in [succeeded, failed, superseded, cancelled, abandoned] {
+            assert_eq!(store.get_job(gone).await.unwrap(), None, "{gone}");
+        }
+        for (kept, status) in [
+            (queued, JobStatus::Queued),
+            (superseding, JobStatus::Queued),
+            (running, JobStatus::Running),
+            (deferred, JobStatus::Deferred),
+        ] {
+            let job = store.get_job(kept).await.unwrap().unwrap();
+            assert_eq!(job.status, status, "{kept}");
+        }
+        assert_eq!(store.purge_jobs_finished_before(later).await.unwrap(), 0);
+        let record = store
+            .record_delivery(store::NewDelivery {
+                id: "d-1".into(),
+                event: "pull_request".into(),
+                action: None,
+                repo: Some("acme/charts".into()),
+                received_at: later,
+            })
+            .await
+            .unwrap();
+        assert!(!record.first_seen);
+        assert_eq!(record.job_id, None);
+        // The queue goes on: the running job completes, the kept ones are claimed.
+        assert!(store.complete_job(running, w, vec![], later).await.unwrap());
+        assert_eq!(store.queue_stats().await.unwrap().running, 0);
+    }
+}

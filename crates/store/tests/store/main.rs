@@ -12,5 +12,6 @@ mod jobs;
 mod list;
 mod migrations;
 mod open;
+mod publications;
 mod regression;
 mod results;

@@ -91,6 +91,14 @@ async fn seed(db: &TestDb, version: i64) {
             )
             .await;
         }
+        5 => {
+            db.execute(
+                "INSERT INTO publications (repo, pr_number, comment_id, check_run_sha, \
+                 check_run_id, check_run_job) VALUES ('acme/charts', 7, 1001, 'seed', 2002, 1)",
+                &[],
+            )
+            .await;
+        }
         other => panic!("migration {other} has no seed in tests/store/migrations.rs: add one"),
     }
 }
@@ -190,6 +198,19 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
                 assert!(!record.first_seen);
                 assert_eq!(record.job_status, Some(JobStatus::Queued));
             }
+            if before.contains(&5) {
+                let got = store
+                    .get_publication("acme/charts", 7)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(got.comment_id, Some(1001));
+                assert_eq!(
+                    got.check_run.map(|r| (r.head_sha, r.id)),
+                    Some(("seed".into(), 2002))
+                );
+            }
+            store.set_comment_id("acme/charts", 7, 1003).await.unwrap();
             let fresh = store
                 .enqueue_job(job("acme/charts#pr/1", "new", t0()), NO_LIMITS)
                 .await

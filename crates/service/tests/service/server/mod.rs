@@ -96,8 +96,14 @@ pub struct TestServer {
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The database the server's store is on (a second server given it shares the store).
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
+
+/// Builds a publisher over the server's store (as the server binary builds GitHub's).
+pub type PublisherOnStore =
+    Box<dyn FnOnce(Arc<dyn store::Store>) -> Arc<dyn service::server::Publisher> + Send>;
 
 pub struct Setup {
     pub config: ServerConfig,
@@ -106,6 +112,8 @@ pub struct Setup {
     pub clock: Option<TestClock>,
     pub renderer: Option<Arc<FakeRenderer>>,
     pub publisher: Option<Arc<dyn service::server::Publisher>>,
+    /// Takes precedence over `publisher`.
+    pub publisher_on_store: Option<PublisherOnStore>,
 }
 
 impl Default for Setup {
@@ -120,6 +128,7 @@ impl Default for Setup {
             clock: None,
             renderer: None,
             publisher: None,
+            publisher_on_store: None,
         }
     }
 }
@@ -147,7 +156,9 @@ impl TestServer {
                 version: Some("fake".into()),
                 reason: None,
             }]);
-        if let Some(p) = setup.publisher {
+        if let Some(build) = setup.publisher_on_store {
+            builder = builder.publisher(build(store.clone()));
+        } else if let Some(p) = setup.publisher {
             builder = builder.publisher(p);
         }
         if let Some(clock) = setup.clock {
@@ -165,6 +176,7 @@ impl TestServer {
             state,
             store,
             client: reqwest::Client::new(),
+            database_url: url,
             shutdown: Some(tx),
             task: Some(task),
             _dir: Some(dir),

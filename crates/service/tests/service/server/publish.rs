@@ -30,11 +30,19 @@ async fn start(
 ) -> TestServer {
     let mut setup: Setup = webhook_setup(world, Arc::default());
     setup.service = service;
-    setup.publisher = Some(Arc::new(GithubPublisher::new(
-        client(fake),
-        Some("http://ci.example.test".into()),
-    )));
+    setup.publisher_on_store = Some(github_publisher(client(fake)));
     TestServer::start(setup).await
+}
+
+/// A GitHub publisher over `client`, on the server's store.
+fn github_publisher(client: github_client::GithubClient) -> super::PublisherOnStore {
+    Box::new(move |store| {
+        Arc::new(GithubPublisher::new(
+            client,
+            Some("http://ci.example.test".into()),
+            store,
+        ))
+    })
 }
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -480,7 +488,7 @@ async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_ag
 const APP_ID: u64 = 4242;
 
 /// A publisher with GitHub App auth on `fake` (which must know the App: `set_app`).
-fn app_publisher(fake: &FakeGithub) -> Arc<dyn service::server::Publisher> {
+fn app_publisher(fake: &FakeGithub) -> super::PublisherOnStore {
     let client = github_client::GithubClient::builder(&fake.url())
         .auth(github_client::Auth::App {
             app_id: APP_ID,
@@ -490,10 +498,7 @@ fn app_publisher(fake: &FakeGithub) -> Arc<dyn service::server::Publisher> {
         .retry_backoff(Duration::from_millis(20))
         .build()
         .unwrap();
-    Arc::new(GithubPublisher::new(
-        client,
-        Some("http://ci.example.test".into()),
-    ))
+    github_publisher(client)
 }
 
 /// The one check run of `job` in acme/`repo`.
@@ -531,7 +536,7 @@ async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_conc
     }
     fake.add_pull_request("acme", "missing", 23, &world.head, &world.base, ["x"]);
     let mut setup: Setup = webhook_setup(&world, Arc::default());
-    setup.publisher = Some(app_publisher(&fake));
+    setup.publisher_on_store = Some(app_publisher(&fake));
     let srv = TestServer::start(setup).await;
     let run_of = |job: &str, repo: &str| run_of(&fake, job, repo);
     let deliver = async |body: Vec<u8>, delivery: &str| {
@@ -604,7 +609,7 @@ async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
         ["charts/app/templates/cm.yaml"],
     );
     let mut setup: Setup = webhook_setup(&world, Arc::default());
-    setup.publisher = Some(app_publisher(&fake));
+    setup.publisher_on_store = Some(app_publisher(&fake));
     // Slow renders keep the first job running while the new head arrives.
     let data = tempfile::tempdir().unwrap();
     let slow = Arc::new(super::limits::SlowRenderer::new(Duration::from_millis(
@@ -654,4 +659,278 @@ async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
         "{new:?}"
     );
     assert!(fake.validation_failures().is_empty());
+}
+
+/// Databases two replicas can share: a SQLite file and, when available, PostgreSQL.
+async fn shared_databases() -> Vec<(String, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dbs = vec![(
+        format!("sqlite://{}", dir.path().join("shared.db").display()),
+        Some(dir),
+    )];
+    if let Some(pg) = store::testing::postgres() {
+        dbs.push((pg.fresh_database().await, None));
+    }
+    dbs
+}
+
+fn app_client(fake: &FakeGithub) -> github_client::GithubClient {
+    github_client::GithubClient::builder(&fake.url())
+        .auth(github_client::Auth::App {
+            app_id: APP_ID,
+            private_key_pem: testkit::TEST_APP_PRIVATE_KEY.into(),
+        })
+        .min_write_spacing(Duration::ZERO)
+        .retry_backoff(Duration::from_millis(20))
+        .build()
+        .unwrap()
+}
+
+/// Requests of `method` whose path starts with `prefix`.
+fn count(fake: &FakeGithub, method: &str, prefix: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == method && r.path.starts_with(prefix))
+        .count()
+}
+
+/// Two replicas (publishers on their own connections to one database): the check run one
+/// starts is the one the other completes, the comment one creates is the one the other
+/// updates, by its stored id, without listing the conversation; a comment someone deleted is
+/// created again once, and its new id is what both use from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
+    use service::server::{JobPayload, JobRef, PublishUpdate, Publisher};
+    for (url, _dir) in shared_databases().await {
+        eprintln!("-- on {url}");
+        let fake = FakeGithub::start().await;
+        fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
+        let (head, base) = ("a".repeat(40), "b".repeat(40));
+        fake.add_pull_request(
+            "acme",
+            "charts",
+            31,
+            &head,
+            &base,
+            ["charts/app/values.yaml"],
+        );
+        let open = async || {
+            store::open(&url, &store::OpenOptions::default())
+                .await
+                .unwrap()
+        };
+        let (store_a, store_b) = (open().await, open().await);
+        let a = GithubPublisher::new(app_client(&fake), None, store_a.clone());
+        let b = GithubPublisher::new(app_client(&fake), None, store_b.clone());
+        let job = JobRef {
+            id: store::JobId::new(9).unwrap(),
+            payload: JobPayload::PullRequest {
+                repo: "acme/charts".into(),
+                number: 31,
+                base_sha: base.clone(),
+                head_sha: head.clone(),
+                base_ref: "main".into(),
+                head_ref: "feature".into(),
+                fork: false,
+                default_branch: Some("main".into()),
+                installation_id: Some(77),
+            },
+        };
+        let failed = |message: &str| PublishUpdate::Failed {
+            job: job.clone(),
+            code: "chart_not_found",
+            message: message.to_owned(),
+        };
+        let lists = || count(&fake, "GET", "/repos/acme/charts/issues/31/comments");
+
+        // A starts the check run; B (another replica, or A after a restart) completes it.
+        a.publish(&PublishUpdate::Started { job: job.clone() })
+            .await
+            .unwrap();
+        let runs = fake.check_runs("acme", "charts");
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert_eq!(runs[0].status, "in_progress");
+        b.publish(&failed("first")).await.unwrap();
+        let runs = fake.check_runs("acme", "charts");
+        assert_eq!(
+            runs.len(),
+            1,
+            "the started run is completed, none created: {runs:?}"
+        );
+        assert_eq!(
+            (runs[0].status.as_str(), runs[0].conclusion.as_deref()),
+            ("completed", Some("failure"))
+        );
+        assert_eq!(runs[0].requests, 2, "{runs:?}");
+
+        // B created the comment (after looking for one by marker) and stored its id.
+        let comments = ours(&fake, 31);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        let first = comments[0].id;
+        assert_eq!(lists(), 1);
+        let stored = store_a
+            .get_publication("acme/charts", 31)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.comment_id, Some(first));
+
+        // A updates that comment by its id: no listing.
+        a.publish(&failed("second")).await.unwrap();
+        assert_eq!(lists(), 1, "updated by the stored id, without listing");
+        let comments = ours(&fake, 31);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert_eq!(comments[0].id, first);
+        assert!(comments[0].body.contains("second"), "{comments:?}");
+        let patch = format!("/repos/acme/charts/issues/comments/{first}");
+        assert_eq!(count(&fake, "PATCH", &patch), 1);
+        // The same body again: read, not patched.
+        b.publish(&failed("second")).await.unwrap();
+        assert_eq!((lists(), count(&fake, "PATCH", &patch)), (1, 1));
+
+        // Someone deletes the comment: the next publication recreates it once and stores the
+        // new id, which the other replica then updates.
+        app_client(&fake)
+            .delete_issue_comment(
+                &github_client::RepoRef::new("acme", "charts"),
+                first,
+                Some(77),
+            )
+            .await
+            .unwrap();
+        b.publish(&failed("third")).await.unwrap();
+        let comments = ours(&fake, 31);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        let second = comments[0].id;
+        assert_ne!(second, first);
+        assert!(comments[0].body.contains("third"));
+        assert_eq!(lists(), 2, "listed once, after the stored comment was gone");
+        let stored = store_a
+            .get_publication("acme/charts", 31)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.comment_id, Some(second));
+        a.publish(&failed("fourth")).await.unwrap();
+        let comments = ours(&fake, 31);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert_eq!(comments[0].id, second);
+        assert!(comments[0].body.contains("fourth"));
+        assert_eq!(lists(), 2);
+        assert_eq!(
+            count(&fake, "POST", "/repos/acme/charts/issues/31/comments"),
+            2,
+            "created once, then once again after the deletion"
+        );
+        assert!(
+            fake.validation_failures().is_empty(),
+            "{:?}",
+            fake.validation_failures()
+        );
+        store_a.close().await.unwrap();
+        store_b.close().await.unwrap();
+    }
+}
+
+/// Two servers on one database: the second publishes on the comment the first created,
+/// found by its stored id (the conversation is listed only by the very first publication).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_the_same_store_updates_the_comment_without_listing() {
+    let world = World::new();
+    let fake = FakeGithub::start().await;
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        41,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let first = start(&world, &fake, None).await;
+    let (s, ack) = first
+        .deliver("pull_request", &world.pr("opened", 41, &world.head), "s-1")
+        .await;
+    assert_eq!(s, 202, "{ack}");
+    first.wait_job(ack["jobId"].as_str().unwrap()).await;
+    let mine = ours(&fake, 41);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let lists = || count(&fake, "GET", "/repos/acme/charts/issues/41/comments");
+    assert_eq!(lists(), 1);
+
+    let mut setup: Setup = webhook_setup(&world, Arc::default());
+    setup.database_url = Some(first.database_url.clone());
+    setup.publisher_on_store = Some(github_publisher(client(&fake)));
+    let second = TestServer::start(setup).await;
+    fake.set_head("acme", "charts", 41, &world.head2);
+    let (s, ack) = second
+        .deliver(
+            "pull_request",
+            &world.pr("synchronize", 41, &world.head2),
+            "s-2",
+        )
+        .await;
+    assert_eq!(s, 202, "{ack}");
+    let job = second.wait_job(ack["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let now = ours(&fake, 41);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(now[0].id, mine[0].id);
+    assert!(now[0].body.contains(&world.head2[..7]), "{}", now[0].body);
+    assert_eq!(lists(), 1, "the comment was found by its stored id");
+}
+
+/// A stored comment id that is not ours (e.g. the credentials changed) is never edited: ours
+/// is looked for by marker, created, and its id stored instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_comment_that_is_not_ours_is_left_alone() {
+    use service::server::{JobPayload, JobRef, PublishUpdate, Publisher};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let store = store::open(&url, &store::OpenOptions::default())
+        .await
+        .unwrap();
+    let fake = FakeGithub::start().await;
+    let (head, base) = ("c".repeat(40), "d".repeat(40));
+    fake.add_pull_request("acme", "charts", 51, &head, &base, ["x"]);
+    let theirs = fake.add_comment("acme", "charts", 51, "octocat", &format!("{MARKER} mine"));
+    store
+        .set_comment_id("acme/charts", 51, theirs)
+        .await
+        .unwrap();
+    let publisher = GithubPublisher::new(client(&fake), None, store.clone());
+    let job = JobRef {
+        id: store::JobId::new(3).unwrap(),
+        payload: JobPayload::PullRequest {
+            repo: "acme/charts".into(),
+            number: 51,
+            base_sha: base,
+            head_sha: head,
+            base_ref: "main".into(),
+            head_ref: "feature".into(),
+            fork: false,
+            default_branch: None,
+            installation_id: None,
+        },
+    };
+    publisher
+        .publish(&PublishUpdate::Failed {
+            job,
+            code: "chart_not_found",
+            message: "no chart".into(),
+        })
+        .await
+        .unwrap();
+    let comments = fake.comments("acme", "charts", 51);
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    let foreign = comments.iter().find(|c| c.id == theirs).unwrap();
+    assert_eq!(foreign.body, format!("{MARKER} mine"));
+    let ours = comments.iter().find(|c| c.id != theirs).unwrap();
+    assert!(ours.body.contains("no chart"), "{ours:?}");
+    let stored = store
+        .get_publication("acme/charts", 51)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.comment_id, Some(ours.id));
+    store.close().await.unwrap();
 }

@@ -524,3 +524,45 @@ async fn two_replicas_on_one_postgres_run_each_job_exactly_once() {
         "both replicas worked"
     );
 }
+
+/// Finished jobs are purged by the cleanup once they are older than the result TTL; the job's
+/// page then answers 404 saying it may have been purged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_jobs_are_purged_after_the_result_ttl() {
+    let world = World::new();
+    let clock = super::TestClock::new();
+    let mut setup = webhook_setup(&world, Arc::default());
+    setup.clock = Some(clock.clone());
+    setup.config.result_ttl = Duration::from_secs(24 * 3600);
+    let srv = TestServer::start(setup).await;
+    let (s, ack) = srv
+        .deliver(
+            "pull_request",
+            &world.pr("opened", 9, &world.head),
+            "purge-1",
+        )
+        .await;
+    assert_eq!(s, 202, "{ack}");
+    let id = ack["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(srv.wait_job(&id).await["status"], "succeeded");
+
+    // Not yet older than the TTL: kept.
+    clock.advance(Duration::from_secs(23 * 3600));
+    srv.state.cleanup_expired().await;
+    let (s, _, job) = srv.get(&format!("/api/jobs/{id}")).await;
+    assert_eq!(s, 200, "{job}");
+
+    clock.advance(Duration::from_secs(2 * 3600));
+    srv.state.cleanup_expired().await;
+    let (s, _, body) = srv.get(&format!("/api/jobs/{id}")).await;
+    assert_eq!(s, 404, "{body}");
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("may have been purged") && message.contains("kept 1 day)"),
+        "{body}"
+    );
+    // A malformed id is just unknown.
+    let (s, _, body) = srv.get("/api/jobs/not-a-job").await;
+    assert_eq!(s, 404, "{body}");
+    assert!(!body.to_string().contains("purged"), "{body}");
+}
