@@ -30,14 +30,25 @@ impl Stored {
     }
 }
 
+/// The body of `POST /api/compare` (and its streaming twin): read under the compare body
+/// limit, parsed strictly, validated.
+pub(crate) async fn read_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<CompareRequest, ApiError> {
+    let bytes = read_limited(headers, body, state.inner.config.compare_body_limit).await?;
+    let request: CompareRequest = parse_json(&bytes)?;
+    request.validate().map_err(ApiError::bad_request)?;
+    Ok(request)
+}
+
 pub(crate) async fn compare(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(&headers, body, state.inner.config.compare_body_limit).await?;
-    let request: CompareRequest = parse_json(&bytes)?;
-    request.validate().map_err(ApiError::bad_request)?;
+    let request = read_request(&state, &headers, body).await?;
     // Field order is fixed by the struct, so equal requests give equal keys.
     let key = serde_json::to_string(&request).map_err(ApiError::internal)?;
     let work_state = state.clone();
@@ -152,9 +163,10 @@ fn request_echo(request: &CompareRequest) -> serde_json::Value {
     if let (serde_json::Value::Object(m), Some(v)) = (&mut echo, &request.values_content)
         && !v.trim().is_empty()
     {
-        let digest = ring::digest::digest(&ring::digest::SHA256, v.as_bytes());
-        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        m.insert("valuesContentSha256".into(), hex.into());
+        m.insert(
+            "valuesContentSha256".into(),
+            diff_core::sha256_hex(v.as_bytes()).into(),
+        );
     }
     echo
 }
@@ -231,18 +243,41 @@ pub(crate) async fn versions(
 ) -> Result<Response, ApiError> {
     let bytes = read_limited(&headers, body, state.inner.config.body_limit).await?;
     let request: VersionsRequest = parse_json(&bytes)?;
-    if request.repository.trim().is_empty() {
+    listing(&state, request.repository, |service, repository, ctx| {
+        service.versions(repository, ctx)
+    })
+    .await
+}
+
+/// Runs a lookup in a repository (versions, charts) on the blocking pool, in a slot of the
+/// concurrency limit shared with compares, under the listing deadline.
+async fn listing<T, F>(
+    state: &AppState,
+    repository: String,
+    lookup: F,
+) -> Result<Response, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&dyn crate::CompareService, &str, &Context) -> Result<T, crate::CompareError>
+        + Send
+        + 'static,
+{
+    if repository.trim().is_empty() {
         return Err(ApiError::bad_request("repository is required"));
     }
     let _slot = state.inner.limits.slot().await?;
     let service = state.inner.service.clone();
     let timeout = state.inner.config.versions_timeout;
-    let versions = tokio::task::spawn_blocking(move || {
-        service.versions(&request.repository, &Context::with_timeout(timeout))
+    let found = tokio::task::spawn_blocking(move || {
+        lookup(
+            service.as_ref(),
+            &repository,
+            &Context::with_timeout(timeout),
+        )
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok(axum::Json(versions).into_response())
+    Ok(axum::Json(found).into_response())
 }
 
 /// `POST /api/charts` body.
@@ -262,20 +297,11 @@ pub(crate) async fn charts(
 ) -> Result<Response, ApiError> {
     let bytes = read_limited(&headers, body, state.inner.config.body_limit).await?;
     let request: ChartsRequest = parse_json(&bytes)?;
-    if request.repository.trim().is_empty() {
-        return Err(ApiError::bad_request("repository is required"));
-    }
-    let _slot = state.inner.limits.slot().await?;
-    let service = state.inner.service.clone();
-    let timeout = state.inner.config.versions_timeout;
-    let charts = tokio::task::spawn_blocking(move || {
-        service.charts(
-            &request.repository,
-            request.revision.as_deref(),
-            &Context::with_timeout(timeout),
-        )
-    })
+    let revision = request.revision;
+    listing(
+        &state,
+        request.repository,
+        move |service, repository, ctx| service.charts(repository, revision.as_deref(), ctx),
+    )
     .await
-    .map_err(ApiError::internal)??;
-    Ok(axum::Json(charts).into_response())
 }

@@ -20,10 +20,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
-use super::body::{parse_json, read_limited};
-use super::compare::run_compare;
+use super::compare::{read_request, run_compare};
 use super::{ApiError, AppState};
-use crate::{CompareRequest, Context, Stage};
+use crate::{Context, Stage};
 
 /// How often a comment line keeps idle proxies from closing the stream.
 const KEEPALIVE: Duration = Duration::from_secs(10);
@@ -58,9 +57,7 @@ pub(crate) async fn compare_stream(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(&headers, body, state.inner.config.compare_body_limit).await?;
-    let request: CompareRequest = parse_json(&bytes)?;
-    request.validate().map_err(ApiError::bad_request)?;
+    let request = read_request(&state, &headers, body).await?;
 
     let started = Instant::now();
     let (tx, rx) = mpsc::unbounded_channel();

@@ -21,6 +21,15 @@ struct Asset {
     name: &'static str,
     content_type: &'static str,
     bytes: &'static [u8],
+    /// Strong ETag from the content, computed on first use.
+    etag: OnceLock<String>,
+}
+
+impl Asset {
+    fn etag(&self) -> &str {
+        self.etag
+            .get_or_init(|| format!("\"{}\"", &diff_core::sha256_hex(self.bytes)[..24]))
+    }
 }
 
 macro_rules! asset {
@@ -29,13 +38,14 @@ macro_rules! asset {
             name: $name,
             content_type: $type,
             bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/", $name)),
+            etag: OnceLock::new(),
         }
     };
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-static ASSETS: &[Asset] = &[
+static ASSETS: [Asset; 10] = [
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
@@ -61,42 +71,19 @@ fn find(name: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.name == name)
 }
 
-/// Strong ETags from the content, computed once.
-fn etag(asset: &Asset) -> &'static str {
-    static TAGS: OnceLock<Vec<String>> = OnceLock::new();
-    let tags = TAGS.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|a| {
-                let d = ring::digest::digest(&ring::digest::SHA256, a.bytes);
-                let hex: String = d.as_ref()[..12]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                format!("\"{hex}\"")
-            })
-            .collect()
-    });
-    let i = ASSETS
-        .iter()
-        .position(|a| std::ptr::eq(a, asset))
-        .unwrap_or(0);
-    &tags[i]
-}
-
 fn serve(asset: &'static Asset, headers: &axum::http::HeaderMap, status: StatusCode) -> Response {
-    let tag = etag(asset);
+    let tag = asset.etag();
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
     // Names are not content-hashed, so browsers revalidate each time (a 304 is cheap) and a
     // new server version is picked up at once.
-    let cache = HeaderValue::from_static("no-cache");
+    const CACHE: &str = "no-cache";
     if matches && status == StatusCode::OK {
         return (
             StatusCode::NOT_MODIFIED,
-            [(header::ETAG, tag), (header::CACHE_CONTROL, "no-cache")],
+            [(header::ETAG, tag), (header::CACHE_CONTROL, CACHE)],
         )
             .into_response();
     }
@@ -106,7 +93,7 @@ fn serve(asset: &'static Asset, headers: &axum::http::HeaderMap, status: StatusC
         header::CONTENT_TYPE,
         HeaderValue::from_static(asset.content_type),
     );
-    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
     if let Ok(v) = HeaderValue::from_str(tag) {
         h.insert(header::ETAG, v);
     }
@@ -179,7 +166,7 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ASSETS.len());
-        for a in ASSETS {
+        for a in &ASSETS {
             assert!(!a.bytes.is_empty(), "{} is empty", a.name);
         }
     }

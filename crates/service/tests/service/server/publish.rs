@@ -56,6 +56,18 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Pull request `number` of acme/charts on the fake: base → head of `world`, touching the chart.
+fn open_pr(fake: &FakeGithub, world: &World, number: u64) {
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        number,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+}
+
 fn ours(fake: &FakeGithub, n: u64) -> Vec<testkit::StoredComment> {
     fake.comments("acme", "charts", n)
         .into_iter()
@@ -67,14 +79,7 @@ fn ours(fake: &FakeGithub, n: u64) -> Vec<testkit::StoredComment> {
 async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_new_heads() {
     let world = World::new();
     let fake = FakeGithub::start().await;
-    fake.add_pull_request(
-        "acme",
-        "charts",
-        7,
-        &world.head,
-        &world.base,
-        ["charts/app/templates/cm.yaml"],
-    );
+    open_pr(&fake, &world, 7);
     // Someone else's comment that quotes our marker is never touched.
     let theirs = fake.add_comment("acme", "charts", 7, "octocat", &format!("quoting {MARKER}"));
     fake.fail_next(
@@ -179,14 +184,7 @@ async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_ne
 async fn duplicates_from_the_past_are_removed_and_unchanged_bodies_are_not_patched() {
     let world = World::new();
     let fake = FakeGithub::start().await;
-    fake.add_pull_request(
-        "acme",
-        "charts",
-        5,
-        &world.head,
-        &world.base,
-        ["charts/app/templates/cm.yaml"],
-    );
+    open_pr(&fake, &world, 5);
     let login = client(&fake).current_user(None).await.unwrap().login;
     let a = fake.add_comment("acme", "charts", 5, &login, &format!("{MARKER}\nold one"));
     let b = fake.add_comment("acme", "charts", 5, &login, &format!("{MARKER}\nold two"));
@@ -219,14 +217,7 @@ async fn duplicates_from_the_past_are_removed_and_unchanged_bodies_are_not_patch
 async fn a_pr_closed_or_moved_during_analysis_gets_nothing_final() {
     let world = World::new();
     let fake = FakeGithub::start().await;
-    fake.add_pull_request(
-        "acme",
-        "charts",
-        9,
-        &world.head,
-        &world.base,
-        ["charts/app/templates/cm.yaml"],
-    );
+    open_pr(&fake, &world, 9);
     // The PR moved on before the analysis of the old head was published (no webhook for it
     // reached us): the stale result must not be posted.
     fake.set_head("acme", "charts", 9, &world.head2);
@@ -303,14 +294,7 @@ async fn the_default_branchs_policy_decides_the_status_and_whether_the_report_is
     let data = tempfile::tempdir().unwrap();
     let fake = FakeGithub::start().await;
     for n in [11, 12] {
-        fake.add_pull_request(
-            "acme",
-            "charts",
-            n,
-            &world.head,
-            &world.base,
-            ["charts/app/templates/cm.yaml"],
-        );
+        open_pr(&fake, &world, n);
     }
     set_repo_config(
         &world,
@@ -415,14 +399,7 @@ fn rerun_comment(number: u64, comment_id: u64, association: &str) -> Vec<u8> {
 async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_again() {
     let world = World::new();
     let fake = FakeGithub::start().await;
-    fake.add_pull_request(
-        "acme",
-        "charts",
-        13,
-        &world.head,
-        &world.base,
-        ["charts/app/templates/cm.yaml"],
-    );
+    open_pr(&fake, &world, 13);
     let srv = start(&world, &fake, None).await;
     let (_, ack) = srv
         .deliver("pull_request", &world.pr("opened", 13, &world.head), "r-0")
@@ -525,14 +502,7 @@ async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_conc
     let fake = FakeGithub::start().await;
     fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
     for n in [21, 22] {
-        fake.add_pull_request(
-            "acme",
-            "charts",
-            n,
-            &world.head,
-            &world.base,
-            ["charts/app/templates/cm.yaml"],
-        );
+        open_pr(&fake, &world, n);
     }
     fake.add_pull_request("acme", "missing", 23, &world.head, &world.base, ["x"]);
     let mut setup: Setup = webhook_setup(&world, Arc::default());
@@ -600,14 +570,7 @@ async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
     let world = World::new();
     let fake = FakeGithub::start().await;
     fake.set_app(APP_ID, "chartimpact", Some(testkit::TEST_APP_PRIVATE_KEY));
-    fake.add_pull_request(
-        "acme",
-        "charts",
-        24,
-        &world.head,
-        &world.base,
-        ["charts/app/templates/cm.yaml"],
-    );
+    open_pr(&fake, &world, 24);
     let mut setup: Setup = webhook_setup(&world, Arc::default());
     setup.publisher_on_store = Some(app_publisher(&fake));
     // Slow renders keep the first job running while the new head arrives.
@@ -838,14 +801,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
 async fn a_second_server_on_the_same_store_updates_the_comment_without_listing() {
     let world = World::new();
     let fake = FakeGithub::start().await;
-    fake.add_pull_request(
-        "acme",
-        "charts",
-        41,
-        &world.head,
-        &world.base,
-        ["charts/app/templates/cm.yaml"],
-    );
+    open_pr(&fake, &world, 41);
     let first = start(&world, &fake, None).await;
     let (s, ack) = first
         .deliver("pull_request", &world.pr("opened", 41, &world.head), "s-1")
