@@ -5,12 +5,13 @@
 // usage: node scripts/bench-ui.mjs [SERVER_BIN] [RESOURCES]
 //   SERVER_BIN defaults to target/release/chartimpact-server, RESOURCES to 2500.
 // Needs `npm ci --prefix tests/browser` (playwright-core) and /usr/bin/chromium.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeBigRepo } from '../tests/browser/fixtures.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'tests', 'browser', 'package.json'));
@@ -21,19 +22,7 @@ const RUNS = 5;
 
 const work = mkdtempSync(join(tmpdir(), 'chartimpact-bench-ui-'));
 const repo = join(work, 'repo');
-const git = (...a) => execFileSync('git', ['-C', repo, '-c', 'user.name=b', '-c', 'user.email=b@example.invalid', ...a], { stdio: 'pipe' });
-mkdirSync(join(repo, 'charts', 'many', 'templates'), { recursive: true });
-git('init', '-q', '-b', 'main');
-writeFileSync(join(repo, 'charts', 'many', 'Chart.yaml'), 'apiVersion: v2\nname: many\nversion: 1.0.0\n');
-writeFileSync(join(repo, 'charts', 'many', 'templates', 'cms.yaml'),
-  '{{- range $i := until (int .Values.count) }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{{ $i }}\ndata:\n'
-  + '  {{- range $j := until 12 }}\n  key{{ $j }}: "{{ $.Values.prefix }}-{{ $i }}-{{ $j }}-abcdefghijklmnopqrstuvwxyz0123456789"\n  {{- end }}\n{{- end }}\n');
-for (const [tag, prefix] of [['v1', 'old'], ['v2', 'new']]) {
-  writeFileSync(join(repo, 'charts', 'many', 'values.yaml'), `count: ${count}\nprefix: ${prefix}\n`);
-  git('add', '-A');
-  git('commit', '-q', '-m', tag);
-  git('tag', tag);
-}
+makeBigRepo(repo, count);
 
 const port = 18000 + Math.floor(Math.random() * 2000);
 const base = `http://127.0.0.1:${port}`;

@@ -7,12 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
+import { makeBigRepo } from './fixtures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -39,28 +40,6 @@ function freePort() {
   });
 }
 
-function git(dir, ...args) {
-  execFileSync('git', ['-C', dir, '-c', 'user.name=chartimpact', '-c', 'user.email=ci@example.invalid',
-    '-c', 'commit.gpgsign=false', ...args], { stdio: 'pipe', env: { ...process.env, GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z' } });
-}
-
-// A chart that renders `n` ConfigMaps whose data changes between the two tags: a result of a few
-// megabytes, to show the lists stay virtualised.
-function makeBigRepo(dir, n) {
-  mkdirSync(join(dir, 'charts', 'many', 'templates'), { recursive: true });
-  git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(join(dir, 'charts', 'many', 'Chart.yaml'), 'apiVersion: v2\nname: many\nversion: 1.0.0\n');
-  writeFileSync(join(dir, 'charts', 'many', 'templates', 'cms.yaml'),
-    '{{- range $i := until (int .Values.count) }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{{ $i }}\ndata:\n'
-    + '  {{- range $j := until 12 }}\n  key{{ $j }}: "{{ $.Values.prefix }}-{{ $i }}-{{ $j }}-abcdefghijklmnopqrstuvwxyz0123456789"\n  {{- end }}\n{{- end }}\n');
-  for (const [tag, prefix] of [['v1', 'old'], ['v2', 'new']]) {
-    writeFileSync(join(dir, 'charts', 'many', 'values.yaml'), `count: ${n}\nprefix: ${prefix}\n`);
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', tag);
-    git(dir, 'tag', tag);
-  }
-}
-
 async function waitHealthy(url, ms) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -79,6 +58,14 @@ async function newPage(opts = {}) {
   page.on('pageerror', (e) => problems.push(`page error at ${page.url()}: ${e.message} ${e.stack || ''}`.trim()));
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(`console: ${m.text()}`); });
   return page;
+}
+
+// The compare form with the case repository entered and its charts and versions looked up.
+async function formWithCaseRepo(page) {
+  await page.goto(`${base}/`);
+  await page.fill('#f-repository', caseRepo);
+  await page.press('#f-repository', 'Tab');
+  await page.waitForFunction(() => /1 chart/.test(document.getElementById('f-chartPath-status').textContent));
 }
 
 async function shot(page, name) {
@@ -270,10 +257,7 @@ test('re-run repeats the comparison with the same inputs', async () => {
 
 test('an unknown revision offers the nearest names, and picking one runs', async () => {
   const page = await newPage();
-  await page.goto(`${base}/`);
-  await page.fill('#f-repository', caseRepo);
-  await page.press('#f-repository', 'Tab');
-  await page.waitForFunction(() => /1 chart/.test(document.getElementById('f-chartPath-status').textContent));
+  await formWithCaseRepo(page);
   await page.fill('#f-version1', 'before');
   await page.fill('#f-version2', 'aftr');
   await page.click('#run');
@@ -288,10 +272,7 @@ test('an unknown revision offers the nearest names, and picking one runs', async
 
 test('a missing chart lists the charts that exist', async () => {
   const page = await newPage();
-  await page.goto(`${base}/`);
-  await page.fill('#f-repository', caseRepo);
-  await page.press('#f-repository', 'Tab');
-  await page.waitForFunction(() => /1 chart/.test(document.getElementById('f-chartPath-status').textContent));
+  await formWithCaseRepo(page);
   await page.fill('#f-chartPath', 'charts/nope');
   await page.fill('#f-version1', 'before');
   await page.fill('#f-version2', 'after');

@@ -83,11 +83,12 @@ function render(main, id, entry, app) {
   const diffs = cmp.resourceDiffs || [];
   document.title = `${cmp.chartPath} ${cmp.version1} → ${cmp.version2} · ${VERDICT_WORDS[impact.verdict] || impact.verdict} · ChartImpact`;
 
-  // Signals by resource key, for importance and for links into the explorer.
+  // Signals and rollouts name their resource as Kind/name with a separate namespace; refKey
+  // turns that into the explorer's key. Signals by key give importance and links.
   const signalRank = new Map();
-  const signalKey = (s) => `${s.kind}/${s.namespace || '_'}/${s.resource.split('/').slice(1).join('/')}`;
+  const refKey = (s) => `${s.kind}/${s.namespace || '_'}/${s.resource.split('/').slice(1).join('/')}`;
   for (const s of impact.signals || []) {
-    const k = signalKey(s);
+    const k = refKey(s);
     signalRank.set(k, Math.max(signalRank.get(k) || 0, RANK[s.level] || 0));
   }
   const resources = sd.resources.map((r, index) => {
@@ -185,15 +186,12 @@ function render(main, id, entry, app) {
     if (!byKey.has(key)) return;
     state.r = key;
     // A filter that hides the resource would make the link go nowhere: clear filters.
-    if (!visible().some((x) => x.key === key)) {
-      state.types.clear(); state.kind = ''; state.ns = ''; state.imp = ''; state.q = '';
-      syncControls();
-    }
+    if (!visible().some((x) => x.key === key)) clearFilters();
     refresh();
     document.getElementById('explorer').scrollIntoView({ block: 'start' });
   };
-  const resourceLink = (s) => (byKey.has(signalKey(s))
-    ? h('button', { type: 'button', class: 'link', onclick: () => select(signalKey(s)) }, s.resource)
+  const resourceLink = (s) => (byKey.has(refKey(s))
+    ? h('button', { type: 'button', class: 'link', onclick: () => select(refKey(s)) }, s.resource)
     : h('span', {}, s.resource));
   const clip = (v) => (v.length > 160 ? `${v.slice(0, 160)}…` : v);
   const change = (s) => [
@@ -247,10 +245,7 @@ function render(main, id, entry, app) {
     panels.push(h('section', { class: 'panel', id: 'rollouts' }, h('h2', {}, `Rollouts (${impact.rollouts.length})`),
       h('p', { class: 'muted' }, 'These workloads replace their pods on upgrade, because their pod template changes:'),
       h('ul', { class: 'plain-list' }, impact.rollouts.map((r) => h('li', {},
-        byKey.has(`${r.kind}/${r.namespace || '_'}/${r.resource.split('/').slice(1).join('/')}`)
-          ? h('button', { type: 'button', class: 'link', onclick: () => select(`${r.kind}/${r.namespace || '_'}/${r.resource.split('/').slice(1).join('/')}`) }, r.resource)
-          : r.resource,
-        ' — ', r.causes.join(', '))))));
+        resourceLink(r), ' — ', r.causes.join(', '))))));
   }
   if ((impact.crdChanges || []).length) {
     panels.push(h('section', { class: 'panel', id: 'crds' }, h('h2', {}, `CustomResourceDefinitions (${impact.crdChanges.length})`),
@@ -304,7 +299,11 @@ function render(main, id, entry, app) {
     search.value = state.q;
   };
   const clearBtn = h('button', { type: 'button', class: 'ghost', id: 'clear-filters' }, 'Clear filters');
-  clearBtn.addEventListener('click', () => { state.types.clear(); state.kind = ''; state.ns = ''; state.imp = ''; state.q = ''; syncControls(); refresh(); });
+  const clearFilters = () => {
+    state.types.clear(); state.kind = ''; state.ns = ''; state.imp = ''; state.q = '';
+    syncControls();
+  };
+  clearBtn.addEventListener('click', () => { clearFilters(); refresh(); });
   const countLine = h('div', { class: 'count-line', id: 'count', 'aria-live': 'polite' });
 
   let rows = [];
@@ -419,7 +418,7 @@ function render(main, id, entry, app) {
       b.addEventListener('click', () => { state.view = mode; showDetail(); save(); });
       return b;
     };
-    const resourceSignals = (impact.signals || []).filter((s) => signalKey(s) === res.key);
+    const resourceSignals = (impact.signals || []).filter((s) => refKey(s) === res.key);
     fill(detail,
       h('h2', {}, `${id.kind} ${id.name}`),
       h('div', { class: 'meta' },
