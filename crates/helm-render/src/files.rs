@@ -26,10 +26,22 @@ impl Default for FileLimits {
 }
 
 /// A chart's files by `/`-separated path relative to the chart root, in byte order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ChartFiles {
     files: BTreeMap<String, Vec<u8>>,
+    /// `.helmignore` and byte-order marks are already dealt with (a directory or archive read
+    /// by this module, or [`ChartFiles::filtered`]): rendering takes the files as they are.
+    filtered: bool,
 }
+
+/// Two sets are equal when they hold the same files, however they were read.
+impl PartialEq for ChartFiles {
+    fn eq(&self, other: &Self) -> bool {
+        self.files == other.files
+    }
+}
+
+impl Eq for ChartFiles {}
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -39,9 +51,11 @@ impl ChartFiles {
         Self::default()
     }
 
-    /// Adds (or replaces) a file.
+    /// Adds (or replaces) a file. The set counts as unfiltered again: rendering applies
+    /// `.helmignore` to it.
     pub fn insert(&mut self, path: impl Into<String>, data: impl Into<Vec<u8>>) {
         self.files.insert(path.into(), data.into());
+        self.filtered = false;
     }
 
     /// The file at `path`.
@@ -73,25 +87,24 @@ impl ChartFiles {
     /// byte-order marks, exactly as `helm` does when it loads a chart directory. Use this for a
     /// tree read from git or a directory; archives were filtered when they were packaged.
     pub fn filtered(self) -> Result<ChartFiles, LoadError> {
-        let mut rules = match self.files.get(".helmignore") {
-            Some(text) => {
-                Rules::parse(&String::from_utf8_lossy(text)).map_err(LoadError::Ignore)?
-            }
-            None => Rules::empty(),
-        };
-        rules.add_defaults();
+        if self.filtered {
+            return Ok(self);
+        }
+        let rules = ignore_rules(self.files.get(".helmignore").map(Vec::as_slice))?;
         let mut out = ChartFiles::new();
         for (path, data) in self.files {
             if is_ignored(&rules, &path) {
                 continue;
             }
-            let data = match data.strip_prefix(BOM) {
-                Some(rest) => rest.to_vec(),
-                None => data,
-            };
-            out.files.insert(path, data);
+            out.files.insert(path, strip_bom(data));
         }
+        out.filtered = true;
         Ok(out)
+    }
+
+    /// Whether `.helmignore` was already applied (see [`ChartFiles::filtered`]).
+    pub(crate) fn is_filtered(&self) -> bool {
+        self.filtered
     }
 
     /// Reads a chart directory: every regular file, symlinks followed only when they stay
@@ -106,10 +119,23 @@ impl ChartFiles {
                 path: dir.display().to_string(),
             });
         }
-        let mut files = ChartFiles::new();
-        let mut total = 0u64;
-        walk(&root, &root, "", &mut files, &mut total, limits, 0)?;
-        files.filtered()
+        // Ignored files and directories are skipped while walking, never read, as Helm's
+        // loader does; the root `.helmignore` comes first for that.
+        let rules = match read_regular(&root, ".helmignore")? {
+            Some(text) => ignore_rules(Some(&text))?,
+            None => ignore_rules(None)?,
+        };
+        let mut walk = Walk {
+            root: &root,
+            rules: &rules,
+            limits,
+            files: ChartFiles::new(),
+            total: 0,
+        };
+        walk.dir(&root, "", 0)?;
+        let mut files = walk.files;
+        files.filtered = true;
+        Ok(files)
     }
 
     /// Reads a packaged chart (`.tgz`) the way Helm's `LoadArchiveFiles` does: the top-level
@@ -171,15 +197,13 @@ impl ChartFiles {
                 .map_err(|e| LoadError::Archive(e.to_string()))?;
             total += data.len() as u64;
             check_limits(files.len() + 1, total, limits)?;
-            let data = match data.strip_prefix(BOM) {
-                Some(rest) => rest.to_vec(),
-                None => data,
-            };
-            files.files.insert(clean, data);
+            files.files.insert(clean, strip_bom(data));
         }
         if files.is_empty() {
             return Err(LoadError::Archive("no files in chart archive".into()));
         }
+        // Helm reads archives without `.helmignore`: that was applied when it was packaged.
+        files.filtered = true;
         Ok(files)
     }
 
@@ -212,6 +236,7 @@ impl ChartFiles {
                 .take_while(|(k, _)| k.starts_with(&p))
                 .map(|(k, v)| (k[p.len()..].to_owned(), v.clone()))
                 .collect(),
+            filtered: false,
         }
     }
 }
@@ -220,6 +245,7 @@ impl FromIterator<(String, Vec<u8>)> for ChartFiles {
     fn from_iter<T: IntoIterator<Item = (String, Vec<u8>)>>(iter: T) -> Self {
         ChartFiles {
             files: iter.into_iter().collect(),
+            filtered: false,
         }
     }
 }
@@ -252,62 +278,105 @@ fn check_limits(count: usize, total: u64, limits: FileLimits) -> Result<(), Load
     Ok(())
 }
 
-/// Reads `dir` (a real path inside `root`) into `files` under the logical prefix `logical`.
-/// Symlinks are followed only to targets inside `root`; loops end at the depth limit.
-fn walk(
-    root: &Path,
-    dir: &Path,
-    logical: &str,
-    files: &mut ChartFiles,
-    total: &mut u64,
-    limits: FileLimits,
-    depth: usize,
-) -> Result<(), LoadError> {
-    if depth > 64 {
-        return Err(LoadError::Limit {
-            what: "directories nested more than 64 deep (or a symlink loop)".into(),
-        });
-    }
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| LoadError::Io { path, source }
+/// The rules of a `.helmignore` (if any) plus Helm's defaults.
+fn ignore_rules(helmignore: Option<&[u8]>) -> Result<Rules, LoadError> {
+    let mut rules = match helmignore {
+        Some(text) => Rules::parse(&String::from_utf8_lossy(text)).map_err(LoadError::Ignore)?,
+        None => Rules::empty(),
     };
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .collect::<Result<_, _>>()
-        .map_err(io(dir))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let logical_path = if logical.is_empty() {
-            name
-        } else {
-            format!("{logical}/{name}")
-        };
-        let path = entry.path();
-        let meta = std::fs::symlink_metadata(&path).map_err(io(&path))?;
-        let real = if meta.file_type().is_symlink() {
-            let target = path.canonicalize().map_err(io(&path))?;
-            if !target.starts_with(root) {
-                return Err(LoadError::PathEscapes { path: logical_path });
-            }
-            target
-        } else {
-            path
-        };
-        let meta = std::fs::metadata(&real).map_err(io(&real))?;
-        if meta.is_dir() {
-            walk(root, &real, &logical_path, files, total, limits, depth + 1)?;
-        } else if meta.is_file() {
-            let data = std::fs::read(&real).map_err(io(&real))?;
-            *total += data.len() as u64;
-            check_limits(files.len() + 1, *total, limits)?;
-            files.files.insert(logical_path, data);
-        } else {
-            return Err(LoadError::Irregular { path: logical_path });
-        }
+    rules.add_defaults();
+    Ok(rules)
+}
+
+/// The file without a leading UTF-8 byte-order mark (Helm strips one).
+fn strip_bom(data: Vec<u8>) -> Vec<u8> {
+    match data.strip_prefix(BOM) {
+        Some(rest) => rest.to_vec(),
+        None => data,
     }
-    Ok(())
+}
+
+/// `name` in `root` when it is a regular file (not followed through a symlink).
+fn read_regular(root: &Path, name: &str) -> Result<Option<Vec<u8>>, LoadError> {
+    let path = root.join(name);
+    let io = |source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() => std::fs::read(&path).map(Some).map_err(io),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// A directory walk in Go's `filepath.Walk` order, reading what `.helmignore` keeps.
+struct Walk<'a> {
+    root: &'a Path,
+    rules: &'a Rules,
+    limits: FileLimits,
+    files: ChartFiles,
+    total: u64,
+}
+
+impl Walk<'_> {
+    /// Reads `dir` (a real path inside the root) under the logical prefix `logical`.
+    /// Symlinks are followed only to targets inside the root; loops end at the depth limit.
+    fn dir(&mut self, dir: &Path, logical: &str, depth: usize) -> Result<(), LoadError> {
+        if depth > 64 {
+            return Err(LoadError::Limit {
+                what: "directories nested more than 64 deep (or a symlink loop)".into(),
+            });
+        }
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| LoadError::Io { path, source }
+        };
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io(dir))?
+            .collect::<Result<_, _>>()
+            .map_err(io(dir))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let logical_path = if logical.is_empty() {
+                name
+            } else {
+                format!("{logical}/{name}")
+            };
+            let path = entry.path();
+            // The directory entry's own type, without a stat call unless it is a symlink.
+            let own = entry.file_type().map_err(io(&path))?;
+            let (real, kind) = if own.is_symlink() {
+                let target = path.canonicalize().map_err(io(&path))?;
+                if !target.starts_with(self.root) {
+                    return Err(LoadError::PathEscapes { path: logical_path });
+                }
+                let kind = std::fs::metadata(&target).map_err(io(&target))?.file_type();
+                (target, kind)
+            } else {
+                (path, own)
+            };
+            if kind.is_dir() {
+                // Every file below an ignored directory is ignored (`is_ignored`).
+                if !self.rules.ignore(&logical_path, true) {
+                    self.dir(&real, &logical_path, depth + 1)?;
+                }
+            } else if kind.is_file() {
+                if self.rules.ignore(&logical_path, false) {
+                    continue;
+                }
+                let data = std::fs::read(&real).map_err(io(&real))?;
+                self.total += data.len() as u64;
+                check_limits(self.files.len() + 1, self.total, self.limits)?;
+                self.files.files.insert(logical_path, strip_bom(data));
+            } else {
+                return Err(LoadError::Irregular { path: logical_path });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `path.Clean` for `/`-separated relative paths.

@@ -10,7 +10,13 @@
 //! [`AutoRenderer`] uses native unless the chart needs something only helm has.
 //!
 //! `.helmignore` is applied the way Helm applies it ([`ignore::Rules`], Go's `filepath.Match`
-//! semantics and Helm's quirks), and packaged subcharts are read with Helm's archive rules.
+//! semantics and Helm's quirks): while walking a directory, so ignored files are never read;
+//! packaged subcharts are read with Helm's archive rules.
+//!
+//! The native renderer uses every core it is given: templates are parsed in parallel (joined
+//! into the set in Helm's order), and each rendered file's documents are split and their heads
+//! (kind, hook) read on a second thread while the next templates execute — reading only the
+//! head's levels of each document, but checking all of it for Helm's YAML errors.
 //!
 //! ```no_run
 //! use helm_render::{ChartFiles, FileLimits, HelmCliRenderer, Options, Renderer};

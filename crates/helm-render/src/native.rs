@@ -55,8 +55,14 @@ impl Renderer for NativeRenderer {
     fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
         options.validate()?;
         let started = Instant::now();
-        let files = chart.clone().filtered()?;
-        let mut root = Chart::load(&files).map_err(load_to_render)?;
+        let unfiltered;
+        let files = if chart.is_filtered() {
+            chart
+        } else {
+            unfiltered = chart.clone().filtered()?;
+            &unfiltered
+        };
+        let mut root = Chart::load(files).map_err(load_to_render)?;
         match root.metadata.chart_type.as_str() {
             "" | "application" => {}
             t => return Err(Self::chart_err(format!("{t} charts are not installable"))),
@@ -351,29 +357,39 @@ fn render_templates(
     let mut names: Vec<String> = tpls.keys().cloned().collect();
     sort_templates(&mut names);
     let mut set = TemplateSet::helm();
-    for name in &names {
-        set.parse(name, &tpls[name].text).map_err(|e| {
-            NativeRenderer::chart_err(format!(
-                "{}{DEBUG_HINT}",
-                cleanup_parse_error(name, &e.to_string())
-            ))
-        })?;
-    }
+    let texts: Vec<(&str, &str)> = names
+        .iter()
+        .map(|name| (name.as_str(), tpls[name].text.as_ref()))
+        .collect();
+    set.parse_all(&texts).map_err(|(i, e)| {
+        NativeRenderer::chart_err(format!(
+            "{}{DEBUG_HINT}",
+            cleanup_parse_error(&names[i], &e.to_string())
+        ))
+    })?;
     let deadline = Instant::now() + budget;
     let mut steps_used = 0u64;
     let mut bytes_used = 0usize;
-    // Each output's documents are split and their heads read (a full YAML parse, the largest
-    // single cost on big charts) on another thread while the next templates execute.
+    // Each output's documents are split and their heads read (a YAML parse, the largest
+    // single cost on big charts) on another thread while the next templates execute; once
+    // they have all run, this thread reads what is left of the queue too.
+    let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+    let queue = std::sync::Mutex::new(rx);
+    let read_heads = |out: &mut BTreeMap<String, RenderedFile>| {
+        while let Some((name, content)) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
+            let heads = file_heads(&name, &content);
+            out.insert(name, RenderedFile { content, heads });
+        }
+    };
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+        // The sender belongs to this closure: an early error return drops it too, so the
+        // worker always sees the queue close and the scope can end.
+        let tx = tx;
         let worker = (threads() > 1).then(|| {
-            scope.spawn(move || {
-                rx.into_iter()
-                    .map(|(name, content)| {
-                        let heads = file_heads(&name, &content);
-                        (name, RenderedFile { content, heads })
-                    })
-                    .collect::<BTreeMap<_, _>>()
+            scope.spawn(|| {
+                let mut out = BTreeMap::new();
+                read_heads(&mut out);
+                out
             })
         });
         let mut out = BTreeMap::new();
@@ -407,15 +423,12 @@ fn render_templates(
                 Ok(s) => {
                     bytes_used += s.len();
                     let content = strip_no_value(s);
-                    if worker.is_some() {
-                        if let Err(e) = tx.send((name.clone(), content)) {
-                            let (name, content) = e.0;
-                            let heads = file_heads(&name, &content);
-                            out.insert(name, RenderedFile { content, heads });
-                        }
-                    } else {
-                        let heads = file_heads(name, &content);
-                        out.insert(name.clone(), RenderedFile { content, heads });
+                    // The queue outlives the sender, so a send cannot fail; if it did, the
+                    // heads are read here.
+                    if let Err(e) = tx.send((name.clone(), content)) {
+                        let (name, content) = e.0;
+                        let heads = file_heads(&name, &content);
+                        out.insert(name, RenderedFile { content, heads });
                     }
                 }
                 Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
@@ -431,6 +444,7 @@ fn render_templates(
             }
         }
         drop(tx);
+        read_heads(&mut out);
         // Free the parsed templates while the last heads are read.
         drop(set);
         if let Some(w) = worker {
@@ -598,7 +612,9 @@ fn head_error(path: &str, msg: String) -> RenderError {
 
 /// The `SimpleHead` of a document: (kind, hook annotation).
 fn simple_head(doc: &str) -> Result<(String, Option<String>), String> {
-    let v = yaml11::parse_value(doc, &yaml11::Limits::default())
+    // Every document is read whole for its errors, as `yaml.Unmarshal` does, but only the
+    // head's levels are built: root → metadata → annotations → their values.
+    let v = yaml11::parse_value_shallow(doc, &yaml11::Limits::default(), 3)
         .map_err(|e| yamlconv::yaml_error(&e))?;
     let field_err = |kind: &str, f: &str, ty: &str| {
         format!(

@@ -41,6 +41,48 @@ impl Default for Options {
     }
 }
 
+/// Below this much template text, [`TemplateSet::parse_all`] stays on the calling thread:
+/// starting a thread costs more than parsing a small chart.
+const PARALLEL_PARSE_BYTES: usize = 256 << 10;
+
+/// Parses `templates` on `threads` threads, largest first so that one big template does not
+/// finish last; returns the trees in input order, or the first failure in input order.
+fn parse_in_parallel(
+    templates: &[(&str, &str)],
+    threads: usize,
+    has: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<Vec<Tree>>, (usize, Error)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut by_size: Vec<usize> = (0..templates.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(templates[i].1.len()));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = by_size.get(k) else {
+                return done;
+            };
+            let (name, text) = templates[i];
+            done.push((i, parse::parse(name, text, has)));
+        }
+    };
+    let mut all = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A parser panic is a bug; surface it on the calling thread.
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        all
+    });
+    // Every index was claimed exactly once, so sorting restores input order.
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter()
+        .map(|(i, r)| r.map_err(|e| (i, Error::from(e))))
+        .collect()
+}
+
 /// A set of named templates sharing definitions, like Go's `*template.Template` with its
 /// associated templates. Parse once, execute many times, from many threads.
 #[derive(Clone)]
@@ -101,6 +143,39 @@ impl TemplateSet {
         Ok(())
     }
 
+    /// Parses each `(name, text)` like [`TemplateSet::parse`], in order: later `define`s
+    /// replace earlier ones exactly as that many `parse` calls would. Large inputs are parsed
+    /// on every available core (parsing is independent per template; only joining the set is
+    /// ordered). On failure, the first template in order that does not parse is returned by
+    /// its index with its error, and the set is left unchanged.
+    pub fn parse_all(&mut self, templates: &[(&str, &str)]) -> Result<(), (usize, Error)> {
+        let funcs = self.funcs.clone();
+        let has = |n: &str| funcs.contains(n) || builtin::is_builtin(n);
+        let total: usize = templates.iter().map(|(_, text)| text.len()).sum();
+        let threads = if total < PARALLEL_PARSE_BYTES {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(templates.len())
+        };
+        let parsed = if threads <= 1 {
+            let mut parsed = Vec::with_capacity(templates.len());
+            for (i, (name, text)) in templates.iter().enumerate() {
+                parsed.push(parse::parse(name, text, &has).map_err(|e| (i, Error::from(e)))?);
+            }
+            parsed
+        } else {
+            parse_in_parallel(templates, threads, &has)?
+        };
+        for trees in parsed {
+            for t in trees {
+                parse::associate(&mut self.trees, t);
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a template of that name is defined.
     pub fn contains(&self, name: &str) -> bool {
         self.trees.contains_key(name)
@@ -124,7 +199,10 @@ impl TemplateSet {
             trees: &self.trees,
             parent: None,
         };
-        let mut out = String::new();
+        // Output is mostly the template's own text (manifests, CRDs): start at its size rather
+        // than growing a large output through a dozen reallocations.
+        let hint = self.trees.get(name).map_or(0, |t| t.text.len());
+        let mut out = String::with_capacity(hint.min(ctx.limits.max_output_bytes));
         ctx.begin();
         let mut cx = CallCtx {
             ctx,

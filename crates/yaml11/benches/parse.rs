@@ -59,6 +59,23 @@ fn bench(c: &mut Criterion) {
     group.bench_function("yaml11", |b| {
         b.iter(|| yaml11::parse_stream(black_box(&text), &limits).unwrap())
     });
+    // What a renderer does to sort manifests: every document read for its errors, only the
+    // head (kind, metadata, annotations) built.
+    let documents: Vec<&str> = text.split("\n---\n").collect();
+    group.bench_function("yaml11 heads (shallow, per document)", |b| {
+        b.iter(|| {
+            for doc in &documents {
+                black_box(yaml11::parse_value_shallow(black_box(doc), &limits, 3).unwrap());
+            }
+        })
+    });
+    group.bench_function("yaml11 full (per document)", |b| {
+        b.iter(|| {
+            for doc in &documents {
+                black_box(yaml11::parse_value(black_box(doc), &limits).unwrap());
+            }
+        })
+    });
     let options = serde_saphyr::options! {
         legacy_octal_numbers: true,
         budget: serde_saphyr::budget! {

@@ -94,9 +94,33 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, Error>
     reader::parse_stream(text, limits)
 }
 
+/// Like [`parse_value`], but builds values only down to nesting level `keep` (the root is
+/// level 0): deeper nodes are read and checked exactly as [`parse_value`] checks them, but
+/// come back as placeholders that keep only their kind — `Null` for a null scalar, `false`
+/// for any other scalar, empty collections. Errors are those [`parse_value`] reports.
+///
+/// For reading a few top-level fields of large documents (a manifest's kind and metadata)
+/// without allocating the rest; input with anchors or merge keys is read in full.
+///
+/// ```
+/// use yaml11::{Limits, Value};
+///
+/// let v = yaml11::parse_value_shallow("kind: A\nspec: {x: [1, 2], z: b}\n", &Limits::default(), 1).unwrap();
+/// assert_eq!(v.get("kind"), Some(&Value::from("A")));
+/// // `spec` is level 1: built, with placeholders for its entries.
+/// assert_eq!(v.pointer(&["spec", "x"]), Some(&Value::Sequence(Vec::new())));
+/// assert_eq!(v.pointer(&["spec", "z"]), Some(&Value::Bool(false)));
+/// ```
+pub fn parse_value_shallow(text: &str, limits: &Limits, keep: usize) -> Result<Value, Error> {
+    single(reader::parse_stream_shallow(text, limits, keep)?)
+}
+
 /// Reads a single-document input such as a values file; an empty input is `Null`.
 pub fn parse_value(text: &str, limits: &Limits) -> Result<Value, Error> {
-    let docs = parse_stream(text, limits)?;
+    single(parse_stream(text, limits)?)
+}
+
+fn single(docs: Vec<Document>) -> Result<Value, Error> {
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.into_iter().next().map(|d| d.value).unwrap_or_default()),

@@ -25,6 +25,30 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>,
     Reader::new(text, limits).stream()
 }
 
+/// Reads every document of `text`, keeping values only down to nesting level `keep` (a
+/// document's root is level 0); deeper nodes are read and checked but come back as
+/// placeholders of their kind (see [`crate::parse_value_shallow`]).
+pub(crate) fn parse_stream_shallow(
+    text: &str,
+    limits: &Limits,
+    keep: usize,
+) -> Result<Vec<Document>, Error> {
+    if text.len() > limits.max_bytes {
+        return Err(Error::TooLarge {
+            size: text.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let mut shallow = Reader::new(text, limits);
+    shallow.keep = keep;
+    match shallow.stream() {
+        // Anchors and merge keys copy values between levels, so placeholders could leak into
+        // what is kept: such (rare) input is read in full instead.
+        Err(_) if shallow.needs_full => Reader::new(text, limits).stream(),
+        other => other,
+    }
+}
+
 /// Longest implicit key, in characters, as libyaml counts it.
 const MAX_SIMPLE_KEY: usize = 1024;
 
@@ -150,6 +174,10 @@ struct Reader<'a> {
     last_alias: bool,
     /// Offset of the first character go-yaml refuses to read, or `usize::MAX`.
     bad_char: usize,
+    /// Deepest nesting level whose values are built; `usize::MAX` builds everything.
+    keep: usize,
+    /// A shallow read met an anchor or a merge key and stopped: read again in full.
+    needs_full: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -171,6 +199,8 @@ impl<'a> Reader<'a> {
             tag_handles: Vec::new(),
             last_alias: false,
             bad_char: first_bad_char(src.as_bytes()),
+            keep: usize::MAX,
+            needs_full: false,
         }
     }
 
@@ -285,6 +315,21 @@ impl<'a> Reader<'a> {
         self.depth -= 1;
     }
 
+    /// Whether a node that starts or ends at the current depth (its nesting level) is built
+    /// rather than a shallow placeholder.
+    fn kept(&self) -> bool {
+        self.depth <= self.keep
+    }
+
+    /// In a shallow read, stops at a construct that needs the values it would drop.
+    fn check_shallow(&mut self, at: usize) -> Result<(), Error> {
+        if self.keep == usize::MAX {
+            return Ok(());
+        }
+        self.needs_full = true;
+        self.err(at, "anchors and merge keys need a full read")
+    }
+
     fn count(&mut self, n: usize) -> Result<(), Error> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
@@ -306,6 +351,11 @@ impl<'a> Reader<'a> {
     fn skip_space(&mut self, tabs_inline: bool) -> Result<(), Error> {
         let mut tabs = self.flow > 0 || (tabs_inline && !self.on_new_line());
         loop {
+            // Indentation is long in deep documents (40 columns and more in CRD schemas):
+            // step over spaces eight at a time first.
+            while self.b.get(self.pos..self.pos + 8) == Some(b"        ") {
+                self.pos += 8;
+            }
             while let Some(&c) = self.b.get(self.pos) {
                 if c == b' ' || (c == b'\t' && tabs) {
                     self.pos += 1;
@@ -343,7 +393,7 @@ impl<'a> Reader<'a> {
 
     // ---------------------------------------------------------------- documents
 
-    fn stream(mut self) -> Result<Vec<Document>, Error> {
+    fn stream(&mut self) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if self.b.starts_with(BOM) {
             self.pos = BOM.len();
@@ -640,6 +690,7 @@ impl<'a> Reader<'a> {
     /// A block sequence whose first `- ` is at `pos`.
     fn block_sequence(&mut self, props: Props<'a>) -> Result<Value, Error> {
         let s = self.col();
+        let keep = self.kept();
         self.enter()?;
         let anchor = self.begin_anchor(&props);
         let mut items = Vec::new();
@@ -651,7 +702,8 @@ impl<'a> Reader<'a> {
                 compact: true,
                 indentless: false,
             };
-            items.push(self.block_node(s as isize, ctx)?);
+            let item = self.block_node(s as isize, ctx)?;
+            push_kept(keep, &mut items, item);
             self.skip_space(true)?;
             if self.at_boundary() {
                 break;
@@ -684,6 +736,7 @@ impl<'a> Reader<'a> {
         props: Props<'a>,
         first: Option<Key>,
     ) -> Result<Value, Error> {
+        let keep = self.kept();
         self.enter()?;
         let anchor = self.begin_anchor(&props);
         let mut entries = Entries::default();
@@ -704,7 +757,9 @@ impl<'a> Reader<'a> {
                 }
                 None => Value::Null,
             };
-            entries.push(self, key, value, at)?;
+            if keep {
+                entries.push(self, key, value, at)?;
+            }
             self.skip_space(true)?;
             if self.at_boundary() {
                 break;
@@ -739,8 +794,14 @@ impl<'a> Reader<'a> {
                 compact: true,
                 indentless: true,
             };
-            let key_value = self.block_node(m as isize, ctx)?;
-            let key = self.key_from_value(key_value, at)?;
+            // The key's text is kept whenever its mapping is, however deep the key node is.
+            let keep = self.keep;
+            if self.depth <= keep.saturating_add(1) {
+                self.keep = usize::MAX;
+            }
+            let key_value = self.block_node(m as isize, ctx);
+            self.keep = keep;
+            let key = self.key_from_value(key_value?, at)?;
             self.skip_space(true)?;
             if !self.at_boundary()
                 && self.on_new_line()
@@ -864,6 +925,7 @@ impl<'a> Reader<'a> {
         let open = self.pos;
         let seq = self.peek() == b'[';
         let close = if seq { b']' } else { b'}' };
+        let keep = self.kept();
         self.enter()?;
         let anchor = self.begin_anchor(&props);
         self.pos += 1;
@@ -943,12 +1005,21 @@ impl<'a> Reader<'a> {
                     let v = self.flow_node(indent)?;
                     self.cand_value(v)?
                 };
-                self.push_flow_pair(seq, &mut items, &mut entries, key, value, entry_at)?;
+                self.push_flow_pair(keep, seq, &mut items, &mut entries, key, value, entry_at)?;
             } else if seq && !explicit {
-                items.push(self.cand_value(key_cand)?);
+                let item = self.cand_value(key_cand)?;
+                push_kept(keep, &mut items, item);
             } else {
                 let key = self.cand_key(key_cand)?;
-                self.push_flow_pair(seq, &mut items, &mut entries, key, Value::Null, entry_at)?;
+                self.push_flow_pair(
+                    keep,
+                    seq,
+                    &mut items,
+                    &mut entries,
+                    key,
+                    Value::Null,
+                    entry_at,
+                )?;
             }
         }
         self.flow -= 1;
@@ -963,9 +1034,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A `key: value` pair inside a flow collection: an entry of a flow mapping, or a
-    /// single-pair mapping inside a flow sequence.
+    /// single-pair mapping inside a flow sequence (counted, and only kept when `keep`).
+    #[allow(clippy::too_many_arguments)]
     fn push_flow_pair(
         &mut self,
+        keep: bool,
         seq: bool,
         items: &mut Vec<Value>,
         entries: &mut Entries,
@@ -973,6 +1046,9 @@ impl<'a> Reader<'a> {
         value: Value,
         at: usize,
     ) -> Result<(), Error> {
+        if !keep {
+            return if seq { self.count(1) } else { Ok(()) };
+        }
         if seq {
             let mut pair = Entries::default();
             pair.push(self, key, value, at)?;
@@ -1051,6 +1127,11 @@ impl<'a> Reader<'a> {
         plain: bool,
         at: usize,
     ) -> Result<Value, Error> {
+        if !self.kept() && props.tag.is_none() {
+            self.count(1)?;
+            self.last_alias = false;
+            return Ok(placeholder(plain && scalar::is_null(&text)));
+        }
         let resolved = match &props.tag {
             None if plain => scalar::resolve_plain(&text),
             None => Resolved::Str,
@@ -1058,6 +1139,8 @@ impl<'a> Reader<'a> {
         };
         let value = if resolved == Resolved::Binary {
             Value::String(scalar::decode_binary(&text).map_err(|m| self.syntax(at, m))?)
+        } else if !self.kept() {
+            placeholder(resolved == Resolved::Null)
         } else {
             resolved.into_value(text)
         };
@@ -1080,6 +1163,9 @@ impl<'a> Reader<'a> {
                         None => true,
                         Some(t) => t == "!" || t == "tag:yaml.org,2002:merge",
                     };
+                if merge {
+                    self.check_shallow(at)?;
+                }
                 let resolved = match &cand.props.tag {
                     None if plain => scalar::resolve_plain(&text),
                     None => Resolved::Str,
@@ -1099,6 +1185,12 @@ impl<'a> Reader<'a> {
 
     /// The string sigs.k8s.io/yaml makes of a resolved scalar key.
     fn key_text(&self, r: Resolved, text: Cow<'a, str>, at: usize) -> Result<String, Error> {
+        // Keys are read inside their mapping, one level below it.
+        let in_kept_mapping = self.depth <= self.keep.saturating_add(1);
+        if !in_kept_mapping && !matches!(r, Resolved::Null | Resolved::UInt(_) | Resolved::Binary) {
+            // The key of a mapping a shallow read drops: only its errors matter.
+            return Ok(String::new());
+        }
         Ok(match r {
             Resolved::Binary => scalar::decode_binary(&text).map_err(|m| self.syntax(at, m))?,
             Resolved::Str | Resolved::Timestamp | Resolved::Merge => text.into_owned(),
@@ -1232,6 +1324,7 @@ impl<'a> Reader<'a> {
             props.at = at;
         }
         if self.peek() == b'&' {
+            self.check_shallow(at)?;
             if props.anchor.is_some() {
                 return self.err(at, "a node cannot have two anchors");
             }
@@ -1432,6 +1525,22 @@ impl Entries {
     }
 }
 
+/// Adds a sequence item unless a shallow read drops the sequence's contents.
+fn push_kept(keep: bool, items: &mut Vec<Value>, item: Value) {
+    if keep {
+        items.push(item);
+    }
+}
+
+/// What a shallow read leaves of a scalar below its `keep` level: whether it was null.
+fn placeholder(null: bool) -> Value {
+    if null {
+        Value::Null
+    } else {
+        Value::Bool(false)
+    }
+}
+
 /// Values in `v` and its nesting height (a scalar is 0).
 fn measure(v: &Value) -> (usize, usize) {
     match v {
@@ -1475,8 +1584,28 @@ fn first_bad_char(b: &[u8]) -> usize {
         t[0xef] = true;
         t
     };
+    // Whether a block may hold a suspect byte: a branch-free test over the block that compiles
+    // to vector compares, so clean ASCII text (nearly all of it) is passed over quickly.
+    fn maybe_suspect(block: &[u8]) -> bool {
+        block.iter().fold(false, |any, &c| {
+            any | (c >= 0x7f) | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+        })
+    }
+    const BLOCK: usize = 64;
     let mut from = 0;
-    while let Some(off) = b[from..].iter().position(|&c| SUSPECT[c as usize]) {
+    loop {
+        // Skip clean blocks; search byte by byte from the first block that is not clean.
+        while from + BLOCK <= b.len() && !maybe_suspect(&b[from..from + BLOCK]) {
+            from += BLOCK;
+        }
+        if from >= b.len() {
+            break;
+        }
+        let end = (from + BLOCK).min(b.len());
+        let Some(off) = b[from..end].iter().position(|&c| SUSPECT[c as usize]) else {
+            from = end;
+            continue;
+        };
         let i = from + off;
         let c = b[i];
         let bad = match c {
@@ -1523,7 +1652,7 @@ fn location(src: &str, at: usize) -> (usize, usize) {
 mod tests {
     use serde_json::json;
 
-    use super::parse_stream;
+    use super::{first_bad_char, parse_stream};
     use crate::{Error, Limits, Value};
 
     fn docs(text: &str) -> Vec<serde_json::Value> {
@@ -2071,6 +2200,49 @@ mod tests {
             parse_stream(&stacked, &Limits::default()),
             Err(Error::TooDeep { .. })
         ));
+    }
+
+    /// `first_bad_char` as a plain scan of characters.
+    fn first_bad_char_reference(b: &[u8]) -> usize {
+        let text = String::from_utf8_lossy(b);
+        let mut at = 0;
+        for c in text.chars() {
+            let bad = match c {
+                '\t' | '\n' | '\r' | '\u{85}' => false,
+                '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => true,
+                _ => false,
+            };
+            if bad {
+                return at;
+            }
+            at += c.len_utf8();
+        }
+        usize::MAX
+    }
+
+    #[test]
+    fn bad_characters_are_found_in_any_block() {
+        let specials: [&str; 7] = [
+            "\u{1}", "\u{7f}", "\u{80}", "\u{9f}", "\u{fffe}", "\u{ffff}", "\u{1b}",
+        ];
+        let harmless: [&str; 5] = ["\t", "\r\n", "\u{85}", "é", "\u{fffd}"];
+        for base in ["a: b\n", "é: ü\n"] {
+            let text: String = base.repeat(60);
+            for at in (0..text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .step_by(7)
+            {
+                for ins in specials.iter().chain(&harmless) {
+                    let mut t = text.clone();
+                    t.insert_str(at, ins);
+                    assert_eq!(
+                        first_bad_char(t.as_bytes()),
+                        first_bad_char_reference(t.as_bytes()),
+                        "{ins:?} at {at} in {base:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

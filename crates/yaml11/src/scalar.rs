@@ -60,6 +60,11 @@ impl Resolved {
     }
 }
 
+/// Whether an untagged plain scalar resolves to null.
+pub(crate) fn is_null(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
 /// Resolves an untagged plain scalar.
 pub(crate) fn resolve_plain(s: &str) -> Resolved {
     resolve_untyped(s, true)

@@ -31,6 +31,43 @@ fn a_directory_is_read_with_helmignore_applied() {
 }
 
 #[test]
+fn ignored_files_and_directories_are_never_read() {
+    // Helm's loader skips what `.helmignore` names while walking: a large ignored directory
+    // (a vendored toolchain, build output) neither costs reading nor counts against limits.
+    let d = super::tempdir();
+    let big = "x".repeat(5000);
+    write(
+        d.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: a\nversion: 1.0.0\n"),
+            (".helmignore", "build/\n*.bin\n"),
+            ("build/out/huge.txt", &big),
+            ("blob.bin", &big),
+            ("templates/cm.yaml", "kind: ConfigMap"),
+        ],
+    );
+    let limits = FileLimits {
+        max_files: 10,
+        max_total_bytes: 1000,
+    };
+    let files = ChartFiles::from_dir(d.path(), limits).unwrap();
+    let names: Vec<_> = files.iter().map(|(k, _)| k.to_owned()).collect();
+    assert_eq!(names, [".helmignore", "Chart.yaml", "templates/cm.yaml"]);
+}
+
+#[test]
+fn a_filtered_set_is_not_filtered_again() {
+    // One byte-order mark is stripped, as Helm does, however often the set is filtered.
+    let mut files = ChartFiles::new();
+    files.insert("Chart.yaml", "name: a\n");
+    files.insert("x.txt", "\u{feff}\u{feff}text");
+    let once = files.filtered().unwrap();
+    assert_eq!(once.get("x.txt"), Some("\u{feff}text".as_bytes()));
+    let twice = once.clone().filtered().unwrap();
+    assert_eq!(twice.get("x.txt"), Some("\u{feff}text".as_bytes()));
+}
+
+#[test]
 fn a_directory_without_chart_yaml_is_refused() {
     let d = super::tempdir();
     let err = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap_err();

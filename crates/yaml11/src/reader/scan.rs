@@ -68,6 +68,11 @@ impl<'a> Reader<'a> {
                 loop {
                     self.newline();
                     breaks += 1;
+                    // The next line's indentation, eight spaces at a time (it is long in deep
+                    // documents, and read again by whatever follows the scalar).
+                    while b.get(self.pos..self.pos + 8) == Some(b"        ") {
+                        self.pos += 8;
+                    }
                     while self.pos < len {
                         match b[self.pos] {
                             b' ' => self.pos += 1,

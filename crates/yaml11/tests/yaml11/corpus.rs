@@ -189,3 +189,31 @@ fn every_rendered_document_is_a_kubernetes_object() {
         }
     }
 }
+
+#[test]
+fn shallow_reads_of_rendered_documents_agree_with_full_reads() {
+    let Some(dir) = corpus() else { return };
+    let limits = yaml11::Limits::default();
+    let mut documents = 0;
+    for case in std::fs::read_dir(dir.join("cases")).unwrap().flatten() {
+        for side in ["before.yaml", "after.yaml"] {
+            let Ok(text) = std::fs::read_to_string(case.path().join("rendered").join(side)) else {
+                continue;
+            };
+            for doc in text.split("\n---\n") {
+                documents += 1;
+                let full = yaml11::parse_value(doc, &limits);
+                for keep in [0, 1, 3] {
+                    let shallow = yaml11::parse_value_shallow(doc, &limits, keep);
+                    assert_eq!(
+                        shallow.map(|v| crate::props::truncate(&v, keep)),
+                        full.clone().map(|v| crate::props::truncate(&v, keep)),
+                        "{} {side}, keep {keep}:\n{doc}",
+                        case.path().display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(documents > 500, "only {documents} documents");
+}

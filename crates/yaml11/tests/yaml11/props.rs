@@ -1,8 +1,8 @@
-//! Property tests: no input makes the reader panic, and values written out as YAML in
-//! any of the styles charts use read back equal.
+//! Property tests: no input makes the reader panic, values written out as YAML in any of the
+//! styles charts use read back equal, and a shallow read agrees with a full one.
 
 use proptest::prelude::*;
-use yaml11::{Limits, Mapping, Number, Value, parse_stream, parse_value};
+use yaml11::{Limits, Mapping, Number, Value, parse_stream, parse_value, parse_value_shallow};
 
 // ------------------------------------------------------------------ never panics
 
@@ -409,5 +409,64 @@ proptest! {
         let text = Emitter::document(&v, seed);
         let back = parse_value(&text, &Limits::default());
         prop_assert_eq!(back.as_ref(), Ok(&v), "text:\n{}", text);
+    }
+}
+
+// ------------------------------------------------------------------ shallow reads
+
+/// `v` with every node below level `keep` replaced by the placeholder of its kind.
+pub(crate) fn truncate(v: &Value, keep: usize) -> Value {
+    truncate_at(v, keep, 0)
+}
+
+fn truncate_at(v: &Value, keep: usize, level: usize) -> Value {
+    if level > keep {
+        return match v {
+            Value::Null => Value::Null,
+            Value::Sequence(_) => Value::Sequence(Vec::new()),
+            Value::Mapping(_) => Value::Mapping(Mapping::new()),
+            _ => Value::Bool(false),
+        };
+    }
+    match v {
+        Value::Sequence(items) => Value::Sequence(
+            items
+                .iter()
+                .map(|i| truncate_at(i, keep, level + 1))
+                .collect(),
+        ),
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .map(|(k, i)| (k.clone(), truncate_at(i, keep, level + 1)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The shallow read equals the full read cut at `keep`, errors included.
+fn same_as_full(text: &str, limits: &Limits, keep: usize) -> Result<(), TestCaseError> {
+    let full = parse_value(text, limits).map(|v| truncate(&v, keep));
+    let shallow = parse_value_shallow(text, limits, keep).map(|v| truncate(&v, keep));
+    prop_assert_eq!(shallow, full, "keep {}, text:\n{}", keep, text);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shallow_reads_of_random_text_agree(text in yamlish(), keep in 0usize..4) {
+        same_as_full(&text, &Limits::default(), keep)?;
+        let tight = Limits { max_depth: 3, max_nodes: 20, max_documents: 3, max_bytes: 1 << 20 };
+        same_as_full(&text, &tight, keep)?;
+    }
+
+    #[test]
+    fn shallow_reads_of_emitted_values_agree(v in value(), seed in any::<u64>(), keep in 0usize..4) {
+        let text = Emitter::document(&v, seed);
+        same_as_full(&text, &Limits::default(), keep)?;
+        let shallow = parse_value_shallow(&text, &Limits::default(), keep);
+        prop_assert_eq!(shallow, Ok(truncate(&v, keep)), "text:\n{}", text);
     }
 }
