@@ -129,11 +129,10 @@ impl ChartFiles {
             root: &root,
             rules: &rules,
             limits,
-            files: ChartFiles::new(),
-            total: 0,
+            found: Vec::new(),
         };
         walk.dir(&root, "", 0)?;
-        let mut files = walk.files;
+        let mut files = read_files(walk.found, limits)?;
         files.filtered = true;
         Ok(files)
     }
@@ -316,8 +315,8 @@ struct Walk<'a> {
     root: &'a Path,
     rules: &'a Rules,
     limits: FileLimits,
-    files: ChartFiles,
-    total: u64,
+    /// Files to read: logical path and real path, in walk order.
+    found: Vec<(String, PathBuf)>,
 }
 
 impl Walk<'_> {
@@ -367,16 +366,39 @@ impl Walk<'_> {
                 if self.rules.ignore(&logical_path, false) {
                     continue;
                 }
-                let data = std::fs::read(&real).map_err(io(&real))?;
-                self.total += data.len() as u64;
-                check_limits(self.files.len() + 1, self.total, self.limits)?;
-                self.files.files.insert(logical_path, strip_bom(data));
+                check_limits(self.found.len() + 1, 0, self.limits)?;
+                self.found.push((logical_path, real));
             } else {
                 return Err(LoadError::Irregular { path: logical_path });
             }
         }
         Ok(())
     }
+}
+
+/// Reads the files a walk found, in walk order, within the limits: a file is read only up to
+/// what is left of the byte budget (plus one byte, to notice it is over).
+fn read_files(found: Vec<(String, PathBuf)>, limits: FileLimits) -> Result<ChartFiles, LoadError> {
+    let mut files = ChartFiles::new();
+    let mut total = 0u64;
+    for (logical, real) in found {
+        let io = |source| LoadError::Io {
+            path: real.display().to_string(),
+            source,
+        };
+        let budget = limits
+            .max_total_bytes
+            .saturating_sub(total)
+            .saturating_add(1);
+        let file = std::fs::File::open(&real).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let mut data = Vec::with_capacity(usize::try_from(size.min(budget)).unwrap_or(0));
+        file.take(budget).read_to_end(&mut data).map_err(io)?;
+        total += data.len() as u64;
+        check_limits(files.len() + 1, total, limits)?;
+        files.files.insert(logical, strip_bom(data));
+    }
+    Ok(files)
 }
 
 /// `path.Clean` for `/`-separated relative paths.
