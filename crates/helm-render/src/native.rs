@@ -385,7 +385,7 @@ fn render_templates(
         // The sender belongs to this closure: an early error return drops it too, so the
         // worker always sees the queue close and the scope can end.
         let tx = tx;
-        let worker = (threads() > 1).then(|| {
+        let worker = second_thread(&texts).then(|| {
             scope.spawn(|| {
                 let mut out = BTreeMap::new();
                 read_heads(&mut out);
@@ -454,9 +454,15 @@ fn render_templates(
     })
 }
 
-/// Whether a second thread may read manifest heads while templates execute.
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// Below this much template text, heads are read on the rendering thread: a small chart's
+/// heads take less time than starting a thread (and its allocator pages) costs.
+const SECOND_THREAD_BYTES: usize = 128 << 10;
+
+/// Whether a second thread reads manifest heads while templates execute: a large chart and a
+/// second core.
+fn second_thread(texts: &[(&str, &str)]) -> bool {
+    let total: usize = texts.iter().map(|(_, text)| text.len()).sum();
+    total >= SECOND_THREAD_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 /// One template's output with the heads of its documents (or the YAML error Helm reports).
