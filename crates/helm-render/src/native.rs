@@ -372,86 +372,123 @@ fn render_templates(
     let mut bytes_used = 0usize;
     // Each output's documents are split and their heads read (a YAML parse, the largest
     // single cost on big charts) on another thread while the next templates execute; once
-    // they have all run, this thread reads what is left of the queue too.
+    // they have all run, this thread reads what is left of the queue too, and the worker
+    // frees the template set while the result is assembled and returned.
     let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
-    let queue = std::sync::Mutex::new(rx);
-    let read_heads = |out: &mut BTreeMap<String, RenderedFile>| {
-        while let Some((name, content)) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
-            let heads = file_heads(&name, &content);
-            out.insert(name, RenderedFile { content, heads });
-        }
+    let queue = Arc::new(std::sync::Mutex::new(rx));
+    let worker = if second_thread(&texts) {
+        HeadsWorker::start(queue.clone())
+    } else {
+        None
     };
-    std::thread::scope(|scope| {
-        // The sender belongs to this closure: an early error return drops it too, so the
-        // worker always sees the queue close and the scope can end.
-        let tx = tx;
-        let worker = second_thread(&texts).then(|| {
-            scope.spawn(|| {
-                let mut out = BTreeMap::new();
-                read_heads(&mut out);
-                out
+    let mut out = BTreeMap::new();
+    for name in &names {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let r = &tpls[name];
+        r.data.insert(
+            "Template",
+            Value::map([
+                ("Name", Value::str(name)),
+                ("BasePath", Value::str(&r.base_path)),
+            ]),
+        );
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(limit_error(Limit::Time(budget), options));
+        }
+        let mut ctx = ExecContext::new(seed_for(name, options))
+            .with_limits(Limits {
+                max_steps: limits.max_steps.saturating_sub(steps_used),
+                max_output_bytes: limits.max_output_bytes.saturating_sub(bytes_used),
+                max_depth: limits.max_depth,
             })
-        });
-        let mut out = BTreeMap::new();
-        for name in &names {
-            let base = name.rsplit('/').next().unwrap_or(name);
-            if base.starts_with('_') {
-                continue;
+            .with_deadline(remaining);
+        let res = set.execute(name, &Value::Map(r.data.clone()), &mut ctx);
+        steps_used += ctx.steps();
+        match res {
+            Ok(s) => {
+                bytes_used += s.len();
+                let content = strip_no_value(s);
+                // The queue outlives the sender, so a send cannot fail; if it did, the
+                // heads are read here.
+                if let Err(e) = tx.send((name.clone(), content)) {
+                    let (name, content) = e.0;
+                    let heads = file_heads(&name, &content);
+                    out.insert(name, RenderedFile { content, heads });
+                }
             }
-            let r = &tpls[name];
-            r.data.insert(
-                "Template",
-                Value::map([
-                    ("Name", Value::str(name)),
-                    ("BasePath", Value::str(&r.base_path)),
-                ]),
-            );
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(limit_error(Limit::Time(budget), options));
+            // Returning drops the sender and the worker handle: the worker sees the queue
+            // close, and ends.
+            Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
+            Err(text_template::Error::Exec(e)) => {
+                return Err(NativeRenderer::chart_err(format!(
+                    "{}{DEBUG_HINT}",
+                    cleanup_exec_error(name, e.message())
+                )));
             }
-            let mut ctx = ExecContext::new(seed_for(name, options))
-                .with_limits(Limits {
-                    max_steps: limits.max_steps.saturating_sub(steps_used),
-                    max_output_bytes: limits.max_output_bytes.saturating_sub(bytes_used),
-                    max_depth: limits.max_depth,
-                })
-                .with_deadline(remaining);
-            let res = set.execute(name, &Value::Map(r.data.clone()), &mut ctx);
-            steps_used += ctx.steps();
-            match res {
-                Ok(s) => {
-                    bytes_used += s.len();
-                    let content = strip_no_value(s);
-                    // The queue outlives the sender, so a send cannot fail; if it did, the
-                    // heads are read here.
-                    if let Err(e) = tx.send((name.clone(), content)) {
-                        let (name, content) = e.0;
-                        let heads = file_heads(&name, &content);
-                        out.insert(name, RenderedFile { content, heads });
-                    }
-                }
-                Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
-                Err(text_template::Error::Exec(e)) => {
-                    return Err(NativeRenderer::chart_err(format!(
-                        "{}{DEBUG_HINT}",
-                        cleanup_exec_error(name, e.message())
-                    )));
-                }
-                Err(e) => {
-                    return Err(NativeRenderer::chart_err(format!("{e}{DEBUG_HINT}")));
-                }
+            Err(e) => {
+                return Err(NativeRenderer::chart_err(format!("{e}{DEBUG_HINT}")));
             }
         }
-        drop(tx);
-        read_heads(&mut out);
-        // Free the parsed templates while the last heads are read.
-        drop(set);
-        if let Some(w) = worker {
-            out.extend(w.join().expect("manifest head thread panicked"));
-        }
-        Ok(out)
-    })
+    }
+    drop(tx);
+    read_heads(&queue, &mut out);
+    match worker {
+        Some(w) => out.extend(w.finish(set)),
+        None => drop(set),
+    }
+    Ok(out)
+}
+
+/// Reads heads from the queue until it is closed and empty.
+fn read_heads(
+    queue: &std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>,
+    out: &mut BTreeMap<String, RenderedFile>,
+) {
+    while let Some((name, content)) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
+        let heads = file_heads(&name, &content);
+        out.insert(name, RenderedFile { content, heads });
+    }
+}
+
+/// The second thread of a large render: reads heads from the shared queue, hands them back,
+/// then frees the template set it is given (thousands of small allocations) so the rendering
+/// thread need not wait for that.
+struct HeadsWorker {
+    done: std::sync::mpsc::Receiver<BTreeMap<String, RenderedFile>>,
+    trash: std::sync::mpsc::Sender<TemplateSet>,
+}
+
+impl HeadsWorker {
+    /// Starts the thread; `None` when no thread can be started (the caller reads the heads).
+    fn start(
+        queue: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>>,
+    ) -> Option<HeadsWorker> {
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let (trash, trash_rx) = std::sync::mpsc::channel::<TemplateSet>();
+        std::thread::Builder::new()
+            .name("manifest-heads".into())
+            .spawn(move || {
+                let mut out = BTreeMap::new();
+                read_heads(&queue, &mut out);
+                // The renderer may have given up (an error): then nobody listens.
+                let _ = done_tx.send(out);
+                drop(trash_rx.recv());
+            })
+            .ok()?;
+        Some(HeadsWorker { done, trash })
+    }
+
+    /// The heads the worker read (after the queue closed), handing it `set` to free.
+    fn finish(self, set: TemplateSet) -> BTreeMap<String, RenderedFile> {
+        let heads = self.done.recv().expect("manifest head thread panicked");
+        // If the thread is gone, the set is freed here instead.
+        let _ = self.trash.send(set);
+        heads
+    }
 }
 
 /// Below this much template text, heads are read on the rendering thread: a small chart's

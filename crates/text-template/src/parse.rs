@@ -37,6 +37,56 @@ impl Tree {
     }
 }
 
+/// Text of a template, sharing the template's source rather than copying it (charts carry
+/// megabytes of CRD text that would otherwise exist twice while a set is alive).
+#[derive(Clone)]
+pub(crate) struct TextSpan {
+    source: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl TextSpan {
+    /// `piece` as a span of `source` when it borrows from it, else its own copy.
+    fn new(source: &Arc<str>, piece: std::borrow::Cow<'_, str>) -> TextSpan {
+        let base = source.as_ptr() as usize;
+        let at = piece.as_ptr() as usize;
+        match piece {
+            std::borrow::Cow::Borrowed(p) if at >= base && at + p.len() <= base + source.len() => {
+                TextSpan {
+                    source: source.clone(),
+                    start: at - base,
+                    end: at - base + p.len(),
+                }
+            }
+            other => TextSpan {
+                start: 0,
+                end: other.len(),
+                source: Arc::from(other.as_ref()),
+            },
+        }
+    }
+}
+
+impl std::ops::Deref for TextSpan {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.source[self.start..self.end]
+    }
+}
+
+impl std::fmt::Debug for TextSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for TextSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 fn is_empty_list(nodes: &[Node]) -> bool {
     nodes.iter().all(|n| match n {
         Node::Text { text, .. } => text.trim_matches(|c: char| c.is_whitespace()).is_empty(),
@@ -47,7 +97,7 @@ fn is_empty_list(nodes: &[Node]) -> bool {
 #[derive(Debug)]
 pub(crate) enum Node {
     Text {
-        text: String,
+        text: TextSpan,
     },
     Action {
         pos: Pos,
@@ -500,7 +550,7 @@ impl<'s> Parser<'_, 's> {
         let tok = self.next_non_space();
         match tok.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: tok.val.into_owned(),
+                text: TextSpan::new(&self.text, tok.val),
             })),
             ItemType::LeftDelim => {
                 let saved = self.action_line;
