@@ -112,7 +112,13 @@ impl TemplateSet {
 
     /// An empty set with Helm's function map.
     pub fn helm() -> Self {
-        Self::new(FuncMap::helm())
+        // The map is the same for every set (two hundred entries): build it once per process.
+        static HELM: std::sync::OnceLock<Arc<FuncMap>> = std::sync::OnceLock::new();
+        TemplateSet {
+            trees: HashMap::new(),
+            funcs: HELM.get_or_init(|| Arc::new(FuncMap::helm())).clone(),
+            options: Options::default(),
+        }
     }
 
     /// Sets the options.
