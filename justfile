@@ -20,6 +20,10 @@ ci:
 bench-diff:
     scripts/bench-diff.sh
 
+# Side-by-side speed of `chartimpact render` vs `helm template` (largest and a small chart).
+bench-render:
+    scripts/bench-render.sh
+
 # Criterion benchmarks.
 bench:
     cargo bench --workspace

@@ -3,6 +3,7 @@
 //! templates, files, and subcharts from `charts/` (directories and `.tgz` archives).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use text_template::Value;
 
@@ -91,11 +92,11 @@ pub struct Chart {
     /// `values.yaml` (a map; empty when absent).
     pub values: Value,
     /// `values.schema.json`.
-    pub schema: Option<Vec<u8>>,
+    pub schema: Option<Arc<Vec<u8>>>,
     /// `templates/…` files in load order.
-    pub templates: Vec<(String, Vec<u8>)>,
+    pub templates: Vec<ChartFile>,
     /// Every other file (what `.Files` sees, and `crds/`).
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: Vec<ChartFile>,
     /// Subcharts.
     pub dependencies: Vec<Chart>,
     /// Whether `Chart.lock`/`requirements.lock` was present.
@@ -117,12 +118,15 @@ impl Chart {
     pub fn load(files: &ChartFiles) -> Result<Chart, LoadError> {
         load_files(
             files
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .shared()
+                .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
         )
     }
 }
+
+/// A file of a chart: its path and its contents, shared with the [`ChartFiles`] it came from.
+pub type ChartFile = (String, Arc<Vec<u8>>);
 
 fn meta_err(m: impl Into<String>) -> LoadError {
     LoadError::Metadata(m.into())
@@ -133,7 +137,7 @@ pub(crate) fn walk_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.split('/').cmp(b.split('/'))
 }
 
-fn load_files(mut files: Vec<(String, Vec<u8>)>) -> Result<Chart, LoadError> {
+fn load_files(mut files: Vec<ChartFile>) -> Result<Chart, LoadError> {
     files.sort_by(|a, b| walk_order(&a.0, &b.0));
     let mut c = Chart {
         values: Value::Map(text_template::Map::new()),
@@ -152,7 +156,7 @@ fn load_files(mut files: Vec<(String, Vec<u8>)>) -> Result<Chart, LoadError> {
             }
         }
     }
-    let mut subcharts: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut subcharts: BTreeMap<String, Vec<ChartFile>> = BTreeMap::new();
     for (name, data) in files {
         match name.as_str() {
             "Chart.yaml" => {}
@@ -223,7 +227,7 @@ fn load_files(mut files: Vec<(String, Vec<u8>)>) -> Result<Chart, LoadError> {
                 .map_err(|e| e.to_string())
                 .and_then(|f| Chart::load(&f).map_err(|e| e.to_string()))
         } else {
-            let inner: Vec<(String, Vec<u8>)> = files
+            let inner: Vec<ChartFile> = files
                 .into_iter()
                 .filter_map(|(f, d)| f.split_once('/').map(|(_, r)| (r.to_string(), d)))
                 .collect();

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::LoadError;
 use crate::ignore::Rules;
@@ -28,7 +29,9 @@ impl Default for FileLimits {
 /// A chart's files by `/`-separated path relative to the chart root, in byte order.
 #[derive(Debug, Clone, Default)]
 pub struct ChartFiles {
-    files: BTreeMap<String, Vec<u8>>,
+    /// Contents are shared: a chart's loader, its `.Files` and its template trees take
+    /// references, not copies (megabytes for charts with CRDs).
+    files: BTreeMap<String, Arc<Vec<u8>>>,
     /// `.helmignore` and byte-order marks are already dealt with (a directory or archive read
     /// by this module, or [`ChartFiles::filtered`]): rendering takes the files as they are.
     filtered: bool,
@@ -54,18 +57,23 @@ impl ChartFiles {
     /// Adds (or replaces) a file. The set counts as unfiltered again: rendering applies
     /// `.helmignore` to it.
     pub fn insert(&mut self, path: impl Into<String>, data: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), data.into());
+        self.files.insert(path.into(), Arc::new(data.into()));
         self.filtered = false;
     }
 
     /// The file at `path`.
     pub fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
+        self.files.get(path).map(|d| d.as_slice())
     }
 
     /// Files in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// Files in path order, sharing their contents.
+    pub(crate) fn shared(&self) -> impl Iterator<Item = (&str, &Arc<Vec<u8>>)> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Number of files.
@@ -90,13 +98,17 @@ impl ChartFiles {
         if self.filtered {
             return Ok(self);
         }
-        let rules = ignore_rules(self.files.get(".helmignore").map(Vec::as_slice))?;
+        let rules = ignore_rules(self.files.get(".helmignore").map(|d| d.as_slice()))?;
         let mut out = ChartFiles::new();
         for (path, data) in self.files {
             if is_ignored(&rules, &path) {
                 continue;
             }
-            out.files.insert(path, strip_bom(data));
+            let data = match data.strip_prefix(BOM) {
+                Some(rest) => Arc::new(rest.to_vec()),
+                None => data,
+            };
+            out.files.insert(path, data);
         }
         out.filtered = true;
         Ok(out)
@@ -196,7 +208,7 @@ impl ChartFiles {
                 .map_err(|e| LoadError::Archive(e.to_string()))?;
             total += data.len() as u64;
             check_limits(files.len() + 1, total, limits)?;
-            files.files.insert(clean, strip_bom(data));
+            files.files.insert(clean, Arc::new(strip_bom(data)));
         }
         if files.is_empty() {
             return Err(LoadError::Archive("no files in chart archive".into()));
@@ -217,7 +229,7 @@ impl ChartFiles {
                     source,
                 })?;
             }
-            std::fs::write(&target, data).map_err(|source| LoadError::Io {
+            std::fs::write(&target, data.as_slice()).map_err(|source| LoadError::Io {
                 path: target.display().to_string(),
                 source,
             })?;
@@ -243,7 +255,7 @@ impl ChartFiles {
 impl FromIterator<(String, Vec<u8>)> for ChartFiles {
     fn from_iter<T: IntoIterator<Item = (String, Vec<u8>)>>(iter: T) -> Self {
         ChartFiles {
-            files: iter.into_iter().collect(),
+            files: iter.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
             filtered: false,
         }
     }
@@ -396,7 +408,7 @@ fn read_files(found: Vec<(String, PathBuf)>, limits: FileLimits) -> Result<Chart
         file.take(budget).read_to_end(&mut data).map_err(io)?;
         total += data.len() as u64;
         check_limits(files.len() + 1, total, limits)?;
-        files.files.insert(logical, strip_bom(data));
+        files.files.insert(logical, Arc::new(strip_bom(data)));
     }
     Ok(files)
 }

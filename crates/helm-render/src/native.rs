@@ -745,7 +745,7 @@ fn by_kind(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn crd_objects(c: &Chart, full_path: &str, out: &mut Vec<(String, Vec<u8>)>) {
+fn crd_objects(c: &Chart, full_path: &str, out: &mut Vec<(String, Arc<Vec<u8>>)>) {
     for (name, data) in &c.files {
         let lower = name.to_ascii_lowercase();
         let ext = lower.rsplit_once('.').map(|(_, e)| e);

@@ -277,11 +277,11 @@ impl Object for HelmVersion {
 
 /// `engine.files`: a chart's non-template files by path.
 #[derive(Debug, Clone, Default)]
-pub struct Files(pub Arc<BTreeMap<String, Vec<u8>>>);
+pub struct Files(pub Arc<BTreeMap<String, Arc<Vec<u8>>>>);
 
 impl Files {
-    /// Files from `(path, bytes)` pairs.
-    pub fn new(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Self {
+    /// Files from `(path, bytes)` pairs; the bytes are shared with whoever else holds them.
+    pub fn new(files: impl IntoIterator<Item = (String, Arc<Vec<u8>>)>) -> Self {
         Files(Arc::new(files.into_iter().collect()))
     }
 }
@@ -397,7 +397,7 @@ impl Object for Files {
                     .unwrap_or_default(),
             )),
             "GetBytes" => Ok(Value::Bytes(Arc::from(
-                self.0.get(&arg).cloned().unwrap_or_default(),
+                self.0.get(&arg).map_or(&[][..], |b| b.as_slice()),
             ))),
             "Glob" => Ok(Value::object(Files(Arc::new(
                 self.0
@@ -424,7 +424,7 @@ impl Object for Files {
                     let text = if name == "AsConfig" {
                         String::from_utf8_lossy(v).into_owned()
                     } else {
-                        base64::engine::general_purpose::STANDARD.encode(v)
+                        base64::engine::general_purpose::STANDARD.encode(v.as_slice())
                     };
                     (base_name(k).to_string(), Value::str(text))
                 }));
@@ -440,7 +440,7 @@ impl Object for Files {
             .map(|(k, v)| {
                 format!(
                     "{k}:{}",
-                    crate::gofmt::sprint_value(&Value::Bytes(Arc::from(v.clone())))
+                    crate::gofmt::sprint_value(&Value::Bytes(Arc::from(v.as_slice())))
                 )
             })
             .collect();
@@ -450,7 +450,7 @@ impl Object for Files {
         Value::map(
             self.0
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::Bytes(Arc::from(v.clone())))),
+                .map(|(k, v)| (k.clone(), Value::Bytes(Arc::from(v.as_slice())))),
         )
     }
     fn kind(&self) -> &'static str {
