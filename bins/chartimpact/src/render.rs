@@ -1,6 +1,5 @@
 //! `chartimpact render CHART-DIR …`: prints exactly what `helm template` prints.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -122,9 +121,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     };
     match renderer.render(&files, &options) {
         Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(out.manifest.as_bytes())?;
-            stdout.flush()?;
+            crate::diff::write_stdout(&out.manifest)?;
             // The process exits now; freeing the chart and output piece by piece would only
             // delay that.
             std::mem::forget((out, files));

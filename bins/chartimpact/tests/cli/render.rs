@@ -93,3 +93,29 @@ fn a_missing_chart_directory_is_named() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/chart"));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `chartimpact render … | head`: the pipe closes before the manifest is written; that is
+    // the reader's choice, not a failure to report.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chartimpact"))
+        .current_dir(fixtures())
+        .args(["render", "charts/v1app", "--renderer", "native"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
