@@ -398,6 +398,13 @@ impl FakeGithub {
         self.lock().validation_failures.clone()
     }
 
+    /// Panics, listing them, if any request body was refused by the schema or limit checks.
+    #[track_caller]
+    pub fn assert_no_validation_failures(&self) {
+        let failures = self.validation_failures();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
     /// Comments of an issue/PR, oldest first.
     pub fn comments(&self, owner: &str, repo: &str, number: u64) -> Vec<StoredComment> {
         self.lock()

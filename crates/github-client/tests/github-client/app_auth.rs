@@ -70,7 +70,7 @@ async fn installation_tokens_are_cached() {
             .unwrap()
             .starts_with("Bearer ghs_")
     );
-    assert_no_validation_failures(&gh);
+    gh.assert_no_validation_failures();
 }
 
 #[tokio::test]
@@ -228,7 +228,7 @@ async fn annotations_are_sent_in_chunks_of_fifty() {
             assert!(a.len() <= 50);
         }
     }
-    assert_no_validation_failures(&gh);
+    gh.assert_no_validation_failures();
 }
 
 #[test]

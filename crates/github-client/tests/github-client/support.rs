@@ -48,9 +48,3 @@ pub fn app_client(gh: &FakeGithub) -> GithubClient {
         .build()
         .unwrap()
 }
-
-/// No request body was refused by the fake's schema or limit checks.
-pub fn assert_no_validation_failures(gh: &FakeGithub) {
-    let failures = gh.validation_failures();
-    assert!(failures.is_empty(), "{failures:#?}");
-}

@@ -36,7 +36,7 @@ async fn create_update_delete_comment() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
-    assert_no_validation_failures(&gh);
+    gh.assert_no_validation_failures();
 }
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn status_description_is_truncated_to_140_chars() {
     assert!(d.ends_with('…'));
     assert_eq!(statuses[0].state, "pending");
     assert_eq!(statuses[0].context, "chartimpact/analysis");
-    assert_no_validation_failures(&gh);
+    gh.assert_no_validation_failures();
 }
 
 #[tokio::test]

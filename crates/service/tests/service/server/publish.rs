@@ -173,11 +173,7 @@ async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_ne
             .body,
         format!("quoting {MARKER}")
     );
-    assert!(
-        fake.validation_failures().is_empty(),
-        "{:?}",
-        fake.validation_failures()
-    );
+    fake.assert_no_validation_failures();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,11 +373,7 @@ async fn the_default_branchs_policy_decides_the_status_and_whether_the_report_is
             .state,
         "success"
     );
-    assert!(
-        fake.validation_failures().is_empty(),
-        "{:?}",
-        fake.validation_failures()
-    );
+    fake.assert_no_validation_failures();
 }
 
 /// An `issue_comment.created` delivery: `/chartimpact rerun` on acme/charts#`number`.
@@ -455,11 +447,7 @@ async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_ag
         .filter(|r| r.method == "POST" && r.path.ends_with("/reactions"))
         .count();
     assert_eq!(reaction_posts, 1);
-    assert!(
-        fake.validation_failures().is_empty(),
-        "{:?}",
-        fake.validation_failures()
-    );
+    fake.assert_no_validation_failures();
 }
 
 const APP_ID: u64 = 4242;
@@ -558,11 +546,7 @@ async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_conc
         run.summary.as_deref().unwrap().contains("acme/missing"),
         "{run:?}"
     );
-    assert!(
-        fake.validation_failures().is_empty(),
-        "{:?}",
-        fake.validation_failures()
-    );
+    fake.assert_no_validation_failures();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -621,7 +605,7 @@ async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
         ("completed", world.head2.as_str()),
         "{new:?}"
     );
-    assert!(fake.validation_failures().is_empty());
+    fake.assert_no_validation_failures();
 }
 
 /// Databases two replicas can share: a SQLite file and, when available, PostgreSQL.
@@ -785,11 +769,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
             2,
             "created once, then once again after the deletion"
         );
-        assert!(
-            fake.validation_failures().is_empty(),
-            "{:?}",
-            fake.validation_failures()
-        );
+        fake.assert_no_validation_failures();
         store_a.close().await.unwrap();
         store_b.close().await.unwrap();
     }
