@@ -133,10 +133,7 @@ impl ChartFiles {
         }
         // Ignored files and directories are skipped while walking, never read, as Helm's
         // loader does; the root `.helmignore` comes first for that.
-        let rules = match read_regular(&root, ".helmignore")? {
-            Some(text) => ignore_rules(Some(&text))?,
-            None => ignore_rules(None)?,
-        };
+        let rules = ignore_rules(read_regular(&root, ".helmignore")?.as_deref())?;
         let mut walk = Walk {
             root: &root,
             rules: &rules,

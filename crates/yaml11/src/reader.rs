@@ -16,13 +16,7 @@ mod scan;
 
 /// Reads every document of `text`.
 pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, Error> {
-    if text.len() > limits.max_bytes {
-        return Err(Error::TooLarge {
-            size: text.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    Reader::new(text, limits).stream()
+    Reader::within_limits(text, limits)?.stream()
 }
 
 /// Reads every document of `text`, keeping values only down to nesting level `keep` (a
@@ -33,18 +27,12 @@ pub(crate) fn parse_stream_shallow(
     limits: &Limits,
     keep: usize,
 ) -> Result<Vec<Document>, Error> {
-    if text.len() > limits.max_bytes {
-        return Err(Error::TooLarge {
-            size: text.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    let mut shallow = Reader::new(text, limits);
+    let mut shallow = Reader::within_limits(text, limits)?;
     shallow.keep = keep;
     match shallow.stream() {
         // Anchors and merge keys copy values between levels, so placeholders could leak into
         // what is kept: such (rare) input is read in full instead.
-        Err(_) if shallow.needs_full => Reader::new(text, limits).stream(),
+        Err(_) if shallow.needs_full => parse_stream(text, limits),
         other => other,
     }
 }
@@ -181,6 +169,17 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader for `src`, refusing input over the size limit before looking at it.
+    fn within_limits(src: &'a str, limits: &'a Limits) -> Result<Self, Error> {
+        if src.len() > limits.max_bytes {
+            return Err(Error::TooLarge {
+                size: src.len(),
+                limit: limits.max_bytes,
+            });
+        }
+        Ok(Reader::new(src, limits))
+    }
+
     fn new(src: &'a str, limits: &'a Limits) -> Self {
         Reader {
             src,
