@@ -134,7 +134,10 @@ async fn a_wait_beyond_the_maximum_fails_at_once() {
 #[tokio::test]
 async fn low_remaining_pauses_preemptively_and_is_exposed() {
     let gh = fake().await;
-    gh.set_rate_limit(10, now() + 1);
+    // Two seconds ahead: the fake refills a window whose reset has passed, and with one
+    // second the first request could land after the second boundary and see a fresh 5000.
+    let reset = now() + 2;
+    gh.set_rate_limit(10, reset);
     let client = token_client(&gh);
     client.pull_request(&repo(), 7, None).await.unwrap();
     let snap = client.rate_limit();
@@ -146,5 +149,9 @@ async fn low_remaining_pauses_preemptively_and_is_exposed() {
     assert!(
         start.elapsed() >= Duration::from_millis(900),
         "paused until reset"
+    );
+    assert!(
+        now() >= reset,
+        "the second request went out only after the reset"
     );
 }
