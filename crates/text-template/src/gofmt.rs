@@ -530,7 +530,7 @@ impl Printer {
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::Bytes(b) => match verb {
                 's' | 'q' => {
-                    let s = String::from_utf8_lossy(b).into_owned();
+                    let s = crate::gostr::from_go_bytes(b).into_owned();
                     self.fmt_string(&s, verb, v);
                 }
                 'x' | 'X' => self.fmt_hex_bytes(b, verb),

@@ -393,7 +393,7 @@ impl Object for Files {
             "Get" => Ok(Value::str(
                 self.0
                     .get(&arg)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .map(|b| crate::gostr::from_go_bytes(b).into_owned())
                     .unwrap_or_default(),
             )),
             "GetBytes" => Ok(Value::Bytes(Arc::from(
@@ -410,7 +410,7 @@ impl Object for Files {
                 let Some(b) = self.0.get(&arg) else {
                     return Ok(Value::List(List::typed(vec![], ElemType::String)));
                 };
-                let mut s = String::from_utf8_lossy(b).into_owned();
+                let mut s = crate::gostr::from_go_bytes(b).into_owned();
                 if s.ends_with('\n') {
                     s.pop();
                 }
@@ -422,7 +422,7 @@ impl Object for Files {
                 }
                 let m = Value::map(self.0.iter().map(|(k, v)| {
                     let text = if name == "AsConfig" {
-                        String::from_utf8_lossy(v).into_owned()
+                        crate::gostr::from_go_bytes(v).into_owned()
                     } else {
                         base64::engine::general_purpose::STANDARD.encode(v.as_slice())
                     };

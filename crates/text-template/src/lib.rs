@@ -23,6 +23,7 @@ mod error;
 mod exec;
 mod funcs;
 mod gofmt;
+mod gostr;
 pub mod helm_objects;
 mod lex;
 mod parse;

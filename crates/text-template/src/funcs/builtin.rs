@@ -158,7 +158,7 @@ fn length(v: &Value) -> FuncResult {
     let n = match v {
         Value::Nil => return err("len of nil pointer"),
         Value::Invalid => return err("reflect: call of reflect.Value.Type on zero Value"),
-        Value::String(s) => s.len(),
+        Value::String(s) => crate::gostr::go_len(s),
         Value::Bytes(b) => b.len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.len(),

@@ -194,7 +194,7 @@ fn encrypt_aes(password: &str, plaintext: &str, iv: [u8; 16]) -> String {
         return String::new();
     }
     let enc = cbc::Encryptor::<aes::Aes256>::new(&aes_key(password).into(), &iv.into());
-    let ct = enc.encrypt_padded_vec_mut::<Pkcs7>(plaintext.as_bytes());
+    let ct = enc.encrypt_padded_vec_mut::<Pkcs7>(&crate::gostr::to_go_bytes(plaintext));
     let mut out = iv.to_vec();
     out.extend_from_slice(&ct);
     base64::engine::general_purpose::STANDARD.encode(out)
@@ -234,5 +234,5 @@ fn decrypt_aes(password: &str, crypt64: &str) -> Result<String, String> {
             plain.len() as i64 - pad as i64
         ));
     }
-    Ok(String::from_utf8_lossy(&plain[..plain.len() - pad]).into_owned())
+    Ok(crate::gostr::from_go_bytes(&plain[..plain.len() - pad]).into_owned())
 }

@@ -5,29 +5,30 @@ use ring::digest;
 
 use super::{FuncError, FuncMap, Sig, Ty, err, s};
 use crate::gofmt;
+use crate::gostr::{from_go_bytes, to_go_bytes};
 use crate::value::{MAX_VALUE_DEPTH, Value};
 
 pub(crate) fn register(m: &mut FuncMap) {
     let st = Ty::String;
     m.add("b64enc", Sig::fixed(&[st]), |_, a| {
         Ok(Value::str(
-            base64::engine::general_purpose::STANDARD.encode(s(&a[0])),
+            base64::engine::general_purpose::STANDARD.encode(to_go_bytes(s(&a[0]))),
         ))
     });
     m.add("b64dec", Sig::fixed(&[st]), |_, a| {
         Ok(Value::str(
             match base64::engine::general_purpose::STANDARD.decode(s(&a[0])) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Ok(b) => from_go_bytes(&b).into_owned(),
                 Err(e) => go_base64_error(&e),
             },
         ))
     });
     m.add("b32enc", Sig::fixed(&[st]), |_, a| {
-        Ok(Value::str(base32_encode(s(&a[0]).as_bytes())))
+        Ok(Value::str(base32_encode(&to_go_bytes(s(&a[0])))))
     });
     m.add("b32dec", Sig::fixed(&[st]), |_, a| {
         Ok(Value::str(match base32_decode(s(&a[0])) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(b) => from_go_bytes(&b).into_owned(),
             Err(e) => e,
         }))
     });
@@ -59,26 +60,26 @@ pub(crate) fn register(m: &mut FuncMap) {
     m.add("sha1sum", Sig::fixed(&[st]), |_, a| {
         Ok(Value::str(hex(digest::digest(
             &digest::SHA1_FOR_LEGACY_USE_ONLY,
-            s(&a[0]).as_bytes(),
+            &to_go_bytes(s(&a[0])),
         )
         .as_ref())))
     });
     m.add("sha256sum", Sig::fixed(&[st]), |_, a| {
         Ok(Value::str(hex(digest::digest(
             &digest::SHA256,
-            s(&a[0]).as_bytes(),
+            &to_go_bytes(s(&a[0])),
         )
         .as_ref())))
     });
     m.add("sha512sum", Sig::fixed(&[st]), |_, a| {
         Ok(Value::str(hex(digest::digest(
             &digest::SHA512,
-            s(&a[0]).as_bytes(),
+            &to_go_bytes(s(&a[0])),
         )
         .as_ref())))
     });
     m.add("adler32sum", Sig::fixed(&[st]), |_, a| {
-        Ok(Value::str(adler32(s(&a[0]).as_bytes()).to_string()))
+        Ok(Value::str(adler32(&to_go_bytes(s(&a[0]))).to_string()))
     });
 }
 

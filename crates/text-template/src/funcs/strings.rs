@@ -8,7 +8,7 @@ use crate::value::{ElemType, List, Map, Value};
 pub(crate) fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Bytes(b) => crate::gostr::from_go_bytes(b).into_owned(),
         other => gofmt::sprint_value(other),
     }
 }
