@@ -24,7 +24,7 @@ fn emit(v: &Value, indent_sequences: bool) -> String {
         column: 0,
         indent_sequences,
     };
-    let d = data(v, 0);
+    let d = data(v, 0, indent_sequences);
     match &d {
         D::Map(m) if !m.is_empty() => e.map(m, 0, true),
         D::Seq(s) if !s.is_empty() => e.seq(s, 0, true),
@@ -45,7 +45,8 @@ enum D {
     Map(Vec<(String, D)>),
 }
 
-fn data(v: &Value, depth: usize) -> D {
+/// `v3`: go-yaml v3 writes it (toYamlPretty), whose key order differs slightly from v2's.
+fn data(v: &Value, depth: usize, v3: bool) -> D {
     if depth > MAX_VALUE_DEPTH {
         return D::Null;
     }
@@ -69,15 +70,121 @@ fn data(v: &Value, depth: usize) -> D {
             use base64::Engine as _;
             D::Str(base64::engine::general_purpose::STANDARD.encode(b))
         }
-        Value::List(l) => D::Seq(l.items().iter().map(|x| data(x, depth + 1)).collect()),
-        Value::Map(m) => D::Map(
-            m.entries()
+        Value::List(l) => D::Seq(l.items().iter().map(|x| data(x, depth + 1, v3)).collect()),
+        Value::Map(m) => {
+            let mut entries: Vec<(String, D)> = m
+                .entries()
                 .iter()
-                .map(|(k, x)| (k.clone(), data(x, depth + 1)))
-                .collect(),
-        ),
-        Value::Object(o) => data(&o.to_data(), depth + 1),
+                .map(|(k, x)| (k.clone(), data(x, depth + 1, v3)))
+                .collect();
+            // Maps iterate in byte order; go-yaml orders keys its own way. Most maps are
+            // already in that order, so check before sorting.
+            if entries.windows(2).any(|w| !key_less(&w[0].0, &w[1].0, v3)) {
+                entries = merge_sort(entries, &|a, b| key_less(&a.0, &b.0, v3));
+            }
+            D::Map(entries)
+        }
+        Value::Object(o) => data(&o.to_data(), depth + 1, v3),
     }
+}
+
+/// A stable merge sort that accepts any `less`. go-yaml's key order is not total (digits
+/// against letters can form cycles), and std's sorts may panic on such an order.
+fn merge_sort<T>(mut v: Vec<T>, less: &impl Fn(&T, &T) -> bool) -> Vec<T> {
+    if v.len() <= 1 {
+        return v;
+    }
+    let right = v.split_off(v.len() / 2);
+    let (left, right) = (merge_sort(v, less), merge_sort(right, less));
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        // Take from the right only when it is strictly less: equal keys keep their order.
+        let next = if less(b, a) { r.next() } else { l.next() };
+        out.extend(next);
+    }
+    out.extend(l);
+    out.extend(r);
+    out
+}
+
+/// go-yaml's order of string keys (`keyList.Less`): runs of digits compare as numbers, a letter
+/// sorts after a character that is not one (`mirror_percent` before `mirrorPercent`), other
+/// characters by code point, a prefix first. go-yaml v3 adds one rule: right after an equal
+/// digit, a letter sorts before a non-letter.
+fn key_less(a: &str, b: &str, v3: bool) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        runes_less(a.as_bytes(), b.as_bytes(), char::from, v3)
+    } else {
+        let (ar, br): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        runes_less(&ar, &br, |c| c, v3)
+    }
+}
+
+fn runes_less<T: Copy>(ar: &[T], br: &[T], ch: impl Fn(T) -> char, v3: bool) -> bool {
+    // Go's unicode.IsLetter / IsDigit; exact for ASCII, the closest std predicates otherwise.
+    let is_letter = |c: char| c.is_ascii_alphabetic() || (!c.is_ascii() && c.is_alphabetic());
+    let is_digit = |c: char| c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric());
+    let digit_run = |r: &[T], from: usize| {
+        let mut n: i64 = 0;
+        let mut end = from;
+        while end < r.len() && is_digit(ch(r[end])) {
+            n = n
+                .wrapping_mul(10)
+                .wrapping_add(ch(r[end]) as i64 - '0' as i64);
+            end += 1;
+        }
+        (n, end)
+    };
+    let mut after_digit = false;
+    for i in 0..ar.len().min(br.len()) {
+        let (x, y) = (ch(ar[i]), ch(br[i]));
+        if x == y {
+            after_digit = is_digit(x);
+            continue;
+        }
+        let (xl, yl) = (is_letter(x), is_letter(y));
+        if xl && yl {
+            return x < y;
+        }
+        if xl || yl {
+            return if v3 && after_digit { xl } else { yl };
+        }
+        // A run of digits that continues one with a non-zero digit before it: a leading zero
+        // there is not a leading zero, so both runs count from 1 (go-yaml's quirk).
+        let mut base = 0;
+        if x == '0' || y == '0' {
+            let mut j = i;
+            while j > 0 && is_digit(ch(ar[j - 1])) {
+                j -= 1;
+                if ch(ar[j]) != '0' {
+                    base = 1;
+                    break;
+                }
+            }
+        }
+        let (an, ae) = digit_run(ar, i);
+        let (bn, be) = digit_run(br, i);
+        // go-yaml starts both counts at `base` and multiplies it in with the digits.
+        let scale = |n: i64, len: usize| {
+            if base == 0 {
+                n
+            } else {
+                (0..len)
+                    .fold(1i64, |acc, _| acc.wrapping_mul(10))
+                    .wrapping_add(n)
+            }
+        };
+        let (an, bn) = (scale(an, ae - i), scale(bn, be - i));
+        if an != bn {
+            return an < bn;
+        }
+        if ae != be {
+            return ae < be;
+        }
+        return x < y;
+    }
+    ar.len() < br.len()
 }
 
 /// Whether go-yaml v2 would read `s`, unquoted, as something other than a string.
@@ -683,6 +790,72 @@ mod tests {
             to_yaml(&v),
             "a:\n  \"n\": null\n  s: \"yes\"\nb:\n- x\n- j: true\n  k: 1\nc: |-\n  line1\n  line2\nd: {}\n"
         );
+    }
+
+    fn keys_in_yaml_order(keys: &[&str], pretty: bool) -> Vec<String> {
+        let v = Value::map(keys.iter().map(|k| (*k, Value::Int(1))));
+        let out = if pretty {
+            to_yaml_pretty(&v)
+        } else {
+            to_yaml(&v)
+        };
+        out.lines()
+            .map(|l| l.trim_end_matches(": 1").trim_matches('"').to_string())
+            .collect()
+    }
+
+    #[test]
+    fn keys_follow_go_yaml_order_not_byte_order() {
+        // Orders helm 3.17.1 printed (stable over repeated runs).
+        let keys = [
+            "mirrorPercent",
+            "mirror_percent",
+            "a10",
+            "a9",
+            "a01",
+            "a1",
+            "a001",
+            "k8s",
+            "k8S",
+            "k8_",
+            "_a",
+            "A",
+            "10",
+            "2",
+        ];
+        assert_eq!(
+            keys_in_yaml_order(&keys, false),
+            [
+                "_a",
+                "2",
+                "10",
+                "A",
+                "a1",
+                "a01",
+                "a001",
+                "a9",
+                "a10",
+                "k8_",
+                "k8S",
+                "k8s",
+                "mirror_percent",
+                "mirrorPercent"
+            ]
+        );
+        // go-yaml v3 (toYamlPretty): after an equal digit a letter comes first.
+        assert_eq!(
+            keys_in_yaml_order(&["k8_", "k8S", "k8s"], true),
+            ["k8S", "k8s", "k8_"]
+        );
+    }
+
+    #[test]
+    fn a_cyclic_key_order_is_sorted_without_panicking_and_stably() {
+        // v1alpha1 < v2 < v10 < v1alpha1 in go-yaml's order (helm's output varies per run).
+        let keys = ["v1alpha1", "v2", "v10", "v1beta1", "a1b", "a9", "a10"];
+        let first = keys_in_yaml_order(&keys, false);
+        assert_eq!(first.len(), keys.len());
+        assert_eq!(keys_in_yaml_order(&keys, false), first);
     }
 
     #[test]

@@ -5,35 +5,33 @@ use super::strings::strval;
 use super::{FuncMap, Sig, Ty, s};
 use crate::value::{MAX_VALUE_DEPTH, Map, Value};
 
-/// mergo's `Merge` (and `WithOverride`) over maps: nested maps merge, other values fill in
-/// only where the destination is missing or empty, unless `overwrite`.
+/// mergo's `Merge` (and `WithOverride`) over maps (dario.cat/mergo v1.0.1, as Sprig v3.3.0
+/// uses it): nested maps merge; other values fill in only where the destination is missing or
+/// empty, unless `overwrite`; a nil source value is skipped unless `overwrite`. A source map
+/// that lands in the destination is the source map itself, not a copy: Go stores the
+/// reference, so the nulls inside it stay and later `set`s through either reach both.
 pub(crate) fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) {
     if depth > MAX_VALUE_DEPTH || dst.ptr_eq(src) {
         return;
     }
     for (k, sv) in src.entries() {
-        let dv = dst.get(&k);
-        if let (Value::Map(sm), Some(Value::Map(dm))) = (&sv, &dv) {
-            merge_into(dm, sm, overwrite, depth + 1);
-            continue;
-        }
         if sv.is_nil() {
             if overwrite {
                 dst.insert(k, Value::Nil);
             }
             continue;
         }
+        let dv = dst.get(&k);
+        if let (Value::Map(sm), Some(Value::Map(dm))) = (&sv, &dv) {
+            merge_into(dm, sm, overwrite, depth + 1);
+            // mergo replaces a destination map only when it is still empty after the merge.
+            if !dm.is_empty() {
+                continue;
+            }
+        }
         let dst_set = dv.as_ref().is_some_and(|d| !empty(d));
         if overwrite || !dst_set {
-            let v = if let (Value::Map(sm), false) = (&sv, dst_set) {
-                // mergo copies a source map into an empty destination key by merging it.
-                let nm = Map::new();
-                merge_into(&nm, sm, overwrite, depth + 1);
-                Value::Map(nm)
-            } else {
-                sv
-            };
-            dst.insert(k, v);
+            dst.insert(k, sv);
         }
     }
 }
