@@ -60,7 +60,10 @@ pub enum Error {
     },
     /// A path (a symlink's target, or a path given by the caller) leaves the chart or the
     /// repository, or is absolute.
-    #[error("{path:?} points outside the chart: {target:?}")]
+    #[error(
+        "{path:?} points outside the chart: {target:?} (files outside a chart are never read; \
+         helm would follow this symlink)"
+    )]
     PathEscapesChart {
         /// The path of the symlink (or the path given), relative to the chart or repository.
         path: String,

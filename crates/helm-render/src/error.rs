@@ -20,7 +20,10 @@ pub enum LoadError {
         path: String,
     },
     /// A symlink or archive entry points outside the chart.
-    #[error("{path} points outside the chart")]
+    #[error(
+        "{path} points outside the chart: files outside a chart are never read (helm would \
+         follow such a symlink); copy its target into the chart, e.g. with `cp -rL`"
+    )]
     PathEscapes {
         /// The offending path, relative to the chart.
         path: String,

@@ -95,6 +95,10 @@ fn symlinks_inside_the_chart_are_followed_and_escapes_refused() {
         matches!(err, LoadError::PathEscapes { ref path } if path == "files/leak.txt"),
         "{err}"
     );
+    // The message says what to do, and never what the link points at.
+    let msg = err.to_string();
+    assert!(msg.contains("copy its target into the chart"), "{msg}");
+    assert!(!msg.contains("/etc/passwd"), "{msg}");
 }
 
 #[test]
