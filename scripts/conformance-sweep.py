@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Renders every chart found under some directories with `chartimpact render` (native) and
+"""Renders every chart found under some directories with `chartimpact render --renderer native` and
 with `helm template`, and reports where the two differ.
 
     scripts/conformance-sweep.py [--chartimpact BIN] [--helm BIN] [--keep DIR] [--flag F]... ROOT...
@@ -140,7 +140,7 @@ def main():
                     capture_output=True, timeout=300,
                 )
                 native = subprocess.run(
-                    [args.chartimpact, "render", chart_dir] + flags, capture_output=True, timeout=300
+                    [args.chartimpact, "render", chart_dir, "--renderer", "native"] + flags, capture_output=True, timeout=300
                 )
                 if helm.returncode == 0 and native.returncode == 0:
                     if helm.stdout == native.stdout:
