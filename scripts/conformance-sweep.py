@@ -180,7 +180,8 @@ def main():
                     outcome = "one-side-fails"
                     failed = helm if helm.returncode != 0 else native
                     side = "helm" if helm.returncode != 0 else "native"
-                    label += f" ({side}: {failed.stderr.decode('utf-8', 'replace').strip().splitlines()[-1][:200]})"
+                    last = (failed.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no message)"])[-1]
+                    label += f" ({side}: {last[:200]})"
                 counts[outcome] += 1
                 if outcome in ("DIFFERENT", "one-side-fails"):
                     problems.append(f"{outcome:14} {label}")

@@ -51,10 +51,7 @@ pub fn to_go_bytes(s: &str) -> Cow<'_, [u8]> {
 
 /// The length of a string in Go: its bytes.
 pub fn go_len(s: &str) -> usize {
-    match to_go_bytes(s) {
-        Cow::Borrowed(b) => b.len(),
-        Cow::Owned(b) => b.len(),
-    }
+    to_go_bytes(s).len()
 }
 
 #[cfg(test)]

@@ -125,8 +125,9 @@ fn runes_less<T: Copy>(ar: &[T], br: &[T], ch: impl Fn(T) -> char, v3: bool) -> 
     // Go's unicode.IsLetter / IsDigit; exact for ASCII, the closest std predicates otherwise.
     let is_letter = |c: char| c.is_ascii_alphabetic() || (!c.is_ascii() && c.is_alphabetic());
     let is_digit = |c: char| c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric());
-    let digit_run = |r: &[T], from: usize| {
-        let mut n: i64 = 0;
+    // A run of digits from `from` read as a number, counting on from `start`.
+    let digit_run = |r: &[T], from: usize, start: i64| {
+        let mut n = start;
         let mut end = from;
         while end < r.len() && is_digit(ch(r[end])) {
             n = n
@@ -150,32 +151,21 @@ fn runes_less<T: Copy>(ar: &[T], br: &[T], ch: impl Fn(T) -> char, v3: bool) -> 
         if xl || yl {
             return if v3 && after_digit { xl } else { yl };
         }
-        // A run of digits that continues one with a non-zero digit before it: a leading zero
-        // there is not a leading zero, so both runs count from 1 (go-yaml's quirk).
-        let mut base = 0;
+        // go-yaml's quirk: where a run of digits continues one with a non-zero digit before
+        // it, both numbers count on from 1 instead of 0, so a zero there is not "leading".
+        let mut start = 0;
         if x == '0' || y == '0' {
             let mut j = i;
             while j > 0 && is_digit(ch(ar[j - 1])) {
                 j -= 1;
                 if ch(ar[j]) != '0' {
-                    base = 1;
+                    start = 1;
                     break;
                 }
             }
         }
-        let (an, ae) = digit_run(ar, i);
-        let (bn, be) = digit_run(br, i);
-        // go-yaml starts both counts at `base` and multiplies it in with the digits.
-        let scale = |n: i64, len: usize| {
-            if base == 0 {
-                n
-            } else {
-                (0..len)
-                    .fold(1i64, |acc, _| acc.wrapping_mul(10))
-                    .wrapping_add(n)
-            }
-        };
-        let (an, bn) = (scale(an, ae - i), scale(bn, be - i));
+        let (an, ae) = digit_run(ar, i, start);
+        let (bn, be) = digit_run(br, i, start);
         if an != bn {
             return an < bn;
         }
