@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use service::server::{RendererStatus, ServerConfig};
+use server::{RendererStatus, ServerConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -184,9 +184,9 @@ impl Args {
         }
     }
 
-    pub fn tls(&self) -> anyhow::Result<Option<Arc<service::server::tls::ServerConfig>>> {
+    pub fn tls(&self) -> anyhow::Result<Option<Arc<server::tls::ServerConfig>>> {
         match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => Ok(Some(service::server::tls::load_config(cert, key)?)),
+            (Some(cert), Some(key)) => Ok(Some(server::tls::load_config(cert, key)?)),
             _ => Ok(None),
         }
     }
@@ -229,9 +229,9 @@ impl Args {
         &self,
         client: Option<github_client::GithubClient>,
         store: Arc<dyn store::Store>,
-    ) -> Arc<dyn service::server::Publisher> {
+    ) -> Arc<dyn server::Publisher> {
         match client {
-            Some(client) => Arc::new(service::server::GithubPublisher::new(
+            Some(client) => Arc::new(server::GithubPublisher::new(
                 client,
                 self.public_url.clone(),
                 store,
@@ -240,7 +240,7 @@ impl Args {
                 tracing::info!(
                     "no GitHub credentials: job results are logged and stored, not published"
                 );
-                Arc::new(service::server::LogPublisher)
+                Arc::new(server::LogPublisher)
             }
         }
     }
@@ -302,7 +302,7 @@ impl Args {
         if !secrets.is_empty() && self.webhooks_enabled {
             let secrets = github_events::WebhookSecrets::from_list(&secrets)
                 .map_err(|e| anyhow::Error::new(e).context("--webhook-secrets"))?;
-            let mut webhooks = service::server::WebhookConfig::new(secrets);
+            let mut webhooks = server::WebhookConfig::new(secrets);
             webhooks.git_url = self.github_git_url.trim_end_matches('/').to_owned();
             webhooks.policy = github_events::RoutingPolicy {
                 trigger_labels: self.webhook_trigger_labels.clone(),

@@ -41,8 +41,6 @@ mod render_cache;
 pub mod repo_config;
 mod request;
 mod response;
-#[cfg(feature = "server")]
-pub mod server;
 
 pub use engine::{CacheStats, CompareService, Context, Engine, EngineBuilder, Renderers, Stage};
 pub use error::CompareError;

@@ -406,7 +406,8 @@ impl PrReport {
     }
 }
 
-pub(crate) fn verdict_words(v: diff_core::Verdict) -> &'static str {
+/// The verdict in words for people, with its colour: the headline of a report.
+pub fn verdict_words(v: diff_core::Verdict) -> &'static str {
     match v {
         diff_core::Verdict::HighRisk => "🔴 high risk: review before deploying",
         diff_core::Verdict::MediumRisk => "🟠 medium risk: consider reviewing",

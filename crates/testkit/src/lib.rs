@@ -1,5 +1,5 @@
-//! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, and git
-//! fixtures ([`git`]).
+//! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, git
+//! fixtures ([`git`], [`RepoBuilder`]) and a [`FakeRenderer`] for tests above rendering.
 //!
 //! [`FakeGithub`] is an axum server on `127.0.0.1:0` holding its state behind a mutex
 //! (the bors pattern, STYLE.md rule 17). It behaves like api.github.com for the calls the
@@ -32,12 +32,14 @@
 #![deny(missing_docs)]
 
 mod git;
+mod render;
 mod replay;
 pub mod schema;
 mod server;
 mod state;
 
-pub use git::git;
+pub use git::{RepoBuilder, files, git, tree};
+pub use render::FakeRenderer;
 pub use replay::{ReplayEntry, ReplayMismatch, load_fixture};
 pub use server::{
     FakeGithub, MAX_ANNOTATIONS, MAX_COMMENT_CHARS, MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS,

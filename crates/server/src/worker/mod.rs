@@ -1,342 +1,22 @@
-//! Webhook jobs: what a job carries, the workers that run them, and the [`Publisher`] seam
-//! through which results leave (a GitHub comment and status later; a recorder in tests).
-//!
-//! Jobs live in the store, so any replica's worker may run any job: a worker claims one with a
-//! lease, renews the lease while it works (learning there whether a newer head superseded the
-//! job or the PR was closed — then it stops and publishes nothing final), stores each chart's
-//! result, publishes, and marks the job done. A crashed worker's lease runs out and another
-//! worker takes the job again.
+//! The job workers: jobs live in the store, so any replica's worker may run any job. A worker
+//! claims one with a lease, renews the lease while it works (learning there whether a newer
+//! head superseded the job or the PR was closed — then it stops and publishes nothing final),
+//! stores each chart's result, publishes, and marks the job done. A crashed worker's lease
+//! runs out and another worker takes the job again. [`cleanup`] removes what has expired.
 
-use std::future::Future;
-use std::pin::Pin;
+pub(crate) mod cleanup;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use service::pr::{PrReport, PrRequest};
+use service::{CompareError, CompareRequest, Context};
 
-use super::analysis::span;
-use super::{ApiError, AppState};
-use crate::pr::{PrReport, PrRequest};
-use crate::{CompareError, CompareRequest, Context};
-
-/// What a queued job analyses (stored as the job's payload).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum JobPayload {
-    /// A pull request: base and head commits.
-    PullRequest {
-        /// `owner/name`.
-        repo: String,
-        /// PR number.
-        number: u64,
-        /// Base commit.
-        base_sha: String,
-        /// Head commit.
-        head_sha: String,
-        /// Base branch.
-        base_ref: String,
-        /// Head branch.
-        head_ref: String,
-        /// The head lives in another repository (fetched as `refs/pull/N/head`).
-        fork: bool,
-        /// The base repository's default branch, where `.chartimpact.yaml` is read (absent in
-        /// payloads stored before it was recorded: then the base commit is used).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        default_branch: Option<String>,
-        /// GitHub App installation, when the delivery came from one.
-        installation_id: Option<u64>,
-    },
-    /// A push to a branch: before and after commits.
-    Push {
-        /// `owner/name`.
-        repo: String,
-        /// Branch name.
-        branch: String,
-        /// Commit before the push.
-        before: String,
-        /// Commit after the push.
-        after: String,
-        /// GitHub App installation.
-        installation_id: Option<u64>,
-    },
-    /// A published release: its tag against the previous release tag.
-    Release {
-        /// `owner/name`.
-        repo: String,
-        /// The release's tag.
-        tag: String,
-        /// GitHub App installation.
-        installation_id: Option<u64>,
-    },
-}
-
-impl JobPayload {
-    /// The payload of a routed webhook target.
-    pub fn from_target(t: &github_events::Target) -> Self {
-        use github_events::Target as T;
-        match t {
-            T::PullRequest {
-                repo,
-                number,
-                base_sha,
-                head_sha,
-                base_ref,
-                head_ref,
-                fork,
-                default_branch,
-                installation_id,
-            } => JobPayload::PullRequest {
-                repo: repo.to_string(),
-                number: *number,
-                base_sha: base_sha.to_string(),
-                head_sha: head_sha.to_string(),
-                base_ref: base_ref.clone(),
-                head_ref: head_ref.clone(),
-                fork: *fork,
-                default_branch: default_branch.clone(),
-                installation_id: *installation_id,
-            },
-            T::Push {
-                repo,
-                branch,
-                before,
-                after,
-                installation_id,
-            } => JobPayload::Push {
-                repo: repo.to_string(),
-                branch: branch.clone(),
-                before: before.to_string(),
-                after: after.to_string(),
-                installation_id: *installation_id,
-            },
-            T::Release {
-                repo,
-                tag,
-                installation_id,
-            } => JobPayload::Release {
-                repo: repo.to_string(),
-                tag: tag.clone(),
-                installation_id: *installation_id,
-            },
-        }
-    }
-
-    /// `owner/name`.
-    pub fn repo(&self) -> &str {
-        match self {
-            JobPayload::PullRequest { repo, .. }
-            | JobPayload::Push { repo, .. }
-            | JobPayload::Release { repo, .. } => repo,
-        }
-    }
-
-    /// `pull_request`, `push` or `release`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            JobPayload::PullRequest { .. } => "pull_request",
-            JobPayload::Push { .. } => "push",
-            JobPayload::Release { .. } => "release",
-        }
-    }
-}
-
-/// A job as publishers see it.
-#[derive(Debug, Clone)]
-pub struct JobRef {
-    /// The job's id.
-    pub id: store::JobId,
-    /// What it analyses.
-    pub payload: JobPayload,
-}
-
-/// What a publisher is told.
-#[derive(Debug, Clone)]
-pub enum PublishUpdate {
-    /// The analysis started (a pending status).
-    Started {
-        /// The job.
-        job: JobRef,
-    },
-    /// The analysis finished: every affected chart's result.
-    Finished {
-        /// The job.
-        job: JobRef,
-        /// The report (the PR comment is its markdown).
-        report: Arc<PrReport>,
-        /// Stored result ids, in report order.
-        compare_ids: Vec<String>,
-    },
-    /// The job stopped without a result: a newer head superseded it (`superseded`) or the
-    /// pull request was closed (`cancelled`). Nothing final is published; what the start put
-    /// up (a check run in progress) is closed.
-    Stopped {
-        /// The job.
-        job: JobRef,
-        /// `superseded` or `cancelled`.
-        reason: &'static str,
-    },
-    /// The analysis could not run (after the last attempt): what failed and what to do.
-    Failed {
-        /// The job.
-        job: JobRef,
-        /// Stable code.
-        code: &'static str,
-        /// Message for people.
-        message: String,
-    },
-}
-
-/// A failed publication; retried with the job.
-#[derive(Debug, thiserror::Error)]
-#[error("publishing failed: {0}")]
-pub struct PublishError(pub String);
-
-/// The future a publisher returns.
-pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + 'a>>;
-
-/// A `/chartimpact rerun` comment whose job was queued: acknowledged where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RerunRequest {
-    /// `owner/name`.
-    pub repo: String,
-    /// The pull request.
-    pub number: u64,
-    /// The comment holding the command.
-    pub comment_id: u64,
-    /// GitHub App installation, when the delivery came from one.
-    pub installation_id: Option<u64>,
-}
-
-/// Where job results go.
-pub trait Publisher: Send + Sync + 'static {
-    /// Publishes one update.
-    fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a>;
-
-    /// Tells whoever asked for a rerun that it was heard (on GitHub: a reaction on the
-    /// comment). Publishers without a place to answer do nothing.
-    fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
-        let _ = rerun;
-        Box::pin(async { Ok(()) })
-    }
-}
-
-/// A publisher that only logs (the default until a GitHub publisher is configured).
-#[derive(Debug, Default)]
-pub struct LogPublisher;
-
-impl Publisher for LogPublisher {
-    fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a> {
-        Box::pin(async move {
-            match update {
-                PublishUpdate::Started { job } => {
-                    tracing::info!(job = %job.id, repo = job.payload.repo(), "analysis started")
-                }
-                PublishUpdate::Finished { job, report, .. } => tracing::info!(
-                    job = %job.id,
-                    repo = job.payload.repo(),
-                    charts = report.charts.len(),
-                    verdict = report.verdict().as_str(),
-                    "analysis finished"
-                ),
-                PublishUpdate::Stopped { job, reason } => {
-                    tracing::info!(job = %job.id, repo = job.payload.repo(), reason, "analysis stopped")
-                }
-                PublishUpdate::Failed { job, code, .. } => {
-                    tracing::warn!(job = %job.id, repo = job.payload.repo(), code, "analysis failed")
-                }
-            }
-            Ok(())
-        })
-    }
-}
-
-/// One update as [`RecordingPublisher`] keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recorded {
-    /// `started`, `finished`, `stopped` or `failed`.
-    pub kind: &'static str,
-    /// The job.
-    pub job: store::JobId,
-    /// The job's payload.
-    pub payload: JobPayload,
-    /// Verdict (finished), reason (stopped) or error code (failed).
-    pub outcome: Option<String>,
-    /// The PR comment that would be posted (finished).
-    pub markdown: Option<String>,
-    /// Stored result ids (finished).
-    pub compare_ids: Vec<String>,
-}
-
-/// A publisher that records what it would publish (tests; dry runs).
-#[derive(Debug, Default)]
-pub struct RecordingPublisher {
-    records: Mutex<Vec<Recorded>>,
-    /// When set, every publish fails with this message (to test retries).
-    pub fail_with: Mutex<Option<String>>,
-}
-
-impl RecordingPublisher {
-    /// Everything published so far.
-    pub fn records(&self) -> Vec<Recorded> {
-        self.records.lock().map(|r| r.clone()).unwrap_or_default()
-    }
-}
-
-impl Publisher for RecordingPublisher {
-    fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a> {
-        Box::pin(async move {
-            if let Some(m) = self.fail_with.lock().ok().and_then(|f| f.clone()) {
-                return Err(PublishError(m));
-            }
-            let record = match update {
-                PublishUpdate::Started { job } => Recorded {
-                    kind: "started",
-                    job: job.id,
-                    payload: job.payload.clone(),
-                    outcome: None,
-                    markdown: None,
-                    compare_ids: vec![],
-                },
-                PublishUpdate::Finished {
-                    job,
-                    report,
-                    compare_ids,
-                } => Recorded {
-                    kind: "finished",
-                    job: job.id,
-                    payload: job.payload.clone(),
-                    outcome: Some(report.verdict().as_str().to_owned()),
-                    markdown: Some(report.markdown(None)),
-                    compare_ids: compare_ids.clone(),
-                },
-                PublishUpdate::Stopped { job, reason } => Recorded {
-                    kind: "stopped",
-                    job: job.id,
-                    payload: job.payload.clone(),
-                    outcome: Some((*reason).to_owned()),
-                    markdown: None,
-                    compare_ids: vec![],
-                },
-                PublishUpdate::Failed { job, code, .. } => Recorded {
-                    kind: "failed",
-                    job: job.id,
-                    payload: job.payload.clone(),
-                    outcome: Some((*code).to_owned()),
-                    markdown: None,
-                    compare_ids: vec![],
-                },
-            };
-            if let Ok(mut r) = self.records.lock() {
-                r.push(record);
-            }
-            Ok(())
-        })
-    }
-}
+use crate::AppState;
+use crate::job::{JobPayload, JobRef};
+use crate::publish::PublishUpdate;
+use crate::results::span;
 
 /// How workers run.
 #[derive(Debug, Clone)]
@@ -513,7 +193,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
         beat.abort();
         tracing::info!(job = %job.id, reason = ?why, "job stopped; nothing published");
         publish_stopped(state, &job_ref, why).await;
-        super::metrics::job_finished(
+        crate::metrics::job_finished(
             match why {
                 Stop::Superseded => "superseded",
                 Stop::Cancelled => "cancelled",
@@ -530,7 +210,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
     };
     beat.abort();
     match result {
-        Ok(()) => super::metrics::job_finished("succeeded", started.elapsed()),
+        Ok(()) => crate::metrics::job_finished("succeeded", started.elapsed()),
         Err(failure) => {
             let retryable = failure.retryable && job.attempts < job.max_attempts;
             let retry_at = retryable.then(|| {
@@ -542,7 +222,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
                     .unwrap_or_else(|_| state.now())
             });
             if retryable {
-                super::metrics::job_retried();
+                crate::metrics::job_retried();
             } else {
                 let _ = state
                     .inner
@@ -565,7 +245,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
                 .await;
             tracing::warn!(job = %job.id, code = failure.code, error = %failure.message, retry = retryable, status = ?status.as_ref().ok(), "job failed");
             if !retryable {
-                super::metrics::job_finished("failed", started.elapsed());
+                crate::metrics::job_finished("failed", started.elapsed());
             }
         }
     }
@@ -732,12 +412,15 @@ async fn finish(
                 message: format!("serializing a result failed: {e}"),
                 retryable: false,
             })?;
-            super::compare::save(state, response, body)
+            crate::results::save(state, response, body)
                 .await
-                .map_err(|e| Failure {
-                    code: e.code,
-                    message: e.message,
-                    retryable: true,
+                .map_err(|e| {
+                    tracing::error!(error = %e, "storing a job's result failed");
+                    Failure {
+                        code: "store_unavailable",
+                        message: "the result store is unavailable; the job will be retried".into(),
+                        retryable: true,
+                    }
                 })?;
             compare_ids.push(response.compare_id.clone());
         }
@@ -803,74 +486,4 @@ async fn finish(
         tracing::info!(job = %job.id, "job was superseded or cancelled as it finished");
     }
     Ok(())
-}
-
-/// A retention for people: whole days, else whole hours (at least one).
-fn retention_words(d: Duration) -> String {
-    let hours = (d.as_secs() / 3600).max(1);
-    match (hours / 24, hours % 24) {
-        (1, 0) => "1 day".to_owned(),
-        (days, 0) => format!("{days} days"),
-        _ if hours == 1 => "1 hour".to_owned(),
-        _ => format!("{hours} hours"),
-    }
-}
-
-/// `GET /api/jobs/{id}`.
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let unknown = || ApiError::not_found(format!("no job with id {id:?}"));
-    let job_id: store::JobId = id.parse().map_err(|_| unknown())?;
-    // A well-formed id may name a job that finished longer ago than the retention and was
-    // purged (see `run_cleanup`): say so, so an old link is not mistaken for a bad one.
-    let purged = || {
-        ApiError::not_found(format!(
-            "no job with id {id:?}: it may have been purged (finished jobs are kept {})",
-            retention_words(state.inner.config.result_ttl)
-        ))
-    };
-    let job = state
-        .inner
-        .store
-        .get_job(job_id)
-        .await
-        .map_err(|e| ApiError::store(&e))?
-        .ok_or_else(purged)?;
-    let ts = |t: Option<jiff::Timestamp>| t.map(super::analysis::ts);
-    Ok(axum::Json(json!({
-        "success": true,
-        "id": job.id.to_string(),
-        "kind": job.kind,
-        "key": job.key,
-        "repository": job.repo,
-        "revision": job.revision,
-        "status": job.status.as_str(),
-        "attempts": job.attempts,
-        "maxAttempts": job.max_attempts,
-        "createdAt": ts(Some(job.created_at)),
-        "runAt": ts(Some(job.run_at)),
-        "startedAt": ts(job.started_at),
-        "finishedAt": ts(job.finished_at),
-        "error": job.last_error,
-        "compareIds": job.compare_ids,
-        "supersededBy": job.superseded_by.map(|j| j.to_string()),
-    }))
-    .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retentions_read_in_days_or_hours() {
-        let h = |n: u64| Duration::from_secs(n * 3600);
-        assert_eq!(retention_words(h(30 * 24)), "30 days");
-        assert_eq!(retention_words(h(24)), "1 day");
-        assert_eq!(retention_words(h(36)), "36 hours");
-        assert_eq!(retention_words(h(1)), "1 hour");
-        assert_eq!(retention_words(Duration::from_secs(5)), "1 hour");
-    }
 }

@@ -113,7 +113,7 @@ pub(crate) async fn page(headers: axum::http::HeaderMap) -> Response {
 pub(crate) async fn asset(Path(name): Path<String>, headers: axum::http::HeaderMap) -> Response {
     match find(&name).filter(|a| a.name != "index.html") {
         Some(a) => serve(a, &headers, StatusCode::OK),
-        None => super::ApiError::not_found(format!("no UI asset named {name:?}")).into_response(),
+        None => crate::ApiError::not_found(format!("no UI asset named {name:?}")).into_response(),
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::AppState;
+use crate::AppState;
 
 /// One renderer as health reports it (found once at start).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,7 +27,7 @@ pub struct RendererStatus {
 
 impl RendererStatus {
     /// The native and helm renderers of `renderers`, as health reports them.
-    pub fn of(renderers: &crate::Renderers) -> Vec<RendererStatus> {
+    pub fn of(renderers: &service::Renderers) -> Vec<RendererStatus> {
         let status = |name: &str,
                       r: &Option<std::sync::Arc<dyn helm_render::Renderer>>,
                       missing: &str| match r {

@@ -18,31 +18,24 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use service::server::{AppState, ServerConfig};
+//! use server::{AppState, ServerConfig};
 //!
 //! let engine = service::Engine::builder("/var/lib/chartimpact").build()?;
 //! let store = store::open("sqlite:///var/lib/chartimpact/chartimpact.db", &Default::default()).await?;
 //! let state = AppState::new(Arc::new(engine), store, ServerConfig::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! service::server::serve(listener, state, std::future::pending()).await?;
+//! server::serve(listener, state, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 
-mod analysis;
-mod body;
-mod compare;
-mod error;
-mod github;
-mod health;
-mod jobs;
-mod limits;
+mod http;
+mod job;
 mod metrics;
-mod openapi;
+mod publish;
+mod results;
 pub mod single_flight;
-mod stream;
 pub mod tls;
-mod ui;
-mod webhook;
+mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,18 +53,23 @@ use tower_http::request_id::{
 };
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::CompareService;
+use service::CompareService;
 
-pub use error::ApiError;
-pub use github::{CHECK_NAME, GithubPublisher, RERUN_REACTION, STATUS_CONTEXT};
-pub use health::RendererStatus;
-pub use jobs::{
-    JobPayload, JobRef, LogPublisher, PublishError, PublishFuture, PublishUpdate, Publisher,
-    Recorded, RecordingPublisher, RerunRequest, WorkerConfig,
+use crate::http::{analysis, compare, error, health, jobs, limits, openapi, stream, ui, webhook};
+
+pub use http::error::ApiError;
+pub use http::health::RendererStatus;
+pub use http::openapi::OPENAPI_JSON;
+pub use http::ui::{CONTENT_SECURITY_POLICY, UI_ROUTES};
+pub use http::webhook::WebhookConfig;
+pub use job::{JobPayload, JobRef, RerunRequest};
+pub use publish::{
+    CHECK_NAME, GithubPublisher, LogPublisher, PublishError, PublishFuture, PublishUpdate,
+    Publisher, RERUN_REACTION, STATUS_CONTEXT,
 };
-pub use openapi::OPENAPI_JSON;
-pub use ui::{CONTENT_SECURITY_POLICY, UI_ROUTES};
-pub use webhook::WebhookConfig;
+#[cfg(feature = "testing")]
+pub use publish::{Recorded, RecordingPublisher};
+pub use worker::WorkerConfig;
 
 /// Every route the API serves, as `(method, path)`; the OpenAPI document must describe
 /// exactly these (a test holds the two together).
@@ -293,7 +291,7 @@ pub fn router(state: AppState) -> Router {
         // GitHub's deliveries are authenticated and arrive in bursts: not rate limited.
         .route("/api/webhooks/github", post(webhook::github))
         .route("/api/openapi.json", get(openapi::document))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(http::metrics::render))
         .route("/assets/{name}", get(ui::asset));
     let router = UI_ROUTES
         .iter()
@@ -338,10 +336,10 @@ where
     L: axum::serve::Listener<Addr = SocketAddr>,
 {
     use axum::serve::ListenerExt;
-    let cleanup = tokio::spawn(analysis::cleanup_task(state.clone()));
+    let cleanup = tokio::spawn(worker::cleanup::cleanup_task(state.clone()));
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let workers = if state.inner.config.webhooks.is_some() {
-        jobs::spawn_workers(&state, workers_stop)
+        worker::spawn_workers(&state, workers_stop)
     } else {
         Vec::new()
     };

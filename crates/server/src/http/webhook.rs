@@ -12,8 +12,8 @@ use github_events::Decision;
 use serde_json::json;
 
 use super::body::read_limited;
-use super::jobs::{JobPayload, RerunRequest};
-use super::{ApiError, AppState};
+use crate::job::{JobPayload, RerunRequest};
+use crate::{ApiError, AppState};
 
 /// Webhook intake settings; the route answers 404 without them.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 fn outcome(outcome: &'static str) {
-    super::metrics::delivery(outcome);
+    crate::metrics::delivery(outcome);
 }
 
 pub(crate) async fn github(
@@ -133,7 +133,7 @@ pub(crate) async fn github(
         "webhook delivery"
     );
     outcome(reason);
-    super::metrics::stage("webhook_ack", started.elapsed());
+    crate::metrics::stage("webhook_ack", started.elapsed());
     Ok(answer(status, response.1))
 }
 

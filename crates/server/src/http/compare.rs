@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::body::{parse_json, read_limited};
-use super::{ApiError, AppState};
-use crate::{CompareRequest, CompareResponse, Context};
+use crate::results::{SaveError, request_echo, save, stored_document};
+use crate::{ApiError, AppState};
+use service::{CompareRequest, Context};
 
 /// A finished, stored comparison as every caller of one flight receives it.
 pub(crate) type Outcome = Result<Arc<Stored>, ApiError>;
@@ -60,7 +61,7 @@ pub(crate) async fn compare(
         })
         .await;
     if coalesced {
-        super::metrics::coalesced();
+        crate::metrics::coalesced();
     }
     let stored = outcome?;
     let mut response = (
@@ -106,7 +107,7 @@ pub(crate) async fn run_compare(
             .as_deref()
             .is_some_and(|s| s != "suppress");
         let body = serde_json::to_vec(&response)
-            .map_err(|e| crate::CompareError::Internal(format!("serializing the result: {e}")))?;
+            .map_err(|e| service::CompareError::Internal(format!("serializing the result: {e}")))?;
         let stored = if reveals {
             let redacted = CompareRequest {
                 secret_handling: None,
@@ -117,8 +118,8 @@ pub(crate) async fn run_compare(
             response.clone()
         };
         let document = stored_document(&stored, echo)
-            .map_err(|e| crate::CompareError::Internal(format!("serializing the result: {e}")))?;
-        Ok::<_, crate::CompareError>((response, body, document))
+            .map_err(|e| service::CompareError::Internal(format!("serializing the result: {e}")))?;
+        Ok::<_, service::CompareError>((response, body, document))
     })
     .await
     .map_err(|e| {
@@ -128,13 +129,18 @@ pub(crate) async fn run_compare(
             ApiError::internal(e)
         }
     })?
-    .inspect_err(|e| super::metrics::compare_failed(e.code()))?;
-    super::metrics::compare_stages(&response.timings);
+    .inspect_err(|e| crate::metrics::compare_failed(e.code()))?;
+    crate::metrics::compare_stages(&response.timings);
 
     let store_start = Instant::now();
-    let deduplicated = save(&state, &response, document).await?;
-    super::metrics::stage("store", store_start.elapsed());
-    super::metrics::stage("request", started.elapsed());
+    let deduplicated = save(&state, &response, document)
+        .await
+        .map_err(|e| match e {
+            SaveError::Store(e) => ApiError::store(&e),
+            SaveError::Id(e) => ApiError::internal(e),
+        })?;
+    crate::metrics::stage("store", store_start.elapsed());
+    crate::metrics::stage("request", started.elapsed());
     tracing::info!(
         compare_id = %response.compare_id,
         repository = %response.repository,
@@ -148,85 +154,6 @@ pub(crate) async fn run_compare(
         body,
         deduplicated,
     }))
-}
-
-/// The request as a stored result remembers it, so "re-run" can repeat it. Inline values are
-/// left out (they may hold credentials and stored results are listed to anyone); their digest
-/// stays, so a client that still has them can tell they match.
-fn request_echo(request: &CompareRequest) -> serde_json::Value {
-    let mut echo = serde_json::to_value(CompareRequest {
-        values_content: None,
-        secret_handling: None,
-        ..request.clone()
-    })
-    .unwrap_or_default();
-    if let (serde_json::Value::Object(m), Some(v)) = (&mut echo, &request.values_content)
-        && !v.trim().is_empty()
-    {
-        m.insert(
-            "valuesContentSha256".into(),
-            diff_core::sha256_hex(v.as_bytes()).into(),
-        );
-    }
-    echo
-}
-
-/// The stored form of a result: the response (secrets redacted) with the request beside it.
-fn stored_document(
-    response: &CompareResponse,
-    request: serde_json::Value,
-) -> serde_json::Result<Vec<u8>> {
-    // The response is a JSON object: splice the request in before its closing brace rather
-    // than round-tripping megabytes through a `Value`.
-    let mut doc = serde_json::to_vec(response)?;
-    if doc.last() == Some(&b'}') {
-        doc.pop();
-        doc.extend_from_slice(b",\"request\":");
-        serde_json::to_writer(&mut doc, &request)?;
-        doc.push(b'}');
-    }
-    Ok(doc)
-}
-
-/// Stores `document` (the response as JSON, secrets redacted) under the response's id.
-pub(crate) async fn save(
-    state: &AppState,
-    response: &CompareResponse,
-    document: Vec<u8>,
-) -> Result<bool, ApiError> {
-    let compare_id: store::CompareId = response
-        .compare_id
-        .parse()
-        .map_err(|e| ApiError::internal(format_args!("compare id: {e}")))?;
-    let counts = &response.comparison.structured_diff.stats;
-    let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-    let record = store::NewResult {
-        compare_id,
-        repository: response.repository.clone(),
-        chart_path: response.chart_path.clone(),
-        version1: response.version1.clone(),
-        version2: response.version2.clone(),
-        commit1: response.resolved.version1.clone(),
-        commit2: response.resolved.version2.clone(),
-        verdict: response.comparison.impact.verdict.as_str().to_owned(),
-        stats: store::ResultStats {
-            added: n(counts.resources.added),
-            removed: n(counts.resources.removed),
-            modified: n(counts.resources.modified),
-            unchanged: n(counts.resources.unchanged),
-            total_changes: n(counts.changes.total),
-        },
-        document,
-        created_at: state.now(),
-        ttl: state.inner.config.result_ttl,
-    };
-    let saved = state
-        .inner
-        .store
-        .save_result(record)
-        .await
-        .map_err(|e| ApiError::store(&e))?;
-    Ok(saved.deduplicated)
 }
 
 /// `POST /api/versions` body.
@@ -258,7 +185,7 @@ async fn listing<T, F>(
 ) -> Result<Response, ApiError>
 where
     T: serde::Serialize + Send + 'static,
-    F: FnOnce(&dyn crate::CompareService, &str, &Context) -> Result<T, crate::CompareError>
+    F: FnOnce(&dyn service::CompareService, &str, &Context) -> Result<T, service::CompareError>
         + Send
         + 'static,
 {

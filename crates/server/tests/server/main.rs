@@ -1,5 +1,5 @@
 //! The HTTP API over loopback: a real server (the router the binary serves), real git
-//! repositories, real SQLite and PostgreSQL stores, a real HTTP client.
+//! repositories, real SQLite and PostgreSQL stores, a real HTTP client, a fake GitHub.
 
 mod api;
 mod compat;
@@ -15,10 +15,25 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use helm_render::Renderer;
+use server::{AppState, Clock, ServerConfig};
 use service::CompareService;
-use service::server::{AppState, Clock, ServerConfig};
 
-use super::{FakeRenderer, RepoBuilder, engine_with, files};
+pub use testkit::{FakeRenderer, RepoBuilder, files, git};
+
+pub fn engine_with(dir: &Path, renderer: Arc<dyn Renderer>) -> service::Engine {
+    service::Engine::builder(dir)
+        .policy(chart_source::UrlPolicy {
+            allow_local: true,
+            ..Default::default()
+        })
+        .renderers(service::Renderers {
+            native: Some(renderer),
+            ..Default::default()
+        })
+        .build()
+        .unwrap()
+}
 
 pub const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  key: ";
 
@@ -70,12 +85,16 @@ pub fn compare_body(repo: &RepoBuilder) -> serde_json::Value {
 #[derive(Clone)]
 pub struct TestClock(Arc<Mutex<jiff::Timestamp>>);
 
-impl TestClock {
-    pub fn new() -> Self {
+impl Default for TestClock {
+    /// Starts at 2026-11-01T00:00:00Z.
+    fn default() -> Self {
         TestClock(Arc::new(Mutex::new(
             "2026-11-01T00:00:00Z".parse().unwrap(),
         )))
     }
+}
+
+impl TestClock {
     pub fn advance(&self, d: Duration) {
         let mut t = self.0.lock().unwrap();
         *t = t
@@ -103,7 +122,7 @@ pub struct TestServer {
 
 /// Builds a publisher over the server's store (as the server binary builds GitHub's).
 pub type PublisherOnStore =
-    Box<dyn FnOnce(Arc<dyn store::Store>) -> Arc<dyn service::server::Publisher> + Send>;
+    Box<dyn FnOnce(Arc<dyn store::Store>) -> Arc<dyn server::Publisher> + Send>;
 
 pub struct Setup {
     pub config: ServerConfig,
@@ -111,7 +130,7 @@ pub struct Setup {
     pub database_url: Option<String>,
     pub clock: Option<TestClock>,
     pub renderer: Option<Arc<FakeRenderer>>,
-    pub publisher: Option<Arc<dyn service::server::Publisher>>,
+    pub publisher: Option<Arc<dyn server::Publisher>>,
     /// Takes precedence over `publisher`.
     pub publisher_on_store: Option<PublisherOnStore>,
 }
@@ -150,7 +169,7 @@ impl TestServer {
             .unwrap();
         let mut builder = AppState::builder(service, store.clone(), setup.config)
             .git_version(Some("test".into()))
-            .renderers(vec![service::server::RendererStatus {
+            .renderers(vec![server::RendererStatus {
                 name: "native".into(),
                 available: true,
                 version: Some("fake".into()),
@@ -168,7 +187,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(service::server::serve(listener, state.clone(), async {
+        let task = tokio::spawn(server::serve(listener, state.clone(), async {
             let _ = rx.await;
         }));
         TestServer {

@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
 use super::compare::{read_request, run_compare};
-use super::{ApiError, AppState};
-use crate::{Context, Stage};
+use crate::{ApiError, AppState};
+use service::{Context, Stage};
 
 /// How often a comment line keeps idle proxies from closing the stream.
 const KEEPALIVE: Duration = Duration::from_secs(10);

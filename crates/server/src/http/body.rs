@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
-use super::ApiError;
+use crate::ApiError;
 
 /// Reads at most `limit` bytes of `body`; more is a 413 that says the limit.
 pub(crate) async fn read_limited(

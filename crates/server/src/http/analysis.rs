@@ -1,5 +1,4 @@
-//! Stored results: `GET /api/analysis/{id}`, `GET /api/analysis`, popular charts, and the
-//! task that removes expired rows (results, old events, delivery ids and finished jobs).
+//! Stored results: `GET /api/analysis/{id}`, `GET /api/analysis` and popular charts.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,7 +8,8 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState};
+use crate::results::{span, ts};
+use crate::{ApiError, AppState};
 
 /// `limit` of the list route: default and cap.
 const LIST_DEFAULT: u32 = 50;
@@ -17,15 +17,6 @@ const LIST_MAX: u32 = 200;
 /// `limit` of popular charts: default and cap.
 const POPULAR_DEFAULT: u32 = 20;
 const POPULAR_MAX: u32 = 100;
-
-pub(crate) fn ts(t: jiff::Timestamp) -> String {
-    // Whole milliseconds, UTC, RFC 3339 — the same width for every value.
-    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-pub(crate) fn span(d: Duration) -> jiff::SignedDuration {
-    jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
-}
 
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -260,66 +251,4 @@ pub(crate) async fn popular(
         "periodEnd": ts(until),
     }))
     .into_response())
-}
-
-/// Removes expired results (and analytics events older than the window) every
-/// `cleanup_interval`; health checks never delete anything.
-pub(crate) async fn cleanup_task(state: AppState) {
-    let mut tick = tokio::time::interval(state.inner.config.cleanup_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        run_cleanup(&state).await;
-    }
-}
-
-/// One cleanup pass; returns the rows removed.
-pub(crate) async fn run_cleanup(state: &AppState) -> u64 {
-    let now = state.now();
-    let events_before = now
-        .checked_sub(span(state.inner.config.analytics_window))
-        .unwrap_or(jiff::Timestamp::MIN);
-    state.inner.limits.forget_idle_clients();
-    if let Some(w) = &state.inner.config.webhooks {
-        let before = now
-            .checked_sub(span(w.delivery_retention))
-            .unwrap_or(jiff::Timestamp::MIN);
-        if let Err(e) = state.inner.store.delete_deliveries_before(before).await {
-            tracing::warn!(error = %e, "cleanup of old delivery ids failed; will retry");
-        }
-    }
-    // Finished jobs are kept as long as the results they produced (the result TTL), so a
-    // job's page outlives none of its permalinks; queued, deferred and running jobs stay.
-    let jobs_before = now
-        .checked_sub(span(state.inner.config.result_ttl))
-        .unwrap_or(jiff::Timestamp::MIN);
-    match state
-        .inner
-        .store
-        .purge_jobs_finished_before(jobs_before)
-        .await
-    {
-        Ok(n) if n > 0 => tracing::info!(purged = n, "finished jobs purged"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "purging finished jobs failed; will retry"),
-    }
-    match state.inner.store.delete_expired(now, events_before).await {
-        Ok(n) => {
-            if n > 0 {
-                tracing::info!(removed = n, "expired results removed");
-            }
-            n
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cleanup of expired results failed; will retry");
-            0
-        }
-    }
-}
-
-impl AppState {
-    /// Removes expired results now (the background task does this every `cleanup_interval`).
-    pub async fn cleanup_expired(&self) -> u64 {
-        run_cleanup(self).await
-    }
 }

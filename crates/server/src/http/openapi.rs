@@ -4,7 +4,7 @@
 use axum::http::header;
 use axum::response::IntoResponse;
 
-/// The OpenAPI 3.1 document of [`super::ROUTES`].
+/// The OpenAPI 3.1 document of [`crate::ROUTES`].
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
 pub(crate) async fn document() -> impl IntoResponse {

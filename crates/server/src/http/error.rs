@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::CompareError;
+use service::CompareError;
 
 /// A failed request.
 #[derive(Debug, Clone, PartialEq, Eq)]

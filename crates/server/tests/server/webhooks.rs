@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use service::server::{RecordingPublisher, WebhookConfig, WorkerConfig};
+use server::{RecordingPublisher, WebhookConfig, WorkerConfig};
 
 use super::{Setup, TestServer, repo};
 use crate::git;
@@ -530,7 +530,7 @@ async fn two_replicas_on_one_postgres_run_each_job_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_jobs_are_purged_after_the_result_ttl() {
     let world = World::new();
-    let clock = super::TestClock::new();
+    let clock = super::TestClock::default();
     let mut setup = webhook_setup(&world, Arc::default());
     setup.clock = Some(clock.clone());
     setup.config.result_ttl = Duration::from_secs(24 * 3600);

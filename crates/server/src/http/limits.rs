@@ -15,7 +15,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{ApiError, AppState, ServerConfig};
+use crate::{ApiError, AppState, ServerConfig};
 
 pub(crate) struct Limits {
     slots: Arc<Semaphore>,
@@ -54,7 +54,7 @@ impl Limits {
         let guard = Counted::enter(&self.waiting);
         if guard.before >= self.max_queued {
             drop(guard);
-            super::metrics::rejected("saturated");
+            crate::metrics::rejected("saturated");
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "saturated",
@@ -117,7 +117,7 @@ pub(crate) async fn rate_limit(
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         if let Err(not_until) = rate.check_key(&ip) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            super::metrics::rejected("rate_limited");
+            crate::metrics::rejected("rate_limited");
             return ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

@@ -31,7 +31,7 @@ async fn pages_and_assets_are_served_with_security_headers() {
         );
         assert_eq!(
             header(&h, "content-security-policy"),
-            service::server::CONTENT_SECURITY_POLICY
+            server::CONTENT_SECURITY_POLICY
         );
         assert_eq!(header(&h, "x-frame-options"), "DENY");
         assert_eq!(header(&h, "x-content-type-options"), "nosniff");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use service::server::{GithubPublisher, STATUS_CONTEXT};
+use server::{GithubPublisher, STATUS_CONTEXT};
 use testkit::FakeGithub;
 
 use super::webhooks::{World, webhook_setup};
@@ -422,7 +422,7 @@ async fn a_maintainers_rerun_command_is_acknowledged_with_a_reaction_and_runs_ag
             .reactions
     };
     wait_for("the reaction", || !reactions(by_member).is_empty()).await;
-    assert_eq!(reactions(by_member), [service::server::RERUN_REACTION]);
+    assert_eq!(reactions(by_member), [server::RERUN_REACTION]);
     let statuses = fake.statuses("acme", "charts", &world.head);
     assert!(statuses.len() >= statuses_before + 2, "{statuses:?}");
     assert_eq!(statuses.last().unwrap().state, "success");
@@ -647,7 +647,7 @@ fn count(fake: &FakeGithub, method: &str, prefix: &str) -> usize {
 /// created again once, and its new id is what both use from then on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
-    use service::server::{JobPayload, JobRef, PublishUpdate, Publisher};
+    use server::{JobPayload, JobRef, PublishUpdate, Publisher};
     for (url, _dir) in shared_databases().await {
         eprintln!("-- on {url}");
         let fake = FakeGithub::start().await;
@@ -819,7 +819,7 @@ async fn a_second_server_on_the_same_store_updates_the_comment_without_listing()
 /// is looked for by marker, created, and its id stored instead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_comment_that_is_not_ours_is_left_alone() {
-    use service::server::{JobPayload, JobRef, PublishUpdate, Publisher};
+    use server::{JobPayload, JobRef, PublishUpdate, Publisher};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("s.db").display());
     let store = store::open(&url, &store::OpenOptions::default())

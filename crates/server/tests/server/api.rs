@@ -128,7 +128,7 @@ async fn list_filters_and_caps_limit() {
 async fn expired_results_are_404_and_removed_by_the_cleanup_task_not_by_health() {
     let tmp = tempfile::tempdir().unwrap();
     let r = repo(tmp.path());
-    let clock = TestClock::new();
+    let clock = TestClock::default();
     let mut setup = Setup {
         clock: Some(clock.clone()),
         ..Setup::default()

@@ -31,10 +31,10 @@ use github_client::{
     StatusRequest, StatusState,
 };
 
-use super::jobs::{
-    JobPayload, JobRef, PublishError, PublishFuture, PublishUpdate, Publisher, RerunRequest,
-};
-use crate::pr::COMMENT_MARKER;
+use service::pr::COMMENT_MARKER;
+
+use super::{PublishError, PublishFuture, PublishUpdate, Publisher};
+use crate::job::{JobPayload, JobRef, RerunRequest};
 
 /// Status context every commit status of ours carries.
 pub const STATUS_CONTEXT: &str = "chartimpact/analysis";
@@ -406,7 +406,7 @@ impl GithubPublisher {
                 } else if fails_policy {
                     format!(
                         "{}: fails this repository's policy (failOn: {})",
-                        crate::pr::verdict_words(verdict),
+                        service::pr::verdict_words(verdict),
                         report.fail_on.as_str()
                     )
                 } else if report.charts.is_empty() {
@@ -414,7 +414,7 @@ impl GithubPublisher {
                 } else {
                     format!(
                         "{}: {} chart comparison(s)",
-                        crate::pr::verdict_words(verdict),
+                        service::pr::verdict_words(verdict),
                         report.charts.len()
                     )
                 };
@@ -476,7 +476,7 @@ impl GithubPublisher {
                 .await?;
                 let conclusion = if failed > 0 || fails_policy {
                     CheckConclusion::Failure
-                } else if report.fail_on != crate::pr::FailOn::Never {
+                } else if report.fail_on != service::pr::FailOn::Never {
                     // A policy was set and passed.
                     CheckConclusion::Success
                 } else {

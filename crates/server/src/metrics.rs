@@ -5,12 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use super::AppState;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
@@ -85,35 +81,4 @@ pub(crate) fn job_finished(outcome: &'static str, elapsed: Duration) {
 
 pub(crate) fn job_retried() {
     metrics::counter!("chartimpact_job_retries_total").increment(1);
-}
-
-/// `GET /metrics`.
-pub(crate) async fn render(State(state): State<AppState>) -> Response {
-    let caches = state.inner.service.cache_stats();
-    for (cache, hits, misses) in [
-        ("result", caches.result_hits, caches.result_misses),
-        ("render", caches.render_hits, caches.render_misses),
-    ] {
-        metrics::counter!("chartimpact_cache_hits_total", "cache" => cache).absolute(hits);
-        metrics::counter!("chartimpact_cache_misses_total", "cache" => cache).absolute(misses);
-    }
-    metrics::gauge!("chartimpact_compare_queue_depth").set(state.inner.limits.queued() as f64);
-    if let Ok(q) = state.inner.store.queue_stats().await {
-        for (status, n) in [
-            ("queued", q.queued),
-            ("deferred", q.deferred),
-            ("running", q.running),
-        ] {
-            metrics::gauge!("chartimpact_jobs", "status" => status).set(n as f64);
-        }
-    }
-    metrics::gauge!("chartimpact_compares_in_flight").set(state.inner.flights.in_flight() as f64);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.inner.metrics.render(),
-    )
-        .into_response()
 }

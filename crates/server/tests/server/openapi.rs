@@ -46,7 +46,7 @@ async fn the_document_matches_the_router() {
                 .map(move |m| (m.to_uppercase(), path.clone()))
         })
         .collect();
-    let served: BTreeSet<(String, String)> = service::server::ROUTES
+    let served: BTreeSet<(String, String)> = server::ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
@@ -86,7 +86,7 @@ async fn the_document_matches_the_router() {
 
 #[test]
 fn the_request_schema_lists_exactly_the_accepted_fields() {
-    let doc: Value = serde_json::from_str(service::server::OPENAPI_JSON).unwrap();
+    let doc: Value = serde_json::from_str(server::OPENAPI_JSON).unwrap();
     let props: BTreeSet<String> = doc["components"]["schemas"]["CompareRequest"]["properties"]
         .as_object()
         .unwrap()
