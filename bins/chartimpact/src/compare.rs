@@ -77,7 +77,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         release_name: Some(args.release_name.clone()),
         kube_version: args.kube_version.clone(),
         api_versions: args.api_versions.clone(),
-        renderer: Some(args.renderer.as_str().to_owned()),
+        renderer: Some(args.renderer.into()),
         ..service::CompareRequest::default()
     };
     args.report.apply_to(&mut req);

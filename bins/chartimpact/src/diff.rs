@@ -130,7 +130,7 @@ impl ReportArgs {
     /// The request fields these flags set (names as the API's).
     pub fn apply_to(&self, req: &mut service::CompareRequest) {
         req.ignore_labels = self.ignore_labels;
-        req.secret_handling = Some(self.secret_handling().as_str().to_owned());
+        req.secret_handling = Some(self.secret_handling());
         req.context_lines = Some(self.context);
         req.suppress_kinds = self.suppress_kinds.clone();
         req.suppress_regex = self.suppress_regex.clone();

@@ -16,12 +16,12 @@ pub enum RendererChoice {
     Helm,
 }
 
-impl RendererChoice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RendererChoice::Auto => "auto",
-            RendererChoice::Native => "native",
-            RendererChoice::Helm => "helm",
+impl From<RendererChoice> for service::RendererMode {
+    fn from(c: RendererChoice) -> Self {
+        match c {
+            RendererChoice::Auto => service::RendererMode::Auto,
+            RendererChoice::Native => service::RendererMode::Native,
+            RendererChoice::Helm => service::RendererMode::Helm,
         }
     }
 }

@@ -34,6 +34,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api;
+mod context;
 mod engine;
 mod error;
 pub mod pr;
@@ -42,10 +44,12 @@ pub mod repo_config;
 mod request;
 mod response;
 
-pub use engine::{CacheStats, CompareService, Context, Engine, EngineBuilder, Renderers, Stage};
+pub use api::{CacheStats, CompareService};
+pub use context::{Context, Stage};
+pub use engine::{Engine, EngineBuilder, Renderers};
 pub use error::CompareError;
-pub use request::{CompareRequest, MAX_VALUES_CONTENT};
+pub use request::{CompareRequest, MAX_VALUES_CONTENT, RendererMode};
 pub use response::{
-    ChartEntry, ChartsResponse, CompareResponse, RefInfo, RendererUsed, ResolvedCommits,
-    VersionsResponse,
+    ChartChange, ChartEntry, ChartsResponse, CompareResponse, RefInfo, RendererUsed,
+    ResolvedCommits, ResolvedRevision, VersionsResponse,
 };

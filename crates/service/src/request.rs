@@ -34,7 +34,7 @@ pub struct CompareRequest {
     pub ignore_labels: bool,
     /// `suppress` (default), `show` or `decode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_handling: Option<String>,
+    pub secret_handling: Option<diff_core::SecretHandling>,
     /// Context lines (3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_lines: Option<usize>,
@@ -58,11 +58,56 @@ pub struct CompareRequest {
     pub api_versions: Vec<String>,
     /// `auto` (default), `native` or `helm`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renderer: Option<String>,
+    pub renderer: Option<RendererMode>,
     /// A side where the chart does not exist renders as an empty manifest instead of failing
     /// (for pull requests that add or remove a chart). Not part of the API.
     #[serde(skip)]
     pub allow_missing_chart: bool,
+}
+
+/// Which renderer a comparison uses. In JSON and on the command line: `auto`, `native`,
+/// `helm`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RendererMode {
+    /// Native, unless the chart needs something only helm does and a helm binary exists.
+    #[default]
+    Auto,
+    /// The in-process renderer.
+    Native,
+    /// A `helm` binary.
+    Helm,
+}
+
+impl RendererMode {
+    /// `auto`, `native` or `helm`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RendererMode::Auto => "auto",
+            RendererMode::Native => "native",
+            RendererMode::Helm => "helm",
+        }
+    }
+}
+
+impl std::fmt::Display for RendererMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RendererMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(RendererMode::Auto),
+            "native" => Ok(RendererMode::Native),
+            "helm" => Ok(RendererMode::Helm),
+            other => Err(format!(
+                "renderer {other:?} is unknown: use auto, native or helm"
+            )),
+        }
+    }
 }
 
 /// Largest inline values accepted, in bytes.
@@ -104,16 +149,6 @@ impl CompareRequest {
             yaml11::parse_value(v, &yaml11::Limits::default())
                 .map_err(|e| format!("valuesContent is not valid YAML: {e}"))?;
         }
-        if let Some(s) = &self.secret_handling {
-            s.parse::<diff_core::SecretHandling>()?;
-        }
-        if let Some(r) = &self.renderer
-            && !matches!(r.as_str(), "auto" | "native" | "helm")
-        {
-            return Err(format!(
-                "renderer {r:?} is unknown: use auto, native or helm"
-            ));
-        }
         Ok(())
     }
 
@@ -131,8 +166,8 @@ impl CompareRequest {
         b.namespace(self.namespace.as_deref().unwrap_or("default"))
             .ignore_labels(self.ignore_labels)
             .context_lines(self.context_lines.unwrap_or(3));
-        if let Some(s) = &self.secret_handling {
-            b.secret_handling(s.parse()?);
+        if let Some(s) = self.secret_handling {
+            b.secret_handling(s);
         }
         for k in &self.suppress_kinds {
             b.suppress_kind(k);
@@ -169,6 +204,37 @@ mod tests {
     }
 
     #[test]
+    fn choices_are_typed_and_unknown_ones_name_the_choices() {
+        let r: CompareRequest = serde_json::from_str(
+            r#"{"repository":"x","chartPath":"c","version1":"a","version2":"b","renderer":"helm","secretHandling":"decode"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.renderer, Some(RendererMode::Helm));
+        assert_eq!(r.secret_handling, Some(diff_core::SecretHandling::Decode));
+        let back = serde_json::to_string(&r).unwrap();
+        assert!(
+            back.contains(r#""renderer":"helm""#) && back.contains(r#""secretHandling":"decode""#),
+            "{back}"
+        );
+        let e = serde_json::from_str::<CompareRequest>(
+            r#"{"repository":"x","chartPath":"c","version1":"a","version2":"b","renderer":"wasm"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("wasm") && e.contains("native") && e.contains("helm"),
+            "{e}"
+        );
+        assert_eq!("native".parse::<RendererMode>(), Ok(RendererMode::Native));
+        assert!(
+            "wasm"
+                .parse::<RendererMode>()
+                .unwrap_err()
+                .contains("auto, native or helm")
+        );
+    }
+
+    #[test]
     fn unknown_fields_are_named() {
         let e = serde_json::from_str::<CompareRequest>(
             r#"{"repository":"x","chartPath":"c","version1":"a","version2":"b","valuesFiel":"v"}"#,
@@ -195,9 +261,6 @@ mod tests {
                 .unwrap_err()
                 .contains("valuesContent is not valid YAML")
         );
-        let mut r = req();
-        r.renderer = Some("wasm".into());
-        assert!(r.validate().unwrap_err().contains("auto, native or helm"));
         assert!(req().validate().is_ok());
     }
 }

@@ -129,8 +129,44 @@ pub struct ChartsResponse {
     pub revision: String,
     /// The commit it resolved to.
     pub commit: String,
+    /// For the charts a change affects: the older revision and its commit (`revision` is then
+    /// the newer one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<ResolvedRevision>,
     /// Charts by path; library charts and charts vendored in another chart's `charts/` last.
     pub charts: Vec<ChartEntry>,
+}
+
+/// A revision as asked and the commit it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedRevision {
+    /// As asked.
+    pub revision: String,
+    /// Commit id.
+    pub commit: String,
+}
+
+/// How a change touches a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartChange {
+    /// The chart exists only at the newer revision.
+    Added,
+    /// The chart exists only at the older revision.
+    Removed,
+    /// Files of the chart (or a values file it is rendered with) changed.
+    Modified,
+}
+
+impl ChartChange {
+    /// `added`, `removed` or `modified`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChartChange::Added => "added",
+            ChartChange::Removed => "removed",
+            ChartChange::Modified => "modified",
+        }
+    }
 }
 
 /// One chart directory.
@@ -148,4 +184,7 @@ pub struct ChartEntry {
     pub library: bool,
     /// Inside another chart's `charts/` directory.
     pub vendored: bool,
+    /// How a change touches the chart (only in lists of affected charts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ChartChange>,
 }

@@ -1,23 +1,21 @@
-//! Every case of the shared corpus: counts, determinism, image changes at container paths.
+//! Every case of the corpus: counts, determinism, image changes at container paths.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use diff_core::{ChangeType, DiffOptionsBuilder, ParseOptions, Value, compare, parse_manifest};
 
-fn corpus() -> Option<PathBuf> {
+/// The corpus (`tests/data/corpus`, or `CHARTIMPACT_CORPUS`); missing data fails the test.
+fn corpus() -> PathBuf {
     let dir = std::env::var_os("CHARTIMPACT_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| super::workspace().join("../shared/corpus"));
-    if dir.join("cases").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping corpus test: no corpus at {} (set CHARTIMPACT_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+        .unwrap_or_else(|| super::workspace().join("tests/data/corpus"));
+    assert!(
+        dir.join("cases").is_dir(),
+        "the test corpus is missing at {}: it is part of the repository (tests/data/corpus); restore it with git, or point CHARTIMPACT_CORPUS at a copy",
+        dir.display()
+    );
+    dir
 }
 
 type Key = (String, String, String, String);
@@ -106,7 +104,7 @@ fn image_changes(
 
 #[test]
 fn every_corpus_case_diffs_correctly_and_deterministically() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let mut cases: Vec<_> = std::fs::read_dir(dir.join("cases"))
         .unwrap()
         .flatten()

@@ -27,7 +27,8 @@ fn small_chart() -> ChartFiles {
 
 #[test]
 fn renders_every_corpus_case_byte_for_byte() {
-    let (Some(dir), Some(helm)) = (super::corpus(), super::helm()) else {
+    let dir = super::corpus();
+    let Some(helm) = super::helm() else {
         return;
     };
     let mut cases: Vec<_> = std::fs::read_dir(dir.join("cases"))

@@ -64,11 +64,16 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             "the request body is empty: send a JSON object",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("invalid request body: {e}"),
-        )
-    })
+    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // The field that did not fit, by its JSON name (`renderer: unknown variant …`).
+        invalid(match e.path().to_string().as_str() {
+            "." => format!("invalid request body: {}", e.inner()),
+            path => format!("invalid request body: {path}: {}", e.inner()),
+        })
+    })?;
+    de.end()
+        .map_err(|e| invalid(format!("invalid request body: {e}")))?;
+    Ok(value)
 }

@@ -104,8 +104,7 @@ pub(crate) async fn run_compare(
         // in its `suppress` form (the renders are cached, so this is a diff, not a render).
         let reveals = request
             .secret_handling
-            .as_deref()
-            .is_some_and(|s| s != "suppress");
+            .is_some_and(|s| s != diff_core::SecretHandling::Suppress);
         let body = serde_json::to_vec(&response)
             .map_err(|e| service::CompareError::Internal(format!("serializing the result: {e}")))?;
         let stored = if reveals {

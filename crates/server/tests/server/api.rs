@@ -312,12 +312,24 @@ async fn bad_input_gets_clear_errors_and_the_server_lives_on() {
     assert_error(&got, 413, "body_too_large");
     assert!(got.2["error"].as_str().unwrap().contains("65536"));
 
+    // A choice outside the schema's enum: the field is named and the choices listed.
     let mut req = compare_body(&r);
     req["renderer"] = json!("wasm");
-    assert_error(
-        &srv.post("/api/compare", &req).await,
-        400,
-        "invalid_request",
+    let got = srv.post("/api/compare", &req).await;
+    assert_error(&got, 400, "invalid_json");
+    let msg = got.2["error"].as_str().unwrap();
+    assert!(
+        msg.contains("renderer") && msg.contains("wasm") && msg.contains("native"),
+        "{msg}"
+    );
+    let mut req = compare_body(&r);
+    req["secretHandling"] = json!("reveal");
+    let got = srv.post("/api/compare", &req).await;
+    assert_error(&got, 400, "invalid_json");
+    let msg = got.2["error"].as_str().unwrap();
+    assert!(
+        msg.contains("secretHandling") && msg.contains("suppress"),
+        "{msg}"
     );
 
     assert_error(
@@ -407,6 +419,30 @@ async fn a_panic_is_a_logged_500_and_the_server_lives_on() {
             _: &service::Context,
         ) -> Result<service::VersionsResponse, service::CompareError> {
             panic!("boom in versions")
+        }
+        fn charts(
+            &self,
+            _: &str,
+            _: Option<&str>,
+            _: &service::Context,
+        ) -> Result<service::ChartsResponse, service::CompareError> {
+            panic!("boom in charts")
+        }
+        fn affected_charts(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: &service::Context,
+        ) -> Result<service::ChartsResponse, service::CompareError> {
+            panic!("boom in affected charts")
+        }
+        fn analyze_pr(
+            &self,
+            _: &service::pr::PrRequest,
+            _: &service::Context,
+        ) -> Result<service::pr::PrReport, service::CompareError> {
+            panic!("boom in analyze_pr")
         }
     }
     let srv = TestServer::start(Setup {

@@ -104,7 +104,7 @@ fn the_request_schema_lists_exactly_the_accepted_fields() {
         values_content: Some("x: 1".into()),
         set: vec!["a=b".into()],
         ignore_labels: true,
-        secret_handling: Some("show".into()),
+        secret_handling: Some(diff_core::SecretHandling::Show),
         context_lines: Some(1),
         suppress_kinds: vec!["Secret".into()],
         suppress_regex: Some("x".into()),
@@ -112,7 +112,7 @@ fn the_request_schema_lists_exactly_the_accepted_fields() {
         namespace: Some("n".into()),
         kube_version: Some("1.30".into()),
         api_versions: vec!["v1".into()],
-        renderer: Some("native".into()),
+        renderer: Some(service::RendererMode::Native),
         ..service::CompareRequest::default()
     };
     let accepted: BTreeSet<String> = serde_json::to_value(&full)

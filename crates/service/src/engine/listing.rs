@@ -1,0 +1,144 @@
+//! What a repository holds: its tags and branches, its charts at a revision, and the charts a
+//! change between two revisions affects.
+
+use chart_source::{ChartInfo, ChartStatus};
+
+use super::Engine;
+use crate::context::Context;
+use crate::error::CompareError;
+use crate::response::{
+    ChartChange, ChartEntry, ChartsResponse, RefInfo, ResolvedRevision, VersionsResponse,
+};
+
+impl Engine {
+    pub(super) fn list_charts(
+        &self,
+        repository: &str,
+        revision: Option<&str>,
+        ctx: &Context,
+    ) -> Result<ChartsResponse, CompareError> {
+        ctx.check()?;
+        let repo = self.repository(repository, ctx)?;
+        let revision = revision
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .unwrap_or("HEAD");
+        let resolved = repo
+            .resolve(revision)
+            .map_err(|e| CompareError::from_source(e, repo.url().normalized(), revision))?;
+        let mut charts: Vec<_> = repo
+            .charts(&resolved.commit)
+            .map_err(|e| CompareError::from_source(e, repo.url().normalized(), revision))?
+            .into_iter()
+            .map(|c| entry(c, None))
+            .collect();
+        // What a person most likely wants first: top-level application charts.
+        charts.sort_by(|a, b| {
+            (a.vendored, a.library, &a.path).cmp(&(b.vendored, b.library, &b.path))
+        });
+        Ok(ChartsResponse {
+            success: true,
+            revision: revision.to_owned(),
+            commit: resolved.commit.to_hex(),
+            from: None,
+            charts,
+        })
+    }
+
+    pub(super) fn list_affected_charts(
+        &self,
+        repository: &str,
+        from: &str,
+        to: &str,
+        ctx: &Context,
+    ) -> Result<ChartsResponse, CompareError> {
+        ctx.check()?;
+        let repo = self.repository(repository, ctx)?;
+        let resolve = |rev: &str| {
+            repo.resolve(rev)
+                .map_err(|e| CompareError::from_source(e, repo.url().normalized(), rev))
+        };
+        let (base, head) = (resolve(from)?, resolve(to)?);
+        let charts = repo
+            .affected_charts(
+                &base.commit,
+                &head.commit,
+                &chart_source::AffectedOptions::new(),
+            )
+            .map_err(|e| CompareError::from_source(e, repo.url().normalized(), to))?
+            .into_iter()
+            .map(|a| entry(a.chart, Some(a.status.into())))
+            .collect();
+        Ok(ChartsResponse {
+            success: true,
+            revision: to.to_owned(),
+            commit: head.commit.to_hex(),
+            from: Some(ResolvedRevision {
+                revision: from.to_owned(),
+                commit: base.commit.to_hex(),
+            }),
+            charts,
+        })
+    }
+
+    pub(super) fn list_versions(
+        &self,
+        repository: &str,
+        ctx: &Context,
+    ) -> Result<VersionsResponse, CompareError> {
+        ctx.check()?;
+        let v = self
+            .mirrors
+            .versions(repository)
+            .map_err(|e| CompareError::from_source(e, repository, ""))?;
+        let mut branches: Vec<_> = v.branches.iter().collect();
+        // Default branch first, then by name.
+        branches.sort_by_key(|b| (Some(&b.name) != v.default_branch.as_ref(), b.name.clone()));
+        Ok(VersionsResponse {
+            success: true,
+            tags: v.tags.iter().map(|t| t.name.clone()).collect(),
+            branches: branches.iter().map(|b| b.name.clone()).collect(),
+            default_branch: v.default_branch.clone(),
+            tag_details: v
+                .tags
+                .iter()
+                .map(|t| RefInfo {
+                    name: t.name.clone(),
+                    commit: t.commit.to_hex(),
+                    version: t.version.as_ref().map(|v| v.to_string()),
+                    chart: t.chart.clone(),
+                })
+                .collect(),
+            branch_details: branches
+                .iter()
+                .map(|b| RefInfo {
+                    name: b.name.clone(),
+                    commit: b.commit.to_hex(),
+                    version: None,
+                    chart: None,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn entry(c: ChartInfo, status: Option<ChartChange>) -> ChartEntry {
+    ChartEntry {
+        path: c.path,
+        name: c.name,
+        version: c.version,
+        library: c.library,
+        vendored: c.vendored,
+        status,
+    }
+}
+
+impl From<ChartStatus> for ChartChange {
+    fn from(s: ChartStatus) -> Self {
+        match s {
+            ChartStatus::Added => ChartChange::Added,
+            ChartStatus::Removed => ChartChange::Removed,
+            ChartStatus::Modified => ChartChange::Modified,
+        }
+    }
+}

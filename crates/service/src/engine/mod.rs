@@ -1,0 +1,269 @@
+//! The engine behind [`CompareService`]: mirrors, renderers, caches and the deadline
+//! watchdog; one module per operation ([`compare`], [`listing`], [`pr`]).
+
+mod compare;
+mod listing;
+mod pr;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chart_source::{MirrorCache, Repository, UrlPolicy};
+use helm_render::{Renderer, ValuesFile};
+
+use crate::api::{CacheStats, CompareService};
+use crate::context::Context;
+use crate::error::CompareError;
+use crate::pr::{PrReport, PrRequest};
+use crate::render_cache::RenderCache;
+use crate::request::{CompareRequest, RendererMode};
+use crate::response::{ChartsResponse, CompareResponse, VersionsResponse};
+
+#[derive(Debug, Default)]
+struct Counters {
+    result_hits: AtomicU64,
+    result_misses: AtomicU64,
+    render_hits: AtomicU64,
+    render_misses: AtomicU64,
+}
+
+impl Counters {
+    fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The renderers an engine may use, by mode.
+#[derive(Clone, Default)]
+pub struct Renderers {
+    /// `auto`: used when the request says `auto` (or nothing).
+    pub auto: Option<Arc<dyn Renderer>>,
+    /// `native`.
+    pub native: Option<Arc<dyn Renderer>>,
+    /// `helm`.
+    pub helm: Option<Arc<dyn Renderer>>,
+}
+
+impl Renderers {
+    /// What this machine can run: the native renderer, a `helm` binary when one is found
+    /// (`CHARTIMPACT_HELM` or `PATH`), and `auto` over both.
+    pub fn installed() -> Renderers {
+        Renderers {
+            auto: Some(Arc::new(helm_render::AutoRenderer::locate())),
+            native: Some(Arc::new(helm_render::NativeRenderer::new())),
+            helm: helm_render::HelmCliRenderer::locate().map(|h| Arc::new(h) as Arc<dyn Renderer>),
+        }
+    }
+
+    fn pick(&self, mode: RendererMode) -> Result<Arc<dyn Renderer>, CompareError> {
+        let found = match mode {
+            RendererMode::Native => self.native.clone(),
+            RendererMode::Helm => self.helm.clone(),
+            RendererMode::Auto => self
+                .auto
+                .clone()
+                .or_else(|| self.native.clone())
+                .or_else(|| self.helm.clone()),
+        };
+        found.ok_or_else(|| {
+            CompareError::RendererUnavailable(match mode {
+                RendererMode::Helm => "the helm renderer needs a helm binary: install helm v3.17 (scripts/install-helm.sh) or use --renderer native".into(),
+                RendererMode::Native => "the native renderer is not available in this build: use --renderer helm".into(),
+                RendererMode::Auto => "no renderer is available: install helm v3.17 (scripts/install-helm.sh)".into(),
+            })
+        })
+    }
+}
+
+/// The engine behind [`CompareService`].
+pub struct Engine {
+    mirrors: MirrorCache,
+    renderers: Renderers,
+    renders: Option<RenderCache>,
+    results: Mutex<HashMap<String, CompareResponse>>,
+    result_capacity: usize,
+    extra_values: Vec<ValuesFile>,
+    counters: Counters,
+}
+
+/// Builds an [`Engine`].
+pub struct EngineBuilder {
+    data_dir: PathBuf,
+    policy: UrlPolicy,
+    renderers: Renderers,
+    render_cache: bool,
+    branch_ttl: Duration,
+}
+
+impl EngineBuilder {
+    /// URL policy for repositories.
+    pub fn policy(&mut self, policy: UrlPolicy) -> &mut Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The renderers to use.
+    pub fn renderers(&mut self, r: Renderers) -> &mut Self {
+        self.renderers = r;
+        self
+    }
+
+    /// Whether rendered manifests are cached on disk (default on).
+    pub fn render_cache(&mut self, on: bool) -> &mut Self {
+        self.render_cache = on;
+        self
+    }
+
+    /// How long a fetched branch stays fresh.
+    pub fn branch_ttl(&mut self, ttl: Duration) -> &mut Self {
+        self.branch_ttl = ttl;
+        self
+    }
+
+    /// The engine.
+    pub fn build(&mut self) -> Result<Engine, CompareError> {
+        let mirrors = MirrorCache::builder(self.data_dir.join("mirrors"))
+            .policy(self.policy.clone())
+            .branch_ttl(self.branch_ttl)
+            .build()
+            .map_err(|e| CompareError::Internal(format!("cannot open the mirror cache: {e}")))?;
+        Ok(Engine {
+            mirrors,
+            renderers: self.renderers.clone(),
+            renders: self
+                .render_cache
+                .then(|| RenderCache::new(self.data_dir.join("renders"))),
+            results: Mutex::new(HashMap::new()),
+            result_capacity: 256,
+            extra_values: Vec::new(),
+            counters: Counters::default(),
+        })
+    }
+}
+
+pub(crate) fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(p);
+    }
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Engine {
+    /// An engine keeping mirrors and caches in `data_dir`.
+    pub fn builder(data_dir: impl Into<PathBuf>) -> EngineBuilder {
+        EngineBuilder {
+            data_dir: data_dir.into(),
+            policy: UrlPolicy::default(),
+            renderers: Renderers::default(),
+            render_cache: true,
+            branch_ttl: Duration::from_secs(60),
+        }
+    }
+
+    /// Values files from outside the repository (the CLI's `--values`), applied to both sides
+    /// after the repository's values files and before `valuesContent`.
+    pub fn with_local_values(mut self, values: Vec<ValuesFile>) -> Self {
+        self.extra_values = values;
+        self
+    }
+
+    /// The mirror cache (for `detect`, `pr` and health checks).
+    pub fn mirrors(&self) -> &MirrorCache {
+        &self.mirrors
+    }
+
+    pub(crate) fn repository(&self, url: &str, ctx: &Context) -> Result<Repository, CompareError> {
+        let repo = self
+            .mirrors
+            .repository(url)
+            .map_err(|e| CompareError::from_source(e, url, ""))?;
+        Ok(repo.with_interrupt(ctx.cancel.clone()))
+    }
+
+    /// Runs `f` while a watchdog sets the cancel flag at the deadline, so blocking work (git,
+    /// rendering) stops instead of running on after the caller gave up.
+    pub(crate) fn with_deadline<T>(
+        &self,
+        ctx: &Context,
+        f: impl FnOnce() -> Result<T, CompareError>,
+    ) -> Result<T, CompareError> {
+        let Some(deadline) = ctx.deadline() else {
+            return f();
+        };
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let cancel = ctx.cancel.clone();
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let flag = timed_out.clone();
+        let watchdog = std::thread::spawn(move || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(left) {
+                flag.store(true, Ordering::Relaxed);
+                cancel.store(true, Ordering::Relaxed);
+            }
+        });
+        let result = f();
+        drop(done);
+        let _ = watchdog.join();
+        match result {
+            Err(CompareError::Cancelled) if timed_out.load(Ordering::Relaxed) => {
+                Err(ctx.timeout_error())
+            }
+            other => other,
+        }
+    }
+}
+
+impl CompareService for Engine {
+    fn analyze_pr(&self, request: &PrRequest, ctx: &Context) -> Result<PrReport, CompareError> {
+        self.with_deadline(ctx, || self.analyze(request, ctx))
+    }
+
+    fn cache_stats(&self) -> CacheStats {
+        let c = &self.counters;
+        CacheStats {
+            result_hits: c.result_hits.load(Ordering::Relaxed),
+            result_misses: c.result_misses.load(Ordering::Relaxed),
+            render_hits: c.render_hits.load(Ordering::Relaxed),
+            render_misses: c.render_misses.load(Ordering::Relaxed),
+        }
+    }
+
+    fn compare(
+        &self,
+        req: &CompareRequest,
+        ctx: &Context,
+    ) -> Result<CompareResponse, CompareError> {
+        self.with_deadline(ctx, || self.run(req, ctx))
+    }
+    fn charts(
+        &self,
+        repository: &str,
+        revision: Option<&str>,
+        ctx: &Context,
+    ) -> Result<ChartsResponse, CompareError> {
+        self.with_deadline(ctx, || self.list_charts(repository, revision, ctx))
+    }
+
+    fn affected_charts(
+        &self,
+        repository: &str,
+        from: &str,
+        to: &str,
+        ctx: &Context,
+    ) -> Result<ChartsResponse, CompareError> {
+        self.with_deadline(ctx, || self.list_affected_charts(repository, from, to, ctx))
+    }
+
+    fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError> {
+        self.with_deadline(ctx, || self.list_versions(repository, ctx))
+    }
+}
