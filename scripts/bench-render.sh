@@ -5,12 +5,13 @@
 # time (/usr/bin/time). Prints hyperfine's summary and, per case, min/median and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="${CHARTIMPACT_CORPUS:-$(pwd)/../shared/corpus}"
+corpus="${CHARTIMPACT_CORPUS:-$(pwd)/tests/data/corpus}"
+target="${CARGO_TARGET_DIR:-$(pwd)/target}"
 [ -d "$corpus/cases" ] || { echo "no corpus at $corpus (set CHARTIMPACT_CORPUS)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine missing: apt-get install hyperfine" >&2; exit 1; }
 command -v helm >/dev/null || { echo "helm missing: scripts/install-helm.sh" >&2; exit 1; }
 cargo build --release -q --bin chartimpact
-bin="$(pwd)/target/release/chartimpact"
+bin="$target/release/chartimpact"
 runs="${RUNS:-60}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

@@ -9,7 +9,7 @@
 //! 401 without credentials and 404 `{"message":"Not Found"}` for unknown things, enforces
 //! the documented limits (comment ≤ 65,536 chars, status description ≤ 140, ≤ 50
 //! annotations per request; reference §3) and validates request bodies against the JSON
-//! Schemas in `shared/github/rest/schemas` (a failing body is a 422, recorded in
+//! Schemas in `tests/data/github/rest/schemas` (a failing body is a 422, recorded in
 //! [`FakeGithub::validation_failures`]).
 //!
 //! Tests seed it ([`FakeGithub::add_pull_request`]), inspect it
@@ -43,7 +43,7 @@ pub use render::FakeRenderer;
 pub use replay::{ReplayEntry, ReplayMismatch, load_fixture};
 pub use server::{
     FakeGithub, MAX_ANNOTATIONS, MAX_COMMENT_CHARS, MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS,
-    MAX_STATUS_DESCRIPTION_CHARS, shared_fixture, shared_github_dir,
+    MAX_STATUS_DESCRIPTION_CHARS, github_data_dir, github_fixture,
 };
 /// The RSA key (PKCS#1 PEM) of the test GitHub App: register it with
 /// [`FakeGithub::set_app`] and give it to the client's App auth. A throwaway key made for

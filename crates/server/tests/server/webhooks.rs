@@ -1,7 +1,7 @@
 //! GitHub webhooks end to end: signed deliveries over real HTTP, routed, deduplicated, queued
 //! in the store and run by the server's workers against a local "GitHub" of bare repositories.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,9 +20,9 @@ pub fn sign(body: &[u8], secret: &str) -> String {
     format!("sha256={hex}")
 }
 
-fn shared_hooks() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/github/webhooks");
-    dir.is_dir().then_some(dir)
+/// GitHub's real webhook payloads (`tests/data/github/webhooks`).
+fn hooks_dir() -> PathBuf {
+    testkit::github_data_dir().join("webhooks")
 }
 
 /// A local GitHub: `{root}/acme/charts.git` is the repository of `repo()` (tags v1, v2) plus a
@@ -80,9 +80,7 @@ impl World {
 
     /// The same for repository `acme/{name}` (which may not exist in the local GitHub).
     pub fn pr_in(&self, name: &str, action: &str, number: u64, head: &str) -> Vec<u8> {
-        let template = shared_hooks()
-            .map(|d| std::fs::read(d.join("pull_request.opened.1.json")).unwrap())
-            .unwrap_or_else(|| br#"{"action":"opened","number":1,"pull_request":{"number":1,"state":"open","draft":false,"labels":[],"head":{"sha":"","ref":"","repo":{"id":1,"name":"","full_name":"","owner":{"login":""}}},"base":{"sha":"","ref":"","repo":{"id":1,"name":"","full_name":"","owner":{"login":""}}}},"repository":{"id":1,"name":"","full_name":"","owner":{"login":""}}}"#.to_vec());
+        let template = std::fs::read(hooks_dir().join("pull_request.opened.1.json")).unwrap();
         let mut p: Value = serde_json::from_slice(&template).unwrap();
         let repo = json!({"id": 424242, "name": name, "full_name": format!("acme/{name}"), "owner": {"login": "acme", "id": 99}, "default_branch": "main", "fork": false, "private": false});
         p["repository"] = repo.clone();
@@ -326,10 +324,7 @@ async fn signatures_headers_and_media_types_are_checked_before_parsing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shared_payload_is_answered_without_a_server_error() {
-    let Some(dir) = shared_hooks() else {
-        eprintln!("shared webhook payloads absent: test skipped");
-        return;
-    };
+    let dir = hooks_dir();
     let world = World::new();
     let srv = TestServer::start(webhook_setup(&world, Arc::default())).await;
     let mut files: Vec<_> = std::fs::read_dir(&dir)
