@@ -1,0 +1,1 @@
+//! Behaviour tests of chart-repo against real servers on loopback.
