@@ -88,11 +88,18 @@ fn argo_cd_without_charts_renders_as_the_vendored_case() {
         assert_eq!(d.repository, ORIGINAL);
         assert_eq!(d.parent, "argo-cd");
         assert!(r.fetched());
-        assert!(r.files.get(&format!("charts/redis-ha-{version}.tgz")).is_some());
+        assert!(
+            r.files
+                .get(&format!("charts/redis-ha-{version}.tgz"))
+                .is_some()
+        );
 
         let want = std::fs::read_to_string(case.join(format!("rendered/{side}.yaml"))).unwrap();
         let native = NativeRenderer::new().render(&r.files, &opts).unwrap();
-        assert!(native.manifest == want, "native render of {side} differs from helm's");
+        assert!(
+            native.manifest == want,
+            "native render of {side} differs from helm's"
+        );
         if let Some(helm) = &helm {
             let out = helm.render(&r.files, &opts).unwrap();
             assert!(out.manifest == want, "helm render of {side} differs");
@@ -112,7 +119,12 @@ fn argo_cd_without_charts_renders_as_the_vendored_case() {
             .unwrap();
         assert!(r.fetched());
     }
-    assert_eq!(srv.requests().len(), before, "{:?}", &srv.requests()[before..]);
+    assert_eq!(
+        srv.requests().len(),
+        before,
+        "{:?}",
+        &srv.requests()[before..]
+    );
     assert_eq!(again.stats().archive_downloads, 0);
     assert_eq!(again.stats().archive_cache_hits, 2);
 }
@@ -149,10 +161,17 @@ fn an_out_of_sync_lock_is_named() {
     let files = with_file(&without_vendored("before"), "Chart.yaml", |t| {
         t.replace("version: 4.29.4", "version: 4.26.1")
     });
-    let e = repos.resolve_dependencies(&files, None, &call()).unwrap_err();
+    let e = repos
+        .resolve_dependencies(&files, None, &call())
+        .unwrap_err();
     assert!(matches!(e, Error::LockOutOfSync { .. }), "{e:?}");
     let msg = e.to_string();
-    assert!(msg.contains("Chart.lock") && msg.contains("argo-cd") && msg.contains("helm dependency update"), "{msg}");
+    assert!(
+        msg.contains("Chart.lock")
+            && msg.contains("argo-cd")
+            && msg.contains("helm dependency update"),
+        "{msg}"
+    );
     assert_eq!(srv.requests().len(), 0);
 }
 
@@ -169,20 +188,33 @@ fn ranges_without_a_lock_pick_the_newest_match() {
         .filter(|(p, _)| *p != "Chart.lock")
         .map(|(p, d)| (p.to_owned(), d.to_vec()))
         .collect();
-    for (range, want) in [(">=4.26.0 <4.33.0", "4.29.4"), ("~4.33", "4.33.2"), ("4.x", "4.33.2")] {
+    for (range, want) in [
+        (">=4.26.0 <4.33.0", "4.29.4"),
+        ("~4.33", "4.33.2"),
+        ("4.x", "4.33.2"),
+    ] {
         let f = with_file(&files, "Chart.yaml", |t| {
             t.replace("version: 4.29.4", &format!("version: \"{range}\""))
         });
         let r = repos.resolve_dependencies(&f, None, &call()).unwrap();
         let d = &r.dependencies[0];
-        assert_eq!((d.version.as_str(), &d.source), (want, &DependencySource::Range), "{range}");
+        assert_eq!(
+            (d.version.as_str(), &d.source),
+            (want, &DependencySource::Range),
+            "{range}"
+        );
         assert_eq!(d.constraint, range);
     }
-    let f = with_file(&files, "Chart.yaml", |t| t.replace("version: 4.29.4", "version: \"^5\""));
+    let f = with_file(&files, "Chart.yaml", |t| {
+        t.replace("version: 4.29.4", "version: \"^5\"")
+    });
     let e = repos.resolve_dependencies(&f, None, &call()).unwrap_err();
     let msg = e.to_string();
     assert!(e.is_not_found(), "{e:?}");
-    assert!(msg.contains("dependency \"redis-ha\"") && msg.contains("^5") && msg.contains("4.33.2"), "{msg}");
+    assert!(
+        msg.contains("dependency \"redis-ha\"") && msg.contains("^5") && msg.contains("4.33.2"),
+        "{msg}"
+    );
 }
 
 /// A `.tgz` of `files` under `name/`, as `helm package` lays it out.
@@ -221,15 +253,26 @@ fn nested_local_aliased_and_disabled_dependencies() {
         &[
             (
                 "Chart.yaml",
-                &format!("apiVersion: v2\nname: outer\nversion: 1.0.0\ndependencies:\n- name: redis-ha\n  version: 4.26.1\n  repository: {ORIGINAL}\n"),
+                &format!(
+                    "apiVersion: v2\nname: outer\nversion: 1.0.0\ndependencies:\n- name: redis-ha\n  version: 4.26.1\n  repository: {ORIGINAL}\n"
+                ),
             ),
-            ("values.yaml", "redis-ha:\n  fullnameOverride: nested-redis\n"),
-            ("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outer\n"),
+            (
+                "values.yaml",
+                "redis-ha:\n  fullnameOverride: nested-redis\n",
+            ),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outer\n",
+            ),
         ],
     );
     let digest = {
         let d = ring::digest::digest(&ring::digest::SHA256, &outer);
-        d.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        d.as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     };
     let index = format!(
         "apiVersion: v1\nentries:\n  outer:\n  - name: outer\n    version: 1.0.0\n    digest: {digest}\n    urls: [outer-1.0.0.tgz]\n"
@@ -261,8 +304,14 @@ fn nested_local_aliased_and_disabled_dependencies() {
     .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
     .collect();
     let lib: ChartFiles = [
-        ("Chart.yaml", "apiVersion: v2\nname: lib\nversion: 0.2.3\ntype: library\n"),
-        ("templates/_h.tpl", "{{- define \"lib.hello\" -}}hello from lib{{- end -}}"),
+        (
+            "Chart.yaml",
+            "apiVersion: v2\nname: lib\nversion: 0.2.3\ntype: library\n",
+        ),
+        (
+            "templates/_h.tpl",
+            "{{- define \"lib.hello\" -}}hello from lib{{- end -}}",
+        ),
         (".helmignore", "*.bak\n"),
         ("notes.bak", "ignored"),
     ]
@@ -275,30 +324,60 @@ fn nested_local_aliased_and_disabled_dependencies() {
     let e = repos.resolve_dependencies(&app, None, &call()).unwrap_err();
     assert!(e.to_string().contains("vendor it into charts/"), "{e}");
 
-    let r = repos.resolve_dependencies(&app, Some(&local), &call()).unwrap();
+    let r = repos
+        .resolve_dependencies(&app, Some(&local), &call())
+        .unwrap();
     let summary: Vec<(String, String, String, Option<String>, &str)> = r
         .dependencies
         .iter()
-        .map(|d| (d.parent.clone(), d.name.clone(), d.version.clone(), d.alias.clone(), d.source.as_str()))
+        .map(|d| {
+            (
+                d.parent.clone(),
+                d.name.clone(),
+                d.version.clone(),
+                d.alias.clone(),
+                d.source.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         [
-            ("app/outer".into(), "redis-ha".into(), "4.26.1".into(), None, "range"),
+            (
+                "app/outer".into(),
+                "redis-ha".into(),
+                "4.26.1".into(),
+                None,
+                "range"
+            ),
             ("app".into(), "outer".into(), "1.0.0".into(), None, "range"),
             ("app".into(), "lib".into(), "0.2.3".into(), None, "local"),
-            ("app".into(), "redis-ha".into(), "4.26.1".into(), Some("cache".into()), "range"),
+            (
+                "app".into(),
+                "redis-ha".into(),
+                "4.26.1".into(),
+                Some("cache".into()),
+                "range"
+            ),
         ]
     );
-    let out = NativeRenderer::new().render(&r.files, &Options::default()).unwrap();
+    let out = NativeRenderer::new()
+        .render(&r.files, &Options::default())
+        .unwrap();
     let m = &out.manifest;
     assert!(m.contains("lib: hello from lib"), "{m}");
-    assert!(m.contains("# Source: app/charts/outer/templates/cm.yaml"), "outer rendered");
+    assert!(
+        m.contains("# Source: app/charts/outer/templates/cm.yaml"),
+        "outer rendered"
+    );
     assert!(
         m.contains("# Source: app/charts/outer/charts/redis-ha/templates/"),
         "the nested dependency rendered"
     );
-    assert!(m.contains("nested-redis"), "outer's values reach its dependency");
+    assert!(
+        m.contains("nested-redis"),
+        "outer's values reach its dependency"
+    );
     assert!(
         !m.contains("# Source: app/charts/cache/"),
         "the aliased dependency is disabled by its condition"

@@ -36,7 +36,11 @@ fn versions_are_listed_newest_first() {
         .versions(&format!("{}/dandy/", srv.url), "redis-ha", &call())
         .unwrap();
     assert_eq!(again, vs);
-    assert_eq!(srv.count("/index.yaml"), 1, "the index is parsed once per process");
+    assert_eq!(
+        srv.count("/index.yaml"),
+        1,
+        "the index is parsed once per process"
+    );
 }
 
 #[test]
@@ -45,23 +49,32 @@ fn archives_are_verified_and_never_downloaded_twice() {
     let data = tempfile::tempdir().unwrap();
     let url = format!("{}/dandy", srv.url);
     let repos = builder(data.path()).build().unwrap();
-    let a = repos.fetch_chart(&url, "redis-ha", "4.29.4", &call()).unwrap();
+    let a = repos
+        .fetch_chart(&url, "redis-ha", "4.29.4", &call())
+        .unwrap();
     assert_eq!(a.digest, sha256_file(&dandy().join("redis-ha-4.29.4.tgz")));
-    assert_eq!((a.name.as_str(), a.version.as_str()), ("redis-ha", "4.29.4"));
+    assert_eq!(
+        (a.name.as_str(), a.version.as_str()),
+        ("redis-ha", "4.29.4")
+    );
     assert!(!a.cached);
     assert!(a.files().unwrap().get("Chart.yaml").is_some());
     // A new process (a new client on the same data dir) with an expired index TTL.
     let mut b = builder(data.path());
     b.index_ttl(Duration::ZERO);
     let again = b.build().unwrap();
-    let a2 = again.fetch_chart(&url, "redis-ha", "4.29.4", &call()).unwrap();
+    let a2 = again
+        .fetch_chart(&url, "redis-ha", "4.29.4", &call())
+        .unwrap();
     assert!(a2.cached);
     assert_eq!(a2.bytes, a.bytes);
     assert_eq!(srv.count(".tgz"), 1, "{:?}", srv.requests());
     // A pinned version whose archive is cached needs no request at all.
     assert_eq!(srv.count("/index.yaml"), 1);
     // A range needs the index; it is revalidated with its ETag and the repository says 304.
-    let r = again.fetch_chart(&url, "redis-ha", "~4.29", &call()).unwrap();
+    let r = again
+        .fetch_chart(&url, "redis-ha", "~4.29", &call())
+        .unwrap();
     assert_eq!(r.version, "4.29.4");
     let last = srv.requests().into_iter().last().unwrap();
     assert!(last.header("if-none-match").is_some(), "{last:?}");
@@ -81,15 +94,22 @@ fn unknown_versions_and_charts_name_the_nearest() {
     assert!(matches!(e, Error::VersionNotFound { .. }), "{e:?}");
     let msg = e.to_string();
     assert!(msg.contains("99.1.0") && msg.contains("4.33.2"), "{msg}");
-    let e = repos.fetch_chart(&url, "redis-h", "1.0.0", &call()).unwrap_err();
+    let e = repos
+        .fetch_chart(&url, "redis-h", "1.0.0", &call())
+        .unwrap_err();
+    assert!(e.to_string().contains("nearest charts: redis-ha"), "{e}");
+    assert!(e.is_not_found());
+    let e = repos
+        .fetch_chart(&url, "redis-ha", "4.30.0", &call())
+        .unwrap_err();
     assert!(
-        e.to_string().contains("nearest charts: redis-ha"),
+        e.to_string()
+            .contains("nearest versions: 4.33.2, 4.29.4, 4.26.1"),
         "{e}"
     );
-    assert!(e.is_not_found());
-    let e = repos.fetch_chart(&url, "redis-ha", "4.30.0", &call()).unwrap_err();
-    assert!(e.to_string().contains("nearest versions: 4.33.2, 4.29.4, 4.26.1"), "{e}");
-    let e = repos.fetch_chart(&url, "redis-ha", ">>4", &call()).unwrap_err();
+    let e = repos
+        .fetch_chart(&url, "redis-ha", ">>4", &call())
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidConstraint { .. }), "{e:?}");
 }
 
@@ -113,9 +133,8 @@ fn edited_repo(edit: impl Fn(String, &str) -> String + Send + Sync + 'static) ->
 #[test]
 fn relative_and_absolute_archive_urls() {
     // Absolute URLs on another path of the server.
-    let srv = edited_repo(|idx, base| {
-        idx.replace("- redis-ha-", &format!("- {base}/files/redis-ha-"))
-    });
+    let srv =
+        edited_repo(|idx, base| idx.replace("- redis-ha-", &format!("- {base}/files/redis-ha-")));
     let data = tempfile::tempdir().unwrap();
     let repos = builder(data.path()).build().unwrap();
     let a = repos
@@ -177,7 +196,8 @@ fn evil_tgz() -> Vec<u8> {
     h.set_size(chart.len() as u64);
     h.set_mode(0o644);
     h.set_cksum();
-    tar.append_data(&mut h, "redis-ha/Chart.yaml", &chart[..]).unwrap();
+    tar.append_data(&mut h, "redis-ha/Chart.yaml", &chart[..])
+        .unwrap();
     let mut h = tar::Header::new_old();
     h.as_old_mut().name[..24].copy_from_slice(b"redis-ha/../../evil.yaml");
     h.set_size(1);
@@ -226,7 +246,16 @@ fn size_limits() {
         .unwrap()
         .versions(&url, "redis-ha", &call())
         .unwrap_err();
-    assert!(matches!(e, Error::TooLarge { what: "repository index", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::TooLarge {
+                what: "repository index",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let mut limits = Limits::default();
     limits.max_archive_bytes = 10_000;
     let e = builder(data.path())
@@ -235,7 +264,11 @@ fn size_limits() {
         .unwrap()
         .fetch_chart(&url, "redis-ha", "4.33.2", &call())
         .unwrap_err();
-    assert!(e.to_string().contains("larger than the limit of 10000 bytes"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("larger than the limit of 10000 bytes"),
+        "{e}"
+    );
     assert!(files_under(&data.path().join("charts/archives")).is_empty());
 }
 
@@ -269,7 +302,10 @@ fn transient_failures_are_retried_then_named() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let msg = e.to_string();
     assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
-    assert!(msg.contains("rate-limited") && msg.contains(&limited.url), "{msg}");
+    assert!(
+        msg.contains("rate-limited") && msg.contains(&limited.url),
+        "{msg}"
+    );
     assert!(limited.requests().len() >= 2, "retried within the deadline");
 }
 
@@ -311,13 +347,20 @@ fn policy_applies_to_repositories_and_redirects() {
         .unwrap_err();
     assert!(e.to_string().contains("plain http is refused"), "{e}");
     let e = strict
-        .versions(&format!("https://127.0.0.1:{}/dandy", srv.port), "redis-ha", &call())
+        .versions(
+            &format!("https://127.0.0.1:{}/dandy", srv.port),
+            "redis-ha",
+            &call(),
+        )
         .unwrap_err();
     assert!(e.to_string().contains("loopback address"), "{e}");
     let e = strict
         .versions("https://localhost:1/dandy", "redis-ha", &call())
         .unwrap_err();
-    assert!(e.to_string().contains("resolves to a loopback address"), "{e}");
+    assert!(
+        e.to_string().contains("resolves to a loopback address"),
+        "{e}"
+    );
     assert_eq!(srv.requests().len(), 0);
 }
 
@@ -336,30 +379,60 @@ fn mirrors_and_credentials() {
     let mirror = Mirror::parse(&format!("{original}/={}/private", srv.url)).unwrap();
     let mut b = builder(data.path());
     b.mirror(mirror.clone());
-    let e = b.build().unwrap().versions(original, "redis-ha", &call()).unwrap_err();
-    assert!(matches!(e, Error::AuthenticationRequired { had_credentials: false, .. }), "{e:?}");
+    let e = b
+        .build()
+        .unwrap()
+        .versions(original, "redis-ha", &call())
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::AuthenticationRequired {
+                had_credentials: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("configure credentials"), "{e}");
 
     let mut wrong = Credentials::new();
     wrong.add_basic(&format!("127.0.0.1:{}", srv.port), "user", "wrong-pass");
     b.credentials(wrong);
-    let e = b.build().unwrap().versions(original, "redis-ha", &call()).unwrap_err();
+    let e = b
+        .build()
+        .unwrap()
+        .versions(original, "redis-ha", &call())
+        .unwrap_err();
     assert!(e.to_string().contains("credentials were refused"), "{e}");
     assert!(!format!("{e} {e:?}").contains("wrong-pass"));
 
     let creds = Credentials::parse(
-        &format!(r#"[{{"host":"127.0.0.1:{}","username":"user","password":"s3cret"}}]"#, srv.port),
+        &format!(
+            r#"[{{"host":"127.0.0.1:{}","username":"user","password":"s3cret"}}]"#,
+            srv.port
+        ),
         "test",
     )
     .unwrap();
     b.credentials(creds);
     let repos = b.build().unwrap();
-    let a = repos.fetch_chart(original, "redis-ha", "4.29.4", &call()).unwrap();
+    let a = repos
+        .fetch_chart(original, "redis-ha", "4.29.4", &call())
+        .unwrap();
     assert_eq!(a.version, "4.29.4");
-    assert!(!a.url.contains("s3cret") && a.url.contains("/private/"), "{}", a.url);
+    assert!(
+        !a.url.contains("s3cret") && a.url.contains("/private/"),
+        "{}",
+        a.url
+    );
     // Nothing in the cache carries the secret.
     for f in files_under(&data.path().join("charts")) {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
-        assert!(!text.contains("s3cret") && !text.contains("dXNlcjpzM2NyZXQ"), "{}", f.display());
+        assert!(
+            !text.contains("s3cret") && !text.contains("dXNlcjpzM2NyZXQ"),
+            "{}",
+            f.display()
+        );
     }
 }

@@ -88,7 +88,8 @@ pub fn registry_tools() -> Option<(PathBuf, PathBuf)> {
         (h, r) => {
             let missing: Vec<&str> = [
                 h.is_none().then_some("helm (scripts/install-helm.sh)"),
-                r.is_none().then_some("docker-registry (apt-get install docker-registry)"),
+                r.is_none()
+                    .then_some("docker-registry (apt-get install docker-registry)"),
             ]
             .into_iter()
             .flatten()

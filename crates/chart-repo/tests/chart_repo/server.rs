@@ -18,7 +18,9 @@ pub struct Req {
 
 impl Req {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -141,7 +143,11 @@ fn serve(conn: TcpStream, log: &Mutex<Vec<Req>>, handler: &Handler) {
         };
         log.lock().unwrap().push(req.clone());
         let resp = handler(&req);
-        let mut out = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", resp.status, resp.body.len());
+        let mut out = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            resp.status,
+            resp.body.len()
+        );
         for (k, v) in &resp.headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -160,14 +166,21 @@ fn serve(conn: TcpStream, log: &Mutex<Vec<Req>>, handler: &Handler) {
 /// request, 404 when absent.
 pub fn static_file(root: &PathBuf, req: &Req, strip: &str) -> Resp {
     let path = req.path.split('?').next().unwrap_or("");
-    let rel = path.strip_prefix(strip).unwrap_or(path).trim_start_matches('/');
+    let rel = path
+        .strip_prefix(strip)
+        .unwrap_or(path)
+        .trim_start_matches('/');
     if rel.split('/').any(|s| s == "..") {
         return Resp::new(400, "bad path");
     }
     let Ok(data) = std::fs::read(root.join(rel)) else {
         return Resp::new(404, "not found");
     };
-    let etag = format!("\"{:x}-{}\"", data.len(), data.iter().map(|b| *b as u64).sum::<u64>());
+    let etag = format!(
+        "\"{:x}-{}\"",
+        data.len(),
+        data.iter().map(|b| *b as u64).sum::<u64>()
+    );
     let lm = "Mon, 07 Dec 2026 01:50:13 GMT";
     if req.header("if-none-match") == Some(etag.as_str()) {
         return Resp::new(304, "").header("ETag", &etag);
