@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -164,7 +164,7 @@ fn serve(conn: TcpStream, log: &Mutex<Vec<Req>>, handler: &Handler) {
 
 /// A file from `root` by URL path (no `..`), with validators; 304 for a matching conditional
 /// request, 404 when absent.
-pub fn static_file(root: &PathBuf, req: &Req, strip: &str) -> Resp {
+pub fn static_file(root: &Path, req: &Req, strip: &str) -> Resp {
     let path = req.path.split('?').next().unwrap_or("");
     let rel = path
         .strip_prefix(strip)
