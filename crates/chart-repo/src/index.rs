@@ -349,6 +349,27 @@ generated: "2024-01-01T00:00:00Z"
     }
 
     #[test]
+    fn large_indexes_fit_the_parser_budgets() {
+        // Shaped like a big public index: thousands of versions with long descriptions. The
+        // parser's default budgets (a million events, 250,000 nodes) would refuse it.
+        let mut text = String::from("apiVersion: v1\nentries:\n");
+        for c in 0..30 {
+            text.push_str(&format!("  chart-{c}:\n"));
+            for v in 0..450 {
+                text.push_str(&format!(
+                    "  - name: chart-{c}\n    version: 1.{v}.0\n    appVersion: \"2.{v}\"\n    description: {}\n    digest: {:064x}\n    keywords: [a, b, c, d]\n    maintainers:\n    - name: someone\n      email: someone@example.com\n    urls:\n    - https://charts.example.com/chart-{c}-1.{v}.0.tgz\n",
+                    "x".repeat(10),
+                    c * 1000 + v
+                ));
+            }
+        }
+        assert!(text.len() > 4 << 20, "{}", text.len());
+        let idx = parse(text.as_bytes()).unwrap();
+        assert_eq!(idx.entries.len(), 30);
+        assert_eq!(idx.entries["chart-7"][0].version, "1.449.0");
+    }
+
+    #[test]
     fn nearest_names_rank_prefixes_then_edits() {
         let names = ["redis", "redis-ha", "postgresql", "rabbitmq"];
         assert_eq!(nearest_names("redis-h", names), ["redis-ha", "redis"]);
