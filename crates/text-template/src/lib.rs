@@ -39,6 +39,12 @@ pub use funcs::{FuncError, FuncMap, FuncResult, Function, Sig, Ty};
 pub use gofmt::{format_float, quote_go, sprint, sprint_value, sprintf};
 pub use value::{ElemType, List, Map, MethodResult, Object, Value};
 
+/// Masterminds/semver v3, the one parser the project uses for versions and ranges (chart
+/// versions, `kubeVersion`, dependency ranges, `semverCompare`).
+pub mod semver {
+    pub use crate::funcs::semver::{Constraints, Version};
+}
+
 /// Masterminds/semver v3 constraint check, as Sprig's `semverCompare` does it: `Ok(true)` when
 /// `version` satisfies `constraint`, an error naming the unparsable side otherwise.
 pub fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
