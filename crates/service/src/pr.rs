@@ -142,7 +142,7 @@ impl PrReport {
                 scenario: c.scenario.as_deref(),
                 status: c.status,
                 result: c.outcome.as_ref().ok(),
-                error: c.outcome.as_ref().err().map(|e| e.to_string()),
+                error: c.outcome.as_ref().err().map(CompareError::message),
                 code: c.outcome.as_ref().err().map(CompareError::code),
             })
             .collect();
@@ -269,7 +269,7 @@ impl PrReport {
                     let _ = writeln!(
                         out,
                         "### ❌ {title}\n\n{}\n",
-                        e.to_string().replace('\n', " ")
+                        e.message().replace('\n', " ")
                     );
                 }
             }

@@ -106,7 +106,7 @@ pub(crate) async fn run_compare(
             .secret_handling
             .is_some_and(|s| s != diff_core::SecretHandling::Suppress);
         let body = serde_json::to_vec(&response)
-            .map_err(|e| service::CompareError::Internal(format!("serializing the result: {e}")))?;
+            .map_err(|e| service::CompareError::internal_from("serializing the result", e))?;
         let stored = if reveals {
             let redacted = CompareRequest {
                 secret_handling: None,
@@ -117,7 +117,7 @@ pub(crate) async fn run_compare(
             response.clone()
         };
         let document = stored_document(&stored, echo)
-            .map_err(|e| service::CompareError::Internal(format!("serializing the result: {e}")))?;
+            .map_err(|e| service::CompareError::internal_from("serializing the result", e))?;
         Ok::<_, service::CompareError>((response, body, document))
     })
     .await

@@ -97,15 +97,16 @@ impl From<CompareError> for ApiError {
             | CompareError::ValuesFileMissing { .. } => StatusCode::NOT_FOUND,
             CompareError::RepositoryUnreachable(_)
             | CompareError::RenderFailed { .. }
-            | CompareError::InvalidManifest(_)
+            | CompareError::RenderLimit { .. }
+            | CompareError::InvalidManifest { .. }
             | CompareError::LimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CompareError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
             CompareError::Cancelled | CompareError::RendererUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            _ => return ApiError::internal(&e),
+            _ => return ApiError::internal(e.message()),
         };
-        let mut err = ApiError::new(status, e.code(), e.to_string());
+        let mut err = ApiError::new(status, e.code(), e.message());
         err.details = details(&e).map(Box::new);
         err
     }
@@ -129,6 +130,12 @@ fn details(e: &CompareError) -> Option<serde_json::Map<String, serde_json::Value
             json!({ "valuesFile": path, "revision": revision })
         }
         CompareError::RenderFailed {
+            chart, revision, ..
+        }
+        | CompareError::RenderLimit {
+            chart, revision, ..
+        }
+        | CompareError::InvalidManifest {
             chart, revision, ..
         } => {
             json!({ "chartPath": chart, "revision": revision })
@@ -195,7 +202,10 @@ mod tests {
                 "invalid_request",
             ),
             (
-                CompareError::RepositoryNotAllowed("x".into()),
+                CompareError::RepositoryNotAllowed(chart_source::Error::RepositoryNotAllowed {
+                    url: "https://evil.example/x".into(),
+                    reason: "host not allowed".into(),
+                }),
                 403,
                 "repository_not_allowed",
             ),
@@ -217,9 +227,20 @@ mod tests {
                 422,
                 "render_failed",
             ),
+            (
+                CompareError::RenderLimit {
+                    chart: "c".into(),
+                    revision: "v".into(),
+                    source: helm_render::RenderError::Limit {
+                        what: "more than 10 template steps".into(),
+                    },
+                },
+                422,
+                "limits_exceeded",
+            ),
             (CompareError::Timeout { seconds: 1 }, 408, "timeout"),
             (
-                CompareError::Internal("secret detail".into()),
+                CompareError::internal_from("x", std::io::Error::other("secret detail")),
                 500,
                 "internal",
             ),

@@ -276,17 +276,12 @@ struct Failure {
 
 impl From<CompareError> for Failure {
     fn from(e: CompareError) -> Self {
-        let retryable = matches!(
-            e,
-            CompareError::RepositoryUnreachable(_)
-                | CompareError::Timeout { .. }
-                | CompareError::Internal(_)
-                | CompareError::Cancelled
-        );
+        // What the request, the repository or the chart decides (a render limit included)
+        // fails for good; only the network, deadlines and our own faults are retried.
         Failure {
             code: e.code(),
-            message: e.to_string(),
-            retryable,
+            message: e.message(),
+            retryable: e.is_transient(),
         }
     }
 }

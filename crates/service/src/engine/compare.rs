@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chart_source::{CommitId, Repository};
-use helm_render::{RenderError, Renderer, ValuesFile};
+use helm_render::{Renderer, ValuesFile};
 
 use super::{Counters, Engine, sha256_hex};
 use crate::context::{Context, Stage};
@@ -46,13 +46,19 @@ impl Engine {
                     },
                 });
             }
-            Err(e) => return Err(CompareError::from_source(e, &req.repository, revision)),
+            Err(e) => {
+                return Err(CompareError::from_source(
+                    e,
+                    repo.url().normalized(),
+                    revision,
+                ));
+            }
         };
         let mut values = Vec::new();
         for path in req.repo_values_files() {
             let content = repo
                 .read_file(commit, path)
-                .map_err(|e| CompareError::from_source(e, &req.repository, revision))?
+                .map_err(|e| CompareError::from_source(e, repo.url().normalized(), revision))?
                 .ok_or_else(|| CompareError::ValuesFileMissing {
                     path: path.clone(),
                     revision: revision.to_owned(),
@@ -102,30 +108,14 @@ impl Engine {
         Counters::bump(&self.counters.render_misses);
         let chart = repo
             .read_chart(commit, &req.chart_path)
-            .map_err(|e| CompareError::from_source(e, &req.repository, revision))?;
+            .map_err(|e| CompareError::from_source(e, repo.url().normalized(), revision))?;
         let files: helm_render::ChartFiles = chart
             .into_files()
             .into_iter()
             .map(|(k, f)| (k, f.data))
             .collect();
-        let out = renderer.render(&files, &options).map_err(|e| match e {
-            RenderError::Chart { message } => CompareError::RenderFailed {
-                chart: req.chart_path.clone(),
-                revision: revision.to_owned(),
-                message,
-            },
-            RenderError::Timeout { .. } => ctx.timeout_error(),
-            RenderError::OutputTooLarge { limit } => {
-                CompareError::LimitExceeded(format!("rendered output over {limit} bytes"))
-            }
-            RenderError::Unavailable { reason, .. } => CompareError::RendererUnavailable(reason),
-            RenderError::Option(m) => CompareError::InvalidRequest(m),
-            RenderError::Load(e) => CompareError::RenderFailed {
-                chart: req.chart_path.clone(),
-                revision: revision.to_owned(),
-                message: e.to_string(),
-            },
-            other => CompareError::Internal(other.to_string()),
+        let out = renderer.render(&files, &options).map_err(|e| {
+            CompareError::from_render(e, &req.chart_path, revision, || ctx.timeout_error())
         })?;
         if let Some(cache) = &self.renders {
             cache.put(
@@ -226,7 +216,7 @@ impl Engine {
             );
             let old = old
                 .join()
-                .unwrap_or_else(|_| Err(CompareError::Internal("render thread panicked".into())));
+                .unwrap_or_else(|_| Err(CompareError::internal("the render thread panicked")));
             (old, new)
         });
         let (old, new) = (old?, new?);
@@ -238,11 +228,18 @@ impl Engine {
             namespace: req.namespace.clone().unwrap_or_else(|| "default".into()),
             ..diff_core::ParseOptions::default()
         };
-        let name = |rev: &str| format!("{}@{rev}", req.chart_path);
-        let before = diff_core::parse_manifest(&name(&req.version1), &old.manifest, &parse)
-            .map_err(|e| CompareError::InvalidManifest(e.to_string()))?;
-        let after = diff_core::parse_manifest(&name(&req.version2), &new.manifest, &parse)
-            .map_err(|e| CompareError::InvalidManifest(e.to_string()))?;
+        let parse_side = |revision: &str, manifest: &str| {
+            let name = format!("{}@{revision}", req.chart_path);
+            diff_core::parse_manifest(&name, manifest, &parse).map_err(|source| {
+                CompareError::InvalidManifest {
+                    chart: req.chart_path.clone(),
+                    revision: revision.to_owned(),
+                    source,
+                }
+            })
+        };
+        let before = parse_side(&req.version1, &old.manifest)?;
+        let after = parse_side(&req.version2, &new.manifest)?;
         let mut comparison = diff_core::compare_with_sources(
             &before,
             &after,

@@ -129,7 +129,7 @@ impl EngineBuilder {
             .policy(self.policy.clone())
             .branch_ttl(self.branch_ttl)
             .build()
-            .map_err(|e| CompareError::Internal(format!("cannot open the mirror cache: {e}")))?;
+            .map_err(|e| CompareError::internal_from("cannot open the mirror cache", e))?;
         Ok(Engine {
             mirrors,
             renderers: self.renderers.clone(),

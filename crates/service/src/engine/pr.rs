@@ -15,7 +15,7 @@ impl Engine {
         let repo = self.repository(&req.repository, ctx)?;
         let resolve = |rev: &str| {
             repo.resolve(rev)
-                .map_err(|e| CompareError::from_source(e, &req.repository, rev))
+                .map_err(|e| CompareError::from_source(e, repo.url().normalized(), rev))
         };
         let (base, head) = (resolve(&req.base)?, resolve(&req.head)?);
         // The policy's revision: the caller's (the default branch on GitHub) when the mirror has
@@ -67,7 +67,7 @@ impl Engine {
         }
         let affected = repo
             .affected_charts(&base.commit, &head.commit, &affected_opts)
-            .map_err(|e| CompareError::from_source(e, &req.repository, &req.head))?;
+            .map_err(|e| CompareError::from_source(e, repo.url().normalized(), &req.head))?;
         let mut charts = Vec::new();
         for a in affected {
             if a.chart.library || a.chart.vendored {
