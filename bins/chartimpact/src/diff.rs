@@ -172,6 +172,13 @@ impl ReportArgs {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// Seconds since the Unix epoch by the system clock (the time a comparison is stamped with).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 pub fn write_stdout(out: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -210,6 +217,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         &diff_core::Sources {
             left: source(&old_name),
             right: source(&new_name),
+            generated_at: diff_core::rfc3339(unix_now()),
         },
     );
     let t2 = Instant::now();

@@ -158,10 +158,11 @@ fn capabilities(options: &Options) -> Result<Capabilities, RenderError> {
                 "invalid kube version '{v}': Invalid Semantic Version"
             ))
         })?;
+        let (major, minor, _) = sv.numbers();
         caps.kube_version = KubeVersion {
-            version: format!("v{}", sv.string()),
-            major: sv.major.to_string(),
-            minor: sv.minor.to_string(),
+            version: format!("v{sv}"),
+            major: major.to_string(),
+            minor: minor.to_string(),
         };
     }
     caps.api_versions

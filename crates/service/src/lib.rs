@@ -46,7 +46,7 @@ mod response;
 
 pub use api::{CacheStats, CompareService};
 pub use context::{Context, Stage};
-pub use engine::{Engine, EngineBuilder, Renderers};
+pub use engine::{Clock, Engine, EngineBuilder, Renderers};
 pub use error::CompareError;
 pub use request::{CompareRequest, MAX_VALUES_CONTENT, RendererMode};
 pub use response::{

@@ -42,6 +42,7 @@
 //! at them; `Limits::max_depth` is also the recursion bound, so keep it in the hundreds.
 #![deny(missing_docs)]
 
+pub mod civil;
 mod value;
 
 pub use value::{Mapping, Number, Value};

@@ -247,6 +247,7 @@ impl Engine {
             &diff_core::Sources {
                 left: old.renderer.name.clone(),
                 right: new.renderer.name.clone(),
+                generated_at: diff_core::rfc3339(self.now()),
             },
         );
         comparison.structured_diff.metadata.compare_id = compare_id.clone();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chart_source::{MirrorCache, Repository, UrlPolicy};
 use helm_render::{Renderer, ValuesFile};
@@ -87,7 +87,11 @@ pub struct Engine {
     result_capacity: usize,
     extra_values: Vec<ValuesFile>,
     counters: Counters,
+    clock: Clock,
 }
+
+/// Where an engine takes the time of a comparison (`generatedAt`) from.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// Builds an [`Engine`].
 pub struct EngineBuilder {
@@ -96,6 +100,7 @@ pub struct EngineBuilder {
     renderers: Renderers,
     render_cache: bool,
     branch_ttl: Duration,
+    clock: Clock,
 }
 
 impl EngineBuilder {
@@ -123,6 +128,12 @@ impl EngineBuilder {
         self
     }
 
+    /// Where the time of a comparison comes from (default: the system clock).
+    pub fn clock(&mut self, clock: Clock) -> &mut Self {
+        self.clock = clock;
+        self
+    }
+
     /// The engine.
     pub fn build(&mut self) -> Result<Engine, CompareError> {
         let mirrors = MirrorCache::builder(self.data_dir.join("mirrors"))
@@ -140,6 +151,7 @@ impl EngineBuilder {
             result_capacity: 256,
             extra_values: Vec::new(),
             counters: Counters::default(),
+            clock: self.clock.clone(),
         })
     }
 }
@@ -166,6 +178,7 @@ impl Engine {
             renderers: Renderers::default(),
             render_cache: true,
             branch_ttl: Duration::from_secs(60),
+            clock: Arc::new(SystemTime::now),
         }
     }
 
@@ -176,9 +189,16 @@ impl Engine {
         self
     }
 
-    /// The mirror cache (for `detect`, `pr` and health checks).
+    /// The mirror cache (for health checks).
     pub fn mirrors(&self) -> &MirrorCache {
         &self.mirrors
+    }
+
+    /// Seconds since the Unix epoch by the engine's clock.
+    fn now(&self) -> u64 {
+        (self.clock)()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     }
 
     pub(crate) fn repository(&self, url: &str, ctx: &Context) -> Result<Repository, CompareError> {

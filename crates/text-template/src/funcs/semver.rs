@@ -24,11 +24,14 @@ impl Version {
     /// Parses `v`, `None` when Masterminds would refuse it.
     pub fn parse(v: &str) -> Option<Version> {
         let t = v.strip_prefix('v').unwrap_or(v);
+        // A `-` or `+` must be followed by identifiers: `1.2.3-` and `1.2.3+` are refused.
         let (t, meta) = match t.split_once('+') {
+            Some((_, "")) => return None,
             Some((a, b)) => (a, b.to_string()),
             None => (t, String::new()),
         };
         let (nums, pre) = match t.split_once('-') {
+            Some((_, "")) => return None,
             Some((a, b)) => (a, b.to_string()),
             None => (t, String::new()),
         };
@@ -491,5 +494,9 @@ mod tests {
         let c = Constraints::parse(">=1.0.0-0").unwrap();
         assert!(c.check(&v("2.0.0-rc.1")));
         assert!(Constraints::parse("").is_err());
+        // Masterminds requires identifiers after `-` and `+` (helm-render shares this parser).
+        for bad in ["1.2.3-", "1.2.3+", "1.2.3-+b", "1.2.3-rc..1", "1.2.x"] {
+            assert!(Version::parse(bad).is_none(), "{bad:?} parsed");
+        }
     }
 }
