@@ -95,9 +95,26 @@ pub struct FakeGithub {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// A test that ends while the bot wrote something it never looked at fails here (as bors's
+/// harness ends with `assert_empty_queues()`): an extra comment, status or check run cannot
+/// pass unnoticed.
 impl Drop for FakeGithub {
     fn drop(&mut self) {
         self.task.abort();
+        if std::thread::panicking() {
+            return;
+        }
+        let unobserved = self.unobserved_writes();
+        assert!(
+            unobserved.is_empty(),
+            "the fake GitHub received writes the test never looked at (inspect them with \
+             comments(), statuses(), check_runs() or writes()):\n{}",
+            unobserved
+                .iter()
+                .map(|r| format!("  {} {} -> {}: {}", r.method, r.path, r.status, r.body))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
 
@@ -372,17 +389,49 @@ impl FakeGithub {
 
     // ---- inspection ----
 
-    /// Every request received, in order.
+    /// Every request received, in order. Looking at requests does not count as looking at
+    /// what was written: use [`FakeGithub::writes`] or the state accessors for that.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
     }
 
-    /// Requests whose method is a write (POST/PATCH/PUT/DELETE).
+    /// Requests whose method is a write (POST/PATCH/PUT/DELETE); marks them all looked at.
     pub fn writes(&self) -> Vec<RecordedRequest> {
-        self.requests()
-            .into_iter()
+        let mut st = self.lock();
+        let st = &mut *st;
+        st.observed.iter_mut().for_each(|o| *o = true);
+        st.requests
+            .iter()
             .filter(|r| r.is_write())
+            .cloned()
             .collect()
+    }
+
+    /// Writes the test has not looked at yet (through [`FakeGithub::writes`], or the accessor
+    /// of what they changed); non-empty when the fake is dropped fails the test.
+    pub fn unobserved_writes(&self) -> Vec<RecordedRequest> {
+        let st = self.lock();
+        st.requests
+            .iter()
+            .zip(&st.observed)
+            .filter(|(r, seen)| !**seen && r.is_visible_write())
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// Marks the writes under `/repos/{owner}/{repo}/…` whose path passes `matches` as looked
+    /// at.
+    fn observe(&self, owner: &str, repo: &str, matches: impl Fn(&str) -> bool) {
+        let prefix = format!("/repos/{owner}/{repo}/");
+        let mut st = self.lock();
+        let st = &mut *st;
+        for (r, seen) in st.requests.iter().zip(st.observed.iter_mut()) {
+            if let Some(rest) = r.path.strip_prefix(&prefix)
+                && matches(rest)
+            {
+                *seen = true;
+            }
+        }
     }
 
     /// Bodies refused with 422 (schema violations and documented limits).
@@ -397,8 +446,11 @@ impl FakeGithub {
         assert!(failures.is_empty(), "{failures:#?}");
     }
 
-    /// Comments of an issue/PR, oldest first.
+    /// Comments of an issue/PR, oldest first (their writes and reactions count as looked at).
     pub fn comments(&self, owner: &str, repo: &str, number: u64) -> Vec<StoredComment> {
+        // Edits, deletions and reactions name the comment, not the issue: every comment write
+        // of the repository counts as seen once its comments were read.
+        self.observe(owner, repo, |p| p.starts_with("issues/"));
         self.lock()
             .comments
             .values()
@@ -409,6 +461,7 @@ impl FakeGithub {
 
     /// Statuses posted for a commit, oldest first.
     pub fn statuses(&self, owner: &str, repo: &str, sha: &str) -> Vec<StoredStatus> {
+        self.observe(owner, repo, |p| p == format!("statuses/{sha}"));
         self.lock()
             .statuses
             .iter()
@@ -419,6 +472,7 @@ impl FakeGithub {
 
     /// Check runs of a repository, by id.
     pub fn check_runs(&self, owner: &str, repo: &str) -> Vec<StoredCheckRun> {
+        self.observe(owner, repo, |p| p.starts_with("check-runs"));
         self.lock()
             .check_runs
             .values()
@@ -432,10 +486,12 @@ impl FakeGithub {
         self.lock().replay.as_ref().map_or(0, |r| r.entries.len())
     }
 
-    /// Requests that did not match the recorded exchange they were expected to be.
+    /// Requests that did not match the recorded exchange they were expected to be. A replay
+    /// states every write it expects, so asking this counts as looking at all of them.
     pub fn replay_mismatches(&self) -> Vec<ReplayMismatch> {
-        self.lock()
-            .replay
+        let mut st = self.lock();
+        st.observed.iter_mut().for_each(|o| *o = true);
+        st.replay
             .as_ref()
             .map_or_else(Vec::new, |r| r.mismatches.clone())
     }
@@ -753,6 +809,7 @@ async fn handle(
             body: body_s.clone(),
             status: 0,
         });
+        st.observed.push(false);
         st.requests.len() - 1
     };
     let (status, out_headers, out_body) =
