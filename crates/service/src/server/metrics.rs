@@ -1,5 +1,7 @@
 //! Prometheus metrics: requests by route and status, compare latency by stage, caches,
-//! admission. One recorder per process (the `metrics` facade is global).
+//! admission, webhook deliveries, jobs and the GitHub rate limit. One recorder per process (the
+//! `metrics` facade is global). The Helm chart's alerts and Grafana dashboard
+//! (deploy/helm/chartimpact) use these names: rename one there too.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -108,6 +110,14 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         }
     }
     metrics::gauge!("chartimpact_compares_in_flight").set(state.inner.flights.in_flight() as f64);
+    // Shown once GitHub has answered: before that the limit is unknown, and a zero would alert.
+    // Both come from the same response, so their ratio is always meaningful.
+    if let Some(rate) = state.inner.publisher.github_rate_limit()
+        && let (Some(limit), Some(remaining)) = (rate.limit, rate.remaining)
+    {
+        metrics::gauge!("chartimpact_github_rate_limit_limit").set(limit as f64);
+        metrics::gauge!("chartimpact_github_rate_limit_remaining").set(remaining as f64);
+    }
     (
         [(
             header::CONTENT_TYPE,
