@@ -1,6 +1,6 @@
 # ChartImpact server image: chartimpact-server (the entrypoint) and the chartimpact CLI on
-# Debian 12 slim, with git, CA certificates and, unless WITH_HELM=false, helm v3.17.1 for the
-# charts only helm can render. Runs as uid 10001; state lives in /data. docs/DEPLOY.md, "The
+# Debian 12 slim, with git, CA certificates, sqlite3 and, unless WITH_HELM=false, helm v3.17.1
+# for the charts only helm can render. Runs as uid 10001; state lives in /data. docs/DEPLOY.md, "The
 # container image", tells how to build it (scripts/build-image.sh) and what is in it.
 #
 #   docker build -t chartimpact .                        # compiles in a Rust builder stage
@@ -62,10 +62,11 @@ FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 # git: health reports it, and local repositories need it; ca-certificates: https to GitHub and
-# chart repositories (rustls reads the system roots).
+# chart repositories (rustls reads the system roots); sqlite3 (2 MB): online backups of the
+# database with `kubectl exec … sqlite3 /data/chartimpact.db ".backup …"` (docs/DEPLOY.md).
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      ca-certificates git >/dev/null \
+      ca-certificates git sqlite3 >/dev/null \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* \
  && groupadd --gid 10001 chartimpact \
  && useradd --uid 10001 --gid 10001 --home-dir /data --no-create-home \

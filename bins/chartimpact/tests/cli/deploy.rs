@@ -731,3 +731,46 @@ fn the_diff_from_the_default_to_the_ha_setup_is_reviewed() {
     );
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
+
+#[test]
+fn the_github_app_manifest_asks_for_what_the_server_uses_and_no_more() {
+    let text = std::fs::read_to_string(workspace().join("deploy/github-app.yml")).unwrap();
+    let manifest = serde_json::to_value(
+        yaml11::parse_value(&text, &yaml11::Limits::default()).expect("valid YAML"),
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["default_permissions"],
+        serde_json::json!({
+            "checks": "write",
+            "statuses": "write",
+            "pull_requests": "write",
+            "issues": "write",
+            "contents": "read",
+            "metadata": "read",
+        })
+    );
+    let events: BTreeSet<&str> = manifest["default_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        BTreeSet::from([
+            "pull_request",
+            "push",
+            "issue_comment",
+            "release",
+            "check_run"
+        ])
+    );
+    assert!(
+        manifest["hook_attributes"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/webhooks/github")
+    );
+    assert_eq!(manifest["public"], false);
+}
