@@ -19,7 +19,7 @@
 # Builders, in this order: buildah, podman, docker. buildah and podman honour STORAGE_DRIVER and
 # BUILDAH_ISOLATION; where the kernel offers no overlay mounts or user namespaces (a container
 # running as root, say) use STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot. vfs stores every layer
-# as a full copy (about 1.5 GB for one build here): `buildah rmi --prune` afterwards.
+# as a full copy: clear old builds with `buildah rm --all; buildah rmi --prune`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -99,8 +99,8 @@ if [ -n "$build_ca" ]; then
 fi
 echo "== $builder: $tag (base $base, helm $with_helm)"
 case "$builder" in
-  buildah) buildah bud --force-rm "${pull[@]}" "${args[@]}" ;;
-  podman) podman build --force-rm "${pull[@]}" "${args[@]}" ;;
+  buildah) buildah bud "${pull[@]}" "${args[@]}" ;;
+  podman) podman build "${pull[@]}" "${args[@]}" ;;
   docker) docker build "${args[@]}" ;;
 esac
 
