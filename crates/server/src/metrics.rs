@@ -1,5 +1,7 @@
 //! Prometheus metrics: requests by route and status, compare latency by stage, caches,
-//! admission. One recorder per process (the `metrics` facade is global).
+//! admission, webhook deliveries, jobs and the GitHub rate limit. One recorder per process (the
+//! `metrics` facade is global). The Helm chart's alerts and Grafana dashboard
+//! (deploy/helm/chartimpact) use these names: rename one there too.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

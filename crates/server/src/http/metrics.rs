@@ -27,6 +27,14 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         }
     }
     metrics::gauge!("chartimpact_compares_in_flight").set(state.inner.flights.in_flight() as f64);
+    // Shown once GitHub has answered: before that the limit is unknown, and a zero would alert.
+    // Both come from the same response, so their ratio is always meaningful.
+    if let Some(rate) = state.inner.publisher.github_rate_limit()
+        && let (Some(limit), Some(remaining)) = (rate.limit, rate.remaining)
+    {
+        metrics::gauge!("chartimpact_github_rate_limit_limit").set(limit as f64);
+        metrics::gauge!("chartimpact_github_rate_limit_remaining").set(remaining as f64);
+    }
     (
         [(
             header::CONTENT_TYPE,

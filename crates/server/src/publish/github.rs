@@ -611,6 +611,10 @@ impl Publisher for GithubPublisher {
                 .map_err(|e| PublishError(e.to_string()))
         })
     }
+
+    fn github_rate_limit(&self) -> Option<github_client::RateLimitSnapshot> {
+        Some(self.client.rate_limit())
+    }
 }
 
 #[cfg(test)]

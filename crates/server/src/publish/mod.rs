@@ -77,4 +77,10 @@ pub trait Publisher: Send + Sync + 'static {
         let _ = rerun;
         Box::pin(async { Ok(()) })
     }
+
+    /// The GitHub API rate limit as the last response reported it, for `/metrics` (operators
+    /// alert on it running low); `None` for publishers that do not call GitHub.
+    fn github_rate_limit(&self) -> Option<github_client::RateLimitSnapshot> {
+        None
+    }
 }

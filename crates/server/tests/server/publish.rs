@@ -88,6 +88,12 @@ async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_ne
         403,
         &[("retry-after", "1")],
     );
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    fake.set_rate_limit(4321, in_an_hour);
     let srv = start(&world, &fake, None).await;
 
     let (s, _) = srv
@@ -172,6 +178,23 @@ async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_ne
             .unwrap()
             .body,
         format!("quoting {MARKER}")
+    );
+    // The rate limit GitHub last reported is on /metrics (the Helm chart alerts when it runs
+    // low): the fake started this window at 4321 of 5000 and counts every request down.
+    let (s, text) = srv.get_text("/metrics").await;
+    assert_eq!(s, 200);
+    let gauge = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} on /metrics: {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(gauge("chartimpact_github_rate_limit_limit"), 5000.0);
+    let remaining = gauge("chartimpact_github_rate_limit_remaining");
+    assert!(
+        (4000.0..4321.0).contains(&remaining),
+        "remaining {remaining}"
     );
     fake.assert_no_validation_failures();
 }
