@@ -68,6 +68,17 @@ fn open_pr(fake: &FakeGithub, world: &World, number: u64) {
     );
 }
 
+/// The states of our commit statuses on `sha`, oldest first (every status must be ours).
+fn states(fake: &FakeGithub, repo: &str, sha: &str) -> Vec<String> {
+    fake.statuses("acme", repo, sha)
+        .into_iter()
+        .map(|s| {
+            assert_eq!(s.context, STATUS_CONTEXT, "{s:?}");
+            s.state
+        })
+        .collect()
+}
+
 fn ours(fake: &FakeGithub, n: u64) -> Vec<testkit::StoredComment> {
     fake.comments("acme", "charts", n)
         .into_iter()
@@ -196,6 +207,16 @@ async fn one_sticky_comment_and_statuses_through_rate_limits_redeliveries_and_ne
         (4000.0..4321.0).contains(&remaining),
         "remaining {remaining}"
     );
+    // The old head was analysed (maybe once more for the re-deliveries, unless the new head
+    // superseded that job) and never failed; the new head ends with its verdict.
+    let old = states(&fake, "charts", &world.head);
+    assert!(
+        old.starts_with(&["pending".into(), "success".into()])
+            && old.iter().all(|s| s == "pending" || s == "success"),
+        "{old:?}"
+    );
+    let new = states(&fake, "charts", &world.head2);
+    assert_eq!(new.last().map(String::as_str), Some("success"), "{new:?}");
     fake.assert_no_validation_failures();
 }
 
@@ -216,6 +237,7 @@ async fn duplicates_from_the_past_are_removed_and_unchanged_bodies_are_not_patch
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert_eq!(mine[0].id, a, "the oldest is kept and updated");
     assert!(!fake.comments("acme", "charts", 5).iter().any(|c| c.id == b));
+    assert_eq!(states(&fake, "charts", &world.head), ["pending", "success"]);
 
     // The same analysis again: the body is the same, so no PATCH.
     let patches = || {
@@ -230,6 +252,11 @@ async fn duplicates_from_the_past_are_removed_and_unchanged_bodies_are_not_patch
         .await;
     srv.wait_job(ack["jobId"].as_str().unwrap()).await;
     assert_eq!(patches(), before);
+    // The status is set again (GitHub keeps each; the newest counts).
+    assert_eq!(
+        states(&fake, "charts", &world.head),
+        ["pending", "success", "pending", "success"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,6 +596,24 @@ async fn with_app_auth_the_check_run_is_in_progress_while_the_job_runs_then_conc
         run.summary.as_deref().unwrap().contains("acme/missing"),
         "{run:?}"
     );
+    // Statuses as well as check runs: PR 21's job passed, PR 22's stale job (same head
+    // commit) stopped at pending, and the failed job (a pending per attempt) says so.
+    assert_eq!(
+        states(&fake, "charts", &world.head),
+        ["pending", "success", "pending"]
+    );
+    assert_eq!(
+        states(&fake, "missing", &world.head),
+        ["pending", "pending", "error"]
+    );
+    assert_eq!(ours(&fake, 21).len(), 1);
+    let failed = fake.comments("acme", "missing", 23);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].body.contains("could not run"),
+        "{}",
+        failed[0].body
+    );
     fake.assert_no_validation_failures();
 }
 
@@ -627,6 +672,15 @@ async fn a_superseded_jobs_check_run_is_cancelled_not_left_in_progress() {
         (new.status.as_str(), new.head_sha.as_str()),
         ("completed", world.head2.as_str()),
         "{new:?}"
+    );
+    // Only the new head's report is posted; the old head keeps the pending status it got.
+    let comments = ours(&fake, 24);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].body.contains(&world.head2[..7]));
+    assert_eq!(states(&fake, "charts", &world.head), ["pending"]);
+    assert_eq!(
+        states(&fake, "charts", &world.head2),
+        ["pending", "success"]
     );
     fake.assert_no_validation_failures();
 }
@@ -792,6 +846,12 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
             2,
             "created once, then once again after the deletion"
         );
+        // Each failure set the status, whichever replica published it.
+        assert_eq!(
+            states(&fake, "charts", &head),
+            ["pending", "error", "error", "error", "error", "error"]
+        );
+        assert_eq!(fake.check_runs("acme", "charts").len(), 1);
         fake.assert_no_validation_failures();
         store_a.close().await.unwrap();
         store_b.close().await.unwrap();
@@ -836,6 +896,11 @@ async fn a_second_server_on_the_same_store_updates_the_comment_without_listing()
     assert_eq!(now[0].id, mine[0].id);
     assert!(now[0].body.contains(&world.head2[..7]), "{}", now[0].body);
     assert_eq!(lists(), 1, "the comment was found by its stored id");
+    assert_eq!(states(&fake, "charts", &world.head), ["pending", "success"]);
+    assert_eq!(
+        states(&fake, "charts", &world.head2),
+        ["pending", "success"]
+    );
 }
 
 /// A stored comment id that is not ours (e.g. the credentials changed) is never edited: ours
@@ -891,5 +956,6 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.comment_id, Some(ours.id));
+    assert_eq!(states(&fake, "charts", &"c".repeat(40)), ["error"]);
     store.close().await.unwrap();
 }
