@@ -177,8 +177,10 @@ impl EngineBuilder {
         for m in &self.helm_mirrors {
             charts.mirror(m.clone());
         }
-        let charts = charts
-            .build()
+        // The blocking HTTP client refuses to be built on an async runtime's thread (servers
+        // build engines in async code): build it on a thread of its own.
+        let charts = std::thread::scope(|s| s.spawn(|| charts.build()).join())
+            .map_err(|_| CompareError::internal("building the chart repository client panicked"))?
             .map_err(|e| CompareError::internal_from("cannot open the chart cache", e))?;
         Ok(Engine {
             mirrors,

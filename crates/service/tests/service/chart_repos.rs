@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use service::{CompareError, CompareRequest, CompareResponse, CompareService, Context, RendererMode};
+use service::{
+    CompareError, CompareRequest, CompareResponse, CompareService, Context, RendererMode,
+};
 use testkit::chart_repos::{Registry, Server, static_file};
 
 use super::corpus::corpus;
@@ -98,8 +100,12 @@ fn git_request(repo: &RepoBuilder, mode: RendererMode) -> CompareRequest {
 
 fn norm(r: &CompareResponse) -> String {
     let c = &r.comparison;
-    serde_json::to_string(&(&c.structured_diff.resources, &c.structured_diff.stats, &c.impact))
-        .unwrap()
+    serde_json::to_string(&(
+        &c.structured_diff.resources,
+        &c.structured_diff.stats,
+        &c.impact,
+    ))
+    .unwrap()
 }
 
 fn versions(r: &CompareResponse) -> Vec<(String, String, String)> {
@@ -130,7 +136,11 @@ fn a_git_chart_without_its_dependencies_compares_as_the_vendored_chart_and_names
         let got = engine(&data, Some(&server))
             .compare(&git_request(&fetched, mode), &Context::default())
             .unwrap_or_else(|e| panic!("{mode}: {}", e.message()));
-        assert_eq!(norm(&got), norm(&want), "{mode}: fetched differs from vendored");
+        assert_eq!(
+            norm(&got),
+            norm(&want),
+            "{mode}: fetched differs from vendored"
+        );
         assert_eq!(
             versions(&want),
             [
@@ -171,10 +181,17 @@ fn a_git_chart_without_its_dependencies_compares_as_the_vendored_chart_and_names
     // again (to key its render cache) from the archives it cached: no download.
     let again = engine(&tmp.path().join("data"), Some(&server));
     let r = again
-        .compare(&git_request(&fetched, RendererMode::Native), &Context::default())
+        .compare(
+            &git_request(&fetched, RendererMode::Native),
+            &Context::default(),
+        )
         .unwrap();
     assert_eq!(versions(&r)[1].1, "4.33.2");
-    assert_eq!(server.count(".tgz"), archives, "no archive downloaded again");
+    assert_eq!(
+        server.count(".tgz"),
+        archives,
+        "no archive downloaded again"
+    );
     assert_eq!(again.chart_repos().stats().archive_downloads, 0);
 }
 
@@ -223,7 +240,11 @@ fn helm_template(tgz: &Path) -> String {
         .args(["--namespace", "default"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -267,11 +288,17 @@ fn two_versions_from_a_helm_repository_and_a_registry_compare_as_helm_template_o
     let server = repos_server();
     let repo = format!("{}/dandydeveloper", server.url);
     let got = engine(&tmp.path().join("a"), None)
-        .compare(&helm_request(&repo, "4.29.4", "4.33.2"), &Context::default())
+        .compare(
+            &helm_request(&repo, "4.29.4", "4.33.2"),
+            &Context::default(),
+        )
         .unwrap_or_else(|e| panic!("{}", e.message()));
     assert_eq!(norm(&got), want, "Helm repository");
     assert_eq!(
-        (got.resolved.version1.as_str(), got.resolved.version2.as_str()),
+        (
+            got.resolved.version1.as_str(),
+            got.resolved.version2.as_str()
+        ),
         (sha("4.29.4").as_str(), sha("4.33.2").as_str())
     );
     let json = serde_json::to_value(&got).unwrap();
@@ -279,12 +306,18 @@ fn two_versions_from_a_helm_repository_and_a_registry_compare_as_helm_template_o
     assert_eq!(json["chart"], "redis-ha");
     // The id depends on the archives, not on where they came from or when.
     let again = engine(&tmp.path().join("b"), None)
-        .compare(&helm_request(&repo, "4.29.4", "4.33.2"), &Context::default())
+        .compare(
+            &helm_request(&repo, "4.29.4", "4.33.2"),
+            &Context::default(),
+        )
         .unwrap();
     assert_eq!(again.compare_id, got.compare_id);
     // A range picks as helm does.
     let ranged = engine(&tmp.path().join("b"), None)
-        .compare(&helm_request(&repo, "~4.29.0", "^4.30"), &Context::default())
+        .compare(
+            &helm_request(&repo, "~4.29.0", "^4.30"),
+            &Context::default(),
+        )
         .unwrap();
     assert_eq!(ranged.resolved, got.resolved);
 
@@ -299,7 +332,10 @@ fn two_versions_from_a_helm_repository_and_a_registry_compare_as_helm_template_o
         .compare(&helm_request(&oci, "4.29.4", "4.33.2"), &Context::default())
         .unwrap_or_else(|e| panic!("{}", e.message()));
     assert_eq!(norm(&from_oci), want, "OCI registry");
-    assert_eq!(from_oci.resolved, got.resolved, "helm push keeps the archive");
+    assert_eq!(
+        from_oci.resolved, got.resolved,
+        "helm push keeps the archive"
+    );
     let listed = engine(&tmp.path().join("c"), None)
         .chart_versions(&oci, "redis-ha", &Context::default())
         .unwrap();
@@ -313,7 +349,10 @@ fn unknown_charts_and_versions_name_the_nearest_and_values_files_come_from_the_c
     let repo = format!("{}/dandydeveloper", server.url);
     let e = engine(tmp.path(), None);
     let err = e
-        .compare(&helm_request(&repo, "4.29.4", "99.1.0"), &Context::default())
+        .compare(
+            &helm_request(&repo, "4.29.4", "99.1.0"),
+            &Context::default(),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "version_not_found");
     match &err {
@@ -331,7 +370,9 @@ fn unknown_charts_and_versions_name_the_nearest_and_values_files_come_from_the_c
     assert_eq!(err.code(), "chart_not_found");
     assert!(err.message().contains("redis-ha"), "{}", err.message());
 
-    let listed = e.chart_versions(&repo, "redis-ha", &Context::default()).unwrap();
+    let listed = e
+        .chart_versions(&repo, "redis-ha", &Context::default())
+        .unwrap();
     assert_eq!(listed.versions, ["4.33.2", "4.29.4", "4.26.1"]);
     assert_eq!(listed.version_details[0].app_version, "7.2.7");
 

@@ -118,7 +118,11 @@ fn compare_every_case(mode: RendererMode) {
             .retain(|s| s.rule != diff_core::impact::SUBCHART_RULE);
         got.impact.totals.medium -= signals - got.impact.signals.len();
         if name.starts_with("argo-cd__7.8.13") {
-            assert_eq!(signals - got.impact.signals.len(), 1, "{name}: subchart signal");
+            assert_eq!(
+                signals - got.impact.signals.len(),
+                1,
+                "{name}: subchart signal"
+            );
         }
         if norm(&got) != norm(&want) {
             mismatches.push(name);
