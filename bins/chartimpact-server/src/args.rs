@@ -56,7 +56,8 @@ pub struct Args {
         value_name = "FILE"
     )]
     helm_repo_credentials: Option<PathBuf>,
-    /// Allow `file://` URLs and local paths as repositories (local use and tests only).
+    /// Allow `file://` URLs and local paths as repositories, and chart repositories on private
+    /// addresses over http (local use and tests only).
     #[arg(long, env = "CHARTIMPACT_ALLOW_LOCAL_REPOS")]
     allow_local_repos: bool,
     /// Log format.
@@ -369,9 +370,11 @@ impl Args {
             allow_private_addresses: false,
         };
         // Chart repositories (named in requests, and by the charts' dependencies) pass the same
-        // allow-list and address checks as git hosts, on every redirect too.
+        // allow-list and address checks as git hosts, on every redirect too. Local use
+        // (--allow-local-repos) also admits chart repositories on this machine's network.
         let chart_policy = chart_source::UrlPolicy {
             allow_local: false,
+            allow_private_addresses: self.allow_local_repos,
             ..policy.clone()
         };
         let engine = service::Engine::builder(data_dir)
