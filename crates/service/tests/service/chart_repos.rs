@@ -403,3 +403,46 @@ fn an_unreachable_repository_is_retried_then_named() {
     assert_eq!(err.code(), "repository_unreachable", "{m}");
     assert!(m.contains(&repo) && m.contains("503"), "{m}");
 }
+
+#[test]
+fn an_archive_that_does_not_match_its_digest_is_a_clear_final_error() {
+    let root = corpus().join("chart-repos");
+    let index = std::fs::read_to_string(root.join("dandydeveloper/index.yaml")).unwrap();
+    let good = digest_of(&root.join("dandydeveloper/redis-ha-4.29.4.tgz"));
+    assert!(
+        index.contains(&good),
+        "the index names the archive's digest"
+    );
+    let forged = index.replace(&good, &"0".repeat(64));
+    let server = Server::start(move |req| {
+        if req.path.ends_with("index.yaml") {
+            testkit::chart_repos::Resp::new(200, forged.clone())
+        } else {
+            static_file(&root, req, "")
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = format!("{}/dandydeveloper", server.url);
+    let err = engine(tmp.path(), None)
+        .compare(
+            &helm_request(&repo, "4.29.4", "4.33.2"),
+            &Context::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "chart_repository_error", "{}", err.message());
+    assert!(
+        err.message().contains("digest mismatch"),
+        "{}",
+        err.message()
+    );
+    assert!(!err.is_transient());
+    // Nothing half-cached: no archive (nor a temporary file) was kept.
+    let cached = tmp.path().join("charts/archives/sha256");
+    let n = std::fs::read_dir(&cached).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(n, 0, "entries in {}", cached.display());
+}
+
+fn digest_of(p: &Path) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, &std::fs::read(p).unwrap());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
