@@ -1,6 +1,7 @@
 //! The `chartimpact` binary as a user runs it: arguments, streams, exit codes.
 
 mod compare;
+mod helm_repo;
 mod render;
 
 use std::io::Write;
