@@ -205,7 +205,7 @@ impl Engine {
             let files = read()?;
             let local = deps::GitLocalCharts::new(repo, commit, &req.chart_path);
             Some(
-                self.charts
+                self.chart_repos()?
                     .resolve_dependencies(&files, Some(&local), &Engine::call(ctx))
                     .map_err(|e| CompareError::from_charts(e, || ctx.timeout_error()))?,
             )
@@ -236,7 +236,7 @@ impl Engine {
             Ok(files.get(path.trim_start_matches("./")).map(<[u8]>::to_vec))
         })?;
         let resolution = self
-            .charts
+            .chart_repos()?
             .resolve_dependencies(&files, None, &Engine::call(ctx))
             .map_err(charts_error)?;
         let input = Input {
@@ -320,7 +320,7 @@ impl Engine {
         if let Some((helm, chart)) = req.helm_chart() {
             let call = Engine::call(ctx);
             let fetch = |version: &str| {
-                self.charts
+                self.chart_repos()?
                     .fetch_chart(helm, chart, version.trim(), &call)
                     .map_err(|e| CompareError::from_charts(e, || ctx.timeout_error()))
             };

@@ -138,7 +138,7 @@ impl Engine {
             ));
         }
         let versions = self
-            .charts
+            .chart_repos()?
             .versions(helm_repository, chart, &Engine::call(ctx))
             .map_err(|e| CompareError::from_charts(e, || ctx.timeout_error()))?;
         Ok(ChartVersionsResponse {

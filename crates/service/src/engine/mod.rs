@@ -83,7 +83,10 @@ impl Renderers {
 /// The engine behind [`CompareService`].
 pub struct Engine {
     mirrors: MirrorCache,
-    charts: ChartRepos,
+    /// Built on first use: most comparisons never talk to a chart repository, and the HTTP
+    /// client (a thread, TLS roots) would cost every CLI run its start-up time.
+    charts: std::sync::OnceLock<ChartRepos>,
+    charts_builder: chart_repo::ChartReposBuilder,
     renderers: Renderers,
     renders: Option<RenderCache>,
     results: Mutex<HashMap<String, CompareResponse>>,
@@ -177,14 +180,10 @@ impl EngineBuilder {
         for m in &self.helm_mirrors {
             charts.mirror(m.clone());
         }
-        // The blocking HTTP client refuses to be built on an async runtime's thread (servers
-        // build engines in async code): build it on a thread of its own.
-        let charts = std::thread::scope(|s| s.spawn(|| charts.build()).join())
-            .map_err(|_| CompareError::internal("building the chart repository client panicked"))?
-            .map_err(|e| CompareError::internal_from("cannot open the chart cache", e))?;
         Ok(Engine {
             mirrors,
-            charts,
+            charts: std::sync::OnceLock::new(),
+            charts_builder: charts,
             renderers: self.renderers.clone(),
             renders: self
                 .render_cache
@@ -239,9 +238,18 @@ impl Engine {
     }
 
     /// The chart repository client (its [`stats`](ChartRepos::stats) say what was
-    /// downloaded).
-    pub fn chart_repos(&self) -> &ChartRepos {
-        &self.charts
+    /// downloaded), built on first use.
+    pub fn chart_repos(&self) -> Result<&ChartRepos, CompareError> {
+        if let Some(c) = self.charts.get() {
+            return Ok(c);
+        }
+        // The blocking HTTP client refuses to be built on an async runtime's thread (servers
+        // call engines from async code too): build it on a thread of its own.
+        let builder = &self.charts_builder;
+        let built = std::thread::scope(|s| s.spawn(|| builder.build()).join())
+            .map_err(|_| CompareError::internal("building the chart repository client panicked"))?
+            .map_err(|e| CompareError::internal_from("cannot open the chart cache", e))?;
+        Ok(self.charts.get_or_init(|| built))
     }
 
     /// A chart-repo call under `ctx`'s deadline and cancel flag.

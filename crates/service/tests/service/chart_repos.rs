@@ -192,7 +192,7 @@ fn a_git_chart_without_its_dependencies_compares_as_the_vendored_chart_and_names
         archives,
         "no archive downloaded again"
     );
-    assert_eq!(again.chart_repos().stats().archive_downloads, 0);
+    assert_eq!(again.chart_repos().unwrap().stats().archive_downloads, 0);
 }
 
 #[test]
