@@ -160,6 +160,7 @@ function render(main, id, entry, app) {
       h('div', { class: 'what' },
         h('h1', {}, h('code', {}, cmp.chartPath), ` ${cmp.version1} → ${cmp.version2}`),
         h('div', {}, cmp.repository),
+        dependencyLine(cmp),
         h('div', { class: 'meta' },
           cmp.resolved && h('span', { class: 'mono' }, `${short(cmp.resolved.version1)} → ${short(cmp.resolved.version2)}`),
           cmp.renderer && h('span', {}, `rendered by ${cmp.renderer.name} ${cmp.renderer.version}`),
@@ -464,4 +465,24 @@ function render(main, id, entry, app) {
   refresh();
 
   return { dispose() { document.removeEventListener('keydown', onKey); clearTimeout(searchTimer); } };
+}
+
+// Each dependency (subchart) with its version on both sides, changed ones first; how the
+// newer side got it (vendored in charts/, fetched at the lock's version, …) in its title.
+function dependencyLine(cmp) {
+  const deps = cmp.dependencies;
+  if (!deps || !(deps.version1.length || deps.version2.length)) return null;
+  const key = (d) => `${d.parent}/${d.alias || d.name}`;
+  const old = new Map(deps.version1.map((d) => [key(d), d]));
+  const items = deps.version2.map((d) => {
+    const o = old.get(key(d));
+    old.delete(key(d));
+    const name = d.alias || d.name;
+    const changed = o && o.version !== d.version;
+    return { changed, text: changed ? `${name} ${o.version} → ${d.version}` : o ? `${name} ${d.version}` : `${name} ${d.version} (new)`, title: `${d.repository || 'vendored'} · ${d.source}` };
+  });
+  for (const d of old.values()) items.push({ changed: true, text: `${d.alias || d.name} ${d.version} (removed)`, title: d.repository || '' });
+  items.sort((a, b) => Number(b.changed) - Number(a.changed));
+  return h('div', { class: 'meta', id: 'dependencies' }, h('span', {}, 'Dependencies:'),
+    ...items.map((i) => h('span', { class: i.changed ? 'dep changed' : 'dep', title: i.title }, i.text)));
 }

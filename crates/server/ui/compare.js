@@ -1,4 +1,5 @@
-// The compare page: the form (with tags, branches and charts of the repository offered), the
+// The compare page: the form (a chart in a git repository, with its tags, branches and charts
+// offered; or a chart in a Helm or OCI repository, with the versions of its index offered), the
 // live progress of a running comparison, and an error screen that offers the fix.
 import { fill, h, plural, VERDICT_WORDS, when, short } from './dom.js';
 import { ApiError, compareStream, getJSON, postJSON } from './api.js';
@@ -21,8 +22,16 @@ export function compareView(main, app) {
   const field = (name, label, { wide, ...attrs } = {}) => {
     const input = h('input', { type: 'text', id: `f-${name}`, name, autocomplete: 'off', spellcheck: 'false', ...attrs });
     const status = h('div', { class: 'field-status', id: `f-${name}-status`, 'aria-live': 'polite' });
-    return { input, status, el: h('div', { class: wide ? 'wide' : '' }, h('label', { for: `f-${name}` }, label), input, status) };
+    const labelEl = h('label', { for: `f-${name}` }, label);
+    return { input, status, label: labelEl, el: h('div', { class: wide ? 'wide' : '' }, labelEl, input, status) };
   };
+
+  // Where the chart comes from: a git repository (compared at two revisions) or a Helm
+  // repository / OCI registry (two published versions).
+  const source = h('select', { id: 'f-source', name: 'source' },
+    h('option', { value: 'git' }, 'Git repository (two revisions)'),
+    h('option', { value: 'helm' }, 'Helm or OCI repository (two published versions)'));
+  const sourceEl = h('div', { class: 'wide' }, h('label', { for: 'f-source' }, 'Chart source'), source);
 
   const repo = field('repository', 'Repository', { required: true, placeholder: 'https://github.com/org/charts', list: 'repo-list', wide: true });
   const chart = field('chartPath', 'Chart path', { required: true, placeholder: 'charts/app', list: 'chart-list' });
@@ -42,7 +51,7 @@ export function compareView(main, app) {
 
   const submit = h('button', { class: 'primary', type: 'submit', id: 'run' }, 'Compare');
   const form = h('form', { class: 'compare-form panel', id: 'compare-form', novalidate: true },
-    repo.el, chart.el, valuesFile.el, v1.el, v2.el,
+    sourceEl, repo.el, chart.el, valuesFile.el, v1.el, v2.el,
     h('details', {},
       h('summary', {}, 'Values and render options'),
       h('div', { class: 'advanced' },
@@ -64,17 +73,76 @@ export function compareView(main, app) {
   // carry the plain fields in its query.
   const params = new URLSearchParams(location.search);
   const handed = history.state && history.state.request;
-  const start = handed || draft || {};
-  for (const [k, input] of Object.entries(inputs)) input.value = (start[k] ?? params.get(k) ?? '') || '';
+  const start = { ...(handed || draft || {}) };
+  const helmStart = start.helmRepository || params.get('helmRepository');
+  if (helmStart) {
+    source.value = 'helm';
+    start.repository = helmStart;
+    start.chartPath = start.chart || params.get('chart') || '';
+  }
+  for (const [k, input] of Object.entries(inputs)) input.value = (start[k] ?? (helmStart && (k === 'repository' || k === 'chartPath') ? '' : params.get(k)) ?? '') || '';
   values.value = start.valuesContent || '';
   renderer.value = start.renderer || params.get('renderer') || '';
   ignoreLabels.checked = Boolean(start.ignoreLabels);
   if (values.value || start.releaseName || start.namespace || start.kubeVersion || start.renderer) form.querySelector('details').open = true;
 
+  const helm = () => source.value === 'helm';
+  // The fields say what they hold in each mode.
+  function applySource() {
+    const isHelm = helm();
+    repo.label.textContent = isHelm ? 'Helm repository' : 'Repository';
+    repo.input.placeholder = isHelm ? 'https://charts.example.com or oci://registry.example.com/charts' : 'https://github.com/org/charts';
+    chart.label.textContent = isHelm ? 'Chart name' : 'Chart path';
+    chart.input.placeholder = isHelm ? 'redis' : 'charts/app';
+    for (const v of [v1, v2]) v.input.placeholder = isHelm ? 'chart version, e.g. 1.2.3 or ^1.2' : 'tag, branch or commit';
+    valuesFile.label.querySelector('.hint').textContent = isHelm ? '(path inside the chart, e.g. ci/prod-values.yaml)' : '(path in the repository, read at each version)';
+    for (const x of [repo, chart, v1]) x.status.textContent = '';
+    lists[1].replaceChildren();
+    lists[2].replaceChildren();
+    fillRecentRepos(lists[0], isHelm);
+  }
+  applySource();
+  source.addEventListener('change', () => { applySource(); lookup(); });
+
   chart.input.addEventListener('input', () => { chart.input.dataset.touched = '1'; });
-  fillRecentRepos(lists[0]);
-  repo.input.addEventListener('change', () => loadRepository(repo.input.value.trim()));
-  if (repo.input.value.trim()) loadRepository(repo.input.value.trim());
+  repo.input.addEventListener('change', lookup);
+  chart.input.addEventListener('change', () => { if (helm()) lookup(); });
+  lookup();
+
+  function lookup() {
+    const url = repo.input.value.trim();
+    if (helm()) loadChartVersions(url, chart.input.value.trim());
+    else loadRepository(url);
+  }
+
+  // The versions of a chart, from the repository's index (or the registry's tags).
+  function loadChartVersions(url, name) {
+    if (!url) return;
+    if (!name) {
+      chart.status.textContent = 'Enter the chart\'s name in this repository.';
+      return;
+    }
+    const key = `helm:${url}\n${name}`;
+    let info = app.repos.get(key);
+    if (!info) {
+      info = { versions: postJSON('/api/versions', { helmRepository: url, chart: name }, ctl.signal) };
+      app.repos.set(key, info);
+      info.versions.catch(() => app.repos.get(key) === info && app.repos.delete(key));
+    }
+    chart.status.textContent = '';
+    v1.status.textContent = 'Reading the repository index…';
+    info.versions.then((v) => {
+      if (ctl.signal.aborted || !helm() || repo.input.value.trim() !== url || chart.input.value.trim() !== name) return;
+      lists[2].replaceChildren(...v.versions.map((n) => h('option', { value: n })));
+      v1.status.textContent = `${plural(v.versions.length, 'version')} of ${v.chart}`;
+      if (!v1.input.value && v.versions.length > 1) v1.input.placeholder = `e.g. ${v.versions[1]}`;
+      if (!v2.input.value && v.versions.length) v2.input.placeholder = `e.g. ${v.versions[0]}`;
+    }, (e) => {
+      if (e.name === 'AbortError') return;
+      v1.status.textContent = `Could not list versions: ${e.message}`;
+      if (e.code === 'chart_not_found' && e.body && (e.body.charts || []).length) chart.status.textContent = `Charts with a similar name: ${e.body.charts.join(', ')}`;
+    });
+  }
 
   async function loadRepository(url) {
     if (!url) return;
@@ -122,6 +190,12 @@ export function compareView(main, app) {
       const v = input.value.trim();
       if (v) r[k] = v;
     }
+    if (helm()) {
+      if (r.repository) r.helmRepository = r.repository;
+      if (r.chartPath) r.chart = r.chartPath;
+      delete r.repository;
+      delete r.chartPath;
+    }
     if (values.value.trim()) r.valuesContent = values.value;
     if (renderer.value) r.renderer = renderer.value;
     if (ignoreLabels.checked) r.ignoreLabels = true;
@@ -133,7 +207,7 @@ export function compareView(main, app) {
     const missing = ['repository', 'chartPath', 'version1', 'version2'].filter((k) => !inputs[k].value.trim());
     const formError = document.getElementById('form-error');
     if (missing.length) {
-      formError.textContent = `Fill in ${missing.map((k) => inputs[k].labels[0].textContent).join(', ')}.`;
+      formError.textContent = `Fill in ${missing.map((k) => inputs[k].labels[0].textContent.trim()).join(', ')}.`;
       inputs[missing[0]].focus();
       return;
     }
@@ -143,7 +217,7 @@ export function compareView(main, app) {
 
   async function run(req) {
     draft = req;
-    rememberRepo(req.repository);
+    rememberRepo(req.helmRepository || req.repository, Boolean(req.helmRepository));
     if (req.valuesContent) await rememberValues(req.valuesContent);
     errorBox.hidden = true;
     const runCtl = new AbortController();
@@ -152,7 +226,7 @@ export function compareView(main, app) {
     const started = performance.now();
     const items = new Map(STAGES.map(([id, label]) => [id, h('li', { 'data-stage': id }, h('span', {}, label), h('span', { class: 'ms' }))]));
     const cancel = h('button', { type: 'button', onclick: () => runCtl.abort() }, 'Cancel');
-    fill(progress, h('h2', {}, `Comparing ${req.chartPath} ${req.version1} → ${req.version2}`), h('ol', { class: 'progress' }, [...items.values()]), cancel);
+    fill(progress, h('h2', {}, `Comparing ${req.chart || req.chartPath} ${req.version1} → ${req.version2}`), h('ol', { class: 'progress' }, [...items.values()]), cancel);
     progress.hidden = false;
     let last = null;
     const onStage = (s) => {
@@ -194,7 +268,8 @@ export function compareView(main, app) {
       type: 'button',
       onclick: () => {
         const next = { ...req, ...patch };
-        for (const [k, input] of Object.entries(inputs)) input.value = next[k] || '';
+        const shown = next.helmRepository ? { ...next, repository: next.helmRepository, chartPath: next.chart } : next;
+        for (const [k, input] of Object.entries(inputs)) input.value = shown[k] || '';
         run(next);
       },
     }, label);
@@ -204,6 +279,15 @@ export function compareView(main, app) {
       const sugg = body.suggestions || [];
       help.push(h('p', {}, sugg.length ? `Did you mean one of these for “${body.revision}”?` : 'No similar tag or branch exists. Pick one from the list in the form.'));
       if (sugg.length) help.push(h('div', { class: 'choices', id: 'suggestions' }, sugg.map((s) => offer(s, { [which]: s }))));
+    } else if (e.code === 'version_not_found' && body.version) {
+      const which = body.version === req.version1 ? 'version1' : 'version2';
+      const sugg = body.suggestions || [];
+      help.push(h('p', {}, sugg.length ? `The repository has no version “${body.version}” of ${body.chart}. The nearest:` : 'The repository has no such version of this chart.'));
+      if (sugg.length) help.push(h('div', { class: 'choices', id: 'suggestions' }, sugg.map((s) => offer(s, { [which]: s }))));
+    } else if (e.code === 'chart_not_found' && req.helmRepository) {
+      const charts = body.charts || [];
+      help.push(h('p', {}, charts.length ? 'Charts with a similar name in this repository:' : 'The repository has no chart of that name.'));
+      if (charts.length) help.push(h('div', { class: 'choices', id: 'charts' }, charts.map((c) => offer(c, { chart: c }))));
     } else if (e.code === 'chart_not_found') {
       const charts = body.charts || [];
       help.push(h('p', {}, charts.length ? `Charts in this repository at ${body.revision}:` : `The repository has no chart (no Chart.yaml) at ${body.revision}.`));
@@ -212,6 +296,8 @@ export function compareView(main, app) {
       help.push(h('p', {}, `Check the values file path, or clear it to use the chart's defaults.`));
     } else if (e.code === 'repository_not_allowed') {
       help.push(h('p', {}, 'This server only compares repositories on the hosts its operator allowed.'));
+    } else if (e.code === 'chart_repository_error') {
+      help.push(h('p', {}, 'The chart repository answered, but a chart or one of its dependencies could not be used as it is; the message names which.'));
     } else if (e.code === 'rate_limited' || e.code === 'saturated') {
       help.push(h('p', {}, 'The server is busy. Try again in a few seconds.'));
     }
@@ -266,14 +352,20 @@ export function levelOf(verdict) {
   return { 'high-risk': 'high', 'medium-risk': 'medium', 'low-risk': 'low' }[verdict] || 'plain';
 }
 
-function rememberRepo(url) {
-  const list = JSON.parse(localStorage.getItem('chartimpact-repos') || '[]').filter((r) => r !== url);
-  list.unshift(url);
-  localStorage.setItem('chartimpact-repos', JSON.stringify(list.slice(0, 12)));
+// Recently used repositories, git and Helm kept apart.
+function repoListKey(helm) {
+  return helm ? 'chartimpact-helm-repos' : 'chartimpact-repos';
 }
 
-function fillRecentRepos(datalist) {
-  const list = JSON.parse(localStorage.getItem('chartimpact-repos') || '[]');
+function rememberRepo(url, helm) {
+  const key = repoListKey(helm);
+  const list = JSON.parse(localStorage.getItem(key) || '[]').filter((r) => r !== url);
+  list.unshift(url);
+  localStorage.setItem(key, JSON.stringify(list.slice(0, 12)));
+}
+
+function fillRecentRepos(datalist, helm) {
+  const list = JSON.parse(localStorage.getItem(repoListKey(helm)) || '[]');
   datalist.replaceChildren(...list.map((r) => h('option', { value: r })));
 }
 

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::error::CompareError;
 use crate::pr::{PrReport, PrRequest};
 use crate::request::CompareRequest;
-use crate::response::{ChartsResponse, CompareResponse, VersionsResponse};
+use crate::response::{ChartVersionsResponse, ChartsResponse, CompareResponse, VersionsResponse};
 
 /// The library API: what the CLI, the server and embedders call.
 pub trait CompareService: Send + Sync {
@@ -17,6 +17,20 @@ pub trait CompareService: Send + Sync {
 
     /// Tags and branches of a repository, without cloning it.
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError>;
+
+    /// The versions of `chart` in a Helm repository (`https://…`) or OCI registry
+    /// (`oci://host/path`), newest first. A service without chart repositories refuses.
+    fn chart_versions(
+        &self,
+        helm_repository: &str,
+        chart: &str,
+        ctx: &Context,
+    ) -> Result<ChartVersionsResponse, CompareError> {
+        let _ = (helm_repository, chart, ctx);
+        Err(CompareError::InvalidRequest(
+            "this service does not read Helm repositories".into(),
+        ))
+    }
 
     /// The charts of a repository at `revision` (`HEAD` when `None`).
     fn charts(

@@ -44,6 +44,42 @@ pub enum CompareError {
         /// Chart directories that exist.
         charts: Vec<String>,
     },
+    /// A Helm repository or OCI registry has no chart of that name; `nearest` lists the
+    /// closest names it has.
+    #[error(
+        "chart {chart:?} not found in {repository}{}",
+        nearest_list("charts", nearest)
+    )]
+    HelmChartNotFound {
+        /// The repository (redacted).
+        repository: String,
+        /// The chart name asked for.
+        chart: String,
+        /// The closest chart names.
+        nearest: Vec<String>,
+    },
+    /// A chart has no version matching what was asked for; `nearest` lists the nearest
+    /// versions, newest first.
+    #[error(
+        "chart {chart:?} has no version {version:?} in {repository}{}",
+        nearest_list("versions", nearest)
+    )]
+    ChartVersionNotFound {
+        /// The repository (redacted).
+        repository: String,
+        /// The chart.
+        chart: String,
+        /// The version or range asked for.
+        version: String,
+        /// The nearest versions that exist.
+        nearest: Vec<String>,
+    },
+    /// Fetching a chart or resolving a chart's dependencies from a Helm repository or OCI
+    /// registry failed (unreachable, refused, a digest mismatch, an archive or index over the
+    /// size limits or with path tricks, a lock out of sync, …): the message names the
+    /// repository, the chart and the dependency.
+    #[error(transparent)]
+    ChartRepository(chart_repo::Error),
     /// A values file named by the request is missing at one revision.
     #[error("values file {path} does not exist at {revision}")]
     ValuesFileMissing {
@@ -119,6 +155,14 @@ fn suggest(s: &[String]) -> String {
     }
 }
 
+fn nearest_list(what: &str, nearest: &[String]) -> String {
+    if nearest.is_empty() {
+        String::new()
+    } else {
+        format!("; nearest {what}: {}", nearest.join(", "))
+    }
+}
+
 fn charts_list(c: &[String]) -> String {
     if c.is_empty() {
         "; the repository has no charts at that revision".into()
@@ -136,6 +180,18 @@ impl CompareError {
             CompareError::RepositoryUnreachable(_) => "repository_unreachable",
             CompareError::RevisionNotFound { .. } => "revision_not_found",
             CompareError::ChartNotFound { .. } => "chart_not_found",
+            CompareError::HelmChartNotFound { .. } => "chart_not_found",
+            CompareError::ChartVersionNotFound { .. } => "version_not_found",
+            CompareError::ChartRepository(e) => match e.root() {
+                chart_repo::Error::NotAllowed { .. } => "repository_not_allowed",
+                chart_repo::Error::Unreachable { .. } => "repository_unreachable",
+                chart_repo::Error::InvalidUrl { .. }
+                | chart_repo::Error::InvalidConstraint { .. } => "invalid_request",
+                chart_repo::Error::Cache { .. }
+                | chart_repo::Error::Credentials { .. }
+                | chart_repo::Error::Config(_) => "internal",
+                _ => "chart_repository_error",
+            },
             CompareError::ValuesFileMissing { .. } => "values_file_missing",
             CompareError::RenderFailed { .. } => "render_failed",
             CompareError::InvalidManifest { .. } => "invalid_manifest",
@@ -152,8 +208,12 @@ impl CompareError {
         let mut out = self.to_string();
         let mut next = self.source();
         while let Some(e) = next {
-            out.push_str(": ");
-            out.push_str(&e.to_string());
+            // Some errors (a dependency's) already end with their cause's words.
+            let text = e.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
             next = e.source();
         }
         out
@@ -162,13 +222,22 @@ impl CompareError {
     /// Whether trying again later may succeed (the network, a deadline, our own failure);
     /// false for what the request, the repository or the chart itself decides.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            CompareError::RepositoryUnreachable(_)
-                | CompareError::Timeout { .. }
-                | CompareError::Internal { .. }
-                | CompareError::Cancelled
-        )
+        match self {
+            CompareError::ChartRepository(e) => matches!(
+                e.root(),
+                chart_repo::Error::Unreachable { .. }
+                    | chart_repo::Error::Cache { .. }
+                    | chart_repo::Error::Cancelled
+                    | chart_repo::Error::DeadlineExceeded { .. }
+            ),
+            _ => matches!(
+                self,
+                CompareError::RepositoryUnreachable(_)
+                    | CompareError::Timeout { .. }
+                    | CompareError::Internal { .. }
+                    | CompareError::Cancelled
+            ),
+        }
     }
 
     /// An internal error without a cause to carry.
@@ -219,6 +288,41 @@ impl CompareError {
             E::LimitExceeded { .. } => CompareError::LimitExceeded(e),
             E::Cancelled => CompareError::Cancelled,
             other => CompareError::internal_from("reading the repository failed", other),
+        }
+    }
+
+    /// A chart-repo error in our words: an unknown chart or version asked for directly is the
+    /// request's (with the nearest names), a cancelled call is a cancellation (the deadline
+    /// watchdog turns it into a timeout), the rest keep chart-repo's message.
+    pub(crate) fn from_charts(
+        e: chart_repo::Error,
+        timeout: impl FnOnce() -> CompareError,
+    ) -> Self {
+        use chart_repo::Error as E;
+        match e {
+            E::ChartNotFound {
+                repository,
+                chart,
+                nearest,
+            } => CompareError::HelmChartNotFound {
+                repository,
+                chart,
+                nearest,
+            },
+            E::VersionNotFound {
+                repository,
+                chart,
+                version,
+                nearest,
+            } => CompareError::ChartVersionNotFound {
+                repository,
+                chart,
+                version,
+                nearest,
+            },
+            E::Cancelled => CompareError::Cancelled,
+            E::DeadlineExceeded { .. } => timeout(),
+            other => CompareError::ChartRepository(other),
         }
     }
 

@@ -50,6 +50,7 @@ pub use engine::{Clock, Engine, EngineBuilder, Renderers};
 pub use error::CompareError;
 pub use request::{CompareRequest, MAX_VALUES_CONTENT, RendererMode};
 pub use response::{
-    ChartChange, ChartEntry, ChartsResponse, CompareResponse, RefInfo, RendererUsed,
-    ResolvedCommits, ResolvedRevision, VersionsResponse,
+    ChartChange, ChartEntry, ChartVersionInfo, ChartVersionsResponse, ChartsResponse,
+    CompareResponse, Dependencies, DependencyInfo, RefInfo, RendererUsed, ResolvedCommits,
+    ResolvedRevision, VersionsResponse,
 };

@@ -14,13 +14,70 @@ pub struct RendererUsed {
     pub version: String,
 }
 
-/// The commits both revisions resolved to.
+/// The commits both revisions resolved to (for a chart from a Helm repository: the archives'
+/// digests, `sha256:…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedCommits {
     /// Commit of `version1`.
     pub version1: String,
     /// Commit of `version2`.
     pub version2: String,
+}
+
+/// One dependency (subchart) of a compared chart, as it was rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DependencyInfo {
+    /// The chart declaring it: its name, `parent/child` for a dependency of a dependency.
+    pub parent: String,
+    /// The dependency's chart name.
+    pub name: String,
+    /// Its alias, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The version range `Chart.yaml` asks for.
+    pub constraint: String,
+    /// The version rendered.
+    pub version: String,
+    /// Its repository as `Chart.yaml` names it (never with credentials).
+    pub repository: String,
+    /// `vendored` (in `charts/`), `locked` (fetched at the `Chart.lock` version), `range`
+    /// (fetched at the newest version the range admits) or `local` (a `file://` chart).
+    pub source: String,
+    /// sha256 of the fetched archive (absent for vendored dependencies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl DependencyInfo {
+    /// The name it renders under: its alias, else its name.
+    pub fn key(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl From<&chart_repo::ResolvedDependency> for DependencyInfo {
+    fn from(d: &chart_repo::ResolvedDependency) -> Self {
+        DependencyInfo {
+            parent: d.parent.clone(),
+            name: d.name.clone(),
+            alias: d.alias.clone(),
+            constraint: d.constraint.clone(),
+            version: d.version.clone(),
+            repository: d.repository.clone(),
+            source: d.source.as_str().to_owned(),
+            digest: d.digest.clone(),
+        }
+    }
+}
+
+/// Each side's dependencies (`dependencies` in the compare response).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Dependencies {
+    /// The dependencies of the chart at `version1`.
+    pub version1: Vec<DependencyInfo>,
+    /// The dependencies of the chart at `version2`.
+    pub version2: Vec<DependencyInfo>,
 }
 
 /// A finished comparison.
@@ -30,14 +87,20 @@ pub struct CompareResponse {
     pub compare_id: String,
     /// The repository, normalized, without credentials.
     pub repository: String,
-    /// The chart path.
+    /// The chart path (a chart from a Helm repository: its name).
     pub chart_path: String,
+    /// The Helm repository or OCI registry of a `helmRepository` comparison (redacted).
+    pub helm_repository: Option<String>,
+    /// The chart name of a `helmRepository` comparison.
+    pub chart: Option<String>,
     /// `version1` as requested.
     pub version1: String,
     /// `version2` as requested.
     pub version2: String,
-    /// Commit ids.
+    /// Commit ids (archive digests for a `helmRepository` comparison).
     pub resolved: ResolvedCommits,
+    /// Each side's dependencies as rendered (fetched or vendored).
+    pub dependencies: Dependencies,
     /// The renderer that ran.
     pub renderer: RendererUsed,
     /// Structured diff and impact.
@@ -65,9 +128,16 @@ impl Serialize for CompareResponse {
         m.serialize_entry("compareId", &self.compare_id)?;
         m.serialize_entry("repository", &self.repository)?;
         m.serialize_entry("chartPath", &self.chart_path)?;
+        if let Some(h) = &self.helm_repository {
+            m.serialize_entry("helmRepository", h)?;
+        }
+        if let Some(c) = &self.chart {
+            m.serialize_entry("chart", c)?;
+        }
         m.serialize_entry("version1", &self.version1)?;
         m.serialize_entry("version2", &self.version2)?;
         m.serialize_entry("resolved", &self.resolved)?;
+        m.serialize_entry("dependencies", &self.dependencies)?;
         m.serialize_entry("diff", &text)?;
         m.serialize_entry("structuredDiffAvailable", &true)?;
         m.serialize_entry("structuredDiff", &self.comparison.structured_diff)?;
@@ -117,6 +187,40 @@ pub struct VersionsResponse {
     pub tag_details: Vec<RefInfo>,
     /// Branches with commits.
     pub branch_details: Vec<RefInfo>,
+}
+
+/// One published version of a chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartVersionInfo {
+    /// The chart version.
+    pub version: String,
+    /// The app version, when the index says.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub app_version: String,
+    /// When it was published, when the index says (RFC 3339).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub created: String,
+    /// Marked deprecated in the index.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+}
+
+/// The versions of a chart in a Helm repository or OCI registry (`POST /api/versions` with
+/// `helmRepository` and `chart`; `chartimpact versions --helm-repo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartVersionsResponse {
+    /// Always true.
+    pub success: bool,
+    /// The repository (redacted).
+    pub helm_repository: String,
+    /// The chart.
+    pub chart: String,
+    /// Versions, newest first (semver order).
+    pub versions: Vec<String>,
+    /// The same versions with what the index says of them.
+    pub version_details: Vec<ChartVersionInfo>,
 }
 
 /// The charts of a repository at one revision (`POST /api/charts`), for pickers.

@@ -1,5 +1,6 @@
 //! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, git
-//! fixtures ([`git`], [`RepoBuilder`]) and a [`FakeRenderer`] for tests above rendering.
+//! fixtures ([`git`], [`RepoBuilder`]), a [`FakeRenderer`] for tests above rendering, and chart
+//! repositories on loopback ([`chart_repos`]: a Helm repository server, a real OCI registry).
 //!
 //! [`FakeGithub`] is an axum server on `127.0.0.1:0` holding its state behind a mutex
 //! (the bors pattern, STYLE.md rule 17). It behaves like api.github.com for the calls the
@@ -31,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod chart_repos;
 mod git;
 mod render;
 mod replay;

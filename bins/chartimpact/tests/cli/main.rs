@@ -2,6 +2,7 @@
 
 mod compare;
 mod deploy;
+mod helm_repo;
 mod render;
 
 use std::io::Write;

@@ -5,7 +5,11 @@
 mod deps;
 mod helm_repo;
 mod oci;
-mod server;
+
+/// The loopback HTTP server, shared with the engine's tests.
+mod server {
+    pub use testkit::chart_repos::{Resp, Server, static_file};
+}
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -71,35 +75,4 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// `helm` and `docker-registry`, or why the tests that need them are skipped (a failure when
-/// `CHARTIMPACT_REQUIRE_REGISTRY=1`, as CI sets it).
-pub fn registry_tools() -> Option<(PathBuf, PathBuf)> {
-    let find = |name: &str| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-    };
-    match (find("helm"), find("docker-registry")) {
-        (Some(h), Some(r)) => Some((h, r)),
-        (h, r) => {
-            let missing: Vec<&str> = [
-                h.is_none().then_some("helm (scripts/install-helm.sh)"),
-                r.is_none()
-                    .then_some("docker-registry (apt-get install docker-registry)"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            let msg = format!("OCI registry tests need {}", missing.join(" and "));
-            if std::env::var("CHARTIMPACT_REQUIRE_REGISTRY").as_deref() == Ok("1") {
-                panic!("{msg} (CHARTIMPACT_REQUIRE_REGISTRY=1)");
-            }
-            eprintln!("skipping: {msg}");
-            None
-        }
-    }
 }

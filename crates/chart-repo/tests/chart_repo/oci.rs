@@ -3,101 +3,25 @@
 //! Bearer-token and basic auth are added by a small proxy in front of it, as a registry's
 //! token service or an authenticating front end would.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chart_repo::{Call, ChartRepos, Credentials, DependencySource, Error, Mirror};
 use helm_render::{ChartFiles, FileLimits, NativeRenderer, Options, Renderer, ValuesFile};
 
 use crate::server::{Resp, Server};
-use crate::{builder, corpus, dandy, registry_tools, sha256_file};
+use crate::{builder, corpus, dandy, sha256_file};
+use testkit::chart_repos::Registry;
 
-struct Registry {
-    child: Child,
-    host: String,
-    dir: tempfile::TempDir,
-    helm: PathBuf,
-}
-
-impl Registry {
-    fn start() -> Option<Registry> {
-        let (helm, exe) = registry_tools()?;
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = dir.path().join("config.yml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(exe)
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        let reg = Registry {
-            child,
-            host: format!("127.0.0.1:{port}"),
-            dir,
-            helm,
-        };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(&reg.host).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "docker-registry did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(reg)
+/// A registry holding redis-ha 4.26.1, 4.29.4 and 4.33.2.
+fn filled() -> Option<Registry> {
+    let reg = Registry::start()?;
+    for v in ["4.26.1", "4.29.4", "4.33.2"] {
+        reg.push(&dandy().join(format!("redis-ha-{v}.tgz")));
     }
-
-    fn push(&self, tgz: &Path) {
-        let d = self.dir.path();
-        let out = Command::new(&self.helm)
-            .arg("push")
-            .arg(tgz)
-            .arg(format!("oci://{}/charts", self.host))
-            .arg("--plain-http")
-            .env("HELM_REGISTRY_CONFIG", d.join("reg.json"))
-            .env("HELM_CACHE_HOME", d.join("cache"))
-            .env("HELM_CONFIG_HOME", d.join("cfg"))
-            .env("HELM_DATA_HOME", d.join("helmdata"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "helm push: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn filled() -> Option<Registry> {
-        let reg = Registry::start()?;
-        for v in ["4.26.1", "4.29.4", "4.33.2"] {
-            reg.push(&dandy().join(format!("redis-ha-{v}.tgz")));
-        }
-        Some(reg)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    Some(reg)
 }
 
 fn call() -> Call {
@@ -112,7 +36,7 @@ fn plain(data: &Path) -> ChartRepos {
 
 #[test]
 fn versions_and_archives_from_a_registry() {
-    let Some(reg) = Registry::filled() else {
+    let Some(reg) = filled() else {
         return;
     };
     let data = tempfile::tempdir().unwrap();
@@ -179,7 +103,7 @@ fn versions_and_archives_from_a_registry() {
 
 #[test]
 fn argo_cd_dependency_from_a_registry_renders_as_the_vendored_case() {
-    let Some(reg) = Registry::filled() else {
+    let Some(reg) = filled() else {
         return;
     };
     let data = tempfile::tempdir().unwrap();
@@ -287,7 +211,7 @@ fn auth_proxy(registry: &str, basic: Option<&'static str>, tokens: Arc<AtomicUsi
 
 #[test]
 fn bearer_tokens_and_basic_auth() {
-    let Some(reg) = Registry::filled() else {
+    let Some(reg) = filled() else {
         return;
     };
     let data = tempfile::tempdir().unwrap();

@@ -155,11 +155,16 @@ pub(crate) async fn run_compare(
     }))
 }
 
-/// `POST /api/versions` body.
+/// `POST /api/versions` body: a git repository, or a chart in a Helm repository.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct VersionsRequest {
-    repository: String,
+    #[serde(default)]
+    repository: Option<String>,
+    #[serde(default)]
+    helm_repository: Option<String>,
+    #[serde(default)]
+    chart: Option<String>,
 }
 
 pub(crate) async fn versions(
@@ -169,10 +174,32 @@ pub(crate) async fn versions(
 ) -> Result<Response, ApiError> {
     let bytes = read_limited(&headers, body, state.inner.config.body_limit).await?;
     let request: VersionsRequest = parse_json(&bytes)?;
-    listing(&state, request.repository, |service, repository, ctx| {
-        service.versions(repository, ctx)
-    })
-    .await
+    match (request.repository, request.helm_repository, request.chart) {
+        (None, Some(helm), Some(chart)) => {
+            if chart.trim().is_empty() {
+                return Err(ApiError::bad_request("chart is required"));
+            }
+            listing(&state, helm, move |service, helm, ctx| {
+                service.chart_versions(helm, &chart, ctx)
+            })
+            .await
+        }
+        (None, Some(_), None) => Err(ApiError::bad_request(
+            "chart is required with helmRepository",
+        )),
+        (Some(repository), None, None) => {
+            listing(&state, repository, |service, repository, ctx| {
+                service.versions(repository, ctx)
+            })
+            .await
+        }
+        (None, None, _) => Err(ApiError::bad_request(
+            "repository (a git repository) or helmRepository and chart are required",
+        )),
+        _ => Err(ApiError::bad_request(
+            "give either repository (a git repository) or helmRepository and chart, not both",
+        )),
+    }
 }
 
 /// Runs a lookup in a repository (versions, charts) on the blocking pool, in a slot of the

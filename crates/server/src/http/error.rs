@@ -94,7 +94,15 @@ impl From<CompareError> for ApiError {
             CompareError::RepositoryNotAllowed(_) => StatusCode::FORBIDDEN,
             CompareError::RevisionNotFound { .. }
             | CompareError::ChartNotFound { .. }
+            | CompareError::HelmChartNotFound { .. }
+            | CompareError::ChartVersionNotFound { .. }
             | CompareError::ValuesFileMissing { .. } => StatusCode::NOT_FOUND,
+            CompareError::ChartRepository(_) => match e.code() {
+                "repository_not_allowed" => StatusCode::FORBIDDEN,
+                "invalid_request" => StatusCode::BAD_REQUEST,
+                "internal" => return ApiError::internal(e.message()),
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             CompareError::RepositoryUnreachable(_)
             | CompareError::RenderFailed { .. }
             | CompareError::RenderLimit { .. }
@@ -126,6 +134,15 @@ fn details(e: &CompareError) -> Option<serde_json::Map<String, serde_json::Value
             revision,
             charts,
         } => json!({ "chartPath": path, "revision": revision, "charts": charts }),
+        CompareError::HelmChartNotFound { chart, nearest, .. } => {
+            json!({ "chart": chart, "charts": nearest })
+        }
+        CompareError::ChartVersionNotFound {
+            chart,
+            version,
+            nearest,
+            ..
+        } => json!({ "chart": chart, "version": version, "suggestions": nearest }),
         CompareError::ValuesFileMissing { path, revision } => {
             json!({ "valuesFile": path, "revision": revision })
         }

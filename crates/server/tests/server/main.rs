@@ -2,6 +2,7 @@
 //! repositories, real SQLite and PostgreSQL stores, a real HTTP client, a fake GitHub.
 
 mod api;
+mod chart_repos;
 mod compat;
 mod limits;
 mod openapi;

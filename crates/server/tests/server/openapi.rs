@@ -97,6 +97,8 @@ fn the_request_schema_lists_exactly_the_accepted_fields() {
     let full = service::CompareRequest {
         repository: "r".into(),
         chart_path: "c".into(),
+        helm_repository: Some("h".into()),
+        chart: Some("n".into()),
         version1: "a".into(),
         version2: "b".into(),
         values_file: Some("v".into()),
@@ -129,8 +131,26 @@ fn the_request_schema_lists_exactly_the_accepted_fields() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
+    assert_eq!(required, BTreeSet::from(["version1", "version2"]));
+    // One of the two forms: a chart in git, or a chart in a Helm repository.
+    let forms: Vec<BTreeSet<&str>> = doc["components"]["schemas"]["CompareRequest"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect()
+        })
+        .collect();
     assert_eq!(
-        required,
-        BTreeSet::from(["repository", "chartPath", "version1", "version2"])
+        forms,
+        [
+            BTreeSet::from(["repository", "chartPath"]),
+            BTreeSet::from(["helmRepository", "chart"])
+        ]
     );
 }

@@ -7,7 +7,8 @@ use super::Engine;
 use crate::context::Context;
 use crate::error::CompareError;
 use crate::response::{
-    ChartChange, ChartEntry, ChartsResponse, RefInfo, ResolvedRevision, VersionsResponse,
+    ChartChange, ChartEntry, ChartVersionInfo, ChartVersionsResponse, ChartsResponse, RefInfo,
+    ResolvedRevision, VersionsResponse,
 };
 
 impl Engine {
@@ -119,6 +120,60 @@ impl Engine {
                 })
                 .collect(),
         })
+    }
+}
+
+impl Engine {
+    pub(super) fn list_chart_versions(
+        &self,
+        helm_repository: &str,
+        chart: &str,
+        ctx: &Context,
+    ) -> Result<ChartVersionsResponse, CompareError> {
+        ctx.check()?;
+        let (helm_repository, chart) = (helm_repository.trim(), chart.trim());
+        if helm_repository.is_empty() || chart.is_empty() {
+            return Err(CompareError::InvalidRequest(
+                "helmRepository and chart are required".into(),
+            ));
+        }
+        let versions = self
+            .chart_repos()?
+            .versions(helm_repository, chart, &Engine::call(ctx))
+            .map_err(|e| CompareError::from_charts(e, || ctx.timeout_error()))?;
+        Ok(ChartVersionsResponse {
+            success: true,
+            helm_repository: chart_repo_shown(helm_repository),
+            chart: chart.to_owned(),
+            versions: versions.iter().map(|v| v.version.clone()).collect(),
+            version_details: versions
+                .iter()
+                .map(|v| ChartVersionInfo {
+                    version: v.version.clone(),
+                    app_version: v.app_version.clone(),
+                    created: v.created.clone(),
+                    deprecated: v.deprecated,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// A chart repository URL as results show it: without user-info (credentials belong in the
+/// credentials file, never in a stored result).
+pub(crate) fn chart_repo_shown(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if path.is_empty() {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_owned(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! watchdog; one module per operation ([`compare`], [`listing`], [`pr`]).
 
 mod compare;
+mod deps;
 mod listing;
 mod pr;
 
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use chart_repo::{ChartRepos, Credentials, Mirror};
 use chart_source::{MirrorCache, Repository, UrlPolicy};
 use helm_render::{Renderer, ValuesFile};
 
@@ -20,7 +22,7 @@ use crate::error::CompareError;
 use crate::pr::{PrReport, PrRequest};
 use crate::render_cache::RenderCache;
 use crate::request::{CompareRequest, RendererMode};
-use crate::response::{ChartsResponse, CompareResponse, VersionsResponse};
+use crate::response::{ChartVersionsResponse, ChartsResponse, CompareResponse, VersionsResponse};
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -81,6 +83,10 @@ impl Renderers {
 /// The engine behind [`CompareService`].
 pub struct Engine {
     mirrors: MirrorCache,
+    /// Built on first use: most comparisons never talk to a chart repository, and the HTTP
+    /// client (a thread, TLS roots) would cost every CLI run its start-up time.
+    charts: std::sync::OnceLock<ChartRepos>,
+    charts_builder: chart_repo::ChartReposBuilder,
     renderers: Renderers,
     renders: Option<RenderCache>,
     results: Mutex<HashMap<String, CompareResponse>>,
@@ -101,12 +107,44 @@ pub struct EngineBuilder {
     render_cache: bool,
     branch_ttl: Duration,
     clock: Clock,
+    chart_policy: Option<UrlPolicy>,
+    helm_mirrors: Vec<Mirror>,
+    helm_credentials: Credentials,
+    plain_http: bool,
 }
 
 impl EngineBuilder {
     /// URL policy for repositories.
     pub fn policy(&mut self, policy: UrlPolicy) -> &mut Self {
         self.policy = policy;
+        self
+    }
+
+    /// URL policy for Helm chart repositories and OCI registries (the charts a `helmRepository`
+    /// request names and the dependencies charts declare). Default: the git policy's hosts,
+    /// without local paths. `*` allows every host; `allow_private_addresses` also allows
+    /// plain http.
+    pub fn chart_repo_policy(&mut self, policy: UrlPolicy) -> &mut Self {
+        self.chart_policy = Some(policy);
+        self
+    }
+
+    /// Sends a chart repository's requests to a mirror (`--helm-repo-mirror`).
+    pub fn helm_repo_mirrors(&mut self, mirrors: impl IntoIterator<Item = Mirror>) -> &mut Self {
+        self.helm_mirrors.extend(mirrors);
+        self
+    }
+
+    /// Credentials for chart repository hosts (held in memory only, never in a message).
+    pub fn helm_repo_credentials(&mut self, credentials: Credentials) -> &mut Self {
+        self.helm_credentials = credentials;
+        self
+    }
+
+    /// Talk to OCI registries over plain http (helm's `--plain-http`; the chart repository
+    /// policy must allow private addresses, which allows http).
+    pub fn plain_http(&mut self, on: bool) -> &mut Self {
+        self.plain_http = on;
         self
     }
 
@@ -141,8 +179,22 @@ impl EngineBuilder {
             .branch_ttl(self.branch_ttl)
             .build()
             .map_err(|e| CompareError::internal_from("cannot open the mirror cache", e))?;
+        let policy = self.chart_policy.clone().unwrap_or_else(|| UrlPolicy {
+            allow_local: false,
+            ..self.policy.clone()
+        });
+        let mut charts = ChartRepos::builder(&self.data_dir);
+        charts
+            .policy(policy)
+            .credentials(self.helm_credentials.clone())
+            .plain_http(self.plain_http);
+        for m in &self.helm_mirrors {
+            charts.mirror(m.clone());
+        }
         Ok(Engine {
             mirrors,
+            charts: std::sync::OnceLock::new(),
+            charts_builder: charts,
             renderers: self.renderers.clone(),
             renders: self
                 .render_cache
@@ -179,6 +231,10 @@ impl Engine {
             render_cache: true,
             branch_ttl: Duration::from_secs(60),
             clock: Arc::new(SystemTime::now),
+            chart_policy: None,
+            helm_mirrors: Vec::new(),
+            helm_credentials: Credentials::new(),
+            plain_http: false,
         }
     }
 
@@ -199,6 +255,29 @@ impl Engine {
         (self.clock)()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+
+    /// The chart repository client (its [`stats`](ChartRepos::stats) say what was
+    /// downloaded), built on first use.
+    pub fn chart_repos(&self) -> Result<&ChartRepos, CompareError> {
+        if let Some(c) = self.charts.get() {
+            return Ok(c);
+        }
+        // The blocking HTTP client refuses to be built on an async runtime's thread (servers
+        // call engines from async code too): build it on a thread of its own.
+        let builder = &self.charts_builder;
+        let built = std::thread::scope(|s| s.spawn(|| builder.build()).join())
+            .map_err(|_| CompareError::internal("building the chart repository client panicked"))?
+            .map_err(|e| CompareError::internal_from("cannot open the chart cache", e))?;
+        Ok(self.charts.get_or_init(|| built))
+    }
+
+    /// A chart-repo call under `ctx`'s deadline and cancel flag.
+    pub(crate) fn call(ctx: &Context) -> chart_repo::Call {
+        chart_repo::Call {
+            deadline: ctx.deadline(),
+            cancel: Some(ctx.cancel.clone()),
+        }
     }
 
     pub(crate) fn repository(&self, url: &str, ctx: &Context) -> Result<Repository, CompareError> {
@@ -285,5 +364,16 @@ impl CompareService for Engine {
 
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError> {
         self.with_deadline(ctx, || self.list_versions(repository, ctx))
+    }
+
+    fn chart_versions(
+        &self,
+        helm_repository: &str,
+        chart: &str,
+        ctx: &Context,
+    ) -> Result<ChartVersionsResponse, CompareError> {
+        self.with_deadline(ctx, || {
+            self.list_chart_versions(helm_repository, chart, ctx)
+        })
     }
 }

@@ -109,7 +109,22 @@ fn compare_every_case(mode: RendererMode) {
             ))
             .unwrap()
         };
-        if norm(&got.comparison) != norm(&want) {
+        // Diffing two renders cannot know a subchart's version changed; the engine can (the
+        // argo-cd cases upgrade redis-ha): leave its signals out of the comparison.
+        let mut got = got.comparison;
+        let signals = got.impact.signals.len();
+        got.impact
+            .signals
+            .retain(|s| s.rule != diff_core::impact::SUBCHART_RULE);
+        got.impact.totals.medium -= signals - got.impact.signals.len();
+        if name.starts_with("argo-cd__7.8.13") {
+            assert_eq!(
+                signals - got.impact.signals.len(),
+                1,
+                "{name}: subchart signal"
+            );
+        }
+        if norm(&got) != norm(&want) {
             mismatches.push(name);
         }
     }

@@ -1,5 +1,6 @@
 //! The compare engine end to end on local git repositories (no network).
 
+mod chart_repos;
 mod corpus;
 mod engine;
 mod pr;
