@@ -195,6 +195,22 @@ pub(crate) struct EntryState {
 
 const READY_MARKER: &str = "chartimpact-ready";
 const FETCHED_FILE: &str = "chartimpact-fetched";
+/// Its modification time is the mirror's last use (for [`MirrorCache::evict_to`]).
+const USED_FILE: &str = "chartimpact-used";
+
+/// What [`MirrorCache::evict_to`] found and removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Eviction {
+    /// Bytes the mirrors take after eviction.
+    pub bytes: u64,
+    /// Mirrors removed.
+    pub evicted: u64,
+    /// Bytes removed.
+    pub evicted_bytes: u64,
+    /// Mirrors over the limit that were in use and kept.
+    pub in_use: u64,
+}
 
 impl MirrorCache {
     /// A builder for a cache in `data_dir`.
@@ -232,6 +248,7 @@ impl MirrorCache {
             let mut state = entry.state.lock().unwrap_or_else(|p| p.into_inner());
             self.inner.ensure_open(&entry, &mut state)?;
         }
+        mark_used(&entry.dir);
         Ok(Repository {
             cache: self.inner.clone(),
             entry,
@@ -265,6 +282,109 @@ impl MirrorCache {
             .inner
             .mirrors_dir
             .join(self.check_url(url)?.cache_key()))
+    }
+
+    /// Bytes the mirrors take on disk now.
+    pub fn disk_usage(&self) -> u64 {
+        self.mirror_dirs().iter().map(|m| m.bytes).sum()
+    }
+
+    /// Removes the least recently used mirrors until all of them take at most `max_bytes`.
+    ///
+    /// A mirror in use is never removed: one a [`Repository`] handle of this cache holds, or
+    /// whose lock another process (or a fetch in this one) holds. A removed mirror is simply
+    /// cloned again on its next use. Mirrors are renamed out of the way under their lock and
+    /// deleted after, so no reader ever sees half of one.
+    pub fn evict_to(&self, max_bytes: u64) -> Eviction {
+        let mut mirrors = self.mirror_dirs();
+        let mut out = Eviction {
+            bytes: mirrors.iter().map(|m| m.bytes).sum(),
+            ..Eviction::default()
+        };
+        if out.bytes <= max_bytes {
+            return out;
+        }
+        mirrors.sort_by_key(|m| m.used);
+        for m in mirrors {
+            if out.bytes <= max_bytes {
+                break;
+            }
+            if m.key.starts_with('.') {
+                // A mirror being made (`.tmp-…`): counted, never removed.
+                continue;
+            }
+            match self.take_unused(&m.key) {
+                Some(doomed) => {
+                    remove_dir(&doomed).unwrap_or_else(|e| {
+                        warn!(dir = %doomed.display(), error = %e, "could not remove an evicted mirror");
+                    });
+                    out.bytes = out.bytes.saturating_sub(m.bytes);
+                    out.evicted += 1;
+                    out.evicted_bytes += m.bytes;
+                    info!(mirror = %m.key, bytes = m.bytes, "mirror evicted (least recently used; the mirror cache is over its size limit)");
+                }
+                None => out.in_use += 1,
+            }
+        }
+        out
+    }
+
+    /// Moves the mirror `key` aside when nobody uses it; the path to delete.
+    fn take_unused(&self, key: &str) -> Option<PathBuf> {
+        // Holding the map lock, no handle to this entry can be made meanwhile.
+        let mut entries = self.inner.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.get(key).is_some_and(|e| Arc::strong_count(e) > 1) {
+            return None;
+        }
+        let lock_path = self.inner.mirrors_dir.join(format!("{key}.lock"));
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .ok()?;
+        // Busy elsewhere (another process, a fetch here): keep it.
+        lock.try_lock().ok()?;
+        let dir = self.inner.mirrors_dir.join(key);
+        let doomed = self
+            .inner
+            .mirrors_dir
+            .join(format!(".evicted-{}-{key}", std::process::id()));
+        let _ = remove_dir(&doomed);
+        let moved = fs::rename(&dir, &doomed).is_ok();
+        if moved {
+            entries.remove(key);
+        }
+        drop(lock);
+        moved.then_some(doomed)
+    }
+
+    /// Every mirror directory with its size and last use, mirrors being made included (their
+    /// bytes count). Evicted ones a crash left behind are removed.
+    fn mirror_dirs(&self) -> Vec<MirrorDir> {
+        let Ok(read) = fs::read_dir(&self.inner.mirrors_dir) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in read.flatten() {
+            let path = item.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let key = item.file_name().to_string_lossy().into_owned();
+            let bytes = dir_size(&path);
+            if key.starts_with(".evicted-") {
+                // Left by a crash mid-delete.
+                let _ = remove_dir(&path);
+                continue;
+            }
+            let used = [USED_FILE, READY_MARKER]
+                .iter()
+                .find_map(|f| fs::metadata(path.join(f)).and_then(|m| m.modified()).ok())
+                .unwrap_or(UNIX_EPOCH);
+            out.push(MirrorDir { key, bytes, used });
+        }
+        out
     }
 
     fn entry(&self, url: RepoUrl) -> Arc<Entry> {
@@ -449,6 +569,47 @@ impl Inner {
             warn!(repo = %entry.url, error = %e, "could not record fetch times");
         }
     }
+}
+
+struct MirrorDir {
+    key: String,
+    bytes: u64,
+    used: SystemTime,
+}
+
+/// Records that the mirror in `dir` was used now.
+fn mark_used(dir: &Path) {
+    let path = dir.join(USED_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path);
+    if let Ok(f) = file {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// Bytes of the files under `dir` (not following symbolic links).
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(read) = fs::read_dir(&d) else {
+            continue;
+        };
+        for item in read.flatten() {
+            let Ok(meta) = item.metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(item.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
 }
 
 fn init_bare(dir: &Path) -> Result<gix::ThreadSafeRepository> {

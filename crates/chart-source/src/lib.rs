@@ -61,7 +61,7 @@ mod url;
 mod version;
 mod versions;
 
-pub use cache::{CacheStats, Clock, MirrorCache, MirrorCacheBuilder, SystemClock};
+pub use cache::{CacheStats, Clock, Eviction, MirrorCache, MirrorCacheBuilder, SystemClock};
 pub use charts::{
     AffectReason, AffectedChart, AffectedOptions, ChartInfo, ChartStatus, Dependency,
 };
@@ -70,6 +70,6 @@ pub use id::{CommitId, ParseIdError, TreeId};
 pub use repository::Repository;
 pub use revision::{Resolved, RevisionKind};
 pub use tree::{Change, ChangedPath, ChartFile, ChartFiles, ChartLimits, FileMode};
-pub use url::{RepoUrl, Resolve, StaticResolver, SystemResolver, UrlPolicy};
+pub use url::{RepoUrl, Resolve, StaticResolver, SystemResolver, UrlPolicy, redact_url};
 pub use version::{ParseVersionError, Version};
 pub use versions::{Branch, Tag, Versions};

@@ -325,8 +325,16 @@ enum Location {
     },
 }
 
-/// Removes the user-info part of anything that looks like `scheme://userinfo@host`.
-pub(crate) fn redact_url(url: &str) -> String {
+/// Removes the user-info part of anything that looks like `scheme://userinfo@host` (and
+/// shortens it to 200 characters): what messages and logs may show of a URL.
+///
+/// ```
+/// assert_eq!(
+///     chart_source::redact_url("https://user:token@git.example.com/o/r"),
+///     "https://git.example.com/o/r"
+/// );
+/// ```
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.chars().take(200).collect();
     };

@@ -58,6 +58,35 @@ pub trait CompareService: Send + Sync {
     fn cache_stats(&self) -> CacheStats {
         CacheStats::default()
     }
+
+    /// Brings the disk caches within their size limits (least recently used entries go
+    /// first) and says what they hold; `None` when the service keeps nothing on disk.
+    /// Blocking (it walks directories): async callers use `spawn_blocking`.
+    fn enforce_disk_limits(&self) -> Option<DiskUsage> {
+        None
+    }
+}
+
+/// What an engine's disk caches hold, after [`CompareService::enforce_disk_limits`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiskUsage {
+    /// The git mirrors.
+    pub mirrors: CacheDisk,
+    /// The rendered manifests.
+    pub renders: CacheDisk,
+}
+
+/// One disk cache: its size, its limit and what the last sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheDisk {
+    /// Bytes it holds.
+    pub bytes: u64,
+    /// Its limit (`None`: unlimited).
+    pub max_bytes: Option<u64>,
+    /// Entries the sweep removed.
+    pub evicted: u64,
+    /// Bytes the sweep removed.
+    pub evicted_bytes: u64,
 }
 
 /// Hits and misses of an engine's caches since it started.

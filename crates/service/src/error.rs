@@ -270,7 +270,8 @@ impl CompareError {
                 revision,
                 suggestions,
             } => CompareError::RevisionNotFound {
-                repository: repository.to_owned(),
+                // Messages travel to logs, job records and PR comments: never a credential.
+                repository: chart_source::redact_url(repository),
                 revision,
                 suggestions,
             },

@@ -44,7 +44,7 @@ pub mod repo_config;
 mod request;
 mod response;
 
-pub use api::{CacheStats, CompareService};
+pub use api::{CacheDisk, CacheStats, CompareService, DiskUsage};
 pub use context::{Context, Stage};
 pub use engine::{Clock, Engine, EngineBuilder, Renderers};
 pub use error::CompareError;

@@ -300,3 +300,40 @@ fn a_set_interrupt_flag_cancels_fetches() {
     flag.store(false, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(cancelled.resolve("main").unwrap().commit.to_string(), c1);
 }
+
+#[test]
+fn over_its_size_limit_the_least_recently_used_mirrors_go_and_one_in_use_stays() {
+    let (a, _) = upstream();
+    let (b, _) = upstream();
+    let (c, c1) = upstream();
+    let data = a.tmp.path().join("data");
+    let cache = cache(&data);
+    for up in [&a, &b] {
+        let repo = cache.repository(&up.url()).unwrap();
+        repo.resolve("v1").unwrap();
+    }
+    // `c` is used last and its handle is kept: in use.
+    std::thread::sleep(Duration::from_millis(20));
+    let held = cache.repository(&c.url()).unwrap();
+    held.resolve("v1").unwrap();
+    let total = cache.disk_usage();
+    assert!(total > 0);
+    assert_eq!(cache.evict_to(u64::MAX).evicted, 0, "within the limit");
+
+    // A limit that holds about one mirror: the two older go, the one in use stays.
+    let out = cache.evict_to(total / 3);
+    assert_eq!(out.evicted, 2, "{out:?}");
+    assert!(out.evicted_bytes > 0 && out.bytes < total, "{out:?}");
+    assert_eq!(cache.disk_usage(), out.bytes);
+    assert_eq!(held.resolve("v1").unwrap().commit.to_string(), c1);
+
+    // Nothing left to evict but the mirror in use: it is counted as such and kept.
+    let out = cache.evict_to(0);
+    assert_eq!((out.evicted, out.in_use), (0, 1), "{out:?}");
+    drop(held);
+
+    // An evicted mirror is cloned again on its next use.
+    let fetches = cache.stats().fetches;
+    cache.repository(&a.url()).unwrap().resolve("v1").unwrap();
+    assert!(cache.stats().fetches > fetches);
+}

@@ -12,6 +12,7 @@ use helm_render::{ChartFiles, Renderer, ValuesFile};
 use super::{Counters, Engine, deps, sha256_hex};
 use crate::context::{Context, Stage};
 use crate::error::CompareError;
+use crate::render_cache::RenderCache;
 use crate::request::{CompareRequest, RendererMode};
 use crate::response::{
     CompareResponse, Dependencies, DependencyInfo, RendererUsed, ResolvedCommits,
@@ -124,8 +125,9 @@ impl Engine {
             parts.push(fingerprint.as_bytes());
         }
         let key = sha256_hex(&parts);
+        let seal = RenderCache::seal_key(&parts);
         if let Some(cache) = &self.renders
-            && let Some((name, version, manifest)) = cache.get(&key)
+            && let Some((name, version, manifest)) = cache.get(&key, &seal)
         {
             Counters::bump(&self.counters.render_hits);
             return Ok(Side {
@@ -146,6 +148,7 @@ impl Engine {
         if let Some(cache) = &self.renders {
             cache.put(
                 &key,
+                &seal,
                 out.renderer.name,
                 &out.renderer.version,
                 &out.manifest,

@@ -16,7 +16,7 @@ use chart_repo::{ChartRepos, Credentials, Mirror};
 use chart_source::{MirrorCache, Repository, UrlPolicy};
 use helm_render::{Renderer, ValuesFile};
 
-use crate::api::{CacheStats, CompareService};
+use crate::api::{CacheDisk, CacheStats, CompareService, DiskUsage};
 use crate::context::Context;
 use crate::error::CompareError;
 use crate::pr::{PrReport, PrRequest};
@@ -94,6 +94,8 @@ pub struct Engine {
     extra_values: Vec<ValuesFile>,
     counters: Counters,
     clock: Clock,
+    mirror_cache_max_bytes: Option<u64>,
+    render_cache_max_bytes: Option<u64>,
 }
 
 /// Where an engine takes the time of a comparison (`generatedAt`) from.
@@ -111,9 +113,25 @@ pub struct EngineBuilder {
     helm_mirrors: Vec<Mirror>,
     helm_credentials: Credentials,
     plain_http: bool,
+    mirror_cache_max_bytes: Option<u64>,
+    render_cache_max_bytes: Option<u64>,
 }
 
 impl EngineBuilder {
+    /// The most the git mirrors may take on disk; beyond it
+    /// [`CompareService::enforce_disk_limits`] removes the least recently used (default:
+    /// unlimited).
+    pub fn mirror_cache_max_bytes(&mut self, max: Option<u64>) -> &mut Self {
+        self.mirror_cache_max_bytes = max;
+        self
+    }
+
+    /// The most the render cache may take on disk (default: unlimited).
+    pub fn render_cache_max_bytes(&mut self, max: Option<u64>) -> &mut Self {
+        self.render_cache_max_bytes = max;
+        self
+    }
+
     /// URL policy for repositories.
     pub fn policy(&mut self, policy: UrlPolicy) -> &mut Self {
         self.policy = policy;
@@ -204,6 +222,8 @@ impl EngineBuilder {
             extra_values: Vec::new(),
             counters: Counters::default(),
             clock: self.clock.clone(),
+            mirror_cache_max_bytes: self.mirror_cache_max_bytes,
+            render_cache_max_bytes: self.render_cache_max_bytes,
         })
     }
 }
@@ -235,6 +255,8 @@ impl Engine {
             helm_mirrors: Vec::new(),
             helm_credentials: Credentials::new(),
             plain_http: false,
+            mirror_cache_max_bytes: None,
+            render_cache_max_bytes: None,
         }
     }
 
@@ -324,6 +346,41 @@ impl Engine {
 impl CompareService for Engine {
     fn analyze_pr(&self, request: &PrRequest, ctx: &Context) -> Result<PrReport, CompareError> {
         self.with_deadline(ctx, || self.analyze(request, ctx))
+    }
+
+    fn enforce_disk_limits(&self) -> Option<DiskUsage> {
+        let mirrors = match self.mirror_cache_max_bytes {
+            Some(max) => {
+                let e = self.mirrors.evict_to(max);
+                CacheDisk {
+                    bytes: e.bytes,
+                    max_bytes: Some(max),
+                    evicted: e.evicted,
+                    evicted_bytes: e.evicted_bytes,
+                }
+            }
+            None => CacheDisk {
+                bytes: self.mirrors.disk_usage(),
+                ..CacheDisk::default()
+            },
+        };
+        let renders = match (&self.renders, self.render_cache_max_bytes) {
+            (Some(cache), Some(max)) => {
+                let s = cache.enforce(max);
+                CacheDisk {
+                    bytes: s.bytes,
+                    max_bytes: Some(max),
+                    evicted: s.evicted,
+                    evicted_bytes: s.evicted_bytes,
+                }
+            }
+            (Some(cache), None) => CacheDisk {
+                bytes: cache.size(),
+                ..CacheDisk::default()
+            },
+            (None, _) => CacheDisk::default(),
+        };
+        Some(DiskUsage { mirrors, renders })
     }
 
     fn cache_stats(&self) -> CacheStats {
