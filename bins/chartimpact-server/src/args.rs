@@ -7,6 +7,55 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use server::{RendererStatus, ServerConfig};
 
+/// A flag's value that must never be printed: `Debug` shows `***` (the flags struct is
+/// `Debug`, and a debug print of it must not put a password in a log).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// Flags whose value is a secret: given on the command line, the value is visible to every
+/// user of the machine (`ps`), so the server says so at start.
+pub const SECRET_FLAGS: &[(&str, &str)] = &[
+    (
+        "api_token",
+        "--api-token: use CHARTIMPACT_API_TOKEN or --api-token-file",
+    ),
+    (
+        "metrics_token",
+        "--metrics-token: use CHARTIMPACT_METRICS_TOKEN or --metrics-token-file",
+    ),
+    (
+        "github_token",
+        "--github-token: use CHARTIMPACT_GITHUB_TOKEN",
+    ),
+    (
+        "webhook_secrets",
+        "--webhook-secrets: use CHARTIMPACT_WEBHOOK_SECRETS",
+    ),
+    (
+        "database_url",
+        "--database-url (when it holds a password): use CHARTIMPACT_DATABASE_URL",
+    ),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -28,7 +77,7 @@ pub struct Args {
     data_dir: Option<PathBuf>,
     /// `sqlite://PATH` or `postgres://…` (default: SQLite in the data directory).
     #[arg(long, env = "CHARTIMPACT_DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
+    database_url: Option<Secret>,
     /// Hosts https repositories may be on (comma list).
     #[arg(
         long,
@@ -96,7 +145,7 @@ pub struct Args {
         value_delimiter = ',',
         hide_env_values = true
     )]
-    webhook_secrets: Vec<String>,
+    webhook_secrets: Vec<Secret>,
     /// Turn webhook intake off without removing the secrets (`false`).
     #[arg(long, env = "CHARTIMPACT_WEBHOOKS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     webhooks_enabled: bool,
@@ -140,7 +189,7 @@ pub struct Args {
         hide_env_values = true,
         conflicts_with = "github_app_id"
     )]
-    github_token: Option<String>,
+    github_token: Option<Secret>,
     /// GitHub App id (with --github-private-key-file): installation tokens, check runs.
     #[arg(
         long,
@@ -181,6 +230,86 @@ pub struct Args {
     /// Queued and running jobs per repository before new ones are deferred (fairness).
     #[arg(long, env = "CHARTIMPACT_MAX_JOBS_PER_REPO", default_value_t = 20)]
     max_jobs_per_repo: u32,
+
+    /// The token the API needs (`Authorization: Bearer …`; at least 16 characters). Prefer
+    /// the variable or --api-token-file: a flag's value is visible in the process list.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_API_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "api_token_file"
+    )]
+    api_token: Option<Secret>,
+    /// A file holding the API token (one line).
+    #[arg(long, env = "CHARTIMPACT_API_TOKEN_FILE", value_name = "FILE")]
+    api_token_file: Option<PathBuf>,
+    /// The token `/metrics` needs (default: none, metrics are open).
+    #[arg(
+        long,
+        env = "CHARTIMPACT_METRICS_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "metrics_token_file"
+    )]
+    metrics_token: Option<Secret>,
+    /// A file holding the metrics token (one line).
+    #[arg(long, env = "CHARTIMPACT_METRICS_TOKEN_FILE", value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or ranges, comma
+    /// list): rate and connection limits then count clients, not the proxy.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    trusted_proxies: Vec<String>,
+    /// Connections open at once (more are closed as they arrive).
+    #[arg(long, env = "CHARTIMPACT_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Connections open at once from one client address (an IPv6 /64); trusted proxies are
+    /// counted only in the total.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 64
+    )]
+    max_connections_per_client: usize,
+    /// Seconds a client may take to send a request's headers (also how long an idle
+    /// keep-alive connection stays open).
+    #[arg(long, env = "CHARTIMPACT_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    header_read_timeout: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "CHARTIMPACT_BODY_READ_TIMEOUT", default_value_t = 30)]
+    body_read_timeout: u64,
+    /// The most the git mirrors may take on disk (`10GiB`, `500M`, bytes; `0`: no limit):
+    /// the least recently used mirrors beyond it are removed (never one in use).
+    #[arg(long, env = "CHARTIMPACT_MIRROR_CACHE_MAX_BYTES", default_value = "5GiB", value_parser = parse_bytes, value_name = "SIZE")]
+    mirror_cache_max_bytes: u64,
+    /// The most the render cache may take on disk (`0`: no limit); least recently used
+    /// renders go first.
+    #[arg(long, env = "CHARTIMPACT_RENDER_CACHE_MAX_BYTES", default_value = "1GiB", value_parser = parse_bytes, value_name = "SIZE")]
+    render_cache_max_bytes: u64,
+}
+
+/// `1073741824`, `1GiB`, `1Gi`, `1G` (powers of 1024 either way: these are disk quotas, not
+/// marketing), `512MiB`, `64K`.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as 5GiB, 500MiB or 1073741824"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "ki" | "kib" | "kb" => 10,
+        "m" | "mi" | "mib" | "mb" => 20,
+        "g" | "gi" | "gib" | "gb" => 30,
+        "t" | "ti" | "tib" | "tb" => 40,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use K, M, G or T)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -219,7 +348,7 @@ impl Args {
             self.github_app_id,
             &self.github_private_key_file,
         ) {
-            (Some(token), _, _) => github_client::Auth::Token(token.as_str().into()),
+            (Some(token), _, _) => github_client::Auth::Token(token.expose().into()),
             (None, Some(app_id), Some(key)) => {
                 let pem = std::fs::read_to_string(key).map_err(|e| {
                     anyhow::anyhow!(
@@ -280,7 +409,8 @@ impl Args {
 
     pub fn database_url(&self, data_dir: &Path) -> String {
         self.database_url
-            .clone()
+            .as_ref()
+            .map(|u| u.expose().to_owned())
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("chartimpact.db").display()))
     }
 
@@ -306,6 +436,42 @@ impl Args {
             result_ttl: Duration::from_secs(self.result_ttl_days * 86_400),
             ..ServerConfig::default()
         };
+        config.access = server::AccessConfig {
+            api_token: token(
+                "--api-token",
+                self.api_token.as_ref(),
+                self.api_token_file.as_deref(),
+            )?,
+            metrics_token: token(
+                "--metrics-token",
+                self.metrics_token.as_ref(),
+                self.metrics_token_file.as_deref(),
+            )?,
+            trusted_proxies: self
+                .trusted_proxies
+                .iter()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    p.parse::<server::IpNet>()
+                        .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+        };
+        for (flag, secs) in [
+            ("--header-read-timeout", self.header_read_timeout),
+            ("--body-read-timeout", self.body_read_timeout),
+        ] {
+            if secs == 0 {
+                anyhow::bail!("{flag} must be at least 1 second");
+            }
+        }
+        config.header_read_timeout = Duration::from_secs(self.header_read_timeout);
+        config.body_read_timeout = Duration::from_secs(self.body_read_timeout);
+        if self.max_connections == 0 || self.max_connections_per_client == 0 {
+            anyhow::bail!("--max-connections and --max-connections-per-client must be at least 1");
+        }
+        config.max_connections = self.max_connections;
+        config.max_connections_per_client = self.max_connections_per_client;
         config.workers.lease = Duration::from_secs(self.job_lease_secs.max(3));
         config.workers.max_attempts = self.job_max_attempts.max(1);
         config.workers.limits = store::QueueLimits {
@@ -318,7 +484,7 @@ impl Args {
             }
             config.workers.workers = n;
         }
-        let secrets: Vec<&str> = self.webhook_secrets.iter().map(String::as_str).collect();
+        let secrets: Vec<&str> = self.webhook_secrets.iter().map(Secret::expose).collect();
         if !secrets.is_empty() && self.webhooks_enabled {
             let secrets = github_events::WebhookSecrets::from_list(&secrets)
                 .map_err(|e| anyhow::Error::new(e).context("--webhook-secrets"))?;
@@ -377,7 +543,10 @@ impl Args {
             allow_private_addresses: self.allow_local_repos,
             ..policy.clone()
         };
+        let limit = |n: u64| (n > 0).then_some(n);
         let engine = service::Engine::builder(data_dir)
+            .mirror_cache_max_bytes(limit(self.mirror_cache_max_bytes))
+            .render_cache_max_bytes(limit(self.render_cache_max_bytes))
             .policy(policy)
             .chart_repo_policy(chart_policy)
             .helm_repo_mirrors(mirrors)
@@ -385,6 +554,35 @@ impl Args {
             .renderers(renderers)
             .build()?;
         Ok((engine, statuses))
+    }
+}
+
+/// A token from its flag (or variable) or its file; checked (length, characters) before
+/// anything is opened.
+fn token(
+    flag: &str,
+    value: Option<&Secret>,
+    file: Option<&Path>,
+) -> anyhow::Result<Option<server::Token>> {
+    let text = match (value, file) {
+        (Some(v), _) => v.expose().to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {flag}-file {}: {e}", path.display()))?,
+        (None, None) => return Ok(None),
+    };
+    server::Token::new(&text)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+}
+
+/// Warns about each secret given on the command line (visible to every user in `ps`).
+pub fn warn_secret_flags(matches: &clap::ArgMatches) {
+    for (id, advice) in SECRET_FLAGS {
+        if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+            tracing::warn!(
+                "a secret was given on the command line, where the process list shows it: {advice}"
+            );
+        }
     }
 }
 
@@ -400,4 +598,46 @@ pub fn git_version() -> Option<String> {
             .trim_start_matches("git version ")
             .to_owned()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_with_binary_units() {
+        assert_eq!(parse_bytes("1073741824"), Ok(1 << 30));
+        assert_eq!(parse_bytes("5GiB"), Ok(5 << 30));
+        assert_eq!(parse_bytes("5Gi"), Ok(5 << 30));
+        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
+        assert_eq!(parse_bytes("0"), Ok(0));
+        assert!(parse_bytes("5 parsecs").is_err());
+        assert!(parse_bytes("GiB").is_err());
+        assert!(parse_bytes("99999999999T").is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_a_debug_print() {
+        let args = Args::try_parse_from([
+            "chartimpact-server",
+            "--github-token",
+            "ghp_secret_token_value",
+            "--webhook-secrets",
+            "webhook-secret-value-123",
+            "--database-url",
+            "postgres://u:db-password@h/db",
+            "--api-token",
+            "api-token-value-0123456789",
+        ])
+        .unwrap();
+        let printed = format!("{args:?}");
+        for secret in [
+            "ghp_secret_token_value",
+            "webhook-secret-value-123",
+            "db-password",
+            "api-token-value-0123456789",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+    }
 }

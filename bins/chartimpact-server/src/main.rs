@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 // Comparisons allocate millions of small values; mimalloc handles that pattern faster.
 #[global_allocator]
@@ -16,12 +16,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // One TLS provider for every client in the process (GitHub API, https git): ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let args = args::Args::parse();
+    let matches = args::Args::command().get_matches();
+    let args = match args::Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
     if let Some(args::Command::GenSecret) = args.command {
         println!("{}", github_events::generate_secret());
         return ExitCode::SUCCESS;
     }
     args.init_logging();
+    args::warn_secret_flags(&matches);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -127,8 +127,11 @@ impl JobPayload {
 /// A job as publishers see it.
 #[derive(Debug, Clone)]
 pub struct JobRef {
-    /// The job's id.
+    /// The job's id in the store (logs, and the key of what a publisher remembers).
     pub id: store::JobId,
+    /// The id the job has outside: in links, check runs and `/api/jobs/{id}` (see
+    /// `public_id`: the store's numbers are sequential).
+    pub public_id: String,
     /// What it analyses.
     pub payload: JobPayload,
 }

@@ -28,11 +28,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 mod http;
 mod job;
 mod metrics;
+mod public_id;
 mod publish;
 mod results;
+mod serve;
 pub mod single_flight;
 pub mod tls;
 mod worker;
@@ -55,8 +58,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use service::CompareService;
 
-use crate::http::{analysis, compare, error, health, jobs, limits, openapi, stream, ui, webhook};
+use crate::http::{
+    analysis, compare, error, health, jobs, limits, openapi, origin, stream, ui, webhook,
+};
 
+pub use access::{AccessConfig, IpNet, Token, TokenError};
 pub use http::error::ApiError;
 pub use http::health::RendererStatus;
 pub use http::openapi::OPENAPI_JSON;
@@ -113,12 +119,26 @@ pub struct ServerConfig {
     pub result_ttl: Duration,
     /// How often expired results are removed (1 hour).
     pub cleanup_interval: Duration,
+    /// How often the disk caches are brought within their size limits (1 minute).
+    pub disk_check_interval: Duration,
     /// Window of `/api/analytics/charts/popular` (90 days) and how long its events are kept.
     pub analytics_window: Duration,
     /// GitHub webhook intake; `None` (the default) answers the route with 404.
     pub webhooks: Option<WebhookConfig>,
     /// The job workers (run only when webhooks are on).
     pub workers: WorkerConfig,
+    /// Tokens and trusted proxies: who may read what (see [`access`]).
+    pub access: AccessConfig,
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection stays open (10 s).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body (30 s).
+    pub body_read_timeout: Duration,
+    /// Connections open at once; more are closed as they arrive (1024).
+    pub max_connections: usize,
+    /// Connections open at once from one client address (an IPv6 /64), trusted proxies
+    /// excepted (64).
+    pub max_connections_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -136,9 +156,15 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             result_ttl: Duration::from_secs(30 * 24 * 3600),
             cleanup_interval: Duration::from_secs(3600),
+            disk_check_interval: Duration::from_secs(60),
             analytics_window: Duration::from_secs(90 * 24 * 3600),
             webhooks: None,
             workers: WorkerConfig::default(),
+            access: AccessConfig::default(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_connections_per_client: 64,
         }
     }
 }
@@ -168,6 +194,8 @@ struct Inner {
     /// Webhook deliveries being acknowledged right now: workers hold off new claims while
     /// any are, so a burst's acknowledgements do not queue behind job writes.
     intake: std::sync::atomic::AtomicUsize,
+    /// Whether [`serve`] listens on a loopback address only (see [`access`]).
+    local_listener: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -191,6 +219,12 @@ impl AppState {
 
     fn now(&self) -> jiff::Timestamp {
         (self.inner.clock)()
+    }
+
+    fn local_listener(&self) -> bool {
+        self.inner
+            .local_listener
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -262,6 +296,7 @@ impl AppStateBuilder {
                 publisher: self.publisher,
                 job_ready: tokio::sync::Notify::new(),
                 intake: std::sync::atomic::AtomicUsize::new(0),
+                local_listener: std::sync::atomic::AtomicBool::new(false),
                 config: self.config,
             }),
         }
@@ -272,7 +307,7 @@ impl AppStateBuilder {
 /// so the rate limit can see client addresses).
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.inner.config.cors_origins);
-    let rate_limited = Router::new()
+    let api = Router::new()
         .route("/api/compare", post(compare::compare))
         .route("/api/compare/stream", post(stream::compare_stream))
         .route("/api/versions", post(compare::versions))
@@ -281,17 +316,34 @@ pub fn router(state: AppState) -> Router {
         .route("/api/analysis/{id}", get(analysis::get))
         .route("/api/analytics/charts/popular", get(analysis::popular))
         .route("/api/jobs/{id}", get(jobs::get))
+        // Layers run bottom-up: the origin check first (before a byte of the body is read),
+        // then the rate limit, then access.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::api_access,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::browser_guard,
+        ));
+    let metrics_route = Router::new()
+        .route("/metrics", get(http::metrics::render))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::metrics_access,
         ));
     let router = Router::new()
-        .merge(rate_limited)
+        .merge(api)
+        .merge(metrics_route)
         .route("/api/health", get(health::health))
-        // GitHub's deliveries are authenticated and arrive in bursts: not rate limited.
+        // GitHub's deliveries are authenticated by their signature and arrive in bursts: not
+        // rate limited, but bounded by the intake's own limits (see `webhook`).
         .route("/api/webhooks/github", post(webhook::github))
         .route("/api/openapi.json", get(openapi::document))
-        .route("/metrics", get(http::metrics::render))
         .route("/assets/{name}", get(ui::asset));
     let router = UI_ROUTES
         .iter()
@@ -309,6 +361,10 @@ pub fn router(state: AppState) -> Router {
         None => router,
     };
     router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::attribute,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req
@@ -327,6 +383,10 @@ pub fn router(state: AppState) -> Router {
 /// Serves `state` on `listener` (a `TcpListener`, or a [`tls::TlsListener`]) until `shutdown`
 /// resolves, then lets in-flight requests finish. Also runs the store's cleanup task and, when
 /// webhooks are on, the job workers, for as long as it serves.
+///
+/// Connections are served by hyper directly (not `axum::serve`) for what an exposed server
+/// needs: a deadline for request headers (slow clients do not hold connections), idle
+/// keep-alive connections closed, and limits on open connections overall and per client.
 pub async fn serve<L>(
     listener: L,
     state: AppState,
@@ -335,20 +395,31 @@ pub async fn serve<L>(
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
 {
-    use axum::serve::ListenerExt;
+    let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
+    state
+        .inner
+        .local_listener
+        .store(loopback, std::sync::atomic::Ordering::Relaxed);
+    if !loopback && state.inner.config.access.api_token.is_none() {
+        tracing::warn!(
+            "listening beyond this machine without an API token: compares are open to anyone \
+             who can reach the server, stored results are readable by their id, and the result \
+             list, analytics, jobs and webhook results are refused to everyone; set \
+             --api-token (CHARTIMPACT_API_TOKEN) to read them"
+        );
+    }
     let cleanup = tokio::spawn(worker::cleanup::cleanup_task(state.clone()));
+    let disk = tokio::spawn(worker::cleanup::disk_task(state.clone()));
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let workers = if state.inner.config.webhooks.is_some() {
         worker::spawn_workers(&state, workers_stop)
     } else {
         Vec::new()
     };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    // `tap_io` makes any listener's peer address available as `ConnectInfo` (rate limits).
-    let result = axum::serve(listener.tap_io(|_| ()), app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = router(state.clone());
+    let result = serve::accept_loop(listener, app, &state.inner.config, shutdown).await;
     cleanup.abort();
+    disk.abort();
     // Workers finish the job in hand; a job still running after the grace period is left to
     // its lease, and another worker (or this server, restarted) takes it again.
     let _ = stop_workers.send(true);
@@ -424,7 +495,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
 
 /// `https://*.example.com` matches one or more labels in place of the `*`; anything else is
 /// an exact, case-insensitive match.
-fn origin_matches(pattern: &str, origin: &str) -> bool {
+pub(crate) fn origin_matches(pattern: &str, origin: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern.eq_ignore_ascii_case(origin),
         Some((head, tail)) => {

@@ -84,3 +84,20 @@ pub(crate) fn job_finished(outcome: &'static str, elapsed: Duration) {
 pub(crate) fn job_retried() {
     metrics::counter!("chartimpact_job_retries_total").increment(1);
 }
+
+/// Work running past its deadline (answered 408, its thread not yet ended).
+pub(crate) fn overrunning(n: usize) {
+    metrics::gauge!("chartimpact_work_overrunning").set(n as f64);
+}
+
+/// A disk cache's size, limit and evictions (`cache`: `mirrors` or `renders`).
+pub(crate) fn disk_cache(cache: &'static str, disk: &service::CacheDisk) {
+    metrics::gauge!("chartimpact_disk_cache_bytes", "cache" => cache).set(disk.bytes as f64);
+    if let Some(max) = disk.max_bytes {
+        metrics::gauge!("chartimpact_disk_cache_max_bytes", "cache" => cache).set(max as f64);
+    }
+    metrics::counter!("chartimpact_disk_cache_evictions_total", "cache" => cache)
+        .increment(disk.evicted);
+    metrics::counter!("chartimpact_disk_cache_evicted_bytes_total", "cache" => cache)
+        .increment(disk.evicted_bytes);
+}

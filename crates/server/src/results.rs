@@ -27,39 +27,89 @@ pub(crate) fn span(d: Duration) -> jiff::SignedDuration {
     jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
 }
 
-/// The request as a stored result remembers it, so "re-run" can repeat it. Inline values are
-/// left out (they may hold credentials and stored results are listed to anyone); their digest
-/// stays, so a client that still has them can tell they match.
+/// `origin` of a stored result a webhook job produced: such results are readable only with
+/// full access (see [`crate::access`]).
+pub(crate) const ORIGIN_WEBHOOK: &str = "webhook";
+
+/// The request as a stored result remembers it, so "re-run" can repeat it. Nothing that may
+/// be a credential is kept (stored results are readable by their id): inline values and each
+/// `--set` expression become their SHA-256 digests (a client that still has them can tell they
+/// match), and a repository URL loses any `user:password@` part (the API refuses those
+/// anyway).
 pub(crate) fn request_echo(request: &CompareRequest) -> serde_json::Value {
     let mut echo = serde_json::to_value(CompareRequest {
+        repository: without_userinfo(&request.repository),
+        helm_repository: request.helm_repository.as_deref().map(without_userinfo),
         values_content: None,
+        set: Vec::new(),
         secret_handling: None,
         ..request.clone()
     })
     .unwrap_or_default();
-    if let (serde_json::Value::Object(m), Some(v)) = (&mut echo, &request.values_content)
-        && !v.trim().is_empty()
-    {
-        m.insert(
-            "valuesContentSha256".into(),
-            diff_core::sha256_hex(v.as_bytes()).into(),
-        );
+    if let serde_json::Value::Object(m) = &mut echo {
+        if let Some(v) = &request.values_content
+            && !v.trim().is_empty()
+        {
+            m.insert(
+                "valuesContentSha256".into(),
+                diff_core::sha256_hex(v.as_bytes()).into(),
+            );
+        }
+        if !request.set.is_empty() {
+            m.insert(
+                "setSha256".into(),
+                request
+                    .set
+                    .iter()
+                    .map(|s| diff_core::sha256_hex(s.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
     }
     echo
 }
 
-/// The stored form of a result: the response (secrets redacted) with the request beside it.
+/// Whether `url` carries credentials (`scheme://user:password@host/…`).
+pub(crate) fn has_userinfo(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(_, rest)| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        authority.contains('@')
+    })
+}
+
+/// `url` without its `user:password@` part.
+pub(crate) fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{tail}")
+}
+
+/// The stored form of a result: the response (secrets redacted) with the request beside it
+/// (`request`), or, for a webhook job's result, `"origin": "webhook"`.
 pub(crate) fn stored_document(
     response: &CompareResponse,
-    request: serde_json::Value,
+    request: Option<serde_json::Value>,
 ) -> serde_json::Result<Vec<u8>> {
     // The response is a JSON object: splice the request in before its closing brace rather
     // than round-tripping megabytes through a `Value`.
     let mut doc = serde_json::to_vec(response)?;
     if doc.last() == Some(&b'}') {
         doc.pop();
-        doc.extend_from_slice(b",\"request\":");
-        serde_json::to_writer(&mut doc, &request)?;
+        match request {
+            Some(request) => {
+                doc.extend_from_slice(b",\"request\":");
+                serde_json::to_writer(&mut doc, &request)?;
+            }
+            None => {
+                doc.extend_from_slice(b",\"origin\":");
+                serde_json::to_writer(&mut doc, ORIGIN_WEBHOOK)?;
+            }
+        }
         doc.push(b'}');
     }
     Ok(doc)
@@ -97,4 +147,46 @@ pub(crate) async fn save(
     };
     let saved = state.inner.store.save_result(record).await?;
     Ok(saved.deduplicated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_found_and_removed() {
+        assert!(has_userinfo("https://user:tok@github.com/o/r"));
+        assert!(has_userinfo("oci://u:p@registry.example/charts"));
+        assert!(!has_userinfo("https://github.com/o/r"));
+        assert!(!has_userinfo("https://github.com/o/r@v1"));
+        assert!(!has_userinfo("/tmp/repo"));
+        assert_eq!(
+            without_userinfo("https://user:tok@github.com/o/r"),
+            "https://github.com/o/r"
+        );
+        assert_eq!(without_userinfo("/tmp/a@b"), "/tmp/a@b");
+    }
+
+    #[test]
+    fn the_echo_keeps_digests_of_values_and_sets_never_the_text() {
+        let request = CompareRequest {
+            repository: "https://user:tok@github.com/o/r".into(),
+            chart_path: "c".into(),
+            version1: "a".into(),
+            version2: "b".into(),
+            values_content: Some("password: hunter2".into()),
+            set: vec!["db.password=hunter2".into()],
+            ..CompareRequest::default()
+        };
+        let echo = request_echo(&request).to_string();
+        assert!(
+            !echo.contains("hunter2") && !echo.contains("tok@"),
+            "{echo}"
+        );
+        assert!(
+            echo.contains("setSha256") && echo.contains("valuesContentSha256"),
+            "{echo}"
+        );
+        assert!(echo.contains("https://github.com/o/r"), "{echo}");
+    }
 }

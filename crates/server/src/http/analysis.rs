@@ -8,7 +8,8 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::results::{span, ts};
+use crate::access::{Access, needs_token};
+use crate::results::{ORIGIN_WEBHOOK, span, ts};
 use crate::{ApiError, AppState};
 
 /// `limit` of the list route: default and cap.
@@ -18,8 +19,16 @@ const LIST_MAX: u32 = 200;
 const POPULAR_DEFAULT: u32 = 20;
 const POPULAR_MAX: u32 = 100;
 
+fn full(access: &Option<axum::Extension<Access>>) -> bool {
+    matches!(access, Some(axum::Extension(Access::Full)))
+}
+
+/// `GET /api/analysis/{id}`: anyone may read a result by its id (ids are digests of what was
+/// compared: knowing one means having asked for that comparison, or having been given the
+/// link), except the results of webhook analyses, which need full access.
 pub(crate) async fn get(
     State(state): State<AppState>,
+    access: Option<axum::Extension<Access>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let unknown = || {
@@ -41,6 +50,12 @@ pub(crate) async fn get(
     let s = &found.summary;
     let mut comparison: Value = serde_json::from_slice(&found.document)
         .map_err(|e| ApiError::internal(format_args!("stored document {id}: {e}")))?;
+    if !full(&access) && comparison.get("origin").and_then(Value::as_str) == Some(ORIGIN_WEBHOOK) {
+        return Err(needs_token(
+            &state,
+            "this result is from a webhook analysis (a pull request, push or release); reading it",
+        ));
+    }
     if let Value::Object(m) = &mut comparison {
         // The row's id is the permalink, even for a result stored in its redacted form.
         m.insert("compareId".into(), json!(s.compare_id.as_str()));
@@ -113,10 +128,15 @@ fn reject_unknown(q: &HashMap<String, String>, known: &[&str]) -> Result<(), Api
     }
 }
 
+/// `GET /api/analysis`: lists repositories and revisions others compared, so full access only.
 pub(crate) async fn list(
     State(state): State<AppState>,
+    access: Option<axum::Extension<Access>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    if !full(&access) {
+        return Err(needs_token(&state, "listing stored results"));
+    }
     reject_unknown(
         &q,
         &[
@@ -187,10 +207,15 @@ pub(crate) async fn list(
     .into_response())
 }
 
+/// `GET /api/analytics/charts/popular`: names the charts others compared, so full access only.
 pub(crate) async fn popular(
     State(state): State<AppState>,
+    access: Option<axum::Extension<Access>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    if !full(&access) {
+        return Err(needs_token(&state, "the most compared charts"));
+    }
     reject_unknown(&q, &["limit", "days"])?;
     let limit = param_u32(&q, "limit")?
         .unwrap_or(POPULAR_DEFAULT)

@@ -1,5 +1,7 @@
 //! Request bodies: read with a cap, parsed as strict JSON with the offending field named.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::BodyExt;
@@ -7,8 +9,31 @@ use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 
-/// Reads at most `limit` bytes of `body`; more is a 413 that says the limit.
+/// Reads at most `limit` bytes of `body` within `timeout`; more is a 413 that says the limit,
+/// a body that trickles in slower is a 408 (a slow sender must not hold a connection and its
+/// buffer for as long as it likes).
 pub(crate) async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::time::timeout(timeout, read_limited_untimed(headers, body, limit))
+        .await
+        .map_err(|_| {
+            crate::metrics::rejected("slow_body");
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs()
+                ),
+            )
+        })?
+}
+
+async fn read_limited_untimed(
     headers: &HeaderMap,
     body: Body,
     limit: usize,

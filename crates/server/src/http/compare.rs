@@ -1,7 +1,7 @@
 //! `POST /api/compare` and `POST /api/versions`.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -38,10 +38,39 @@ pub(crate) async fn read_request(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<CompareRequest, ApiError> {
-    let bytes = read_limited(headers, body, state.inner.config.compare_body_limit).await?;
+    let bytes = read_limited(
+        headers,
+        body,
+        state.inner.config.compare_body_limit,
+        state.inner.config.body_read_timeout,
+    )
+    .await?;
     let request: CompareRequest = parse_json(&bytes)?;
+    refuse_credentials("repository", &request.repository)?;
+    if let Some(helm) = &request.helm_repository {
+        refuse_credentials("helmRepository", helm)?;
+    }
     request.validate().map_err(ApiError::bad_request)?;
     Ok(request)
+}
+
+/// A repository URL with `user:password@` is refused: credentials in a request end up in
+/// logs, caches and errors, and the server has its own for the hosts it serves (never echoing
+/// the URL back, which would put the credential in the answer).
+pub(crate) fn refuse_credentials(field: &str, url: &str) -> Result<(), ApiError> {
+    if crate::results::has_userinfo(url) {
+        crate::metrics::rejected("credentials_in_url");
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "credentials_in_url",
+            format!(
+                "{field} carries credentials (user:password@…): send the URL without them. \
+                 This server does not take credentials in requests; its operator configures \
+                 them for the hosts that need them (see docs/SECURITY.md)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) async fn compare(
@@ -92,13 +121,15 @@ pub(crate) async fn run_compare(
     request: CompareRequest,
     mut ctx: Context,
 ) -> Outcome {
-    let _slot = state.inner.limits.slot().await?;
+    let slot = state.inner.limits.slot().await?;
     let service = state.inner.service.clone();
-    ctx.set_timeout(state.inner.config.compare_timeout);
+    let timeout = state.inner.config.compare_timeout;
+    ctx.set_timeout(timeout);
+    let cancel = ctx.cancel.clone();
     let started = Instant::now();
     let echo = request_echo(&request);
     // Serializing renders the text report: CPU work, done on the blocking pool with the rest.
-    let (response, body, document) = tokio::task::spawn_blocking(move || {
+    let work = tokio::task::spawn_blocking(move || {
         let response = service.compare(&request, &ctx)?;
         // Stored results never hold revealed secrets: a `show`/`decode` comparison is stored
         // in its `suppress` form (the renders are cached, so this is a diff, not a render).
@@ -116,19 +147,13 @@ pub(crate) async fn run_compare(
         } else {
             response.clone()
         };
-        let document = stored_document(&stored, echo)
+        let document = stored_document(&stored, Some(echo))
             .map_err(|e| service::CompareError::internal_from("serializing the result", e))?;
         Ok::<_, service::CompareError>((response, body, document))
-    })
-    .await
-    .map_err(|e| {
-        if e.is_panic() {
-            ApiError::internal(format_args!("the comparison panicked: {e}"))
-        } else {
-            ApiError::internal(e)
-        }
-    })?
-    .inspect_err(|e| crate::metrics::compare_failed(e.code()))?;
+    });
+    let (response, body, document) = finish_by_deadline(&state, slot, work, timeout, &cancel)
+        .await?
+        .inspect_err(|e| crate::metrics::compare_failed(e.code()))?;
     crate::metrics::compare_stages(&response.timings);
 
     let store_start = Instant::now();
@@ -155,6 +180,49 @@ pub(crate) async fn run_compare(
     }))
 }
 
+/// How long past its deadline work may take to stop before the caller is answered anyway:
+/// the engine checks its cancel flag often, so this is only reached by work stuck in a place
+/// that does not (a render budget the chart found a way around, a system call).
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// Waits for `work` until its deadline (plus [`STOP_GRACE`]): the answer is the work's, or a
+/// 408 when it overran. Overrunning work is cancelled and left to its thread; the slot is freed
+/// (see [`super::limits::Limits::overran`]), so stuck work cannot take every slot.
+pub(crate) async fn finish_by_deadline<T: Send + 'static>(
+    state: &AppState,
+    slot: super::limits::Slot,
+    work: tokio::task::JoinHandle<T>,
+    timeout: Duration,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<T, ApiError> {
+    let mut work = work;
+    match tokio::time::timeout(timeout + STOP_GRACE, &mut work).await {
+        Ok(joined) => {
+            drop(slot);
+            joined.map_err(|e| {
+                if e.is_panic() {
+                    ApiError::internal(format_args!("the comparison panicked: {e}"))
+                } else {
+                    ApiError::internal(e)
+                }
+            })
+        }
+        Err(_) => {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            crate::metrics::compare_failed("timeout");
+            crate::metrics::rejected("deadline_overrun");
+            tracing::warn!(
+                timeout_s = timeout.as_secs(),
+                "work did not stop at its deadline; answered 408 and left it to finish"
+            );
+            state.inner.limits.overran(slot, work);
+            Err(ApiError::from(service::CompareError::Timeout {
+                seconds: timeout.as_secs(),
+            }))
+        }
+    }
+}
+
 /// `POST /api/versions` body: a git repository, or a chart in a Helm repository.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -172,8 +240,22 @@ pub(crate) async fn versions(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(&headers, body, state.inner.config.body_limit).await?;
+    let bytes = read_limited(
+        &headers,
+        body,
+        state.inner.config.body_limit,
+        state.inner.config.body_read_timeout,
+    )
+    .await?;
     let request: VersionsRequest = parse_json(&bytes)?;
+    for (field, url) in [
+        ("repository", &request.repository),
+        ("helmRepository", &request.helm_repository),
+    ] {
+        if let Some(url) = url {
+            refuse_credentials(field, url)?;
+        }
+    }
     match (request.repository, request.helm_repository, request.chart) {
         (None, Some(helm), Some(chart)) => {
             if chart.trim().is_empty() {
@@ -218,18 +300,13 @@ where
     if repository.trim().is_empty() {
         return Err(ApiError::bad_request("repository is required"));
     }
-    let _slot = state.inner.limits.slot().await?;
+    let slot = state.inner.limits.slot().await?;
     let service = state.inner.service.clone();
     let timeout = state.inner.config.versions_timeout;
-    let found = tokio::task::spawn_blocking(move || {
-        lookup(
-            service.as_ref(),
-            &repository,
-            &Context::with_timeout(timeout),
-        )
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let ctx = Context::with_timeout(timeout);
+    let cancel = ctx.cancel.clone();
+    let work = tokio::task::spawn_blocking(move || lookup(service.as_ref(), &repository, &ctx));
+    let found = finish_by_deadline(state, slot, work, timeout, &cancel).await??;
     Ok(axum::Json(found).into_response())
 }
 
@@ -248,8 +325,15 @@ pub(crate) async fn charts(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(&headers, body, state.inner.config.body_limit).await?;
+    let bytes = read_limited(
+        &headers,
+        body,
+        state.inner.config.body_limit,
+        state.inner.config.body_read_timeout,
+    )
+    .await?;
     let request: ChartsRequest = parse_json(&bytes)?;
+    refuse_credentials("repository", &request.repository)?;
     let revision = request.revision;
     listing(
         &state,

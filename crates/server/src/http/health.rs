@@ -95,6 +95,8 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
         "queue": {
             "compareQueued": state.inner.limits.queued(),
             "compareInFlight": state.inner.flights.in_flight(),
+            // Work answered with 408 at its deadline whose thread has not ended yet.
+            "overrunning": state.inner.limits.overrunning(),
         },
         // The Go ChartImpact's names, for its web UI.
         "helmOk": helm_ok,

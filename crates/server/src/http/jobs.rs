@@ -6,6 +6,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::webhook::public;
+use crate::access::{Access, needs_token};
 use crate::results::ts;
 use crate::{ApiError, AppState};
 
@@ -20,13 +22,24 @@ fn retention_words(d: Duration) -> String {
     }
 }
 
-/// `GET /api/jobs/{id}`.
+/// `GET /api/jobs/{id}`: jobs name repositories, pull requests, branches and errors, so only
+/// a request with full access reads them; `id` is the public id (see [`crate::public_id`]).
 pub(crate) async fn get(
     State(state): State<AppState>,
+    access: Option<axum::Extension<Access>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    if !matches!(access, Some(axum::Extension(Access::Full))) {
+        return Err(needs_token(&state, "reading a job"));
+    }
     let unknown = || ApiError::not_found(format!("no job with id {id:?}"));
-    let job_id: store::JobId = id.parse().map_err(|_| unknown())?;
+    let job_id = state
+        .inner
+        .config
+        .webhooks
+        .as_ref()
+        .and_then(|w| w.job_ids.decode(&id))
+        .ok_or_else(unknown)?;
     // A well-formed id may name a job that finished longer ago than the retention and was
     // purged (see `run_cleanup`): say so, so an old link is not mistaken for a bad one.
     let purged = || {
@@ -45,7 +58,7 @@ pub(crate) async fn get(
     let ts = |t: Option<jiff::Timestamp>| t.map(ts);
     Ok(axum::Json(json!({
         "success": true,
-        "id": job.id.to_string(),
+        "id": public(&state, job.id),
         "kind": job.kind,
         "key": job.key,
         "repository": job.repo,
@@ -59,7 +72,7 @@ pub(crate) async fn get(
         "finishedAt": ts(job.finished_at),
         "error": job.last_error,
         "compareIds": job.compare_ids,
-        "supersededBy": job.superseded_by.map(|j| j.to_string()),
+        "supersededBy": job.superseded_by.map(|j| public(&state, j)),
     }))
     .into_response())
 }

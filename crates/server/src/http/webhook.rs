@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use github_events::Decision;
 use serde_json::json;
 
-use super::body::read_limited;
+use crate::access::ClientAddr;
 use crate::job::{JobPayload, RerunRequest};
 use crate::{ApiError, AppState};
 
@@ -26,18 +26,35 @@ pub struct WebhookConfig {
     pub git_url: String,
     /// Largest delivery (25 MiB, GitHub's own cap).
     pub body_limit: usize,
+    /// Deliveries up to this size (1 MiB; GitHub's pull request events are tens of KiB) are
+    /// read in any of the [`max_concurrent_deliveries`](Self::max_concurrent_deliveries)
+    /// slots; a larger one (declared or found while reading) also needs one of the
+    /// [`max_large_deliveries`](Self::max_large_deliveries) slots before more of it is read.
+    /// The signature can only be checked once the whole body is in, so this bounds what
+    /// unauthenticated senders make the server hold.
+    pub small_body_limit: usize,
+    /// Deliveries read and handled at once (32); more wait up to 2 s, then get 503.
+    pub max_concurrent_deliveries: usize,
+    /// Deliveries larger than `small_body_limit` read at once (2).
+    pub max_large_deliveries: usize,
     /// How long delivery ids are remembered for deduplication (at least 7 days).
     pub delivery_retention: Duration,
+    /// Public job ids, keyed by the secrets.
+    pub(crate) job_ids: crate::public_id::JobIds,
 }
 
 impl WebhookConfig {
     /// Settings with GitHub's defaults around `secrets`.
     pub fn new(secrets: github_events::WebhookSecrets) -> Self {
         WebhookConfig {
+            job_ids: crate::public_id::JobIds::new(&secrets),
             secrets,
             policy: github_events::RoutingPolicy::default(),
             git_url: "https://github.com".into(),
             body_limit: 25 << 20,
+            small_body_limit: 1 << 20,
+            max_concurrent_deliveries: 32,
+            max_large_deliveries: 2,
             delivery_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
@@ -57,6 +74,7 @@ fn outcome(outcome: &'static str) {
 
 pub(crate) async fn github(
     State(state): State<AppState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -66,14 +84,22 @@ pub(crate) async fn github(
         ));
     };
     let started = Instant::now();
-    let _intake = super::limits::Counted::enter(&state.inner.intake);
-    let bytes = read_limited(&headers, body, cfg.body_limit)
-        .await
-        .inspect_err(|e| {
-            if e.status == StatusCode::PAYLOAD_TOO_LARGE {
-                outcome("too_large");
-            }
-        })?;
+    let client = client.map_or(ClientAddr(std::net::Ipv4Addr::UNSPECIFIED.into()), |c| c.0);
+    let limits = &state.inner.limits;
+    if limits.signature_failures_exceeded(client) {
+        outcome("refused_bad_signatures");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many deliveries with a wrong signature from {}; check the webhook secret \
+                 and retry in a minute",
+                client.0
+            ),
+        )
+        .retry_after(Duration::from_secs(60)));
+    }
+    // Everything that can be checked without the body is, before any of it is read.
     let missing = |name: &str| {
         outcome("bad_request");
         ApiError::bad_request(format!(
@@ -87,20 +113,62 @@ pub(crate) async fn github(
     if signature.is_none() && header(&headers, "x-hub-signature").is_none() {
         return Err(missing("X-Hub-Signature-256"));
     }
-    // The signature covers the raw bytes as sent, before any decoding or parsing.
-    if let Err(e) = github_events::verify(signature, &bytes, &cfg.secrets) {
+    if let Some(sig) = signature
+        && !well_formed_signature(sig)
+    {
         outcome("bad_signature");
-        tracing::warn!(delivery, event, reason = %e, "webhook signature refused");
+        limits.signature_failed(client);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_signature",
-            format!("the delivery's signature does not verify: {e}"),
+            "the X-Hub-Signature-256 header is not `sha256=` and 64 hex digits",
         ));
     }
     let delivery_id: github_events::DeliveryId = delivery.parse().map_err(|e| {
         outcome("bad_request");
         ApiError::bad_request(format!("X-GitHub-Delivery: {e}"))
     })?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cfg.body_limit as u64) {
+        outcome("too_large");
+        return Err(too_large(cfg.body_limit));
+    }
+    let Some(_slot) = limits.delivery_slot(false, Duration::from_secs(2)).await else {
+        outcome("saturated");
+        crate::metrics::rejected("webhook_saturated");
+        return Err(busy());
+    };
+    let _intake = super::limits::Counted::enter(&state.inner.intake);
+    let bytes = tokio::time::timeout(
+        state.inner.config.body_read_timeout,
+        read_delivery(&state, cfg, declared, body),
+    )
+    .await
+    .map_err(|_| {
+        outcome("slow_body");
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the delivery's body did not arrive within {} s",
+                state.inner.config.body_read_timeout.as_secs()
+            ),
+        )
+    })??;
+    // The signature covers the raw bytes as sent, before any decoding or parsing.
+    if let Err(e) = github_events::verify(signature, &bytes, &cfg.secrets) {
+        outcome("bad_signature");
+        limits.signature_failed(client);
+        tracing::warn!(delivery, event, client = %client.0, reason = %e, "webhook signature refused");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            format!("the delivery's signature does not verify: {e}"),
+        ));
+    }
     let payload =
         github_events::payload_bytes(header(&headers, header::CONTENT_TYPE.as_str()), &bytes)
             .map_err(|e| {
@@ -135,6 +203,86 @@ pub(crate) async fn github(
     outcome(reason);
     crate::metrics::stage("webhook_ack", started.elapsed());
     Ok(answer(status, response.1))
+}
+
+/// `sha256=` and 64 hex digits: anything else cannot verify, so it is refused unread.
+fn well_formed_signature(sig: &str) -> bool {
+    sig.strip_prefix("sha256=")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the delivery is larger than the limit of {limit} bytes"),
+    )
+}
+
+fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "saturated",
+        "the server is taking in other deliveries; redeliver shortly",
+    )
+    .retry_after(Duration::from_secs(5))
+}
+
+/// Reads a delivery's body: up to `small_body_limit` in the slot already held, more only
+/// with a large-delivery slot (waited for up to 5 s), never more than `body_limit`.
+async fn read_delivery(
+    state: &AppState,
+    cfg: &WebhookConfig,
+    declared: Option<u64>,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
+    use http_body_util::BodyExt;
+    let limits = &state.inner.limits;
+    let large_wait = Duration::from_secs(5);
+    let mut large = None;
+    if declared.is_some_and(|n| n > cfg.small_body_limit as u64) {
+        large = Some(
+            limits
+                .delivery_slot(true, large_wait)
+                .await
+                .ok_or_else(|| {
+                    outcome("saturated");
+                    busy()
+                })?,
+        );
+    }
+    let mut body = body;
+    let mut out = Vec::with_capacity(
+        declared
+            .map_or(8 << 10, |n| n as usize)
+            .min(cfg.small_body_limit),
+    );
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::bad_request(format!("the delivery's body could not be read: {e}"))
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let total = out.len().saturating_add(data.len());
+        if total > cfg.body_limit {
+            outcome("too_large");
+            return Err(too_large(cfg.body_limit));
+        }
+        if total > cfg.small_body_limit && large.is_none() {
+            large = Some(
+                limits
+                    .delivery_slot(true, large_wait)
+                    .await
+                    .ok_or_else(|| {
+                        outcome("saturated");
+                        busy()
+                    })?,
+            );
+        }
+        out.extend_from_slice(&data);
+    }
+    Ok(out)
 }
 
 /// Records the delivery and, when it is not a duplicate, acts on `decision`: all the store
@@ -194,7 +342,7 @@ async fn handle(
     if accepted.is_duplicate() {
         // A repeat of a delivery whose job failed runs it again; anything else is answered
         // as a duplicate with no new work.
-        let job_id = accepted.earlier_job.map(|(id, _)| id.to_string());
+        let job_id = accepted.earlier_job.map(|(id, _)| public(state, id));
         return Ok((
             StatusCode::OK,
             json!({"status": "duplicate", "jobId": job_id}),
@@ -227,14 +375,14 @@ async fn handle(
                 .map_err(|e| ApiError::store(&e))?;
             Ok((
                 StatusCode::OK,
-                json!({"status": "cancelled", "jobs": cancelled.iter().map(|j| j.to_string()).collect::<Vec<_>>()}),
+                json!({"status": "cancelled", "jobs": cancelled.iter().map(|j| public(state, *j)).collect::<Vec<_>>()}),
                 "cancelled",
             ))
         }
         Decision::Run(_) => match accepted.enqueued {
             Some(out) => {
                 state.inner.job_ready.notify_one();
-                Ok(enqueued(&out))
+                Ok(enqueued(state, &out))
             }
             None => Ok(nothing_to_rerun()),
         },
@@ -255,7 +403,7 @@ async fn handle(
                         installation_id,
                     },
                 );
-                Ok(enqueued(&out))
+                Ok(enqueued(state, &out))
             }
             // No earlier analysis of the pull request: nothing ran, so nothing is acknowledged.
             None => Ok(nothing_to_rerun()),
@@ -282,16 +430,29 @@ fn acknowledge(state: &AppState, rerun: RerunRequest) {
     });
 }
 
+/// The public id of a job (see [`crate::public_id`]).
+pub(crate) fn public(state: &AppState, id: store::JobId) -> String {
+    match &state.inner.config.webhooks {
+        Some(w) => w.job_ids.encode(id),
+        // Jobs exist only with webhooks on; a job read after they were turned off keeps a
+        // number no one outside can use (jobs need the token then).
+        None => id.to_string(),
+    }
+}
+
 /// The answer to a delivery whose job was enqueued (or coalesced).
-fn enqueued(out: &store::EnqueueOutcome) -> (StatusCode, serde_json::Value, &'static str) {
+fn enqueued(
+    state: &AppState,
+    out: &store::EnqueueOutcome,
+) -> (StatusCode, serde_json::Value, &'static str) {
     (
         StatusCode::ACCEPTED,
         json!({
             "status": "accepted",
-            "jobId": out.job_id.to_string(),
+            "jobId": public(state, out.job_id),
             "coalesced": out.coalesced,
             "deferred": out.status == store::JobStatus::Deferred,
-            "superseded": out.superseded.iter().map(|j| j.to_string()).collect::<Vec<_>>(),
+            "superseded": out.superseded.iter().map(|j| public(state, *j)).collect::<Vec<_>>(),
         }),
         if out.coalesced {
             "coalesced"

@@ -121,7 +121,7 @@ impl GithubPublisher {
             head_sha: sha.clone(),
             status: Some(CheckStatus::InProgress),
             details_url: self.job_url(job),
-            external_id: Some(job.id.to_string()),
+            external_id: Some(job.public_id.clone()),
             output: Some(CheckRunOutput {
                 title: "Analysing the Helm charts this change affects…".to_owned(),
                 summary: "ChartImpact is rendering and comparing every chart this change affects."
@@ -192,7 +192,7 @@ impl GithubPublisher {
             status: Some(CheckStatus::Completed),
             conclusion: Some(conclusion),
             details_url,
-            external_id: Some(job.id.to_string()),
+            external_id: Some(job.public_id.clone()),
             output: Some(output),
             ..CheckRunRequest::default()
         };
@@ -238,7 +238,7 @@ impl GithubPublisher {
     fn job_url(&self, job: &JobRef) -> Option<String> {
         self.public_url
             .as_ref()
-            .map(|u| format!("{u}/api/jobs/{}", job.id))
+            .map(|u| format!("{u}/api/jobs/{}", job.public_id))
     }
 
     fn result_url(&self, job: &JobRef, compare_ids: &[String]) -> Option<String> {

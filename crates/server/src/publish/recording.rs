@@ -10,8 +10,8 @@ use crate::job::JobPayload;
 pub struct Recorded {
     /// `started`, `finished`, `stopped` or `failed`.
     pub kind: &'static str,
-    /// The job.
-    pub job: store::JobId,
+    /// The job's public id (as links and `/api/jobs/{id}` name it).
+    pub job: String,
     /// The job's payload.
     pub payload: JobPayload,
     /// Verdict (finished), reason (stopped) or error code (failed).
@@ -46,7 +46,7 @@ impl Publisher for RecordingPublisher {
             let record = match update {
                 PublishUpdate::Started { job } => Recorded {
                     kind: "started",
-                    job: job.id,
+                    job: job.public_id.clone(),
                     payload: job.payload.clone(),
                     outcome: None,
                     markdown: None,
@@ -58,7 +58,7 @@ impl Publisher for RecordingPublisher {
                     compare_ids,
                 } => Recorded {
                     kind: "finished",
-                    job: job.id,
+                    job: job.public_id.clone(),
                     payload: job.payload.clone(),
                     outcome: Some(report.verdict().as_str().to_owned()),
                     markdown: Some(report.markdown(None)),
@@ -66,7 +66,7 @@ impl Publisher for RecordingPublisher {
                 },
                 PublishUpdate::Stopped { job, reason } => Recorded {
                     kind: "stopped",
-                    job: job.id,
+                    job: job.public_id.clone(),
                     payload: job.payload.clone(),
                     outcome: Some((*reason).to_owned()),
                     markdown: None,
@@ -74,7 +74,7 @@ impl Publisher for RecordingPublisher {
                 },
                 PublishUpdate::Failed { job, code, .. } => Recorded {
                     kind: "failed",
-                    job: job.id,
+                    job: job.public_id.clone(),
                     payload: job.payload.clone(),
                     outcome: Some((*code).to_owned()),
                     markdown: None,

@@ -65,3 +65,35 @@ impl AppState {
         run_cleanup(self).await
     }
 }
+
+/// Keeps the engine's disk caches (git mirrors, renders) within their size limits, every
+/// `disk_check_interval`, and publishes their sizes as metrics.
+pub(crate) async fn disk_task(state: AppState) {
+    let mut tick = tokio::time::interval(state.inner.config.disk_check_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        enforce_disk_limits(&state).await;
+    }
+}
+
+/// One pass of [`disk_task`].
+pub(crate) async fn enforce_disk_limits(state: &AppState) -> Option<service::DiskUsage> {
+    let service = state.inner.service.clone();
+    let usage = tokio::task::spawn_blocking(move || service.enforce_disk_limits())
+        .await
+        .ok()
+        .flatten()?;
+    for (cache, disk) in [("mirrors", usage.mirrors), ("renders", usage.renders)] {
+        crate::metrics::disk_cache(cache, &disk);
+    }
+    Some(usage)
+}
+
+impl AppState {
+    /// Brings the disk caches within their limits now (the background task does this every
+    /// `disk_check_interval`).
+    pub async fn enforce_disk_limits(&self) -> Option<service::DiskUsage> {
+        enforce_disk_limits(self).await
+    }
+}

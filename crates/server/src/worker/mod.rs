@@ -134,6 +134,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
     };
     let job_ref = JobRef {
         id: job.id,
+        public_id: crate::http::webhook::public(state, job.id),
         payload: payload.clone(),
     };
     tracing::info!(job = %job.id, key = %job.key, revision = %job.revision, attempt = job.attempts, "job started");
@@ -317,7 +318,8 @@ async fn analyze(
     let service = state.inner.service.clone();
     let timeout = state.inner.config.workers.job_timeout;
     let payload = payload.clone();
-    tokio::task::spawn_blocking(move || {
+    let stop = cancel.clone();
+    let work = tokio::task::spawn_blocking(move || {
         let mut ctx = Context::with_timeout(timeout);
         ctx.cancel = cancel;
         let (base, head, config_revision) = match &payload {
@@ -364,15 +366,44 @@ async fn analyze(
             template: CompareRequest::default(),
         };
         service.analyze_pr(&request, &ctx).map(Arc::new)
-    })
-    .await
-    .map_err(|e| Failure {
-        code: "internal",
-        message: format!("the analysis task failed: {e}"),
-        retryable: true,
-    })?
-    .map_err(Failure::from)
+    });
+    // The engine stops at its deadline; work stuck where it does not look is given up on a
+    // little later, so the job fails visibly (and its lease is let go) instead of holding a
+    // worker and renewing its lease for ever.
+    let mut work = work;
+    match tokio::time::timeout(timeout + JOB_STOP_GRACE, &mut work).await {
+        Ok(joined) => joined
+            .map_err(|e| Failure {
+                code: "internal",
+                message: format!("the analysis task failed: {e}"),
+                retryable: true,
+            })?
+            .map_err(Failure::from),
+        Err(_) => {
+            stop.store(true, Ordering::Relaxed);
+            tracing::error!(
+                timeout_s = timeout.as_secs(),
+                "a job's analysis did not stop at its deadline; the job fails"
+            );
+            tokio::spawn(async move {
+                let _ = work.await;
+                tracing::info!("an analysis that overran its deadline has ended");
+            });
+            Err(Failure {
+                code: "timeout",
+                message: format!(
+                    "the analysis took longer than {} s and did not stop; the job is not \
+                     retried (a chart that does this does it again)",
+                    timeout.as_secs()
+                ),
+                retryable: false,
+            })
+        }
+    }
 }
+
+/// How long past its deadline a job's analysis may take to stop before the job fails anyway.
+const JOB_STOP_GRACE: Duration = Duration::from_secs(5);
 
 async fn finish(
     state: &AppState,
@@ -389,7 +420,12 @@ async fn finish(
             report
                 .charts
                 .iter()
-                .map(|c| c.outcome.as_ref().ok().map(serde_json::to_vec))
+                .map(|c| {
+                    c.outcome
+                        .as_ref()
+                        .ok()
+                        .map(|r| crate::results::stored_document(r, None))
+                })
                 .collect::<Vec<_>>()
         })
         .await
@@ -407,6 +443,7 @@ async fn finish(
                 message: format!("serializing a result failed: {e}"),
                 retryable: false,
             })?;
+            // `stored_document` marks it a webhook analysis's: readable only with full access.
             crate::results::save(state, response, body)
                 .await
                 .map_err(|e| {

@@ -7,6 +7,7 @@ mod compat;
 mod limits;
 mod openapi;
 mod publish;
+mod security;
 mod storage;
 mod ui;
 mod webhooks;

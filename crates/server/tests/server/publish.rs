@@ -748,6 +748,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
         let b = GithubPublisher::new(app_client(&fake), None, store_b.clone());
         let job = JobRef {
             id: store::JobId::new(9).unwrap(),
+            public_id: "job-9".into(),
             payload: JobPayload::PullRequest {
                 repo: "acme/charts".into(),
                 number: 31,
@@ -924,6 +925,7 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
     let publisher = GithubPublisher::new(client(&fake), None, store.clone());
     let job = JobRef {
         id: store::JobId::new(3).unwrap(),
+        public_id: "job-3".into(),
         payload: JobPayload::PullRequest {
             repo: "acme/charts".into(),
             number: 51,

@@ -413,13 +413,13 @@ async fn a_new_head_supersedes_and_a_closed_pr_cancels() {
         1,
         "only the newest head is published: {finished:?}"
     );
-    assert_eq!(finished[0].job.to_string(), second);
+    assert_eq!(finished[0].job, second);
     // The superseded job told the publisher it stopped (to close what its start put up).
     let stopped: Vec<_> = publisher
         .records()
         .into_iter()
         .filter(|r| r.kind == "stopped")
-        .map(|r| (r.job.to_string(), r.outcome))
+        .map(|r| (r.job.clone(), r.outcome))
         .collect();
     assert_eq!(stopped, [(first.clone(), Some("superseded".to_owned()))]);
 
@@ -441,7 +441,7 @@ async fn a_new_head_supersedes_and_a_closed_pr_cancels() {
         publisher
             .records()
             .iter()
-            .all(|r| r.job.to_string() != run || r.kind != "finished")
+            .all(|r| r.job != run || r.kind != "finished")
     );
 }
 
@@ -503,7 +503,7 @@ async fn two_replicas_on_one_postgres_run_each_job_exactly_once() {
         .into_iter()
         .chain(p2.records())
         .filter(|r| r.kind == "finished")
-        .map(|r| r.job.to_string())
+        .map(|r| r.job.clone())
         .collect();
     let mut sorted = finished.clone();
     sorted.sort();
