@@ -6,6 +6,7 @@
 
 use jiff::Timestamp;
 
+use crate::engine::{Engine, SqlStore};
 use crate::{StoreError, time};
 
 /// Which window [`Store::popular_charts`](crate::Store::popular_charts) looks at.
@@ -168,4 +169,34 @@ pub(crate) fn popular(rows: Vec<PopularRow>, total: i64) -> Result<Popular, Stor
             .collect::<Result<_, _>>()?,
         total_comparisons: u64::try_from(total).unwrap_or(0),
     })
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn popular(&self, q: PopularQuery) -> Result<Popular, StoreError> {
+        let w = Window::from(&q);
+        let op = "popular charts";
+        let mut tx = self
+            .engine
+            .begin_read()
+            .await
+            .map_err(StoreError::query(op))?;
+        let rows: Vec<PopularRow> = E::sql(POPULAR)
+            .bind(w.since_ms)
+            .bind(w.until_ms)
+            .bind(w.limit)
+            .fetch_all(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let total: i64 = E::sql(TOTAL)
+            .bind(w.since_ms)
+            .bind(w.until_ms)
+            .fetch_scalar(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        popular(rows, total)
+    }
 }

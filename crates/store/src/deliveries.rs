@@ -13,7 +13,9 @@
 
 use jiff::Timestamp;
 
-use crate::jobs::{self, EnqueueOutcome, JobId, JobStatus};
+use crate::engine::{Engine, SqlStore};
+use crate::jobs::{self, EnqueueOutcome, JobId, JobStatus, PreparedJob, QueueLimits};
+use crate::sql::Conn;
 use crate::{StoreError, time};
 
 /// A webhook delivery to record.
@@ -103,12 +105,6 @@ macro_rules! bind_delivery {
             .bind($crate::time::floor_ms($d.received_at))
     };
 }
-pub(crate) use bind_delivery;
-
-/// `before` as bound to [`DELETE_BEFORE`].
-pub(crate) fn before_ms(before: Timestamp) -> i64 {
-    time::ceil_ms(before)
-}
 
 /// The answer to a link: `jobs` rows had the job's id, `linked` deliveries were updated.
 pub(crate) fn link_outcome(
@@ -158,6 +154,106 @@ impl DeliveryRow {
             },
         })
     }
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, delivery = %d.id))]
+    pub(crate) async fn record(&self, d: NewDelivery) -> Result<DeliveryRecord, StoreError> {
+        let op = "record delivery";
+        let mut tx = self.begin_write(op).await?;
+        let inserted = bind_delivery!(E::sql(INSERT), d)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let row: DeliveryRow = E::sql(GET)
+            .bind(d.id.as_str())
+            .fetch_one(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        row.into_record(inserted == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, delivery = %delivery_id, job = %job))]
+    pub(crate) async fn link(&self, delivery_id: &str, job: JobId) -> Result<(), StoreError> {
+        let op = "link delivery";
+        let mut tx = self.begin_write(op).await?;
+        let jobs: i64 = E::sql(JOB_EXISTS)
+            .bind(job.get())
+            .fetch_scalar(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let linked = if jobs == 0 {
+            0
+        } else {
+            E::sql(LINK)
+                .bind(delivery_id)
+                .bind(job.get())
+                .execute(tx.conn())
+                .await
+                .map_err(StoreError::query(op))?
+        };
+        tx.commit().await.map_err(StoreError::query(op))?;
+        link_outcome(delivery_id, job, jobs, linked)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn delete_deliveries(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let deleted = self
+            .write_one(
+                "delete deliveries",
+                E::sql(DELETE_BEFORE).bind(time::ceil_ms(before)),
+            )
+            .await?;
+        tracing::info!(deleted, "old webhook deliveries deleted");
+        Ok(deleted)
+    }
+}
+
+/// The intake of one delivery inside the write transaction on `conn` (see
+/// [`Store::accept_delivery`](crate::Store::accept_delivery)).
+pub(crate) async fn accept_in<E: Engine>(
+    conn: &mut Conn<E::Db>,
+    d: &NewDelivery,
+    p: Option<&PreparedJob>,
+    limits: QueueLimits,
+) -> Result<AcceptOutcome, StoreError> {
+    let op = "accept delivery";
+    // On PostgreSQL a concurrent accept of the same id waits here for the other to commit,
+    // then sees its row (and job link) in the read below.
+    let first_seen = bind_delivery!(E::sql(INSERT_NEW), d)
+        .fetch_optional::<(i64,)>(&mut *conn)
+        .await
+        .map_err(StoreError::query(op))?
+        .is_some();
+    let earlier_job = if first_seen {
+        None
+    } else {
+        let row: DeliveryRow = E::sql(GET)
+            .bind(d.id.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        row.earlier_job()?
+    };
+    let mut outcome = AcceptOutcome {
+        first_seen,
+        earlier_job,
+        enqueued: None,
+    };
+    if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
+        let enqueued = jobs::enqueue_in::<E>(&mut *conn, p, limits, op).await?;
+        E::sql(LINK)
+            .bind(d.id.as_str())
+            .bind(enqueued.job_id.get())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        outcome.enqueued = Some(enqueued);
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -177,6 +177,7 @@
 mod analytics;
 mod codec;
 mod deliveries;
+mod engine;
 mod error;
 mod id;
 mod jobs;
@@ -185,6 +186,7 @@ mod postgres;
 mod publications;
 mod results;
 mod schema;
+mod sql;
 mod sqlite;
 mod store;
 #[cfg(feature = "testing")]

@@ -6,6 +6,7 @@
 //! comment without listing the pull request's comments, and completes the check run that
 //! another replica started instead of leaving it `in_progress`.
 
+use crate::engine::{Engine, SqlStore};
 use crate::{JobId, StoreError};
 
 /// The ids stored for one pull request.
@@ -83,6 +84,57 @@ impl PublicationRow {
             comment_id,
             check_run,
         })
+    }
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    pub(crate) async fn publication(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Option<Publication>, StoreError> {
+        let op = "get publication";
+        let number_db = to_db("pull request number", number)?;
+        let mut conn = self.conn(op).await?;
+        let row: Option<PublicationRow> = E::sql(GET)
+            .bind(repo)
+            .bind(number_db)
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        row.map(|r| r.decode(repo, number)).transpose()
+    }
+
+    pub(crate) async fn set_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        id: u64,
+    ) -> Result<(), StoreError> {
+        let statement = E::sql(SET_COMMENT)
+            .bind(repo)
+            .bind(to_db("pull request number", number)?)
+            .bind(to_db("comment id", id)?);
+        self.write_one("set comment id", statement).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_run(
+        &self,
+        repo: &str,
+        number: u64,
+        run: &CheckRunRef,
+    ) -> Result<(), StoreError> {
+        let statement = E::sql(SET_CHECK_RUN)
+            .bind(repo)
+            .bind(to_db("pull request number", number)?)
+            .bind(run.head_sha.as_str())
+            .bind(to_db("check run id", run.id)?)
+            .bind(run.job.get());
+        self.write_one("set check run", statement).await?;
+        Ok(())
     }
 }
 

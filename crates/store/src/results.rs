@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::analytics::{self, bind_event};
+use crate::engine::{Engine, SqlStore};
 use crate::{CompareId, StoreError, codec, time};
 
 /// Resource and change counts of a compare, as shown in lists and analytics.
@@ -263,7 +265,6 @@ macro_rules! bind_save {
             .bind($p.expires_ms)
     };
 }
-pub(crate) use bind_save;
 
 /// Binds a [`ListFilter`] to [`LIST`] or [`COUNT`] (`$1`..`$5`).
 macro_rules! bind_list {
@@ -276,7 +277,6 @@ macro_rules! bind_list {
             .bind($f.until_ms)
     };
 }
-pub(crate) use bind_list;
 
 // ---- values as stored ----------------------------------------------------------------------
 
@@ -463,6 +463,114 @@ pub(crate) fn save_outcome(row: SummaryRow) -> Result<SaveOutcome, StoreError> {
         deduplicated: summary.compare_count > 1,
         summary,
     })
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, compare_id = %r.compare_id))]
+    pub(crate) async fn save(&self, r: NewResult) -> Result<SaveOutcome, StoreError> {
+        let p = PreparedSave::new(r).await?;
+        let op = "save result";
+        let mut tx = self.begin_write(op).await?;
+        E::sql(DELETE_EXPIRED_ONE)
+            .bind(p.compare_id.as_str())
+            .bind(p.created_ms)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let row: SummaryRow = bind_save!(E::sql(UPSERT), p)
+            .fetch_one(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        bind_event!(E::sql(analytics::INSERT_EVENT), p)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        let outcome = save_outcome(row)?;
+        tracing::debug!(
+            deduplicated = outcome.deduplicated,
+            compare_count = outcome.summary.compare_count,
+            "result saved"
+        );
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, compare_id = %id))]
+    pub(crate) async fn get(
+        &self,
+        id: &CompareId,
+        now: Timestamp,
+    ) -> Result<Option<StoredResult>, StoreError> {
+        let op = "get result";
+        let mut conn = self.conn(op).await?;
+        let row: Option<DocumentRow> = E::sql(GET)
+            .bind(id.as_str())
+            .bind(time::floor_ms(now))
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        drop(conn);
+        match row {
+            Some(row) => Ok(Some(row.into_stored().await?)),
+            None => Ok(None),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn list(&self, q: ListQuery) -> Result<ResultPage, StoreError> {
+        let f = ListFilter::from(q);
+        let op = "list results";
+        // One read transaction: the page and the total come from the same snapshot.
+        let mut tx = self
+            .engine
+            .begin_read()
+            .await
+            .map_err(StoreError::query(op))?;
+        let rows: Vec<SummaryRow> = bind_list!(E::sql(LIST), f)
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let total: i64 = bind_list!(E::sql(COUNT), f)
+            .fetch_scalar(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(ResultPage {
+            items: rows
+                .into_iter()
+                .map(SummaryRow::into_summary)
+                .collect::<Result<_, _>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    /// Removes expired results and old compare events.
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn delete(
+        &self,
+        now: Timestamp,
+        events_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let op = "delete expired";
+        let mut tx = self.begin_write(op).await?;
+        let results = E::sql(DELETE_EXPIRED)
+            .bind(time::floor_ms(now))
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let events = E::sql(analytics::DELETE_OLD_EVENTS)
+            .bind(time::ceil_ms(events_before))
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        tracing::info!(results, events, "expired rows deleted");
+        Ok(results + events)
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,8 @@ use std::sync::Arc;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::{BEGIN_WRITE, accept_in};
+use super::{BEGIN_WRITE, SqliteEngine};
+use crate::deliveries::accept_in;
 use crate::jobs::{self, PreparedJob};
 use crate::{AcceptOutcome, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, StoreError, time};
 
@@ -161,7 +162,7 @@ async fn alone(pool: &SqlitePool, p: &Pending) -> Result<AcceptOutcome, StoreErr
         .begin_with(BEGIN_WRITE)
         .await
         .map_err(StoreError::query(OP))?;
-    let outcome = accept_in(&mut tx, &p.delivery, p.job.as_ref(), p.limits).await?;
+    let outcome = accept_in::<SqliteEngine>(&mut tx, &p.delivery, p.job.as_ref(), p.limits).await?;
     tx.commit().await.map_err(StoreError::query(OP))?;
     Ok(outcome)
 }
@@ -494,7 +495,7 @@ fn json_array(items: &[&str]) -> String {
     serde_json::Value::from(items).to_string()
 }
 
-/// Enqueues `p` as [`enqueue_in`](super::enqueue_in) decides, with the group's state instead
+/// Enqueues `p` as [`enqueue_in`](crate::jobs::enqueue_in) decides, with the group's state instead
 /// of reads where the group knows the answer; the insert itself is held back.
 async fn enqueue<'a>(
     tx: &mut SqliteConnection,
