@@ -16,19 +16,19 @@ use jiff::Timestamp;
 use crate::engine::{Engine, SqlStore};
 use crate::jobs::{self, EnqueueOutcome, JobId, JobStatus, PreparedJob, QueueLimits};
 use crate::sql::Conn;
-use crate::{StoreError, time};
+use crate::{DeliveryId, RepoName, StoreError, time};
 
 /// A webhook delivery to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {
     /// The `X-GitHub-Delivery` header.
-    pub id: String,
+    pub id: DeliveryId,
     /// The `X-GitHub-Event` header, e.g. `pull_request`.
     pub event: String,
     /// The payload's `action`, e.g. `synchronize`.
     pub action: Option<String>,
     /// The repository, e.g. `acme/charts`.
-    pub repo: Option<String>,
+    pub repo: Option<RepoName>,
     /// When it arrived (the caller's clock).
     pub received_at: Timestamp,
 }
@@ -71,44 +71,44 @@ fn is_duplicate(first_seen: bool, earlier_job: Option<(JobId, JobStatus)>) -> bo
 // ---- SQL ------------------------------------------------------------------------------------
 
 /// `$1` id, `$2` event, `$3` action, `$4` repo, `$5` received at.
-pub(crate) const INSERT: &str = "INSERT INTO webhook_deliveries \
+const INSERT: &str = "INSERT INTO webhook_deliveries \
      (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (delivery_id) DO NOTHING";
 
 /// [`INSERT`] returning a row only when the delivery was inserted (bind with
-/// [`bind_delivery!`]).
-pub(crate) const INSERT_NEW: &str = "INSERT INTO webhook_deliveries \
+/// `bind_delivery!`).
+const INSERT_NEW: &str = "INSERT INTO webhook_deliveries \
      (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (delivery_id) DO NOTHING RETURNING received_at";
 
 /// `$1` id: the linked job and its status.
-pub(crate) const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
+const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
      LEFT JOIN jobs j ON j.id = d.job_id WHERE d.delivery_id = $1";
 
 /// `$1` job.
-pub(crate) const JOB_EXISTS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1";
+const JOB_EXISTS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1";
 
 /// `$1` id, `$2` job.
 pub(crate) const LINK: &str = "UPDATE webhook_deliveries SET job_id = $2 WHERE delivery_id = $1";
 
 /// `$1` deliveries received before this are removed.
-pub(crate) const DELETE_BEFORE: &str = "DELETE FROM webhook_deliveries WHERE received_at < $1";
+const DELETE_BEFORE: &str = "DELETE FROM webhook_deliveries WHERE received_at < $1";
 
 /// Binds a [`NewDelivery`] to [`INSERT`] or [`INSERT_NEW`].
 macro_rules! bind_delivery {
     ($query:expr, $d:expr) => {
         $query
-            .bind($d.id.as_str())
+            .bind(&$d.id)
             .bind($d.event.as_str())
             .bind($d.action.as_deref())
-            .bind($d.repo.as_deref())
+            .bind($d.repo.as_ref())
             .bind($crate::time::floor_ms($d.received_at))
     };
 }
 
 /// The answer to a link: `jobs` rows had the job's id, `linked` deliveries were updated.
-pub(crate) fn link_outcome(
-    delivery_id: &str,
+fn link_outcome(
+    delivery_id: &DeliveryId,
     job: JobId,
     jobs: i64,
     linked: u64,
@@ -122,7 +122,7 @@ pub(crate) fn link_outcome(
     if linked == 0 {
         return Err(StoreError::NotFound {
             what: "webhook delivery",
-            id: delivery_id.to_owned(),
+            id: delivery_id.to_string(),
         });
     }
     Ok(())
@@ -168,7 +168,7 @@ impl<E: Engine> SqlStore<E> {
             .await
             .map_err(StoreError::query(op))?;
         let row: DeliveryRow = E::sql(GET)
-            .bind(d.id.as_str())
+            .bind(&d.id)
             .fetch_one(tx.conn())
             .await
             .map_err(StoreError::query(op))?;
@@ -177,7 +177,11 @@ impl<E: Engine> SqlStore<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, delivery = %delivery_id, job = %job))]
-    pub(crate) async fn link(&self, delivery_id: &str, job: JobId) -> Result<(), StoreError> {
+    pub(crate) async fn link(
+        &self,
+        delivery_id: &DeliveryId,
+        job: JobId,
+    ) -> Result<(), StoreError> {
         let op = "link delivery";
         let mut tx = self.begin_write(op).await?;
         let jobs: i64 = E::sql(JOB_EXISTS)
@@ -232,7 +236,7 @@ pub(crate) async fn accept_in<E: Engine>(
         None
     } else {
         let row: DeliveryRow = E::sql(GET)
-            .bind(d.id.as_str())
+            .bind(&d.id)
             .fetch_one(&mut *conn)
             .await
             .map_err(StoreError::query(op))?;
@@ -246,7 +250,7 @@ pub(crate) async fn accept_in<E: Engine>(
     if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
         let enqueued = jobs::enqueue_in::<E>(&mut *conn, p, limits, op).await?;
         E::sql(LINK)
-            .bind(d.id.as_str())
+            .bind(&d.id)
             .bind(enqueued.job_id.get())
             .execute(&mut *conn)
             .await

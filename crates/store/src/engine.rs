@@ -20,10 +20,10 @@ use tokio::sync::MutexGuard;
 use crate::jobs::PreparedJob;
 use crate::sql::{Conn, Db, Statement};
 use crate::{
-    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId,
-    JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular, PopularQuery,
-    Publication, QueueLimits, QueueStats, ResultPage, SaveOutcome, Store, StoreError, StoreFuture,
-    StoredResult, schema,
+    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryId, DeliveryRecord, EnqueueOutcome,
+    Job, JobId, JobKey, JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular,
+    PopularQuery, Publication, QueueLimits, QueueStats, RepoName, ResultPage, SaveOutcome, Store,
+    StoreError, StoreFuture, StoredResult, schema,
 };
 
 /// What one backend does its own way.
@@ -260,7 +260,7 @@ impl<E: Engine> Store for SqlStore<E> {
 
     fn cancel_jobs<'a>(
         &'a self,
-        key: &'a str,
+        key: &'a JobKey,
         reason: String,
         now: Timestamp,
     ) -> StoreFuture<'a, Vec<JobId>> {
@@ -271,7 +271,7 @@ impl<E: Engine> Store for SqlStore<E> {
         Box::pin(self.job_by_id(id))
     }
 
-    fn latest_job<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Job>> {
+    fn latest_job<'a>(&'a self, key: &'a JobKey) -> StoreFuture<'a, Option<Job>> {
         Box::pin(self.latest(key))
     }
 
@@ -283,7 +283,7 @@ impl<E: Engine> Store for SqlStore<E> {
         Box::pin(self.record(delivery))
     }
 
-    fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()> {
+    fn link_delivery<'a>(&'a self, delivery_id: &'a DeliveryId, job: JobId) -> StoreFuture<'a, ()> {
         Box::pin(self.link(delivery_id, job))
     }
 
@@ -309,7 +309,7 @@ impl<E: Engine> Store for SqlStore<E> {
 
     fn get_publication<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a RepoName,
         number: u64,
     ) -> StoreFuture<'a, Option<Publication>> {
         Box::pin(self.publication(repo, number))
@@ -317,7 +317,7 @@ impl<E: Engine> Store for SqlStore<E> {
 
     fn set_comment_id<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a RepoName,
         number: u64,
         comment_id: u64,
     ) -> StoreFuture<'a, ()> {
@@ -326,7 +326,7 @@ impl<E: Engine> Store for SqlStore<E> {
 
     fn set_check_run<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a RepoName,
         number: u64,
         run: &'a CheckRunRef,
     ) -> StoreFuture<'a, ()> {

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use crate::engine::{Engine, SqlStore};
 use crate::sql::{Conn, Statement};
-use crate::{StoreError, time};
+use crate::{JobKey, RepoName, StoreError, time};
 
 /// The id of a job: a positive integer assigned by the store, never reused.
 ///
@@ -160,12 +160,10 @@ pub enum JobLease {
 /// A job to enqueue.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewJob {
-    /// What triggered it: `pull_request`, `push` or `release`.
-    pub kind: String,
-    /// What it is about, e.g. `acme/charts#pr/7`: one active job per key.
-    pub key: String,
-    /// The repository, e.g. `acme/charts`, for the per-repository limit.
-    pub repo: String,
+    /// What it is about, e.g. `acme/charts#pr/7`: one active job per key. Its repository is
+    /// what the per-repository limit counts, and its [kind](JobKey::kind) is recorded as the
+    /// job's.
+    pub key: JobKey,
     /// The trigger: the head sha (or tag). The same key and revision is the same job.
     pub revision: String,
     /// Opaque to the store (JSON, by convention).
@@ -179,9 +177,7 @@ pub struct NewJob {
 impl fmt::Debug for NewJob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewJob")
-            .field("kind", &self.kind)
             .field("key", &self.key)
-            .field("repo", &self.repo)
             .field("revision", &self.revision)
             .field("payload_len", &self.payload.len())
             .field("max_attempts", &self.max_attempts)
@@ -230,12 +226,12 @@ pub struct EnqueueOutcome {
 pub struct Job {
     /// Its id.
     pub id: JobId,
-    /// What triggered it.
+    /// What triggered it: `pull_request`, `push` or `release`.
     pub kind: String,
     /// What it is about (one active job per key).
-    pub key: String,
+    pub key: JobKey,
     /// The repository.
-    pub repo: String,
+    pub repo: RepoName,
     /// The trigger's revision.
     pub revision: String,
     /// As enqueued.
@@ -346,7 +342,7 @@ pub(crate) const ENQUEUE_COUNTS: &str = "SELECT \
      (SELECT COUNT(*) FROM jobs WHERE status = 'queued'), \
      (SELECT COUNT(*) FROM jobs WHERE repo = $1 AND status IN ('queued', 'running'))";
 
-/// Bind with [`bind_insert!`].
+/// Bind with `bind_insert!`.
 pub(crate) const INSERT: &str = "INSERT INTO jobs \
      (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
@@ -355,9 +351,9 @@ pub(crate) const INSERT: &str = "INSERT INTO jobs \
 macro_rules! bind_insert {
     ($query:expr, $p:expr, $status:expr) => {
         $query
-            .bind($p.kind.as_str())
+            .bind($p.kind)
             .bind($p.key.as_str())
-            .bind($p.repo.as_str())
+            .bind(&$p.repo)
             .bind($p.revision.as_str())
             .bind($p.payload.as_slice())
             .bind($status.as_str())
@@ -553,9 +549,10 @@ pub(crate) mod lock {
 
 /// A [`NewJob`] as bound.
 pub(crate) struct PreparedJob {
-    pub(crate) kind: String,
+    pub(crate) kind: &'static str,
+    /// The key as stored (it is bound several times).
     pub(crate) key: String,
-    pub(crate) repo: String,
+    pub(crate) repo: RepoName,
     pub(crate) revision: String,
     pub(crate) payload: Vec<u8>,
     pub(crate) max_attempts: i64,
@@ -565,9 +562,9 @@ pub(crate) struct PreparedJob {
 impl From<NewJob> for PreparedJob {
     fn from(j: NewJob) -> Self {
         PreparedJob {
-            kind: j.kind,
-            key: j.key,
-            repo: j.repo,
+            kind: j.key.kind(),
+            key: j.key.to_string(),
+            repo: j.key.repo().clone(),
             revision: j.revision,
             payload: j.payload,
             max_attempts: i64::from(j.max_attempts),
@@ -804,8 +801,8 @@ pub(crate) fn fail_outcome(action: &FailAction, error: &str) -> JobStatus {
 pub(crate) struct JobRow {
     id: i64,
     kind: String,
-    job_key: String,
-    repo: String,
+    job_key: JobKey,
+    repo: RepoName,
     revision: String,
     payload: Vec<u8>,
     status: String,
@@ -1040,13 +1037,13 @@ impl<E: Engine> SqlStore<E> {
     #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, key = %key))]
     pub(crate) async fn cancel(
         &self,
-        key: &str,
+        key: &JobKey,
         reason: String,
         now: Timestamp,
     ) -> Result<Vec<JobId>, StoreError> {
         let op = "cancel jobs";
         let mut tx = self.begin_write(op).await?;
-        E::lock_key(tx.conn(), key)
+        E::lock_key(tx.conn(), &key.to_string())
             .await
             .map_err(StoreError::query(op))?;
         let cancelled: Vec<i64> = E::sql(CANCEL)
@@ -1066,7 +1063,7 @@ impl<E: Engine> SqlStore<E> {
         self.job(E::sql(GET).bind(id.get())).await
     }
 
-    pub(crate) async fn latest(&self, key: &str) -> Result<Option<Job>, StoreError> {
+    pub(crate) async fn latest(&self, key: &JobKey) -> Result<Option<Job>, StoreError> {
         self.job(E::sql(LATEST).bind(key)).await
     }
 
@@ -1155,7 +1152,7 @@ pub(crate) async fn enqueue_in<E: Engine>(
             .map_err(StoreError::query(op))?
     };
     let (queued, repo_active): (i64, i64) = E::sql(ENQUEUE_COUNTS)
-        .bind(p.repo.as_str())
+        .bind(&p.repo)
         .fetch_one(&mut *conn)
         .await
         .map_err(StoreError::query(op))?;
@@ -1183,8 +1180,8 @@ mod tests {
         JobRow {
             id: 7,
             kind: "pull_request".into(),
-            job_key: "acme/charts#pr/7".into(),
-            repo: "acme/charts".into(),
+            job_key: "acme/charts#pr/7".parse().unwrap(),
+            repo: "acme/charts".parse().unwrap(),
             revision: "abc".into(),
             payload: b"{}".to_vec(),
             status: "running".into(),
@@ -1237,7 +1234,7 @@ mod tests {
     fn row_decodes() {
         let job = row().into_job().unwrap();
         assert_eq!(job.id.get(), 7);
-        assert_eq!(job.key, "acme/charts#pr/7");
+        assert_eq!(job.key.to_string(), "acme/charts#pr/7");
         assert_eq!(job.status, JobStatus::Running);
         assert_eq!(job.compare_ids, ["a", "b"]);
         assert_eq!(
@@ -1336,9 +1333,7 @@ mod tests {
     #[test]
     fn debug_does_not_dump_payloads() {
         let job = NewJob {
-            kind: "push".into(),
-            key: "k".into(),
-            repo: "r".into(),
+            key: "o/r#push/main".parse().unwrap(),
             revision: "v".into(),
             payload: vec![b'x'; 1000],
             max_attempts: 3,

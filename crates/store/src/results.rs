@@ -192,12 +192,12 @@ macro_rules! summary_columns {
 }
 
 /// Removes the row of `$1` when it has expired at `$2` (first step of a save).
-pub(crate) const DELETE_EXPIRED_ONE: &str =
+const DELETE_EXPIRED_ONE: &str =
     "DELETE FROM compare_results WHERE compare_id = $1 AND expires_at <= $2";
 
 /// Inserts a result or counts a repeat of the live one (second step of a save). Bind with
-/// [`bind_save!`].
-pub(crate) const UPSERT: &str = concat!(
+/// `bind_save!`.
+const UPSERT: &str = concat!(
     "INSERT INTO compare_results (compare_id, repository, chart_path, version1, version2, \
      commit1, commit2, verdict, added, removed, modified, unchanged, total_changes, document, \
      uncompressed_size, compressed_size, created_at, expires_at, compare_count) \
@@ -211,7 +211,7 @@ pub(crate) const UPSERT: &str = concat!(
 );
 
 /// `$1` compare id, `$2` now.
-pub(crate) const GET: &str = concat!(
+const GET: &str = concat!(
     "SELECT ",
     summary_columns!(),
     ", document FROM compare_results WHERE compare_id = $1 AND expires_at > $2"
@@ -227,19 +227,19 @@ macro_rules! list_filter {
     };
 }
 
-/// Bind with [`bind_list!`], then limit and offset.
-pub(crate) const LIST: &str = concat!(
+/// Bind with `bind_list!`, then limit and offset.
+const LIST: &str = concat!(
     "SELECT ",
     summary_columns!(),
     list_filter!(),
     " ORDER BY created_at DESC, compare_id LIMIT $6 OFFSET $7"
 );
 
-/// Bind with [`bind_list!`].
-pub(crate) const COUNT: &str = concat!("SELECT COUNT(*)", list_filter!());
+/// Bind with `bind_list!`.
+const COUNT: &str = concat!("SELECT COUNT(*)", list_filter!());
 
 /// `$1` now.
-pub(crate) const DELETE_EXPIRED: &str = "DELETE FROM compare_results WHERE expires_at <= $1";
+const DELETE_EXPIRED: &str = "DELETE FROM compare_results WHERE expires_at <= $1";
 
 /// Binds a [`PreparedSave`] to [`UPSERT`].
 macro_rules! bind_save {
@@ -345,7 +345,7 @@ fn len_i64(len: usize) -> i64 {
 }
 
 /// A [`ListQuery`]'s filters as bound (`$1`..`$5`), plus limit and offset.
-pub(crate) struct ListFilter {
+struct ListFilter {
     pub(crate) now_ms: i64,
     pub(crate) repository: Option<String>,
     pub(crate) chart_path: Option<String>,
@@ -371,7 +371,7 @@ impl From<ListQuery> for ListFilter {
 
 /// The summary columns of a `compare_results` row.
 #[derive(sqlx::FromRow)]
-pub(crate) struct SummaryRow {
+struct SummaryRow {
     compare_id: String,
     repository: String,
     chart_path: String,
@@ -394,7 +394,7 @@ pub(crate) struct SummaryRow {
 
 /// A whole `compare_results` row.
 #[derive(sqlx::FromRow)]
-pub(crate) struct DocumentRow {
+struct DocumentRow {
     #[sqlx(flatten)]
     summary: SummaryRow,
     document: Vec<u8>,
@@ -457,7 +457,7 @@ impl DocumentRow {
 }
 
 /// The outcome of an upsert: a live row existed when its count is above one.
-pub(crate) fn save_outcome(row: SummaryRow) -> Result<SaveOutcome, StoreError> {
+fn save_outcome(row: SummaryRow) -> Result<SaveOutcome, StoreError> {
     let summary = row.into_summary()?;
     Ok(SaveOutcome {
         deduplicated: summary.compare_count > 1,

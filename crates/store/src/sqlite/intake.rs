@@ -28,7 +28,10 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::{BEGIN_WRITE, SqliteEngine};
 use crate::deliveries::accept_in;
 use crate::jobs::{self, PreparedJob};
-use crate::{AcceptOutcome, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, StoreError, time};
+use crate::{
+    AcceptOutcome, DeliveryId, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, RepoName,
+    StoreError, time,
+};
 
 /// The most deliveries one transaction accepts, so a group holds the writer briefly and its
 /// statements stay far below SQLite's limits.
@@ -198,7 +201,7 @@ struct NewJobRow<'a> {
 #[derive(Default)]
 struct GroupState<'a> {
     /// Recorded deliveries and the job each is linked to.
-    deliveries: HashMap<String, Option<JobRef>>,
+    deliveries: HashMap<DeliveryId, Option<JobRef>>,
     /// The status of every stored job the group has read.
     statuses: HashMap<i64, String>,
     /// The active jobs of the group's keys (a key with none has an empty list).
@@ -206,7 +209,7 @@ struct GroupState<'a> {
     /// Queued jobs in all, once read.
     queued: Option<i64>,
     /// Queued and running jobs per repository, once read.
-    repo_active: HashMap<String, i64>,
+    repo_active: HashMap<RepoName, i64>,
     /// The jobs the group inserts, in order.
     new_jobs: Vec<NewJobRow<'a>>,
     /// How many of `new_jobs` are inserted.
@@ -451,7 +454,7 @@ async fn read_state<'a>(
 ) -> Result<GroupState<'a>, StoreError> {
     let mut state = GroupState::default();
     let ids: Vec<&str> = group.iter().map(|p| p.delivery.id.as_str()).collect();
-    let known: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(KNOWN_DELIVERIES)
+    let known: Vec<(DeliveryId, Option<i64>, Option<String>)> = sqlx::query_as(KNOWN_DELIVERIES)
         .bind(json_array(&ids))
         .fetch_all(&mut *tx)
         .await
@@ -544,7 +547,7 @@ async fn enqueue<'a>(
         _ => {
             state.flush(&mut *tx).await?;
             let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
-                .bind(p.repo.as_str())
+                .bind(&p.repo)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q())?;
