@@ -88,12 +88,64 @@ impl List {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+    /// Whether no other value holds these elements (the slice was just made).
+    pub(crate) fn is_unshared(&self) -> bool {
+        Arc::strong_count(&self.items) == 1
+    }
     /// Go type name.
     pub fn type_name(&self) -> &'static str {
         match self.elem {
             ElemType::Any => "[]interface {}",
             ElemType::String => "[]string",
             ElemType::Int => "[]int",
+        }
+    }
+}
+
+/// Lists nest as deep as a template loop makes them (`$l = list $l`), deeper than the stack
+/// can drop recursively: the last owner of a list takes its elements apart on a heap stack.
+impl Drop for List {
+    fn drop(&mut self) {
+        if let Some(items) = Arc::get_mut(&mut self.items)
+            && !items.is_empty()
+        {
+            drop_iteratively(std::mem::take(items));
+        }
+    }
+}
+
+/// Maps nest as deep as lists do (`$m = dict "a" $m`).
+impl Drop for Map {
+    fn drop(&mut self) {
+        if let Some(lock) = Arc::get_mut(&mut self.inner) {
+            let entries = lock.get_mut().unwrap_or_else(|e| e.into_inner());
+            // Most maps hold scalars only: those drop as they are.
+            if entries
+                .values()
+                .any(|v| matches!(v, Value::List(_) | Value::Map(_)))
+            {
+                drop_iteratively(std::mem::take(entries).into_values().collect());
+            }
+        }
+    }
+}
+
+/// Drops values without recursing into the lists and maps nobody else holds.
+fn drop_iteratively(mut stack: Vec<Value>) {
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::List(mut l) => {
+                if let Some(items) = Arc::get_mut(&mut l.items) {
+                    stack.append(items);
+                }
+            }
+            Value::Map(mut m) => {
+                if let Some(lock) = Arc::get_mut(&mut m.inner) {
+                    let entries = std::mem::take(lock.get_mut().unwrap_or_else(|e| e.into_inner()));
+                    stack.extend(entries.into_values());
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -149,6 +201,10 @@ impl Map {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+    /// Whether no other value holds this map (it was just made).
+    pub(crate) fn is_unshared(&self) -> bool {
+        Arc::strong_count(&self.inner) == 1
     }
     /// Whether both handles point at the same map.
     pub fn ptr_eq(&self, other: &Map) -> bool {
@@ -299,7 +355,17 @@ impl Value {
     }
 
     fn deep_copy_depth(&self, depth: usize) -> Value {
-        if depth > MAX_VALUE_DEPTH {
+        // A value that holds one list or map many times copies into a tree exponentially
+        // larger than itself: the execution's budget stops the walk (and reports the limit).
+        if depth > MAX_VALUE_DEPTH || !crate::budget::visit(0) {
+            return Value::Nil;
+        }
+        let held = match self {
+            Value::List(l) => crate::budget::VALUE_BYTES * l.len() as u64,
+            Value::Map(m) => crate::budget::MAP_ENTRY_BYTES * m.len() as u64,
+            _ => 0,
+        };
+        if crate::budget::charge(held).is_err() {
             return Value::Nil;
         }
         match self {
@@ -442,6 +508,26 @@ mod tests {
         {
             assert_eq!(inner.len(), 1);
         }
+    }
+
+    #[test]
+    fn deeply_nested_values_drop_without_exhausting_the_stack() {
+        let run = || {
+            let mut l = Value::list(vec![]);
+            let mut m = Value::Map(Map::new());
+            for _ in 0..1_000_000 {
+                l = Value::list(vec![l]);
+                m = Value::map([("a", m)]);
+            }
+            drop((l, m));
+        };
+        // A small stack: a recursive drop would need hundreds of megabytes.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]
