@@ -170,45 +170,33 @@ fn int_list(v: Vec<i64>) -> Value {
 /// Most bytes one number of `seq` prints: `-9223372036854775808` and a space.
 const SEQ_BYTES_EACH: u64 = 21;
 
+/// Sprig's `seq`: the end is inclusive, the direction follows the ends (Go's `int` arithmetic
+/// wraps at the ends of its range, as here).
 fn seq(params: &[i64]) -> Result<String, super::FuncError> {
-    let until_step = |start, stop, step| until_step_within(start, stop, step, SEQ_BYTES_EACH);
-    let j = |v: Result<Vec<i64>, super::FuncError>| {
-        Ok(v?
-            .iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(" "))
+    let (start, stop, step) = match *params {
+        [] => return Ok(String::new()),
+        [end] => {
+            let inc = if end < 1 { -1 } else { 1 };
+            (1, end.wrapping_add(inc), inc)
+        }
+        [start, end] => {
+            let step = if end < start { -1 } else { 1 };
+            (start, end.wrapping_add(step), step)
+        }
+        [start, step, end] => {
+            let inc = if end < start { -1 } else { 1 };
+            if end < start && step > 0 {
+                return Ok(String::new());
+            }
+            (start, end.wrapping_add(inc), step)
+        }
+        _ => return Ok(String::new()),
     };
-    match params.len() {
-        0 => Ok(String::new()),
-        1 => {
-            let end = params[0];
-            if end == 0 {
-                Ok(String::new())
-            } else if end > 0 {
-                j(until_step(1, end.wrapping_add(1), 1))
-            } else {
-                j(until_step(1, end.wrapping_sub(1), -1))
-            }
-        }
-        2 => {
-            let (start, end) = (params[0], params[1]);
-            if end > start {
-                j(until_step(start, end.wrapping_add(1), 1))
-            } else {
-                j(until_step(start, end.wrapping_sub(1), -1))
-            }
-        }
-        3 => {
-            let (start, step, end) = (params[0], params[1], params[2]);
-            if end > start {
-                j(until_step(start, end.wrapping_add(1), step))
-            } else {
-                j(until_step(start, end.wrapping_sub(1), step))
-            }
-        }
-        _ => Ok(String::new()),
-    }
+    Ok(until_step_within(start, stop, step, SEQ_BYTES_EACH)?
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -333,6 +321,11 @@ mod tests {
         assert_eq!(seq(&[3]).unwrap(), "1 2 3");
         assert_eq!(seq(&[2, -1]).unwrap(), "2 1 0 -1");
         assert_eq!(seq(&[0, 2, 6]).unwrap(), "0 2 4 6");
+        // What helm 3.17.1 prints for the edges.
+        assert_eq!(seq(&[0]).unwrap(), "1 0");
+        assert_eq!(seq(&[2, 5, 2]).unwrap(), "2");
+        assert_eq!(seq(&[3, 3, 1]).unwrap(), "");
+        assert_eq!(seq(&[5, -2, 1]).unwrap(), "5 3 1");
         // Go's int arithmetic would wrap and loop forever; the sequence ends instead.
         assert_eq!(
             until_step(i64::MAX - 7, i64::MAX, 5),
