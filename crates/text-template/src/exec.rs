@@ -647,6 +647,17 @@ impl<'t, 'c> State<'t, 'c> {
         let saved_iface = self.dot_iface;
         let mut ran = false;
         let mut result = Ok(Flow::Normal);
+        // The snapshot below holds an index (or key) and a value per element: count it before
+        // it is made (a key's text is counted with the map's entries).
+        let len = match &val {
+            Value::List(l) => l.len(),
+            Value::Bytes(b) => b.len(),
+            Value::Map(m) => m.len(),
+            Value::Object(o) => o.len().unwrap_or(0),
+            _ => 0,
+        };
+        crate::budget::charge((len as u64).saturating_mul(crate::budget::RANGE_ITEM_BYTES))
+            .map_err(|l| self.limit(l))?;
         let items: Option<Vec<(Value, Value)>> = match &val {
             Value::List(l) => Some(
                 l.items()
@@ -696,20 +707,6 @@ impl<'t, 'c> State<'t, 'c> {
                 )));
             }
         };
-        if let Some(items) = &items {
-            // The snapshot holds an index (or key) and a value per element.
-            let key_bytes: usize = match &val {
-                Value::Map(_) | Value::Object(_) => items
-                    .iter()
-                    .map(|(k, _)| k.as_str().map_or(0, str::len))
-                    .sum(),
-                _ => 0,
-            };
-            let bytes = (items.len() as u64)
-                .saturating_mul(2 * crate::budget::VALUE_BYTES)
-                .saturating_add(key_bytes as u64);
-            crate::budget::charge(bytes).map_err(|l| self.limit(l))?;
-        }
         let elem_iface = match &val {
             Value::List(l) => l.elem == ElemType::Any,
             Value::Map(m) => !m.string_values,

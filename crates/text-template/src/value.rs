@@ -361,8 +361,8 @@ impl Value {
             return Value::Nil;
         }
         let held = match self {
-            Value::List(l) => crate::budget::VALUE_BYTES * l.len() as u64,
-            Value::Map(m) => crate::budget::MAP_ENTRY_BYTES * m.len() as u64,
+            Value::List(l) => 64 + crate::budget::VALUE_BYTES * l.len() as u64,
+            Value::Map(m) => 64 + crate::budget::MAP_ENTRY_BYTES * m.len() as u64,
             _ => 0,
         };
         if crate::budget::charge(held).is_err() {

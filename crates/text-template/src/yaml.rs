@@ -56,8 +56,9 @@ enum D {
 fn data(v: &Value, depth: usize, v3: bool, held: &mut usize) -> D {
     *held += std::mem::size_of::<D>()
         + match v {
-            Value::String(s) => s.len(),
-            Value::Bytes(b) => b.len() * 4 / 3 + 4,
+            // The text and its allocation.
+            Value::String(s) => s.len() + 24,
+            Value::Bytes(b) => b.len() * 4 / 3 + 28,
             Value::Map(m) => m.len() * std::mem::size_of::<(String, D)>(),
             _ => 0,
         };

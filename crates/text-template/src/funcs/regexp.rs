@@ -175,6 +175,9 @@ fn replace_all(
     let mut next = |start: usize, end: usize, out: &mut String| {
         let most = out.len() + (start - last) + rep.len() + refs.saturating_mul(end - start);
         crate::exec::CallCtx::reserve(most as u64)?;
+        // Expanding costs a step per reference: a million matches of a thousand `$0` each
+        // reach the step limit and the deadline, not only the budget.
+        crate::budget::work(refs as u64 + 1).map_err(|l| FuncError::new(l.to_string()))?;
         out.push_str(&text[last..start]);
         last = end;
         Ok::<_, FuncError>(())
