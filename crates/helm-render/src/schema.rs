@@ -43,8 +43,8 @@ pub(crate) enum Invalid {
 /// Validates `values` (already converted to JSON) against `schema`; returns gojsonschema's
 /// error lines (`- field: description\n` each) or an error text when the schema is unusable.
 ///
-/// Results are memoised per (subschema, value, path), so a schema whose `$ref`s and `allOf`s
-/// reach the same subschema many ways evaluates it once per value; every evaluation and
+/// Results of `$ref`s and combinators are memoised per (subschema, value, path), so a schema
+/// whose `$ref`s and `allOf`s reach the same subschema many ways evaluates it once per value; every evaluation and
 /// every error reported counts against `bounds`, and the clock is read every 1024.
 pub(crate) fn validate(schema: &[u8], values: &J, bounds: &mut Bounds) -> Result<(), Invalid> {
     let root: J = serde_json::from_slice(schema).map_err(|e| Invalid::Values(e.to_string()))?;
@@ -175,7 +175,16 @@ impl<'a> Validator<'a> {
         errs
     }
 
-    /// Appends the errors of `s` against `v` (memoised) to `errs`, counting each.
+    /// Checks a value inside `v` (an item, a property) against `s`. Values form a tree, so
+    /// each is reached once per subschema that applies to it: no memo, only the count.
+    fn check_child(&self, s: &'a J, v: &J, ctx: &str, errs: &mut Errors, depth: usize) {
+        if self.spend(1) {
+            self.check(s, v, ctx, errs, depth);
+        }
+    }
+
+    /// Appends the errors of `s` against `v` (memoised) to `errs`, counting each: for
+    /// `$ref`s and combinators, which apply many subschemas to one value.
     fn check_into(&self, s: &'a J, v: &J, ctx: &str, errs: &mut Errors, depth: usize) {
         let found = self.errors(s, v, ctx, depth);
         if !found.is_empty() && self.spend(found.len() as u64) {
@@ -368,12 +377,12 @@ impl<'a> Validator<'a> {
                 match s.get("items") {
                     Some(J::Array(tuple)) => {
                         for (i, (x, it)) in tuple.iter().zip(items).enumerate() {
-                            self.check_into(x, it, &format!("{ctx}.{i}"), errs, depth + 1);
+                            self.check_child(x, it, &format!("{ctx}.{i}"), errs, depth + 1);
                         }
                     }
                     Some(sch) => {
                         for (i, it) in items.iter().enumerate() {
-                            self.check_into(sch, it, &format!("{ctx}.{i}"), errs, depth + 1);
+                            self.check_child(sch, it, &format!("{ctx}.{i}"), errs, depth + 1);
                         }
                     }
                     None => {}
@@ -396,7 +405,7 @@ impl<'a> Validator<'a> {
                         for (pat, sch) in pp {
                             if self.regex(pat).is_some_and(|re| re.is_match(k)) {
                                 pp_match = true;
-                                self.check_into(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
+                                self.check_child(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
                             }
                         }
                     }
@@ -407,7 +416,7 @@ impl<'a> Validator<'a> {
                                 format!("Additional property {k} is not allowed"),
                             )),
                             Some(sch @ J::Object(_)) => {
-                                self.check_into(sch, val, &format!("{ctx}.{k}"), errs, depth + 1)
+                                self.check_child(sch, val, &format!("{ctx}.{k}"), errs, depth + 1)
                             }
                             _ => {}
                         }
@@ -443,7 +452,7 @@ impl<'a> Validator<'a> {
         if let (J::Object(o), Some(J::Object(props))) = (v, s.get("properties")) {
             for (k, sch) in props {
                 if let Some(val) = o.get(k) {
-                    self.check_into(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
+                    self.check_child(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
                 }
             }
         }

@@ -83,6 +83,28 @@ impl Meter {
         limit
     }
 
+    /// The step limit, the stack and the clock, off the hot path of [`work`].
+    #[cold]
+    #[inline(never)]
+    fn checks(&self, before: u64, now: u64) -> Result<(), Limit> {
+        if now > self.max_steps.get() {
+            return Err(self.trip(Limit::Steps(self.max_steps.get())));
+        }
+        self.check_stack()?;
+        if before / CHECK_EVERY != now / CHECK_EVERY {
+            self.check_deadline()?;
+        }
+        Ok(())
+    }
+
+    fn check_stack(&self) -> Result<(), Limit> {
+        let base = self.stack_base.get();
+        if base != 0 && base.saturating_sub(stack_pointer()) > self.max_stack.get() {
+            return Err(self.trip(Limit::Stack(self.max_stack.get())));
+        }
+        Ok(())
+    }
+
     fn check_deadline(&self) -> Result<(), Limit> {
         match self.deadline.get() {
             Some((at, budget)) if Instant::now() >= at => Err(self.trip(Limit::Time(budget))),
@@ -172,14 +194,7 @@ pub(crate) fn parse_scope() -> Option<Session> {
 /// Fails once the stack has grown past the budget since the execution (or parse) began.
 #[inline]
 pub(crate) fn stack() -> Result<(), Limit> {
-    let here = stack_pointer();
-    METER.with(|m| {
-        let base = m.stack_base.get();
-        if base != 0 && base.saturating_sub(here) > m.max_stack.get() {
-            return Err(m.trip(Limit::Stack(m.max_stack.get())));
-        }
-        Ok(())
-    })
+    METER.with(Meter::check_stack)
 }
 
 impl Session {
@@ -198,27 +213,28 @@ impl Drop for Session {
     }
 }
 
-/// One step of evaluation; every recursion of the executor takes one, so the stack is
-/// checked here too.
+/// One step of evaluation; every recursion of the executor takes one.
 #[inline]
 pub(crate) fn step() -> Result<(), Limit> {
-    work(1)?;
-    stack()
+    work(1)
 }
 
-/// `units` steps of work at once (a value walker's nodes, a function's bulk work); reads the
-/// clock when the count crosses a multiple of [`CHECK_EVERY`].
+/// The stack is measured once per this many steps: a recursion takes at least one step per
+/// level, so it is caught within this many levels (at most a few KiB of stack each, in a
+/// debug build).
+const STACK_EVERY: u64 = 32;
+
+/// `units` steps of work at once (a value walker's nodes, a function's bulk work); measures the
+/// stack when the count crosses a multiple of [`STACK_EVERY`], and reads the clock at a
+/// multiple of [`CHECK_EVERY`].
 #[inline]
 pub(crate) fn work(units: u64) -> Result<(), Limit> {
     METER.with(|m| {
         let before = m.steps.get();
         let now = before.saturating_add(units);
         m.steps.set(now);
-        if now > m.max_steps.get() {
-            return Err(m.trip(Limit::Steps(m.max_steps.get())));
-        }
-        if before / CHECK_EVERY != now / CHECK_EVERY {
-            m.check_deadline()?;
+        if now > m.max_steps.get() || before / STACK_EVERY != now / STACK_EVERY {
+            return m.checks(before, now);
         }
         Ok(())
     })
@@ -279,7 +295,7 @@ pub(crate) fn trip(limit: Limit) -> Limit {
 /// `false` once a limit is exceeded (the walker stops, the executor reports the limit).
 #[inline]
 pub(crate) fn visit(held: usize) -> bool {
-    work(1).is_ok() && room(held as u64).is_ok() && stack().is_ok()
+    work(1).is_ok() && room(held as u64).is_ok()
 }
 
 /// The bytes a function's result newly holds: the parts of it nobody else references (a

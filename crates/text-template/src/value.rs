@@ -103,13 +103,17 @@ impl List {
 }
 
 /// Lists nest as deep as a template loop makes them (`$l = list $l`), deeper than the stack
-/// can drop recursively: the last owner of a list takes its elements apart on a heap stack.
+/// can drop recursively: the last owner drops the elements itself, counting the nesting, and
+/// past [`MAX_DROP_DEPTH`] defers the lists and maps among them to the outermost drop.
 impl Drop for List {
     fn drop(&mut self) {
-        if let Some(items) = Arc::get_mut(&mut self.items)
+        if Arc::strong_count(&self.items) == 1
+            && let Some(items) = Arc::get_mut(&mut self.items)
             && !items.is_empty()
         {
-            drop_iteratively(std::mem::take(items));
+            drop_counted(std::mem::take(items), |items, deferred| {
+                deferred.extend(items.into_iter().filter(is_collection));
+            });
         }
     }
 }
@@ -117,37 +121,50 @@ impl Drop for List {
 /// Maps nest as deep as lists do (`$m = dict "a" $m`).
 impl Drop for Map {
     fn drop(&mut self) {
-        if let Some(lock) = Arc::get_mut(&mut self.inner) {
+        if Arc::strong_count(&self.inner) == 1
+            && let Some(lock) = Arc::get_mut(&mut self.inner)
+        {
             let entries = lock.get_mut().unwrap_or_else(|e| e.into_inner());
-            // Most maps hold scalars only: those drop as they are.
-            if entries
-                .values()
-                .any(|v| matches!(v, Value::List(_) | Value::Map(_)))
-            {
-                drop_iteratively(std::mem::take(entries).into_values().collect());
+            if !entries.is_empty() {
+                drop_counted(std::mem::take(entries), |entries, deferred| {
+                    deferred.extend(entries.into_values().filter(is_collection));
+                });
             }
         }
     }
 }
 
-/// Drops values without recursing into the lists and maps nobody else holds.
-fn drop_iteratively(mut stack: Vec<Value>) {
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::List(mut l) => {
-                if let Some(items) = Arc::get_mut(&mut l.items) {
-                    stack.append(items);
-                }
-            }
-            Value::Map(mut m) => {
-                if let Some(lock) = Arc::get_mut(&mut m.inner) {
-                    let entries = std::mem::take(lock.get_mut().unwrap_or_else(|e| e.into_inner()));
-                    stack.extend(entries.into_values());
-                }
-            }
-            _ => {}
+/// Nesting dropped recursively before the rest waits for the outermost drop: a few hundred
+/// bytes of stack a level.
+const MAX_DROP_DEPTH: u32 = 128;
+
+thread_local! {
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static DEFERRED: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn is_collection(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Map(_))
+}
+
+/// Drops `inner` (what a list or map held) one level deeper; too deep, `defer` moves its lists
+/// and maps aside instead, and the outermost drop drops them, each from the top again.
+fn drop_counted<T>(inner: T, defer: impl FnOnce(T, &mut Vec<Value>)) {
+    let depth = DROP_DEPTH.get();
+    if depth >= MAX_DROP_DEPTH {
+        let mut aside = Vec::new();
+        defer(inner, &mut aside);
+        DEFERRED.with_borrow_mut(|d| d.append(&mut aside));
+        return;
+    }
+    DROP_DEPTH.set(depth + 1);
+    drop(inner);
+    if depth == 0 {
+        while let Some(v) = DEFERRED.with_borrow_mut(Vec::pop) {
+            drop(v);
         }
     }
+    DROP_DEPTH.set(depth);
 }
 
 /// A Go `map[string]interface{}`: shared and mutable, since Sprig's `set` and `merge` change it
@@ -360,25 +377,27 @@ impl Value {
         if depth > MAX_VALUE_DEPTH || !crate::budget::visit(0) {
             return Value::Nil;
         }
-        let held = match self {
-            Value::List(l) => 64 + crate::budget::VALUE_BYTES * l.len() as u64,
-            Value::Map(m) => 64 + crate::budget::MAP_ENTRY_BYTES * m.len() as u64,
-            _ => 0,
-        };
-        if crate::budget::charge(held).is_err() {
-            return Value::Nil;
-        }
         match self {
-            Value::List(l) => Value::List(List::typed(
-                l.items()
-                    .iter()
-                    .map(|v| v.deep_copy_depth(depth + 1))
-                    .collect(),
-                l.elem,
-            )),
+            Value::List(l) => {
+                if crate::budget::charge(64 + crate::budget::VALUE_BYTES * l.len() as u64).is_err()
+                {
+                    return Value::Nil;
+                }
+                Value::List(List::typed(
+                    l.items()
+                        .iter()
+                        .map(|v| v.deep_copy_depth(depth + 1))
+                        .collect(),
+                    l.elem,
+                ))
+            }
             Value::Map(m) => {
-                let copy: BTreeMap<String, Value> = m
-                    .read()
+                let entries = m.read();
+                let held = 64 + crate::budget::MAP_ENTRY_BYTES * entries.len() as u64;
+                if crate::budget::charge(held).is_err() {
+                    return Value::Nil;
+                }
+                let copy: BTreeMap<String, Value> = entries
                     .iter()
                     .map(|(k, v)| (k.clone(), v.deep_copy_depth(depth + 1)))
                     .collect();

@@ -221,14 +221,25 @@ fn a_map_that_holds_itself_is_walked_within_the_budget() {
         let r = run_with(&format!("{cyclic}{what}"), Value::Nil, limits, None);
         assert!(matches!(r, Err(Error::Limit { .. })), "{what}: {r:?}");
     }
-    // Go's encoder reports the cycle at depth 1000 and Sprig prints nothing.
+    // Go's encoder reports the cycle at depth 1000 and Sprig prints nothing; a thousand levels
+    // may be more than the stack budget allows a debug build.
     let r = run_with(
         &format!("{cyclic}{{{{ toJson $m }}}}"),
         Value::Nil,
         limits,
         None,
     );
-    assert_eq!(r.unwrap(), "");
+    assert!(
+        matches!(&r, Ok(s) if s.is_empty())
+            || matches!(
+                &r,
+                Err(Error::Limit {
+                    limit: Limit::Stack(_),
+                    ..
+                })
+            ),
+        "{r:?}"
+    );
 }
 
 #[test]
