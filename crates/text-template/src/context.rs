@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::exec::Fail;
 
-/// The default memory budget: 256 MiB. The largest corpus chart allocates about a tenth of it.
+/// The default memory budget: 256 MiB. The largest corpus chart (argo-cd) counts 2.9 MB of it.
 pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 256 << 20;
 
 /// Bounds on one execution. Exceeding one fails with [`crate::Error::Limit`].
