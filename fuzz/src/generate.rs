@@ -115,7 +115,7 @@ fn yaml_node(
                 } else if rng.one_in(10) {
                     out.push_str("? ");
                     out.push_str(rng.s(SCALARS));
-                    out.push_str("\n");
+                    out.push('\n');
                     out.push_str(&pad);
                     out.push_str(": ");
                 } else {
@@ -397,8 +397,6 @@ fn subschema(rng: &mut Rng, depth: usize) -> String {
             "required",
             "type",
         ]);
-        let sub = || String::new();
-        let _ = sub;
         parts.push(match kw {
             "allOf" | "anyOf" | "oneOf" => {
                 let items: Vec<String> = (0..=rng.below(4))
