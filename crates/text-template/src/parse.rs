@@ -1046,7 +1046,7 @@ fn unquote_char(s: &str, quote: char) -> Option<(String, &str)> {
             Some((char::from_u32(v)?.to_string(), &rest[n..]))
         }
         '0'..='7' => {
-            if rest.len() < 2 {
+            if rest.len() < 2 || !rest.is_char_boundary(2) {
                 return None;
             }
             let v = u32::from_str_radix(&format!("{e}{}", &rest[..2]), 8).ok()?;

@@ -473,3 +473,17 @@ fn the_budget_is_shared_by_executions_that_share_the_context() {
         "template execution exceeded the memory budget (16777216 bytes) in template a"
     );
 }
+
+/// Inputs the fuzzer (scripts/fuzz.sh) found, kept as they were found.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // An octal escape followed by a multi-byte character sliced the string inside it.
+    let found = "[{{ printf \"%08.3f|%-8.\\2f\u{fffd}%+.1f|%+d|%x\" -3.14159 2.5 2.0 3 -255 }}]\n";
+    match run(found) {
+        Err(Error::Parse { message, .. }) => {
+            assert!(message.contains("invalid syntax"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(run(r#"{{ "\101\x41\u00e9" }}"#).unwrap(), "AAé");
+}
