@@ -537,11 +537,16 @@ impl Args {
         };
         // Chart repositories (named in requests, and by the charts' dependencies) pass the same
         // allow-list and address checks as git hosts, on every redirect too. Local use
-        // (--allow-local-repos) also admits chart repositories on this machine's network.
+        // (--allow-local-repos: the operator's own machine) admits any chart repository,
+        // including ones on this machine's network.
         let chart_policy = chart_source::UrlPolicy {
+            allowed_hosts: if self.allow_local_repos {
+                vec!["*".to_owned()]
+            } else {
+                self.allowed_repo_hosts.clone()
+            },
             allow_local: false,
             allow_private_addresses: self.allow_local_repos,
-            ..policy.clone()
         };
         let limit = |n: u64| (n > 0).then_some(n);
         let engine = service::Engine::builder(data_dir)

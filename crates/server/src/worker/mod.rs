@@ -287,19 +287,10 @@ impl From<CompareError> for Failure {
     }
 }
 
-/// The clone URL of `owner/name`: built from the configured git URL, never from the payload.
-fn clone_url(git_url: &str, repo: &str) -> Result<String, Failure> {
-    let name: github_events::RepoName = repo.parse().map_err(|e| Failure {
-        code: "invalid_request",
-        message: format!("repository {repo:?}: {e}"),
-        retryable: false,
-    })?;
-    Ok(format!(
-        "{}/{}/{}.git",
-        git_url.trim_end_matches('/'),
-        name.owner(),
-        name.name()
-    ))
+/// The clone URL of a repository: built from the configured git URL and the validated name,
+/// never from a URL in the payload.
+fn clone_url(git_url: &str, repo: &github_events::RepoName) -> String {
+    format!("{}/{repo}.git", git_url.trim_end_matches('/'))
 }
 
 async fn analyze(
@@ -314,7 +305,7 @@ async fn analyze(
         .as_ref()
         .map_or("https://github.com", |w| w.git_url.as_str())
         .to_owned();
-    let repository = clone_url(&git_url, payload.repo())?;
+    let repository = clone_url(&git_url, payload.repo());
     let service = state.inner.service.clone();
     let timeout = state.inner.config.workers.job_timeout;
     let payload = payload.clone();
@@ -336,12 +327,12 @@ async fn analyze(
                 let head = if *fork {
                     format!("refs/pull/{number}/head")
                 } else {
-                    head_sha.clone()
+                    head_sha.to_string()
                 };
                 // The policy is the base repository's, from its default branch.
-                (base_sha.clone(), head, default_branch.clone())
+                (base_sha.to_string(), head, default_branch.clone())
             }
-            JobPayload::Push { before, after, .. } => (before.clone(), after.clone(), None),
+            JobPayload::Push { before, after, .. } => (before.to_string(), after.to_string(), None),
             JobPayload::Release { tag, .. } => {
                 let versions = service.versions(&repository, &ctx)?;
                 let previous = versions
