@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::options::DiffOptions;
 use crate::path::Path;
-use crate::redact::{is_secret, redact_secret};
+use crate::redact::{MarkKey, is_secret, redact_secret};
 use crate::structural::{self, WalkOptions};
 
 /// Version of the diff engine, part of every `compareId`.
@@ -96,14 +96,15 @@ pub fn compare_with_sources(
         .chain(after.resources.keys())
         .collect();
     let mut stats = Stats::default();
+    let marks = MarkKey::of(&before.secret_digest, &after.secret_digest);
     let mut diffs: Vec<(ResourceDiff, Side<'_>, Side<'_>)> = Vec::new();
     for key in keys {
         if opts.kind_suppressed(&key.kind) {
             stats.suppressed_resources += 1;
             continue;
         }
-        let old = before.resources.get(key).map(|r| prepared(r, opts));
-        let new = after.resources.get(key).map(|r| prepared(r, opts));
+        let old = before.resources.get(key).map(|r| prepared(r, opts, &marks));
+        let new = after.resources.get(key).map(|r| prepared(r, opts, &marks));
         let old_res = before.resources.get(key);
         let new_res = after.resources.get(key);
         let diff = match (old_res, new_res, &old, &new) {
@@ -259,14 +260,14 @@ fn resource_diff(r: &Resource, change_type: ChangeType) -> ResourceDiff {
 
 /// The object as it is compared: secrets redacted, ignored metadata dropped. Borrowed when
 /// nothing needs changing, which is almost always.
-fn prepared<'a>(r: &'a Resource, opts: &DiffOptions) -> Cow<'a, Value> {
+fn prepared<'a>(r: &'a Resource, opts: &DiffOptions, marks: &MarkKey) -> Cow<'a, Value> {
     let secret = is_secret(&r.api_version, &r.key.kind);
     if !secret && !opts.ignore_labels {
         return Cow::Borrowed(&r.object);
     }
     let mut v = r.object.clone();
     if secret {
-        redact_secret(&mut v, opts.secret_handling);
+        redact_secret(&mut v, opts.secret_handling, marks);
     }
     if opts.ignore_labels {
         drop_metadata(&mut v, &["metadata"]);

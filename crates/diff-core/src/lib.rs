@@ -51,7 +51,7 @@ pub use model::{
 };
 pub use options::{DiffOptions, DiffOptionsBuilder};
 pub use path::{Path, Segment, Token};
-pub use redact::SecretHandling;
+pub use redact::{MarkKey, SecretHandling};
 pub use structural::line_diff;
 pub use time::rfc3339;
 pub use yaml11::{Limits, Value};

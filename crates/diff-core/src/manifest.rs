@@ -101,6 +101,9 @@ pub struct Manifest {
     pub resources: BTreeMap<ResourceKey, Resource>,
     /// Hex sha256 of the stream text.
     pub sha256: String,
+    /// Another digest of the stream text, never published: the key of secret marks
+    /// ([`crate::redact::MarkKey`]).
+    pub secret_digest: [u8; 32],
     /// Duplicate identities found, described for the reader.
     pub duplicates: Vec<String>,
 }
@@ -137,6 +140,7 @@ pub fn parse_manifest(name: &str, text: &str, opts: &ParseOptions) -> Result<Man
     let mut manifest = Manifest {
         name: name.to_owned(),
         sha256: crate::hash::sha256_hex(text.as_bytes()),
+        secret_digest: crate::redact::secret_digest(text.as_bytes()),
         ..Manifest::default()
     };
     let mut first_seen: BTreeMap<ResourceKey, usize> = BTreeMap::new();

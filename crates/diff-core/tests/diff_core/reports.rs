@@ -108,8 +108,8 @@ fn secrets_never_leak_in_any_report_by_default() {
         }
     }
     assert!(
-        all[0].contains("<redacted: 12 bytes, sha256:"),
-        "changed key must show size and hash"
+        all[0].contains("<redacted: 9–16 bytes, mark:"),
+        "changed key must show its size class and mark"
     );
 }
 
