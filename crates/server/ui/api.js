@@ -22,13 +22,30 @@ async function parse(res) {
   return body;
 }
 
-async function send(url, init) {
+// A server started with --api-token answers 401 until the request carries the token: the UI
+// asks for it once and keeps it for this tab only (sessionStorage), never in a URL or cookie.
+const TOKEN_KEY = 'chartimpact.apiToken';
+
+function withToken(init) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return init;
+  return { ...init, headers: { ...(init.headers || {}), authorization: `Bearer ${token}` } };
+}
+
+async function send(url, init, asked = false) {
   let res;
   try {
-    res = await fetch(url, init);
+    res = await fetch(url, withToken(init));
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError({ error: `could not reach the server (${e.message}); is it running?`, code: 'network' }, 0);
+  }
+  if (res.status === 401 && !asked) {
+    const token = window.prompt('This ChartImpact server needs its API token (ask its operator):');
+    if (token && token.trim()) {
+      sessionStorage.setItem(TOKEN_KEY, token.trim());
+      return send(url, init, true);
+    }
   }
   return res;
 }
