@@ -1,5 +1,7 @@
 //! The `chartimpact-server` binary as an operator runs it: flags, defaults, logs, signals.
 
+mod hostile;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -50,14 +52,35 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_with(data, extra, &[], None)
+    }
+
+    /// [`Server::start`] with environment variables, and confined to `address_space` bytes
+    /// of virtual memory (`prlimit --as`) when given.
+    fn start_with(
+        data: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        address_space: Option<u64>,
+    ) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
-        let mut child = Command::new(BIN)
+        let mut command = match address_space {
+            Some(bytes) => {
+                // prlimit execs the server: the child's pid is the server's.
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--as={bytes}")).arg("--").arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let mut child = command
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(data)
             .args(extra)
             .env_remove("CHARTIMPACT_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
