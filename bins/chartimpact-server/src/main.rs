@@ -27,8 +27,13 @@ fn main() -> ExitCode {
     }
     args.init_logging();
     args::warn_secret_flags(&matches);
+    // 8 MiB stacks (reserved, not used, until needed): request values are parsed on the
+    // runtime's threads, and the YAML reader's 256 levels of nesting took more than Tokio's
+    // 2 MiB default in a debug build (a stack overflow ends the process, so hostile nesting
+    // must meet the depth limit first; found by the hostile-input suite).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(8 << 20)
         .build()
     {
         Ok(rt) => rt,
