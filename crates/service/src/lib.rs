@@ -48,7 +48,7 @@ pub use api::{CacheDisk, CacheStats, CompareService, DiskUsage};
 pub use context::{Context, Stage};
 pub use engine::{Clock, Engine, EngineBuilder, Renderers};
 pub use error::CompareError;
-pub use request::{CompareRequest, MAX_VALUES_CONTENT, RendererMode};
+pub use request::{CompareRequest, MAX_VALUES_CONTENT, MAX_VALUES_EXPANDED, RendererMode};
 pub use response::{
     ChartChange, ChartEntry, ChartVersionInfo, ChartVersionsResponse, ChartsResponse,
     CompareResponse, Dependencies, DependencyInfo, RefInfo, RendererUsed, ResolvedCommits,

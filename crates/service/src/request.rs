@@ -127,6 +127,10 @@ impl std::str::FromStr for RendererMode {
 /// Largest inline values accepted, in bytes.
 pub const MAX_VALUES_CONTENT: usize = 1 << 20;
 
+/// Most bytes inline values may build once their aliases are expanded (see
+/// [`yaml11::Limits::max_value_bytes`]): sixteen times the largest text.
+pub const MAX_VALUES_EXPANDED: usize = 16 << 20;
+
 impl CompareRequest {
     /// Checks the fields that can be checked without touching git, naming the first problem.
     pub fn validate(&self) -> Result<(), String> {
@@ -193,7 +197,14 @@ impl CompareRequest {
                     v.len()
                 ));
             }
-            yaml11::parse_value(v, &yaml11::Limits::default())
+            // Checked where the request arrives, before it waits for a compare slot: a few
+            // kilobytes of aliases may expand to the reader's default of 512 MiB, once per
+            // request, so inline values get a budget of their own.
+            let limits = yaml11::Limits {
+                max_value_bytes: MAX_VALUES_EXPANDED,
+                ..yaml11::Limits::default()
+            };
+            yaml11::parse_value(v, &limits)
                 .map_err(|e| format!("valuesContent is not valid YAML: {e}"))?;
         }
         Ok(())
