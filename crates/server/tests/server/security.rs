@@ -514,3 +514,116 @@ async fn the_webhook_intake_checks_what_it_can_before_reading_and_bounds_the_res
     assert!(statuses[..19].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(statuses[19..].iter().all(|s| *s == 429), "{statuses:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_caches_are_held_to_their_limits_and_measured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(tmp.path());
+    let engine = service::Engine::builder(&tmp.path().join("data"))
+        .policy(chart_source::UrlPolicy {
+            allow_local: true,
+            ..Default::default()
+        })
+        .renderers(service::Renderers {
+            native: Some(Arc::new(FakeRenderer::default())),
+            ..Default::default()
+        })
+        .mirror_cache_max_bytes(Some(1))
+        .render_cache_max_bytes(Some(1))
+        .build()
+        .unwrap();
+    let setup = Setup {
+        service: Some(Arc::new(engine)),
+        ..Setup::default()
+    };
+    let srv = TestServer::start(setup).await;
+    let (s, body) = srv
+        .send(
+            srv.client
+                .post(format!("{}/api/compare", srv.url))
+                .json(&compare_body(&r)),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let renders = tmp.path().join("data/renders");
+    let files = |dir: &std::path::Path| walk(dir).len();
+    assert!(files(&renders) > 0, "the compare cached its renders");
+    let usage = srv.state.enforce_disk_limits().await.unwrap();
+    // Everything over the 1-byte limits goes (the mirror is not in use between requests).
+    assert_eq!(usage.renders.bytes, 0, "{usage:?}");
+    assert!(usage.renders.evicted >= 2, "{usage:?}");
+    assert_eq!(usage.mirrors.bytes, 0, "{usage:?}");
+    assert_eq!(usage.mirrors.evicted, 1, "{usage:?}");
+    assert_eq!(files(&renders), 0);
+    let (_, text) = srv.get_text("/metrics").await;
+    for line in [
+        "chartimpact_disk_cache_bytes{cache=\"renders\"} 0",
+        "chartimpact_disk_cache_max_bytes{cache=\"mirrors\"} 1",
+        "chartimpact_disk_cache_evictions_total{cache=\"mirrors\"}",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    // The next compare clones and renders again, and still answers.
+    let (s, body) = srv
+        .send(
+            srv.client
+                .post(format!("{}/api/compare", srv.url))
+                .json(&compare_body(&r)),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_count_clients_behind_trusted_proxies_and_ipv6_per_64() {
+    let mut setup = Setup::default();
+    setup.config.rate_limit_per_minute = Some(1);
+    setup.config.rate_limit_burst = 1;
+    setup.config.access.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let srv = TestServer::start(setup).await;
+    let from = |client: &str| {
+        srv.client
+            .get(format!("{}/api/analysis/nothing-here", srv.url))
+            .header("x-forwarded-for", client.to_owned())
+    };
+    let status = |req: reqwest::RequestBuilder| async move { req.send().await.unwrap().status().as_u16() };
+    // Each client behind the proxy has its own allowance.
+    assert_eq!(status(from("203.0.113.1")).await, 404);
+    assert_eq!(status(from("203.0.113.1")).await, 429);
+    assert_eq!(status(from("203.0.113.2")).await, 404);
+    // A client cannot reset its allowance by prepending addresses: the proxy appended its peer.
+    assert_eq!(status(from("198.51.100.9, 203.0.113.2")).await, 429);
+    // Addresses of one IPv6 /64 are one client.
+    assert_eq!(status(from("2001:db8:1:2::1")).await, 404);
+    assert_eq!(status(from("2001:db8:1:2::ffff")).await, 429);
+    assert_eq!(status(from("2001:db8:1:3::1")).await, 404);
+    drop(srv);
+
+    // Without the proxy trusted, the header is the client's word: ignored.
+    let mut setup = Setup::default();
+    setup.config.rate_limit_per_minute = Some(1);
+    setup.config.rate_limit_burst = 1;
+    let srv = TestServer::start(setup).await;
+    let from = |client: &str| {
+        srv.client
+            .get(format!("{}/api/analysis/nothing-here", srv.url))
+            .header("x-forwarded-for", client.to_owned())
+    };
+    assert_eq!(status(from("203.0.113.1")).await, 404);
+    assert_eq!(status(from("203.0.113.2")).await, 429);
+}
