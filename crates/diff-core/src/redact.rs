@@ -6,7 +6,6 @@
 use base64::Engine;
 use yaml11::{Mapping, Value};
 
-
 /// What to do with Secret `data`/`stringData` values. In JSON: `suppress`, `show`, `decode`.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
@@ -101,7 +100,11 @@ pub(crate) fn secret_digest(text: &[u8]) -> [u8; 32] {
 pub fn placeholder(bytes: &[u8], key: &MarkKey) -> String {
     let hmac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key.0);
     let mark = crate::hash::sha256_hex(ring::hmac::sign(&hmac, bytes).as_ref());
-    format!("<redacted: {}, mark:{}>", size_class(bytes.len()), &mark[..8])
+    format!(
+        "<redacted: {}, mark:{}>",
+        size_class(bytes.len()),
+        &mark[..8]
+    )
 }
 
 /// `0 bytes`, `1 byte`, `2 bytes`, `3–4 bytes`, `5–8 bytes`, `9–16 bytes`, …
@@ -202,7 +205,10 @@ mod tests {
         assert!(pw.starts_with("<redacted: 5–8 bytes, mark:"), "{pw}");
         assert_eq!(pw, placeholder(b"hunter2", &KEY));
         // The exact length and a plain hash of the value (a public guess checker) are gone.
-        assert!(!pw.contains(&crate::hash::sha256_hex(b"hunter2")[..8]), "{pw}");
+        assert!(
+            !pw.contains(&crate::hash::sha256_hex(b"hunter2")[..8]),
+            "{pw}"
+        );
         assert_ne!(pw, placeholder(b"hunter2", &MarkKey([8; 32])));
         assert_ne!(pw, placeholder(b"hunter3", &KEY));
     }

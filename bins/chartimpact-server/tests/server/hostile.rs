@@ -31,6 +31,9 @@ const SET_PASSWORD: &str = "set-password-4e1f0a77";
 const VALUES_PASSWORD: &str = "values-password-91c2d3";
 const URL_TOKEN: &str = "ghp_urltoken5d6e7f80";
 
+/// Extra files of a case: (path in the chart, text).
+type Files = Vec<(&'static str, String)>;
+
 /// A chart repository: tag `base` is a benign chart, every other tag adds one hostile template
 /// (or file) to it.
 fn hostile_repo(dir: &Path) {
@@ -56,7 +59,7 @@ fn hostile_repo(dir: &Path) {
     git(dir, &["tag", "benign"]);
 
     let parens = format!("{}1{}", "(print ".repeat(50_000), ")".repeat(50_000));
-    let cases: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+    let cases: Vec<(&str, String, Files)> = vec![
         (
             "indent",
             r#"a: {{ indent 1000000000000000 "x" }}"#.into(),
@@ -128,7 +131,11 @@ fn hostile_repo(dir: &Path) {
     for (tag, template, files) in cases {
         git(dir, &["checkout", "-q", "base"]);
         git(dir, &["checkout", "-q", "-B", &format!("case-{tag}")]);
-        std::fs::write(chart.join("templates/hostile.yaml"), format!("{template}\n")).unwrap();
+        std::fs::write(
+            chart.join("templates/hostile.yaml"),
+            format!("{template}\n"),
+        )
+        .unwrap();
         for (path, text) in files {
             let p = chart.join(path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -383,11 +390,19 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
     let req = s.compare(&body);
     let (status, got) = s.send("glob", req);
     assert_eq!(status, 200, "glob: {got}");
-    assert!(got["diff"].as_str().unwrap().contains("ConfigMap default/glob"), "{got}");
+    assert!(
+        got["diff"]
+            .as_str()
+            .unwrap()
+            .contains("ConfigMap default/glob"),
+        "{got}"
+    );
 
     // 3 and 4. Credentials in URLs are refused, and not echoed.
     let mut body = s.case_body("benign");
-    body["repository"] = json!(format!("https://x-access-token:{URL_TOKEN}@github.com/acme/charts"));
+    body["repository"] = json!(format!(
+        "https://x-access-token:{URL_TOKEN}@github.com/acme/charts"
+    ));
     let req = s.compare(&body);
     let got = s.refused("credentials-in-url", req);
     assert_eq!(got["code"], "credentials_in_url", "{got}");
@@ -399,7 +414,11 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
     s.refused("credentials-in-versions-url", req);
 
     // 5. Without the token nothing is readable; job ids are not a counter.
-    for path in ["/api/analysis", &format!("/api/analysis/{id}"), "/api/jobs/1"] {
+    for path in [
+        "/api/analysis",
+        &format!("/api/analysis/{id}"),
+        "/api/jobs/1",
+    ] {
         let req = s.http.get(s.url(path));
         let (status, _) = s.send("no-token", req);
         assert_eq!(status, 401, "{path}");
@@ -452,7 +471,10 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
     body["renderer"] = json!("helm");
     let req = s.compare(&body);
     let (status, got) = s.send("helm-file-ref", req);
-    assert!(status == 200 || (400..500).contains(&status), "{status}: {got}");
+    assert!(
+        status == 200 || (400..500).contains(&status),
+        "{status}: {got}"
+    );
     assert!(!got.to_string().contains("root:x:0:0"), "{got}");
 
     // 8. Webhook intake: checked before the body is read, bounded while it is.
@@ -474,7 +496,10 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
         ),
     );
     assert_eq!(answer, "HTTP/1.1 401", "malformed signature");
-    eprintln!("hostile case malformed-signature-20MiB: 401 in {:.2?}", started.elapsed());
+    eprintln!(
+        "hostile case malformed-signature-20MiB: 401 in {:.2?}",
+        started.elapsed()
+    );
     s.assert_healthy("malformed signature");
     let big = vec![b'{'; 20 << 20];
     let req = s
@@ -503,7 +528,8 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
     let mut slow = TcpStream::connect(&addr).unwrap();
     slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         .unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut buf = Vec::new();
     let _ = slow.read_to_end(&mut buf);
     assert!(
@@ -517,7 +543,8 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
         "POST /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"repo"
     )
     .unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut answer = String::new();
     let _ = slow.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "slow body: {answer:?}");
@@ -530,7 +557,8 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
         .collect();
     let mut closed = 0;
     for mut c in flood {
-        c.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
         let mut b = [0u8; 1];
         if matches!(c.read(&mut b), Ok(0)) {
             closed += 1;
@@ -566,7 +594,11 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
         .body("[".repeat(500_000));
     s.refused("deep-json", req);
     let mut body = s.case_body("benign");
-    body["valuesContent"] = json!(format!("a: {}1{}", "[".repeat(100_000), "]".repeat(100_000)));
+    body["valuesContent"] = json!(format!(
+        "a: {}1{}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    ));
     let req = s.compare(&body);
     s.refused("deep-yaml", req);
     let mut body = s.case_body("benign");
@@ -584,10 +616,19 @@ fn hostile_requests_get_fast_client_errors_and_leave_no_credential_behind() {
 
     let answers = std::mem::take(&mut s.answers);
     let (status, log) = s.srv.stop();
-    assert!(status.success(), "the server did not stop cleanly: {status:?}\n{log}");
+    assert!(
+        status.success(),
+        "the server did not stop cleanly: {status:?}\n{log}"
+    );
     let mut stored = Vec::new();
     collect_files(&data, &mut stored);
-    for secret in [TOKEN, WEBHOOK_SECRET, SET_PASSWORD, VALUES_PASSWORD, URL_TOKEN] {
+    for secret in [
+        TOKEN,
+        WEBHOOK_SECRET,
+        SET_PASSWORD,
+        VALUES_PASSWORD,
+        URL_TOKEN,
+    ] {
         assert!(!answers.contains(secret), "{secret} in an answer");
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
         for (path, bytes) in &stored {

@@ -519,7 +519,7 @@ async fn the_webhook_intake_checks_what_it_can_before_reading_and_bounds_the_res
 async fn disk_caches_are_held_to_their_limits_and_measured() {
     let tmp = tempfile::tempdir().unwrap();
     let r = repo(tmp.path());
-    let engine = service::Engine::builder(&tmp.path().join("data"))
+    let engine = service::Engine::builder(tmp.path().join("data"))
         .policy(chart_source::UrlPolicy {
             allow_local: true,
             ..Default::default()
@@ -601,7 +601,8 @@ async fn rate_limits_count_clients_behind_trusted_proxies_and_ipv6_per_64() {
             .get(format!("{}/api/analysis/nothing-here", srv.url))
             .header("x-forwarded-for", client.to_owned())
     };
-    let status = |req: reqwest::RequestBuilder| async move { req.send().await.unwrap().status().as_u16() };
+    let status =
+        |req: reqwest::RequestBuilder| async move { req.send().await.unwrap().status().as_u16() };
     // Each client behind the proxy has its own allowance.
     assert_eq!(status(from("203.0.113.1")).await, 404);
     assert_eq!(status(from("203.0.113.1")).await, 429);
