@@ -554,3 +554,42 @@ fn a_short_webhook_secret_refuses_to_start() {
         "the secret is not echoed: {err}"
     );
 }
+
+#[test]
+fn tokens_come_from_a_file_or_the_environment_and_a_flag_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let token = "file-token-0123456789abcdef";
+    let file = tmp.path().join("token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let srv = Server::start(
+        &tmp.path().join("a"),
+        &["--api-token-file", file.to_str().unwrap()],
+    );
+    let client = reqwest::blocking::Client::new();
+    let list = format!("{}/api/analysis", srv.url);
+    assert_eq!(client.get(&list).send().unwrap().status().as_u16(), 401);
+    let r = client.get(&list).bearer_auth(token).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, log) = srv.stop();
+    assert!(!log.contains("command line"), "{log}");
+    assert!(!log.contains(token), "{log}");
+
+    // Given as a flag, the token works and the log says where it should come from instead.
+    let flag_token = "flag-token-0123456789abcdef";
+    let srv = Server::start(&tmp.path().join("b"), &["--api-token", flag_token]);
+    let (_, log) = srv.stop();
+    assert!(log.contains("CHARTIMPACT_API_TOKEN"), "{log}");
+    assert!(!log.contains(flag_token), "{log}");
+
+    // A short token is refused at start, without echoing it.
+    let out = Command::new(BIN)
+        .args(["--api-token", "tiny-tok"])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--api-token") && err.contains("16"), "{err}");
+    assert!(!err.contains("tiny-tok"), "{err}");
+}
