@@ -23,7 +23,8 @@ pub struct IgnoreError {
 #[derive(Debug, Clone)]
 struct Pattern {
     raw: String,
-    glob: String,
+    /// The glob as characters: matched against every path of a chart, so split once.
+    glob: Vec<char>,
     negate: bool,
     must_dir: bool,
     anchor: Anchor,
@@ -106,7 +107,7 @@ impl Rules {
         };
         self.patterns.push(Pattern {
             raw,
-            glob: glob.to_owned(),
+            glob: glob.chars().collect(),
             negate,
             must_dir,
             anchor,
@@ -119,12 +120,14 @@ impl Rules {
         if path.is_empty() || path == "." || path == "./" {
             return false;
         }
+        let chars: Vec<char> = path.chars().collect();
+        let base = chars.iter().rposition(|&c| c == '/').map_or(0, |i| i + 1);
         for p in &self.patterns {
             let subject = match p.anchor {
-                Anchor::Base => path.rsplit('/').next().unwrap_or(path),
-                Anchor::Root | Anchor::Path => path,
+                Anchor::Base => &chars[base..],
+                Anchor::Root | Anchor::Path => &chars[..],
             };
-            let matched = go_match(&p.glob, subject).unwrap_or(false);
+            let matched = match_from(&p.glob, subject).unwrap_or(false);
             if p.negate {
                 if p.must_dir && !is_dir {
                     return true;

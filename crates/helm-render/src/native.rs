@@ -625,10 +625,6 @@ pub(crate) fn split_manifests(big: &str) -> Vec<&str> {
 
 /// [`split_manifests`] as byte ranges of `big`.
 fn split_manifest_ranges(big: &str) -> Vec<std::ops::Range<usize>> {
-    static SEP: OnceLock<regex::Regex> = OnceLock::new();
-    let sep = SEP.get_or_init(|| {
-        regex::Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*").expect("valid regex")
-    });
     let trimmed = big.trim();
     let base = big.len() - big.trim_start().len();
     let mut out = Vec::new();
@@ -641,12 +637,52 @@ fn split_manifest_ranges(big: &str) -> Vec<std::ops::Range<usize>> {
         }
     };
     let mut last = 0;
-    for m in sep.find_iter(trimmed) {
-        push(last, m.start());
-        last = m.end();
+    for (start, end) in separators(trimmed.as_bytes()) {
+        push(last, start);
+        last = end;
     }
     push(last, trimmed.len());
     out
+}
+
+/// Go's `\s` in RE2: what the separator pattern counts as space.
+fn is_sep_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// The matches of Helm's separator `(?:^|\s*\n)---\s*` in `text`, leftmost-first and
+/// without overlaps, as a regex engine finds them (this runs on every rendered file; compiling
+/// the regex cost more than splitting a small chart's output).
+///
+/// A match that is not at the very start holds `\n---`; it begins where the run of spaces
+/// before that newline begins (not before the previous match's end) and ends after the spaces
+/// that follow the dashes.
+fn separators(text: &[u8]) -> Vec<(usize, usize)> {
+    let skip_spaces = |mut i: usize| {
+        while i < text.len() && is_sep_space(text[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut found = Vec::new();
+    let mut from = 0;
+    if text.starts_with(b"---") {
+        from = skip_spaces(3);
+        found.push((0, from));
+    }
+    let mut search = from;
+    while let Some(i) = memchr::memmem::find(&text[search..], b"\n---") {
+        let newline = search + i;
+        let mut start = newline;
+        while start > from && is_sep_space(text[start - 1]) {
+            start -= 1;
+        }
+        let end = skip_spaces(newline + 4);
+        found.push((start, end));
+        from = end;
+        search = end;
+    }
+    found
 }
 
 fn head_error(path: &str, msg: String) -> RenderError {
@@ -980,6 +1016,18 @@ mod tests {
             ["a: 1", "b: 2", "---"]
         );
         assert_eq!(split_manifests("---\na: 1"), ["a: 1"]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// The hand-written splitter finds exactly what Helm's separator regex finds.
+        #[test]
+        fn separators_match_helms_regex(text in "[-a \t\n\r\x0b\x0c]{0,40}") {
+            let re = regex::Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*").unwrap();
+            let want: Vec<(usize, usize)> =
+                re.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            proptest::prop_assert_eq!(separators(text.as_bytes()), want);
+        }
     }
 
     #[test]
