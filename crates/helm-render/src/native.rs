@@ -264,11 +264,14 @@ fn collect<'a>(
 }
 
 /// Helm's `sortTemplates`: deeper paths first, then reverse lexical.
-fn sort_templates(names: &mut [String]) {
-    names.sort_by(|a, b| {
-        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
-        cb.cmp(&ca).then_with(|| b.cmp(a))
-    });
+fn sort_templates(names: &mut Vec<String>) {
+    // Depths counted once per name, not at every comparison.
+    let mut keyed: Vec<(usize, String)> = names
+        .drain(..)
+        .map(|n| (memchr::memchr_iter(b'/', n.as_bytes()).count(), n))
+        .collect();
+    keyed.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| b.cmp(a)));
+    names.extend(keyed.into_iter().map(|(_, n)| n));
 }
 
 fn seed_for(name: &str, options: &Options) -> u64 {
