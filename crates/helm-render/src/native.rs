@@ -78,25 +78,57 @@ impl Renderer for NativeRenderer {
         let caps = capabilities(options)?;
         deps::process_dependencies(&mut root, &user).map_err(Self::chart_err)?;
         let vals = values::coalesce_values(&root, &user, false).map_err(Self::chart_err)?;
-        validate_schemas(&root, &vals).map_err(|e| {
-            Self::chart_err(format!(
-                "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
-            ))
-        })?;
-        if !root.metadata.kube_version.is_empty()
-            && !semver::is_compatible_range(&root.metadata.kube_version, &caps.kube_version.version)
-        {
-            return Err(Self::chart_err(format!(
-                "chart requires kubeVersion: {} which is incompatible with Kubernetes {}{DEBUG_HINT}",
-                root.metadata.kube_version, caps.kube_version.version
-            )));
-        }
+        // Helm validates the values against the schemas, then checks kubeVersion, then parses
+        // the templates. Parsing has no effect but its result, so with a schema to check and
+        // a second core the two run side by side; the errors still come in Helm's order.
+        let schemas = || {
+            validate_schemas(&root, &vals).map_err(|e| {
+                Self::chart_err(format!(
+                    "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
+                ))
+            })
+        };
+        let kube_version = || {
+            if !root.metadata.kube_version.is_empty()
+                && !semver::is_compatible_range(
+                    &root.metadata.kube_version,
+                    &caps.kube_version.version,
+                )
+            {
+                return Err(Self::chart_err(format!(
+                    "chart requires kubeVersion: {} which is incompatible with Kubernetes {}{DEBUG_HINT}",
+                    root.metadata.kube_version, caps.kube_version.version
+                )));
+            }
+            Ok(())
+        };
+        let parsed = if schemas_beside_parsing(&root) {
+            let (checked, parsed) = std::thread::scope(|scope| {
+                let checker = std::thread::Builder::new()
+                    .name("values-schemas".into())
+                    .spawn_scoped(scope, schemas);
+                let parsed = parse_templates(&root, &vals, &caps, options);
+                let checked = match checker {
+                    // A panic in the checker is a bug; surface it here.
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(_) => schemas(),
+                };
+                (checked, parsed)
+            });
+            checked?;
+            kube_version()?;
+            parsed?
+        } else {
+            schemas()?;
+            kube_version()?;
+            parse_templates(&root, &vals, &caps, options)?
+        };
         let limits = Limits {
             max_output_bytes: self.limits.max_output_bytes.min(options.max_output_bytes),
             ..self.limits
         };
         let budget = options.timeout.saturating_sub(started.elapsed());
-        let rendered = render_templates(&root, &vals, &caps, options, limits, budget)?;
+        let rendered = render_templates(parsed, options, limits, budget)?;
         let manifest = assemble(&root, &rendered, options)?;
         if manifest.len() > options.max_output_bytes {
             return Err(RenderError::OutputTooLarge {
@@ -333,14 +365,43 @@ fn cleanup_exec_error(filename: &str, msg: &str) -> String {
     msg.to_string()
 }
 
-fn render_templates(
-    root: &Chart,
+/// Below this much schema, or this much template text, the schemas are checked before parsing
+/// on one thread: a thread costs more than it saves.
+const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (4 << 10, 32 << 10);
+
+/// Whether [`validate_schemas`] runs on a second thread while the templates are parsed.
+fn schemas_beside_parsing(root: &Chart) -> bool {
+    fn sizes(c: &Chart) -> (usize, usize) {
+        let own = (
+            c.schema.as_ref().map_or(0, |s| s.len()),
+            c.templates.iter().map(|(_, t)| t.len()).sum(),
+        );
+        c.dependencies
+            .iter()
+            .map(sizes)
+            .fold(own, |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+    let (schema, templates) = sizes(root);
+    schema >= SCHEMAS_BESIDE_PARSING_BYTES.0
+        && templates >= SCHEMAS_BESIDE_PARSING_BYTES.1
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// Every template with the data it runs with, parsed into one set in Helm's order.
+struct Parsed<'a> {
+    tpls: BTreeMap<String, Renderable<'a>>,
+    names: Vec<String>,
+    set: TemplateSet,
+    /// Whether the output is large enough for [`HeadsWorker`].
+    second_thread: bool,
+}
+
+fn parse_templates<'a>(
+    root: &'a Chart,
     vals: &Map,
     caps: &Capabilities,
     options: &Options,
-    limits: Limits,
-    budget: Duration,
-) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
+) -> Result<Parsed<'a>, RenderError> {
     let top = Map::new();
     top.insert("Values", Value::Map(vals.clone()));
     top.insert("Capabilities", Value::object(caps.clone()));
@@ -370,6 +431,28 @@ fn render_templates(
             cleanup_parse_error(&names[i], &e.to_string())
         ))
     })?;
+    let second_thread = second_thread(&texts);
+    drop(texts);
+    Ok(Parsed {
+        tpls,
+        names,
+        set,
+        second_thread,
+    })
+}
+
+fn render_templates(
+    parsed: Parsed<'_>,
+    options: &Options,
+    limits: Limits,
+    budget: Duration,
+) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
+    let Parsed {
+        tpls,
+        names,
+        set,
+        second_thread,
+    } = parsed;
     let deadline = Instant::now() + budget;
     let mut steps_used = 0u64;
     let mut bytes_used = 0usize;
@@ -379,7 +462,7 @@ fn render_templates(
     // frees the template set while the result is assembled and returned.
     let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
     let queue = Arc::new(std::sync::Mutex::new(rx));
-    let worker = if second_thread(&texts) {
+    let worker = if second_thread {
         HeadsWorker::start(queue.clone())
     } else {
         None

@@ -581,8 +581,13 @@ impl<'t, 'c> State<'t, 'c> {
                 let val = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
-                    let s = self.printable(&val)?;
-                    self.write(&s)?;
+                    // A string prints as itself: written without a formatted copy.
+                    if let Value::String(s) = &val {
+                        self.write(s)?;
+                    } else {
+                        let s = self.printable(&val)?;
+                        self.write(&s)?;
+                    }
                 }
             }
             Node::If {
@@ -968,11 +973,6 @@ impl<'t, 'c> State<'t, 'c> {
             _ => {}
         }
         let has_args = args.len() > 1 || final_.is_some();
-        let typ = if iface {
-            "interface {}".to_string()
-        } else {
-            receiver.type_name()
-        };
         match &receiver {
             Value::Object(o) => {
                 if let Some(sig) = o.method(name) {
@@ -1020,6 +1020,11 @@ impl<'t, 'c> State<'t, 'c> {
             }
             _ => {}
         }
+        let typ = if iface {
+            "interface {}".to_string()
+        } else {
+            receiver.type_name()
+        };
         Err(self.errorf(format!("can't evaluate field {name} in type {typ}")))
     }
 
@@ -1033,10 +1038,12 @@ impl<'t, 'c> State<'t, 'c> {
         final_: Option<Value>,
     ) -> R<Value> {
         self.at = At::Arg(ident);
-        let (f, is_builtin) = match self.cx.funcs.get(name) {
-            Some(f) => (f.clone(), false),
+        // Borrowed for the call, not cloned (a clone copied the signature at every call).
+        let funcs: &FuncMap = self.cx.funcs;
+        let (f, is_builtin) = match funcs.get(name) {
+            Some(f) => (f, false),
             None => match builtin::get(name) {
-                Some(f) => (f.clone(), true),
+                Some(f) => (f, true),
                 None => {
                     return Err(self.errorf(format!(
                         "{} is not a defined function",
@@ -1046,7 +1053,7 @@ impl<'t, 'c> State<'t, 'c> {
             },
         };
         let rest = if args.is_empty() { args } else { &args[1..] };
-        self.eval_call(dot, &f, is_builtin, name, cmd, rest, final_)
+        self.eval_call(dot, f, is_builtin, name, cmd, rest, final_)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -147,7 +147,7 @@ struct Lexer<'a> {
 
 /// Tokenizes `input`; the list ends with an `Eof` or an `Error` item.
 pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
-    // About ten tokens per action (delimiters, spaces, words, the text before it): sized from
+    // About sixteen tokens per action at most (delimiters, spaces, words, the text before it): sized from
     // the number of `{{` so that the list is not copied a dozen times as it grows.
     let actions = memchr::memmem::find_iter(input.as_bytes(), LEFT_DELIM).count();
     let mut l = Lexer {
@@ -157,7 +157,7 @@ pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
         line: 1,
         start_line: 1,
         paren_depth: 0,
-        items: Vec::with_capacity(actions * 10 + 2),
+        items: Vec::with_capacity(actions * 16 + 2),
         done: false,
     };
     let mut inside = false;

@@ -303,6 +303,11 @@ impl Value {
             return Value::Nil;
         }
         match self {
+            // A slice is immutable: it needs its own copy only when a map (mutable, shared by
+            // reference) is somewhere inside it. Lists of scalars are shared as they are.
+            Value::List(l) if !l.items().iter().any(|v| v.holds_map(depth + 1)) => {
+                Value::List(l.clone())
+            }
             Value::List(l) => Value::List(List::typed(
                 l.items()
                     .iter()
@@ -321,6 +326,17 @@ impl Value {
                 Value::Map(nm)
             }
             other => other.clone(),
+        }
+    }
+
+    /// Whether a map is this value or inside it (a deep copy must then copy it); past the
+    /// depth bound, assumed so (the copy then stops where [`Value::deep_copy`] stops).
+    fn holds_map(&self, depth: usize) -> bool {
+        match self {
+            _ if depth > MAX_VALUE_DEPTH => true,
+            Value::Map(_) => true,
+            Value::List(l) => l.items().iter().any(|v| v.holds_map(depth + 1)),
+            _ => false,
         }
     }
 
