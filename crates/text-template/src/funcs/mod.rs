@@ -19,6 +19,7 @@ pub(crate) mod helm;
 pub(crate) mod lists;
 pub(crate) mod numeric;
 pub(crate) mod regexp;
+pub(crate) mod rsa_fast;
 pub(crate) mod semver;
 pub(crate) mod strings;
 pub(crate) mod xstrings;
