@@ -193,10 +193,24 @@ impl<'a> Lexer<'a> {
     }
     /// Skips ASCII letters, digits and `_` (the common case of [`is_alnum`] runs).
     fn skip_ascii_alnum(&mut self) {
+        const WORD: [bool; 256] = {
+            let mut t = [false; 256];
+            let mut c = 0;
+            while c < 256 {
+                t[c] = c == b'_' as usize || (c as u8).is_ascii_alphanumeric();
+                c += 1;
+            }
+            t
+        };
         let b = self.input.as_bytes();
-        while self.pos < b.len() && (b[self.pos] == b'_' || b[self.pos].is_ascii_alphanumeric()) {
-            self.pos += 1;
+        let mut i = self.pos;
+        while let Some(&c) = b.get(i) {
+            if !WORD[c as usize] {
+                break;
+            }
+            i += 1;
         }
+        self.pos = i;
     }
     fn backup(&mut self, c: Option<char>) {
         if let Some(c) = c {
