@@ -370,7 +370,11 @@ impl<'a> CallCtx<'a> {
             },
             tree,
             out,
-            vars: vec![("$".into(), dot.clone())],
+            vars: {
+                let mut vars = Vec::with_capacity(8);
+                vars.push(("$", dot.clone()));
+                vars
+            },
             at: At::None,
             dot_iface: false,
         };
@@ -495,7 +499,8 @@ struct State<'t, 'c> {
     cx: CallCtx<'c>,
     tree: &'t Tree,
     out: &'c mut String,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, innermost last; names borrowed from the tree.
+    vars: Vec<(&'t str, Value)>,
     at: At<'t>,
     /// Whether dot has Go's static type `interface{}` (a map or slice element).
     dot_iface: bool,
@@ -545,7 +550,7 @@ impl<'t, 'c> State<'t, 'c> {
 
     fn var_value(&self, name: &str) -> R<Value> {
         for (n, v) in self.vars.iter().rev() {
-            if n == name {
+            if *n == name {
                 return Ok(v.clone());
             }
         }
@@ -554,7 +559,7 @@ impl<'t, 'c> State<'t, 'c> {
 
     fn set_var(&mut self, name: &str, value: Value) -> R<()> {
         for (n, v) in self.vars.iter_mut().rev() {
-            if n == name {
+            if *n == name {
                 *v = value;
                 return Ok(());
             }
@@ -626,7 +631,11 @@ impl<'t, 'c> State<'t, 'c> {
                     },
                     tree: &tree,
                     out: &mut *self.out,
-                    vars: vec![("$".into(), new_dot.clone())],
+                    vars: {
+                        let mut vars = Vec::with_capacity(8);
+                        vars.push(("$", new_dot.clone()));
+                        vars
+                    },
                     at: At::None,
                     dot_iface: false,
                 };
@@ -810,7 +819,7 @@ impl<'t, 'c> State<'t, 'c> {
             if pipe.is_assign {
                 self.set_var(var, value.clone())?;
             } else {
-                self.vars.push((var.clone(), value.clone()));
+                self.vars.push((var.as_str(), value.clone()));
             }
         }
         Ok(value)
