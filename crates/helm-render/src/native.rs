@@ -459,15 +459,29 @@ fn render_templates(
     // Each output's documents are split and their heads read (a YAML parse, the largest
     // single cost on big charts) on another thread while the next templates execute; once
     // they have all run, this thread reads what is left of the queue too, and the worker
-    // frees the template set while the result is assembled and returned.
-    let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+    // frees the template set while the result is assembled and returned. Outputs go over in
+    // batches of about HEADS_BATCH_BYTES: a hand-over per file woke the worker hundreds of
+    // times on charts of many small templates, each wake a wait for a core on a busy machine.
+    let (tx, rx) = std::sync::mpsc::channel::<Batch>();
+    let mut batch: Batch = Vec::new();
+    let mut batch_bytes = 0;
+    let mut out = BTreeMap::new();
+    let hand_over = move |batch: Batch, out: &mut BTreeMap<String, RenderedFile>| {
+        // The queue outlives the sender, so a send cannot fail; if it did, the heads are
+        // read here.
+        if let Err(e) = tx.send(batch) {
+            for (name, content) in e.0 {
+                let heads = file_heads(&name, &content);
+                out.insert(name, RenderedFile { content, heads });
+            }
+        }
+    };
     let queue = Arc::new(std::sync::Mutex::new(rx));
     let worker = if second_thread {
         HeadsWorker::start(queue.clone())
     } else {
         None
     };
-    let mut out = BTreeMap::new();
     for name in &names {
         let base = name.rsplit('/').next().unwrap_or(name);
         if base.starts_with('_') {
@@ -498,12 +512,11 @@ fn render_templates(
             Ok(s) => {
                 bytes_used += s.len();
                 let content = strip_no_value(s);
-                // The queue outlives the sender, so a send cannot fail; if it did, the
-                // heads are read here.
-                if let Err(e) = tx.send((name.clone(), content)) {
-                    let (name, content) = e.0;
-                    let heads = file_heads(&name, &content);
-                    out.insert(name, RenderedFile { content, heads });
+                batch_bytes += content.len();
+                batch.push((name.clone(), content));
+                if batch_bytes >= HEADS_BATCH_BYTES {
+                    hand_over(std::mem::take(&mut batch), &mut out);
+                    batch_bytes = 0;
                 }
             }
             // Returning drops the sender and the worker handle: the worker sees the queue
@@ -520,7 +533,11 @@ fn render_templates(
             }
         }
     }
-    drop(tx);
+    if !batch.is_empty() {
+        hand_over(batch, &mut out);
+    }
+    // Closing the queue (the sender goes with the closure) ends the worker once it is empty.
+    drop(hand_over);
     read_heads(&queue, &mut out);
     match worker {
         Some(w) => out.extend(w.finish(set)),
@@ -529,14 +546,22 @@ fn render_templates(
     Ok(out)
 }
 
+/// Rendered files (name, output) handed to whichever thread reads their heads.
+type Batch = Vec<(String, String)>;
+
+/// Output gathered before it is handed over for its heads to be read.
+const HEADS_BATCH_BYTES: usize = 64 << 10;
+
 /// Reads heads from the queue until it is closed and empty.
 fn read_heads(
-    queue: &std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>,
+    queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>,
     out: &mut BTreeMap<String, RenderedFile>,
 ) {
-    while let Some((name, content)) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
-        let heads = file_heads(&name, &content);
-        out.insert(name, RenderedFile { content, heads });
+    while let Some(batch) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
+        for (name, content) in batch {
+            let heads = file_heads(&name, &content);
+            out.insert(name, RenderedFile { content, heads });
+        }
     }
 }
 
@@ -551,7 +576,7 @@ struct HeadsWorker {
 impl HeadsWorker {
     /// Starts the thread; `None` when no thread can be started (the caller reads the heads).
     fn start(
-        queue: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>>,
+        queue: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>>,
     ) -> Option<HeadsWorker> {
         let (done_tx, done) = std::sync::mpsc::channel();
         let (trash, trash_rx) = std::sync::mpsc::channel::<TemplateSet>();
