@@ -2,7 +2,9 @@
 # Side by side: `chartimpact render --renderer native` vs `helm template` (v3.17.1) on EVERY
 # corpus chart side, whole processes, best of N each (the contract check `performance` takes
 # the best of 3), runs interleaved so that both see the same machine. Prints each side's times,
-# ratio and peak RSS, then the slowest ratio (the figure that counts) and the median.
+# ratio and peak RSS, then the slowest ratio (the figure that counts) and the median. The CPU
+# time (user + system) of the same runs is printed too: on a loaded machine the wall ratio of
+# a few-millisecond process is mostly its scheduling luck, the CPU ratio much less so.
 #
 #   scripts/bench-render.sh [--baseline BIN] [CASE-SUBSTRING...]
 #
@@ -27,16 +29,23 @@ bin="${CARGO_TARGET_DIR:-$(pwd)/target}/release/chartimpact"
 [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 1; }
 
 python3 - "$bin" "$corpus" "${RUNS:-3}" "$baseline" "$@" <<'EOF'
-import glob, os, platform, statistics, subprocess, sys, time
+import glob, os, platform, resource, statistics, subprocess, sys, time
 
 binary, corpus, runs, baseline = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 filters = sys.argv[5:]
 
 def timed(cmd):
-    """Wall time of the whole process, its stdout read through a pipe (as the check does)."""
+    """Wall time of the whole process, its stdout read through a pipe (as the check does),
+    its CPU time (user + system, all threads), and the completed process."""
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+    before = cpu()
     start = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return time.perf_counter() - start, p
+    wall = time.perf_counter() - start
+    # One child at a time: what the reaped children's total grew by is this one's.
+    return wall, cpu() - before, p
 
 def peak_rss_kb(cmd):
     p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL,
@@ -53,8 +62,8 @@ helm_version = subprocess.run(["helm", "version", "--template", "{{.Version}}"],
                               capture_output=True, text=True).stdout.strip()
 print(f"helm {helm_version}; native: {binary}" + (f"; baseline: {baseline}" if baseline else ""))
 print()
-head = "| case | side | native ms | helm ms | ratio |"
-rule = "|---|---|---:|---:|---:|"
+head = "| case | side | native ms | helm ms | ratio | CPU ratio |"
+rule = "|---|---|---:|---:|---:|---:|"
 if baseline:
     head += " baseline ms | baseline ratio |"
     rule += "---:|---:|"
@@ -63,7 +72,7 @@ rule += "---:|"
 print(head)
 print(rule)
 
-rows, base_rows, different = [], [], []
+rows, base_rows, cpu_rows, different = [], [], [], []
 for case in sorted(glob.glob(os.path.join(corpus, "cases", "*"))):
     name = os.path.basename(case)
     if filters and not any(f in name for f in filters):
@@ -77,13 +86,15 @@ for case in sorted(glob.glob(os.path.join(corpus, "cases", "*"))):
         helm = ["helm", "template", "release", d, "--namespace", "default"] + extra
         older = [baseline] + native[1:] if baseline else None
         best = {"native": 1e9, "helm": 1e9, "baseline": 1e9}
+        cpu = {"native": 1e9, "helm": 1e9, "baseline": 1e9}
         for i in range(runs):
             order = [("native", native), ("helm", helm)] + ([("baseline", older)] if older else [])
             if i % 2:
                 order.reverse()
             for key, cmd in order:
-                t, p = timed(cmd)
+                t, c, p = timed(cmd)
                 best[key] = min(best[key], t)
+                cpu[key] = min(cpu[key], c)
                 if i == 0 and key == "native":
                     out_native = p
                 if i == 0 and key == "helm":
@@ -91,8 +102,11 @@ for case in sorted(glob.glob(os.path.join(corpus, "cases", "*"))):
         if (out_native.returncode, out_native.stdout) != (out_helm.returncode, out_helm.stdout):
             different.append(f"{name} {side}")
         ratio = best["helm"] / best["native"]
+        cpu_ratio = cpu["helm"] / max(cpu["native"], 1e-6)
         rows.append((ratio, f"{name} {side}"))
-        line = f"| {name} | {side} | {best['native'] * 1000:.1f} | {best['helm'] * 1000:.1f} | {ratio:.1f}× |"
+        cpu_rows.append((cpu_ratio, f"{name} {side}"))
+        line = (f"| {name} | {side} | {best['native'] * 1000:.1f} | {best['helm'] * 1000:.1f} "
+                f"| {ratio:.1f}× | {cpu_ratio:.1f}× |")
         if older:
             base_ratio = best["helm"] / best["baseline"]
             base_rows.append((base_ratio, f"{name} {side}"))
@@ -110,6 +124,7 @@ def summary(label, rs):
 
 print()
 summary("native", rows)
+summary("native, CPU time", cpu_rows)
 summary("baseline", base_rows)
 print(f"load average {load()} at the end")
 if different:
