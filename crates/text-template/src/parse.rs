@@ -449,7 +449,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     fn expect(&mut self, typ: ItemType, context: &str) -> PResult<&'i Item<'s>> {
         let t = self.next_non_space();
         if t.typ != typ {
-            return Err(self.unexpected(&t, context));
+            return Err(self.unexpected(t, context));
         }
         Ok(t)
     }
@@ -522,7 +522,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         let context = "define clause";
         let tok = self.next_non_space();
         if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
-            return Err(self.unexpected(&tok, context));
+            return Err(self.unexpected(tok, context));
         }
         let name = unquote(&tok.val).map_err(|e| self.errorf(e))?;
         self.expect(ItemType::RightDelim, context)?;
@@ -563,7 +563,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 self.action_line = saved;
                 r
             }
-            _ => Err(self.unexpected(&tok, "input")),
+            _ => Err(self.unexpected(tok, "input")),
         }
     }
 
@@ -579,7 +579,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 };
                 let t = self.next_non_space();
                 if t.typ != ItemType::RightDelim {
-                    return Err(self.unexpected(&t, &format!("{{{{{kw}}}}}")));
+                    return Err(self.unexpected(t, &format!("{{{{{kw}}}}}")));
                 }
                 if self.range_depth == 0 {
                     return Err(self.errorf(format!("{{{{{kw}}}}} outside {{{{range}}}}")));
@@ -684,7 +684,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     fn block_control(&mut self) -> PResult<Node> {
         let context = "block clause";
         let tok = self.next_non_space();
-        let name = self.parse_template_name(&tok, context)?;
+        let name = self.parse_template_name(tok, context)?;
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         let (list, end) = self.with_fresh_vars(|p| p.item_list())?;
         if let Parsed::Else = end {
@@ -707,7 +707,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     fn template_control(&mut self) -> PResult<Node> {
         let context = "template clause";
         let tok = self.next_non_space();
-        let name = self.parse_template_name(&tok, context)?;
+        let name = self.parse_template_name(tok, context)?;
         let mut pipe = None;
         if self.next_non_space().typ != ItemType::RightDelim {
             self.backup();
@@ -789,7 +789,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                     let cmd = self.command()?;
                     pipe.cmds.push(cmd);
                 }
-                _ => return Err(self.unexpected(&tok, context)),
+                _ => return Err(self.unexpected(tok, context)),
             }
         }
     }
@@ -832,7 +832,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 ItemType::Space => continue,
                 ItemType::RightDelim | ItemType::RightParen => self.backup(),
                 ItemType::Pipe => {}
-                _ => return Err(self.unexpected(&tok, "operand")),
+                _ => return Err(self.unexpected(tok, "operand")),
             }
             break;
         }

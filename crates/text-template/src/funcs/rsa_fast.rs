@@ -175,14 +175,14 @@ impl Montgomery {
         acc
     }
 
-    fn to_mont(&self, a: &[u64]) -> Vec<u64> {
+    fn enter_mont(&self, a: &[u64]) -> Vec<u64> {
         let k = self.n.len();
         let mut out = vec![0u64; k];
         self.mul(a, &self.r2, &mut out, &mut vec![0u64; k + 1]);
         out
     }
 
-    fn from_mont(&self, a: &[u64]) -> Vec<u64> {
+    fn leave_mont(&self, a: &[u64]) -> Vec<u64> {
         let k = self.n.len();
         let mut one = vec![0u64; k];
         one[0] = 1;
@@ -193,7 +193,7 @@ impl Montgomery {
 
     /// `base^exp mod n` for `base < n`.
     fn pow(&self, base: &[u64], exp: &[u64]) -> Vec<u64> {
-        self.from_mont(&self.pow_mont(&self.to_mont(base), exp))
+        self.leave_mont(&self.pow_mont(&self.enter_mont(base), exp))
     }
 }
 
@@ -244,7 +244,7 @@ fn probably_prime(n: &[u64], rng: &mut dyn RngCore) -> bool {
     let mut t = vec![0u64; k + 1];
     let mut sq = vec![0u64; k];
     let mut witness = |base: &[u64]| -> bool {
-        let mut x = m.pow_mont(&m.to_mont(base), &d);
+        let mut x = m.pow_mont(&m.enter_mont(base), &d);
         if x == m.one || x == minus_one {
             return false;
         }
@@ -344,7 +344,7 @@ fn random_prime(rng: &mut dyn RngCore, bits: usize) -> Vec<u64> {
 /// A `bits`-bit RSA key with exponent 65537, or `None` when `bits` is not a multiple of 128
 /// (the caller then uses `rsa`'s own generator).
 pub(crate) fn generate(rng: &mut dyn RngCore, bits: usize) -> Option<rsa::RsaPrivateKey> {
-    if bits == 0 || bits % 128 != 0 {
+    if bits == 0 || !bits.is_multiple_of(128) {
         return None;
     }
     let e = BigUint::from(65537u32);
