@@ -7,13 +7,14 @@
 # for each renderer available. Needs hyperfine and helm (scripts/install-helm.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="${CHARTIMPACT_CORPUS:-$(pwd)/../shared/corpus}"
+corpus="${CHARTIMPACT_CORPUS:-$(pwd)/tests/data/corpus}"
+target="${CARGO_TARGET_DIR:-$(pwd)/target}"
 case_dir="$corpus/cases/${BENCH_CASE:-argo-cd__7.8.13__8.0.7}"
 [ -d "$case_dir" ] || { echo "no corpus case at $case_dir (set CHARTIMPACT_CORPUS)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine missing: apt-get install hyperfine" >&2; exit 1; }
 command -v helm >/dev/null || { echo "helm missing: scripts/install-helm.sh" >&2; exit 1; }
 cargo build --release -q --bin chartimpact
-bin="$(pwd)/target/release/chartimpact"
+bin="$target/release/chartimpact"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 repo="$work/repo"
 scripts/make-case-repo.sh "$case_dir" "$repo" >/dev/null

@@ -3,12 +3,13 @@
 # Needs hyperfine (apt-get install hyperfine) and GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="${CHARTIMPACT_CORPUS:-$(pwd)/../shared/corpus}"
+corpus="${CHARTIMPACT_CORPUS:-$(pwd)/tests/data/corpus}"
+target="${CARGO_TARGET_DIR:-$(pwd)/target}"
 case_dir="$corpus/cases/argo-cd__7.8.13__8.0.7/rendered"
 [ -f "$case_dir/before.yaml" ] || { echo "no corpus at $corpus (set CHARTIMPACT_CORPUS)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine missing: apt-get install hyperfine" >&2; exit 1; }
 cargo build --release -q --bin chartimpact
-bin=target/release/chartimpact
+bin="$target/release/chartimpact"
 b="$case_dir/before.yaml"; a="$case_dir/after.yaml"
 echo "inputs: $(wc -c <"$b") + $(wc -c <"$a") bytes"
 hyperfine -N --warmup 3 --runs 30 -i \

@@ -4,7 +4,8 @@
 # usage: scripts/bench-server.sh [CASE] [DURATION]   (needs wrk: apt-get install wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="${CHARTIMPACT_CORPUS:-$(pwd)/../shared/corpus}"
+corpus="${CHARTIMPACT_CORPUS:-$(pwd)/tests/data/corpus}"
+target="${CARGO_TARGET_DIR:-$(pwd)/target}"
 case_name="${1:-argo-cd__7.8.13__8.0.7}"
 duration="${2:-10s}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
@@ -13,7 +14,7 @@ work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 scripts/make-case-repo.sh "$corpus/cases/$case_name" "$work/repo" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-target/release/chartimpact-server --listen "127.0.0.1:$port" --data-dir "$work/data" \
+"$target/release/chartimpact-server" --listen "127.0.0.1:$port" --data-dir "$work/data" \
   --allow-local-repos --rate-limit 0 2>"$work/server.log" &
 pid=$!
 url="http://127.0.0.1:$port"

@@ -3,7 +3,7 @@
 // showing the same result's text report in one <pre>.
 //
 // usage: node scripts/bench-ui.mjs [SERVER_BIN] [RESOURCES]
-//   SERVER_BIN defaults to target/release/chartimpact-server, RESOURCES to 2500.
+//   SERVER_BIN defaults to $CARGO_TARGET_DIR (or target)/release/chartimpact-server, RESOURCES to 2500.
 // Needs `npm ci --prefix tests/browser` (playwright-core) and /usr/bin/chromium.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { makeBigRepo } from '../tests/browser/fixtures.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'tests', 'browser', 'package.json'));
 const { chromium } = require('playwright-core');
-const bin = process.argv[2] || join(root, 'target', 'release', 'chartimpact-server');
+const bin = process.argv[2] || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'release', 'chartimpact-server');
 const count = Number(process.argv[3] || 2500);
 const RUNS = 5;
 

@@ -10,7 +10,7 @@ import json, os, shutil, socket, subprocess, sys, tempfile, time
 import urllib.request
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-corpus = os.environ.get("CHARTIMPACT_CORPUS", os.path.join(root, "..", "shared", "corpus"))
+corpus = os.environ.get("CHARTIMPACT_CORPUS", os.path.join(root, "tests", "data", "corpus"))
 case = sys.argv[1] if len(sys.argv) > 1 else "metrics-server__3.12.2__3.13.1"
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 clients = int(sys.argv[3]) if len(sys.argv) > 3 else 50

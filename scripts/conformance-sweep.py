@@ -127,7 +127,8 @@ def only_random(a, b):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("roots", nargs="+")
-    ap.add_argument("--chartimpact", default="target/release/chartimpact")
+    target = os.environ.get("CARGO_TARGET_DIR") or "target"
+    ap.add_argument("--chartimpact", default=os.path.join(target, "release", "chartimpact"))
     ap.add_argument("--helm", default="helm")
     ap.add_argument("--keep", help="directory for the outputs of DIFFERENT renders")
     ap.add_argument("--flag", action="append", default=[], help="a flag for both commands")

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command (README): every crate's unit, integration and doc tests.
-# The shared corpus is used when present (CHARTIMPACT_CORPUS, default ../shared/corpus).
+# The project's test command (README): every crate's unit, integration and doc tests, on the
+# test data in tests/data (the corpus and GitHub's payloads: part of the repository; a missing
+# folder fails the tests that read it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CHARTIMPACT_CORPUS="${CHARTIMPACT_CORPUS:-$(pwd)/../shared/corpus}"
 export INSTA_UPDATE="${INSTA_UPDATE:-no}"
 cargo test --workspace "$@"
 

@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ import { makeBigRepo } from './fixtures.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const serverBin = process.env.CHARTIMPACT_SERVER_BIN || join(root, 'target', 'debug', 'chartimpact-server');
-const corpus = process.env.CHARTIMPACT_CORPUS || resolve(root, '..', 'shared', 'corpus');
+const corpus = process.env.CHARTIMPACT_CORPUS || resolve(root, 'tests', 'data', 'corpus');
 const shots = join(root, 'target', 'ui-screenshots');
 const CASE = 'reloader__1.0.119__2.1.0';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -30,6 +31,7 @@ let base;
 let browser;
 let caseRepo;
 let bigRepo;
+let chartRepos;
 const problems = [];
 
 function freePort() {
@@ -93,10 +95,23 @@ before(async () => {
   server.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
   server.on('exit', (code) => { if (code) problems.push(`server exited ${code}: ${log}`); });
   await waitHealthy(base, 60000);
+  // The corpus's Helm repositories (helm package + helm repo index) on loopback.
+  chartRepos = http.createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '');
+    if (rel.split('/').includes('..')) { res.writeHead(400).end(); return; }
+    try {
+      const data = readFileSync(join(corpus, 'chart-repos', rel));
+      res.writeHead(200, { 'content-length': data.length }).end(data);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => chartRepos.listen(0, '127.0.0.1', ok));
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
 });
 
 after(async () => {
+  if (chartRepos) chartRepos.close();
   if (browser) await browser.close();
   if (server) server.kill('SIGTERM');
   if (work) rmSync(work, { recursive: true, force: true });
@@ -303,6 +318,36 @@ test('an unknown or expired result says so', async () => {
   await page.goto(`${base}/analysis/${'0'.repeat(64)}`);
   await page.waitForSelector('#missing');
   assert.match(await page.textContent('#missing'), /does not exist or has expired/);
+  await page.context().close();
+});
+
+test('a chart from a Helm repository: the source choice, versions from the index, nearest versions offered', async () => {
+  const page = await newPage();
+  const helmRepo = `http://127.0.0.1:${chartRepos.address().port}/dandydeveloper`;
+  await page.goto(`${base}/`);
+  await page.selectOption('#f-source', 'helm');
+  assert.equal(await page.textContent('label[for="f-chartPath"]'), 'Chart name');
+  await page.fill('#f-repository', helmRepo);
+  await page.fill('#f-chartPath', 'redis-ha');
+  await page.press('#f-chartPath', 'Tab');
+  await page.waitForFunction(() => /3 versions of redis-ha/.test(document.getElementById('f-version1-status').textContent));
+  assert.deepEqual(await page.$$eval('#version-list option', (o) => o.map((x) => x.value)), ['4.33.2', '4.29.4', '4.26.1']);
+  await page.fill('#f-version1', '4.29.4');
+  await page.fill('#f-version2', '99.1.0');
+  await page.click('#run');
+  await page.waitForSelector('#error:not([hidden]) #suggestions button');
+  assert.match(await page.textContent('#error-message'), /99\.1\.0/);
+  await shot(page, '09-helm-version-not-found');
+  await page.click('#suggestions button:has-text("4.33.2")');
+  await page.waitForURL(/\/analysis\/[0-9a-f]{64}/, { timeout: 120000 });
+  await page.waitForSelector('.result-head h1');
+  assert.match(await page.textContent('.result-head h1'), /redis-ha 4\.29\.4 → 4\.33\.2/);
+  await shot(page, '10-helm-result');
+  const id = page.url().match(/analysis\/([0-9a-f]{64})/)[1];
+  const stored = await api(`/api/analysis/${id}`);
+  assert.equal(stored.json.comparison.helmRepository, helmRepo);
+  assert.equal(stored.json.comparison.request.chart, 'redis-ha');
+  assert.match(stored.json.comparison.resolved.version1, /^sha256:/);
   await page.context().close();
 });
 

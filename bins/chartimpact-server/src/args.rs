@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use service::server::{RendererStatus, ServerConfig};
+use server::{RendererStatus, ServerConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -37,7 +37,27 @@ pub struct Args {
         default_value = "github.com"
     )]
     allowed_repo_hosts: Vec<String>,
-    /// Allow `file://` URLs and local paths as repositories (local use and tests only).
+    /// Send a chart repository's requests to a mirror: `ORIGINAL-URL=MIRROR-URL` (comma list
+    /// or repeated; air-gapped sites, Artifactory/Nexus proxies). The mirror's host must be
+    /// allowed too.
+    #[arg(
+        long = "helm-repo-mirror",
+        env = "CHARTIMPACT_HELM_REPO_MIRRORS",
+        value_delimiter = ',',
+        value_name = "ORIGINAL=MIRROR"
+    )]
+    helm_repo_mirrors: Vec<String>,
+    /// Credentials for chart repository hosts (a Docker/Helm registry config, or a list of
+    /// `{host, username, password}` / `{host, token}`); `CHARTIMPACT_HELM_REPO_CREDENTIALS`
+    /// may hold the same text inline. Read once at start, never stored or logged.
+    #[arg(
+        long = "helm-repo-credentials",
+        env = "CHARTIMPACT_HELM_REPO_CREDENTIALS_FILE",
+        value_name = "FILE"
+    )]
+    helm_repo_credentials: Option<PathBuf>,
+    /// Allow `file://` URLs and local paths as repositories, and chart repositories on private
+    /// addresses over http (local use and tests only).
     #[arg(long, env = "CHARTIMPACT_ALLOW_LOCAL_REPOS")]
     allow_local_repos: bool,
     /// Log format.
@@ -184,9 +204,9 @@ impl Args {
         }
     }
 
-    pub fn tls(&self) -> anyhow::Result<Option<Arc<service::server::tls::ServerConfig>>> {
+    pub fn tls(&self) -> anyhow::Result<Option<Arc<server::tls::ServerConfig>>> {
         match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => Ok(Some(service::server::tls::load_config(cert, key)?)),
+            (Some(cert), Some(key)) => Ok(Some(server::tls::load_config(cert, key)?)),
             _ => Ok(None),
         }
     }
@@ -229,9 +249,9 @@ impl Args {
         &self,
         client: Option<github_client::GithubClient>,
         store: Arc<dyn store::Store>,
-    ) -> Arc<dyn service::server::Publisher> {
+    ) -> Arc<dyn server::Publisher> {
         match client {
-            Some(client) => Arc::new(service::server::GithubPublisher::new(
+            Some(client) => Arc::new(server::GithubPublisher::new(
                 client,
                 self.public_url.clone(),
                 store,
@@ -240,7 +260,7 @@ impl Args {
                 tracing::info!(
                     "no GitHub credentials: job results are logged and stored, not published"
                 );
-                Arc::new(service::server::LogPublisher)
+                Arc::new(server::LogPublisher)
             }
         }
     }
@@ -302,7 +322,7 @@ impl Args {
         if !secrets.is_empty() && self.webhooks_enabled {
             let secrets = github_events::WebhookSecrets::from_list(&secrets)
                 .map_err(|e| anyhow::Error::new(e).context("--webhook-secrets"))?;
-            let mut webhooks = service::server::WebhookConfig::new(secrets);
+            let mut webhooks = server::WebhookConfig::new(secrets);
             webhooks.git_url = self.github_git_url.trim_end_matches('/').to_owned();
             webhooks.policy = github_events::RoutingPolicy {
                 trigger_labels: self.webhook_trigger_labels.clone(),
@@ -329,12 +349,44 @@ impl Args {
     ) -> anyhow::Result<(service::Engine, Vec<RendererStatus>)> {
         let renderers = service::Renderers::installed();
         let statuses = RendererStatus::of(&renderers);
+        let mut mirrors = Vec::new();
+        for m in self
+            .helm_repo_mirrors
+            .iter()
+            .filter(|m| !m.trim().is_empty())
+        {
+            mirrors.push(
+                chart_repo::Mirror::parse(m.trim())
+                    .map_err(|e| anyhow::anyhow!("--helm-repo-mirror {m:?}: {e}"))?,
+            );
+        }
+        let mut credentials = chart_repo::Credentials::from_env()?;
+        if let Some(file) = &self.helm_repo_credentials {
+            credentials.extend(chart_repo::Credentials::from_file(file)?);
+        }
+        let policy = chart_source::UrlPolicy {
+            allowed_hosts: self.allowed_repo_hosts.clone(),
+            allow_local: self.allow_local_repos,
+            allow_private_addresses: false,
+        };
+        // Chart repositories (named in requests, and by the charts' dependencies) pass the same
+        // allow-list and address checks as git hosts, on every redirect too. Local use
+        // (--allow-local-repos: the operator's own machine) admits any chart repository,
+        // including ones on this machine's network.
+        let chart_policy = chart_source::UrlPolicy {
+            allowed_hosts: if self.allow_local_repos {
+                vec!["*".to_owned()]
+            } else {
+                self.allowed_repo_hosts.clone()
+            },
+            allow_local: false,
+            allow_private_addresses: self.allow_local_repos,
+        };
         let engine = service::Engine::builder(data_dir)
-            .policy(chart_source::UrlPolicy {
-                allowed_hosts: self.allowed_repo_hosts.clone(),
-                allow_local: self.allow_local_repos,
-                allow_private_addresses: false,
-            })
+            .policy(policy)
+            .chart_repo_policy(chart_policy)
+            .helm_repo_mirrors(mirrors)
+            .helm_repo_credentials(credentials)
             .renderers(renderers)
             .build()?;
         Ok((engine, statuses))

@@ -1,4 +1,4 @@
-//! `chartimpact-server`: the ChartImpact HTTP API (see `service::server`). This file parses
+//! `chartimpact-server`: the ChartImpact HTTP API (see `server`). This file parses
 //! flags, wires the engine and the store together, and serves until SIGTERM or Ctrl-C.
 
 mod args;
@@ -56,7 +56,7 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
         .await
         .context("cannot open the result store")?;
     let publisher = args.publisher(github, store.clone());
-    let state = service::server::AppState::builder(Arc::new(engine), store.clone(), config)
+    let state = server::AppState::builder(Arc::new(engine), store.clone(), config)
         .renderers(renderers)
         .git_version(args::git_version())
         .publisher(publisher)
@@ -72,11 +72,11 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     );
     match tls {
         Some(config) => {
-            let listener = service::server::tls::TlsListener::new(listener, config)?;
+            let listener = server::tls::TlsListener::new(listener, config)?;
             tracing::info!("serving HTTPS");
-            service::server::serve(listener, state, shutdown_signal()).await?;
+            server::serve(listener, state, shutdown_signal()).await?;
         }
-        None => service::server::serve(listener, state, shutdown_signal()).await?,
+        None => server::serve(listener, state, shutdown_signal()).await?,
     }
     tracing::info!("in-flight requests finished; closing the store");
     store.close().await?;

@@ -1,4 +1,5 @@
-//! `chartimpact compare`: a chart at two git revisions.
+//! `chartimpact compare`: a chart at two git revisions, or two versions of a chart published
+//! in a Helm repository or OCI registry.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,19 +15,29 @@ use crate::engine::{EngineArgs, RendererChoice, progress};
 /// Arguments of `chartimpact compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Repository URL or local path.
-    #[arg(long)]
-    repo: String,
-    /// Chart directory in the repository.
+    /// Git repository URL or local path.
+    #[arg(
+        long,
+        required_unless_present = "helm_repo",
+        conflicts_with = "helm_repo"
+    )]
+    repo: Option<String>,
+    /// A Helm chart repository URL (as `helm repo add` takes) or `oci://HOST/PATH`: compare
+    /// two published versions of the chart instead of git revisions.
+    #[arg(long, value_name = "URL|oci://HOST/PATH")]
+    helm_repo: Option<String>,
+    /// Chart directory in the git repository; with --helm-repo, the chart's name.
     #[arg(long)]
     chart: String,
-    /// Old revision (tag, branch, commit, HEAD, refs/pull/N/head).
+    /// Old revision (tag, branch, commit, HEAD, refs/pull/N/head); with --helm-repo a chart
+    /// version (or a range such as ^19, as helm picks it).
     #[arg(long)]
     from: String,
-    /// New revision.
+    /// New revision (or chart version).
     #[arg(long)]
     to: String,
-    /// Values file inside the repository, read at each revision (repeatable).
+    /// Values file inside the repository, read at each revision (repeatable); with
+    /// --helm-repo, a file inside the chart.
     #[arg(short = 'f', long = "values-file", value_name = "FILE-IN-REPO")]
     values_files: Vec<String>,
     /// Local values file applied to both sides (repeatable).
@@ -67,9 +78,25 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let engine = args.engine.engine()?.with_local_values(local);
+    let (repository, chart_path, helm_repository, chart) = match &args.helm_repo {
+        Some(helm) => (
+            String::new(),
+            String::new(),
+            Some(helm.clone()),
+            Some(args.chart.clone()),
+        ),
+        None => (
+            args.repo.clone().unwrap_or_default(),
+            args.chart.trim_end_matches('/').to_owned(),
+            None,
+            None,
+        ),
+    };
     let mut req = service::CompareRequest {
-        repository: args.repo.clone(),
-        chart_path: args.chart.trim_end_matches('/').to_owned(),
+        repository,
+        chart_path,
+        helm_repository,
+        chart,
         version1: args.from.clone(),
         version2: args.to.clone(),
         values_files: args.values_files.clone(),
@@ -77,7 +104,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         release_name: Some(args.release_name.clone()),
         kube_version: args.kube_version.clone(),
         api_versions: args.api_versions.clone(),
-        renderer: Some(args.renderer.as_str().to_owned()),
+        renderer: Some(args.renderer.into()),
         ..service::CompareRequest::default()
     };
     args.report.apply_to(&mut req);

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use service::CompareService;
 
 use crate::diff::write_stdout;
 use crate::engine::EngineArgs;
@@ -19,7 +20,7 @@ pub struct DetectArgs {
     /// New revision (alone: the charts at that revision; default HEAD).
     #[arg(long)]
     to: Option<String>,
-    /// Print JSON.
+    /// Print JSON (the document `POST /api/charts` answers).
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -28,54 +29,34 @@ pub struct DetectArgs {
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let engine = args.engine.engine()?;
-    let repo = engine.mirrors().repository(&args.repo)?;
-    let to = repo.resolve(args.to.as_deref().unwrap_or("HEAD"))?;
-    let mut rows = Vec::new();
-    if let Some(from) = &args.from {
-        let from = repo.resolve(from)?;
-        for a in repo.affected_charts(
-            &from.commit,
-            &to.commit,
-            &chart_source::AffectedOptions::new(),
-        )? {
-            let status = format!("{:?}", a.status).to_lowercase();
-            rows.push(serde_json::json!({
-                "path": a.chart.path, "name": a.chart.name, "version": a.chart.version,
-                "library": a.chart.library, "vendored": a.chart.vendored, "status": status,
-            }));
+    let ctx = service::Context::default();
+    let found = match &args.from {
+        Some(from) => {
+            let to = args.to.as_deref().unwrap_or("HEAD");
+            engine.affected_charts(&args.repo, from, to, &ctx)?
         }
-    } else {
-        for c in repo.charts(&to.commit)? {
-            rows.push(serde_json::json!({
-                "path": c.path, "name": c.name, "version": c.version,
-                "library": c.library, "vendored": c.vendored,
-            }));
-        }
-    }
+        None => engine.charts(&args.repo, args.to.as_deref(), &ctx)?,
+    };
     let out = if args.json {
-        format!(
-            "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({"success": true, "charts": rows}))?
-        )
+        format!("{}\n", serde_json::to_string_pretty(&found)?)
     } else {
         let mut s = String::new();
-        for r in &rows {
-            let mut line = format!(
+        for c in &found.charts {
+            s.push_str(&format!(
                 "{}\t{} {}",
-                r["path"].as_str().unwrap_or(""),
-                r["name"].as_str().unwrap_or(""),
-                r["version"].as_str().unwrap_or("")
-            );
-            if let Some(st) = r.get("status").and_then(|s| s.as_str()) {
-                line.push_str(&format!("\t{st}"));
+                c.path,
+                c.name,
+                c.version.as_deref().unwrap_or("")
+            ));
+            if let Some(status) = c.status {
+                s.push_str(&format!("\t{}", status.as_str()));
             }
-            if r["library"] == true {
-                line.push_str("\t(library)");
+            if c.library {
+                s.push_str("\t(library)");
             }
-            if r["vendored"] == true {
-                line.push_str("\t(vendored)");
+            if c.vendored {
+                s.push_str("\t(vendored)");
             }
-            s.push_str(&line);
             s.push('\n');
         }
         s

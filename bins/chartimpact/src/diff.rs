@@ -130,7 +130,7 @@ impl ReportArgs {
     /// The request fields these flags set (names as the API's).
     pub fn apply_to(&self, req: &mut service::CompareRequest) {
         req.ignore_labels = self.ignore_labels;
-        req.secret_handling = Some(self.secret_handling().as_str().to_owned());
+        req.secret_handling = Some(self.secret_handling());
         req.context_lines = Some(self.context);
         req.suppress_kinds = self.suppress_kinds.clone();
         req.suppress_regex = self.suppress_regex.clone();
@@ -172,6 +172,13 @@ impl ReportArgs {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// Seconds since the Unix epoch by the system clock (the time a comparison is stamped with).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 pub fn write_stdout(out: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -210,6 +217,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         &diff_core::Sources {
             left: source(&old_name),
             right: source(&new_name),
+            generated_at: diff_core::rfc3339(unix_now()),
         },
     );
     let t2 = Instant::now();

@@ -16,12 +16,12 @@ pub enum RendererChoice {
     Helm,
 }
 
-impl RendererChoice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RendererChoice::Auto => "auto",
-            RendererChoice::Native => "native",
-            RendererChoice::Helm => "helm",
+impl From<RendererChoice> for service::RendererMode {
+    fn from(c: RendererChoice) -> Self {
+        match c {
+            RendererChoice::Auto => service::RendererMode::Auto,
+            RendererChoice::Native => service::RendererMode::Native,
+            RendererChoice::Helm => service::RendererMode::Helm,
         }
     }
 }
@@ -40,6 +40,28 @@ pub struct EngineArgs {
         default_value = "github.com,gitlab.com,bitbucket.org"
     )]
     pub allowed_repo_hosts: Vec<String>,
+    /// Send a chart repository's requests to a mirror: `ORIGINAL-URL=MIRROR-URL` (repeatable;
+    /// air-gapped sites, Artifactory/Nexus proxies). Applies to `--helm-repo` and to the
+    /// repositories charts name for their dependencies.
+    #[arg(
+        long = "helm-repo-mirror",
+        env = "CHARTIMPACT_HELM_REPO_MIRRORS",
+        value_delimiter = ',',
+        value_name = "ORIGINAL=MIRROR"
+    )]
+    pub helm_repo_mirrors: Vec<String>,
+    /// Credentials for chart repository hosts: a Docker/Helm registry config (what `helm
+    /// registry login` writes) or a list of `{host, username, password}` / `{host, token}`
+    /// (JSON or YAML). `CHARTIMPACT_HELM_REPO_CREDENTIALS` may hold the same text inline.
+    #[arg(
+        long = "helm-repo-credentials",
+        env = "CHARTIMPACT_HELM_REPO_CREDENTIALS_FILE",
+        value_name = "FILE"
+    )]
+    pub helm_repo_credentials: Option<PathBuf>,
+    /// Talk to OCI registries over plain http (as helm's flag).
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 impl EngineArgs {
@@ -56,13 +78,39 @@ impl EngineArgs {
 
     /// The engine: local repositories allowed (a CLI user names their own paths), private
     /// addresses allowed (their own servers), https hosts as configured.
+    ///
+    /// Chart repositories may be on any host, private addresses and plain http included: the
+    /// user names them (on the command line or in their charts).
     pub fn engine(&self) -> anyhow::Result<service::Engine> {
+        let mut mirrors = Vec::new();
+        for m in self
+            .helm_repo_mirrors
+            .iter()
+            .filter(|m| !m.trim().is_empty())
+        {
+            mirrors.push(
+                chart_repo::Mirror::parse(m.trim())
+                    .map_err(|e| anyhow::anyhow!("--helm-repo-mirror {m:?}: {e}"))?,
+            );
+        }
+        let mut credentials = chart_repo::Credentials::from_env()?;
+        if let Some(file) = &self.helm_repo_credentials {
+            credentials.extend(chart_repo::Credentials::from_file(file)?);
+        }
         Ok(service::Engine::builder(self.data_dir())
             .policy(chart_source::UrlPolicy {
                 allowed_hosts: self.allowed_repo_hosts.clone(),
                 allow_local: true,
                 allow_private_addresses: true,
             })
+            .chart_repo_policy(chart_source::UrlPolicy {
+                allowed_hosts: vec!["*".into()],
+                allow_local: false,
+                allow_private_addresses: true,
+            })
+            .helm_repo_mirrors(mirrors)
+            .helm_repo_credentials(credentials)
+            .plain_http(self.plain_http)
             .renderers(service::Renderers::installed())
             .build()?)
     }

@@ -27,11 +27,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Compare a chart at two git revisions (render both, diff, score).
+    /// Compare a chart at two git revisions, or two versions from a Helm repository (render
+    /// both, diff, score).
     Compare(Box<compare::CompareArgs>),
     /// Diff two rendered manifest streams (files, or `-` for stdin).
     Diff(diff::DiffArgs),
-    /// List a repository's tags and branches without cloning it.
+    /// List a repository's tags and branches without cloning it, or a chart's versions in a
+    /// Helm repository.
     Versions(versions::VersionsArgs),
     /// List the charts in a repository, or those affected between two revisions.
     Detect(detect::DetectArgs),

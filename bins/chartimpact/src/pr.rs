@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use service::CompareService;
 
 use crate::diff::write_stdout;
 use crate::engine::{EngineArgs, RendererChoice, progress};
@@ -51,11 +52,11 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
         // As on GitHub, the policy is never the head's own: read at the base revision.
         config_revision: None,
         template: service::CompareRequest {
-            renderer: Some(args.renderer.as_str().to_owned()),
+            renderer: Some(args.renderer.into()),
             ..service::CompareRequest::default()
         },
     };
-    let report = service::pr::analyze(&engine, &req, &ctx);
+    let report = engine.analyze_pr(&req, &ctx);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -74,7 +75,11 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
                     .as_deref()
                     .map(|s| format!(" ({s})"))
                     .unwrap_or_default();
-                s.push_str(&format!("== {}{scen} [{}]\n", c.chart_path, c.status));
+                s.push_str(&format!(
+                    "== {}{scen} [{}]\n",
+                    c.chart_path,
+                    c.status.as_str()
+                ));
                 match &c.outcome {
                     Ok(r) => {
                         s.push_str(&diff_core::report::text(&r.comparison, &Default::default()))

@@ -31,7 +31,8 @@ use crate::{Error, GitError, Result};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlPolicy {
-    /// Hosts that https URLs may name, compared case-insensitively (`github.com` by default).
+    /// Hosts that https URLs may name, compared case-insensitively (`github.com` by default;
+    /// `*` names every host).
     pub allowed_hosts: Vec<String>,
     /// Whether `file://` URLs and plain paths are allowed (default `false`).
     pub allow_local: bool,
@@ -96,18 +97,7 @@ impl UrlPolicy {
             }
             Location::Https { host, port, path } => {
                 let effective_port = port.unwrap_or(443);
-                let allowed = self.allowed_hosts.iter().any(|entry| {
-                    let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
-                    match entry
-                        .rsplit_once(':')
-                        .filter(|(_, p)| p.parse::<u16>().is_ok())
-                    {
-                        Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
-                            h.trim_matches(['[', ']']) == host && p.parse() == Ok(effective_port)
-                        }
-                        _ => entry.trim_matches(['[', ']']) == host && effective_port == 443,
-                    }
-                });
+                let allowed = self.allows_host(host, effective_port);
                 if !allowed {
                     return Err(refuse(format!(
                         "host {host}{} is not in the allowed hosts ({})",
@@ -132,18 +122,49 @@ impl UrlPolicy {
                         source: GitError::message("no addresses"),
                     });
                 }
-                if !self.allow_private_addresses {
-                    for ip in &addrs {
-                        if let Some(kind) = non_public(*ip) {
-                            return Err(refuse(format!(
-                                "host {host} resolves to {kind} address {ip}"
-                            )));
-                        }
+                for ip in &addrs {
+                    if let Some(why) = self.refuses_address(*ip) {
+                        return Err(refuse(format!("host {host} resolves to {why}")));
                     }
                 }
                 Ok(RepoUrl::https(host, *port, path, parsed.userinfo.clone()))
             }
         }
+    }
+}
+
+impl UrlPolicy {
+    /// Whether `host` on `port` is one of [`UrlPolicy::allowed_hosts`] (an entry `host` allows
+    /// port 443, an entry `host:port` that port; `*` allows every host). For other kinds of
+    /// repository (Helm chart repositories, OCI registries) that check their own URLs.
+    pub fn allows_host(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.trim_matches(['[', ']']);
+        self.allowed_hosts.iter().any(|entry| {
+            let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+            if entry == "*" {
+                return true;
+            }
+            match entry
+                .rsplit_once(':')
+                .filter(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
+                    h.trim_matches(['[', ']']) == host && p.parse() == Ok(port)
+                }
+                _ => entry.trim_matches(['[', ']']) == host && port == 443,
+            }
+        })
+    }
+
+    /// Why a connection to `ip` is refused under this policy (`"a loopback address
+    /// 127.0.0.1"`), or `None` when it is allowed: non-public addresses are refused unless
+    /// [`UrlPolicy::allow_private_addresses`] is set.
+    pub fn refuses_address(&self, ip: IpAddr) -> Option<String> {
+        if self.allow_private_addresses {
+            return None;
+        }
+        non_public(ip).map(|kind| format!("{kind} address {ip}"))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Parse + diff + classify of the largest corpus case (argo-cd, 2 × ~1.5 MB).
 //!
-//! Reads `CHARTIMPACT_CORPUS` (default `../shared/corpus` beside the workspace); without the
+//! Reads `CHARTIMPACT_CORPUS` (default `tests/data/corpus` of the workspace); without the
 //! corpus it benches a synthetic stream of the same order of size.
 
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ fn inputs() -> (String, String, String) {
     let corpus = std::env::var_os("CHARTIMPACT_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus")
         });
     let case = corpus.join("cases/argo-cd__7.8.13__8.0.7/rendered");
     if let (Ok(b), Ok(a)) = (

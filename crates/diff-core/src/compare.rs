@@ -52,19 +52,24 @@ impl Comparison {
     }
 }
 
-/// Where each side came from, for `metadata.inputs`.
+/// Where each side came from and when they were compared: `metadata.inputs` and
+/// `metadata.generatedAt`. diff-core reads no clock, so its output depends on its inputs alone.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     /// Old side: `file`, `stdin`, `helm`, `native`, ….
     pub left: String,
     /// New side.
     pub right: String,
+    /// When the comparison was made, RFC 3339 ([`crate::rfc3339`] formats the caller's clock);
+    /// empty when the caller keeps no time.
+    pub generated_at: String,
 }
 
 /// One side's compared object, borrowed unless preparation changed it.
 type Side<'a> = Option<Cow<'a, Value>>;
 
-/// Compares two manifests.
+/// Compares two manifests read from files, with no time (`generatedAt` is empty; see
+/// [`compare_with_sources`]).
 pub fn compare(before: &Manifest, after: &Manifest, opts: &DiffOptions) -> Comparison {
     compare_with_sources(
         before,
@@ -73,6 +78,7 @@ pub fn compare(before: &Manifest, after: &Manifest, opts: &DiffOptions) -> Compa
         &Sources {
             left: "file".into(),
             right: "file".into(),
+            generated_at: String::new(),
         },
     )
 }
@@ -195,7 +201,7 @@ pub fn compare_with_sources(
         metadata: Metadata {
             engine_version: ENGINE_VERSION.to_owned(),
             compare_id,
-            generated_at: crate::time::now_rfc3339(),
+            generated_at: sources.generated_at.clone(),
             inputs: Inputs {
                 left: input_info(&sources.left, before),
                 right: input_info(&sources.right, after),

@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// A stream is not valid YAML or exceeds a size limit.
-    #[error("{stream}: {source}")]
+    #[error("cannot read {stream}")]
     Yaml {
         /// The stream's name.
         stream: String,

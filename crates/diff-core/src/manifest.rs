@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn invalid_yaml_names_the_stream() {
         let err = parse("a: [1, 2\n").unwrap_err().to_string();
-        assert!(err.starts_with("test.yaml"), "{err}");
+        assert_eq!(err, "cannot read test.yaml");
     }
 
     #[test]
@@ -412,9 +412,14 @@ mod tests {
             },
             ..ParseOptions::default()
         };
-        let err = parse_manifest("big.yaml", "apiVersion: v1\n", &opts)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("limit"), "{err}");
+        let err = parse_manifest("big.yaml", "apiVersion: v1\n", &opts).unwrap_err();
+        let top = err.to_string();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        // The stream is named once, the limit by the cause (printed after it under `{:#}`).
+        assert_eq!(top, "cannot read big.yaml");
+        assert!(
+            cause.contains("limit") && !cause.contains("big.yaml"),
+            "{cause}"
+        );
     }
 }

@@ -8,8 +8,11 @@ use yaml11::{Mapping, Value};
 
 use crate::hash::sha256_hex;
 
-/// What to do with Secret `data`/`stringData` values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+/// What to do with Secret `data`/`stringData` values. In JSON: `suppress`, `show`, `decode`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum SecretHandling {
     /// Values never appear: each is replaced by its byte size and a short sha256 prefix, so a
     /// reader still sees *that* a key changed.

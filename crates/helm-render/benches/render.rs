@@ -12,7 +12,9 @@ use helm_render::{
 fn case(name: &str) -> Option<(ChartFiles, Options)> {
     let dir = std::env::var_os("CHARTIMPACT_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus")
+        })
         .join("cases")
         .join(name);
     let files = ChartFiles::from_dir(&dir.join("after"), FileLimits::default()).ok()?;

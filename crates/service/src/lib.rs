@@ -34,6 +34,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api;
+mod context;
 mod engine;
 mod error;
 pub mod pr;
@@ -41,13 +43,14 @@ mod render_cache;
 pub mod repo_config;
 mod request;
 mod response;
-#[cfg(feature = "server")]
-pub mod server;
 
-pub use engine::{CacheStats, CompareService, Context, Engine, EngineBuilder, Renderers, Stage};
+pub use api::{CacheStats, CompareService};
+pub use context::{Context, Stage};
+pub use engine::{Clock, Engine, EngineBuilder, Renderers};
 pub use error::CompareError;
-pub use request::{CompareRequest, MAX_VALUES_CONTENT};
+pub use request::{CompareRequest, MAX_VALUES_CONTENT, RendererMode};
 pub use response::{
-    ChartEntry, ChartsResponse, CompareResponse, RefInfo, RendererUsed, ResolvedCommits,
-    VersionsResponse,
+    ChartChange, ChartEntry, ChartVersionInfo, ChartVersionsResponse, ChartsResponse,
+    CompareResponse, Dependencies, DependencyInfo, RefInfo, RendererUsed, ResolvedCommits,
+    ResolvedRevision, VersionsResponse,
 };

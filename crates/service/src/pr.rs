@@ -3,13 +3,11 @@
 
 use std::fmt::Write;
 
-use chart_source::{AffectedOptions, ChartStatus};
 use serde::Serialize;
 
-use crate::engine::{CompareService, Context, Engine};
 use crate::error::CompareError;
 use crate::request::CompareRequest;
-use crate::response::CompareResponse;
+use crate::response::{ChartChange, CompareResponse};
 
 /// The marker that identifies ChartImpact's PR comment.
 pub const COMMENT_MARKER: &str = "<!-- chartimpact:analysis:v1 -->";
@@ -44,8 +42,8 @@ pub struct ChartResult {
     pub chart_name: String,
     /// Scenario name, when the config names scenarios.
     pub scenario: Option<String>,
-    /// `added`, `removed` or `modified`.
-    pub status: &'static str,
+    /// How the change touches the chart.
+    pub status: ChartChange,
     /// The comparison, or why it failed.
     pub outcome: Result<CompareResponse, CompareError>,
 }
@@ -75,132 +73,6 @@ pub struct PrReport {
     pub charts: Vec<ChartResult>,
 }
 
-/// Compares every chart affected between `base` and `head`.
-pub fn analyze(engine: &Engine, req: &PrRequest, ctx: &Context) -> Result<PrReport, CompareError> {
-    let repo = engine
-        .mirrors()
-        .repository(&req.repository)
-        .map_err(|e| CompareError::from_source(e, &req.repository, ""))?
-        .with_interrupt(ctx.cancel.clone());
-    let resolve = |rev: &str| {
-        repo.resolve(rev)
-            .map_err(|e| CompareError::from_source(e, &req.repository, rev))
-    };
-    let (base, head) = (resolve(&req.base)?, resolve(&req.head)?);
-    // The policy's revision: the caller's (the default branch on GitHub) when the mirror has
-    // it, else the base. A missing default branch is no fault of the file, and the base is as
-    // safe (the pull request does not control it either).
-    let (config_revision, config_commit) = match req.config_revision.as_deref() {
-        Some(rev) if rev != req.base => match repo.resolve(rev) {
-            Ok(r) => (rev.to_owned(), r.commit),
-            Err(e) => {
-                tracing::warn!(revision = rev, error = %e, "policy revision not found; reading .chartimpact.yaml at the base");
-                (req.base.clone(), base.commit)
-            }
-        },
-        _ => (req.base.clone(), base.commit),
-    };
-    let config = repo
-        .read_file(&config_commit, CONFIG_FILE)
-        .map_err(|e| ConfigError::Unreadable {
-            revision: config_revision.clone(),
-            message: e.to_string(),
-        })
-        .and_then(|bytes| match bytes {
-            Some(b) => RepoConfig::parse(&String::from_utf8_lossy(&b)),
-            None => Ok(RepoConfig::default()),
-        });
-    let (config, config_error) = match config {
-        Ok(c) => (c, None),
-        Err(e) => (RepoConfig::default(), Some(e)),
-    };
-    // Ignored kinds and paths are left out before scoring, so they never count.
-    let mut template = req.template.clone();
-    template
-        .suppress_kinds
-        .extend(config.ignore.kinds.iter().cloned());
-    if let Some(re) = config.ignore_regex() {
-        template.suppress_regex = Some(match template.suppress_regex.take() {
-            Some(given) => format!("(?:{given})|{re}"),
-            None => re,
-        });
-    }
-    let rules_fingerprint = config.rules_fingerprint();
-    let mut affected_opts = AffectedOptions::new();
-    for c in &config.charts {
-        for s in &c.scenarios {
-            for f in &s.values_files {
-                affected_opts.values_file(&c.path, f);
-            }
-        }
-    }
-    let affected = repo
-        .affected_charts(&base.commit, &head.commit, &affected_opts)
-        .map_err(|e| CompareError::from_source(e, &req.repository, &req.head))?;
-    let mut charts = Vec::new();
-    for a in affected {
-        if a.chart.library || a.chart.vendored {
-            continue;
-        }
-        let status = match a.status {
-            ChartStatus::Added => "added",
-            ChartStatus::Removed => "removed",
-            ChartStatus::Modified => "modified",
-        };
-        let scenarios: Vec<Option<&Scenario>> =
-            match config.charts.iter().find(|c| c.path == a.chart.path) {
-                Some(c) if !c.scenarios.is_empty() => c.scenarios.iter().map(Some).collect(),
-                _ => vec![None],
-            };
-        for scenario in scenarios {
-            let mut request = template.clone();
-            request.repository = req.repository.clone();
-            request.chart_path = a.chart.path.clone();
-            request.version1 = base.commit.to_hex();
-            request.version2 = head.commit.to_hex();
-            request.allow_missing_chart = true;
-            if let Some(s) = scenario {
-                request.values_files = s.values_files.clone();
-            }
-            let outcome = engine.compare(&request, ctx).map(|mut r| {
-                r.version1 = req.base.clone();
-                r.version2 = req.head.clone();
-                if config.apply_rules(&mut r.comparison) {
-                    // The rules changed the result: it is stored under its own id, apart
-                    // from the plain comparison of the same revisions.
-                    r.compare_id = crate::engine::sha256_hex(&[
-                        b"chartimpact-repository-rules-v1",
-                        r.compare_id.as_bytes(),
-                        rules_fingerprint.as_bytes(),
-                    ]);
-                    r.comparison.structured_diff.metadata.compare_id = r.compare_id.clone();
-                }
-                r
-            });
-            charts.push(ChartResult {
-                chart_path: a.chart.path.clone(),
-                chart_name: a.chart.name.clone(),
-                scenario: scenario.map(|s| s.name.clone()),
-                status,
-                outcome,
-            });
-        }
-    }
-    charts.sort_by(|x, y| (&x.chart_path, &x.scenario).cmp(&(&y.chart_path, &y.scenario)));
-    Ok(PrReport {
-        repository: repo.url().normalized().to_owned(),
-        base: req.base.clone(),
-        head: req.head.clone(),
-        base_commit: base.commit.to_hex(),
-        head_commit: head.commit.to_hex(),
-        config_revision,
-        config_error,
-        fail_on: config.fail_on,
-        comment_on: config.comment_on,
-        charts,
-    })
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonChart<'a> {
@@ -208,7 +80,7 @@ struct JsonChart<'a> {
     chart_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     scenario: Option<&'a str>,
-    status: &'a str,
+    status: ChartChange,
     #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<&'a CompareResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -270,7 +142,7 @@ impl PrReport {
                 scenario: c.scenario.as_deref(),
                 status: c.status,
                 result: c.outcome.as_ref().ok(),
-                error: c.outcome.as_ref().err().map(|e| e.to_string()),
+                error: c.outcome.as_ref().err().map(CompareError::message),
                 code: c.outcome.as_ref().err().map(CompareError::code),
             })
             .collect();
@@ -350,7 +222,7 @@ impl PrReport {
                         head,
                         "| `{}` | {scen} | {} | {} | {} | {} | {} | {} | {} | {} |",
                         c.chart_path,
-                        c.status,
+                        c.status.as_str(),
                         r.comparison.impact.verdict.as_str(),
                         st.added,
                         st.removed,
@@ -365,7 +237,7 @@ impl PrReport {
                         head,
                         "| `{}` | {scen} | {} | ❌ {} | | | | | | |",
                         c.chart_path,
-                        c.status,
+                        c.status.as_str(),
                         e.code()
                     );
                 }
@@ -397,7 +269,7 @@ impl PrReport {
                     let _ = writeln!(
                         out,
                         "### ❌ {title}\n\n{}\n",
-                        e.to_string().replace('\n', " ")
+                        e.message().replace('\n', " ")
                     );
                 }
             }
@@ -406,7 +278,8 @@ impl PrReport {
     }
 }
 
-pub(crate) fn verdict_words(v: diff_core::Verdict) -> &'static str {
+/// The verdict in words for people, with its colour: the headline of a report.
+pub fn verdict_words(v: diff_core::Verdict) -> &'static str {
     match v {
         diff_core::Verdict::HighRisk => "🔴 high risk: review before deploying",
         diff_core::Verdict::MediumRisk => "🟠 medium risk: consider reviewing",

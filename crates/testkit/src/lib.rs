@@ -1,5 +1,6 @@
-//! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, and git
-//! fixtures ([`git`]).
+//! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, git
+//! fixtures ([`git`], [`RepoBuilder`]), a [`FakeRenderer`] for tests above rendering, and chart
+//! repositories on loopback ([`chart_repos`]: a Helm repository server, a real OCI registry).
 //!
 //! [`FakeGithub`] is an axum server on `127.0.0.1:0` holding its state behind a mutex
 //! (the bors pattern, STYLE.md rule 17). It behaves like api.github.com for the calls the
@@ -9,7 +10,7 @@
 //! 401 without credentials and 404 `{"message":"Not Found"}` for unknown things, enforces
 //! the documented limits (comment ≤ 65,536 chars, status description ≤ 140, ≤ 50
 //! annotations per request; reference §3) and validates request bodies against the JSON
-//! Schemas in `shared/github/rest/schemas` (a failing body is a 422, recorded in
+//! Schemas in `tests/data/github/rest/schemas` (a failing body is a 422, recorded in
 //! [`FakeGithub::validation_failures`]).
 //!
 //! Tests seed it ([`FakeGithub::add_pull_request`]), inspect it
@@ -31,17 +32,20 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod chart_repos;
 mod git;
+mod render;
 mod replay;
 pub mod schema;
 mod server;
 mod state;
 
-pub use git::git;
+pub use git::{RepoBuilder, files, git, tree};
+pub use render::FakeRenderer;
 pub use replay::{ReplayEntry, ReplayMismatch, load_fixture};
 pub use server::{
     FakeGithub, MAX_ANNOTATIONS, MAX_COMMENT_CHARS, MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS,
-    MAX_STATUS_DESCRIPTION_CHARS, shared_fixture, shared_github_dir,
+    MAX_STATUS_DESCRIPTION_CHARS, github_data_dir, github_fixture,
 };
 /// The RSA key (PKCS#1 PEM) of the test GitHub App: register it with
 /// [`FakeGithub::set_app`] and give it to the client's App auth. A throwaway key made for

@@ -1,4 +1,4 @@
-//! Replay of recorded exchanges in nock format (`shared/github/fixtures/*.json`).
+//! Replay of recorded exchanges in nock format (`tests/data/github/fixtures/*.json`).
 
 use std::collections::VecDeque;
 

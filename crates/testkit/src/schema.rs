@@ -1,5 +1,5 @@
 //! A small JSON Schema (draft-07 subset) validator for the request-body schemas in
-//! `shared/github/rest/schemas`: `type`, `required`, `properties`, `additionalProperties`,
+//! `tests/data/github/rest/schemas`: `type`, `required`, `properties`, `additionalProperties`,
 //! `enum`, `const`, `minLength`/`maxLength` (in characters), `minItems`/`maxItems`, `items`,
 //! `minimum`/`maximum`, `anyOf`, `oneOf`, `allOf`. Annotations (`format`, `default`,
 //! `example(s)`, `title`, `description`) are ignored, as draft-07 allows.

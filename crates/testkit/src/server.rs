@@ -38,21 +38,24 @@ fn now() -> u64 {
 }
 
 /// The request-body schemas by operation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Schemas {
-    create_comment: Option<Value>,
-    update_comment: Option<Value>,
-    create_status: Option<Value>,
-    create_check: Option<Value>,
-    update_check: Option<Value>,
-    create_token: Option<Value>,
+    create_comment: Value,
+    update_comment: Value,
+    create_status: Value,
+    create_check: Value,
+    update_check: Value,
+    create_token: Value,
 }
 
 impl Schemas {
     fn load(dir: &Path) -> Self {
-        let read = |name: &str| -> Option<Value> {
-            let bytes = std::fs::read(dir.join("rest/schemas").join(name)).ok()?;
-            serde_json::from_slice(&bytes).ok()
+        let read = |name: &str| -> Value {
+            let path = dir.join("rest/schemas").join(name);
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("request schema {}: {e}", path.display()));
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("request schema {}: {e}", path.display()))
         };
         Schemas {
             create_comment: read("issues.create-comment.request.json"),
@@ -63,19 +66,21 @@ impl Schemas {
             create_token: read("apps.create-installation-access-token.request.json"),
         }
     }
-
-    fn loaded(&self) -> bool {
-        self.create_comment.is_some() && self.create_check.is_some()
-    }
 }
 
-/// Where the shared GitHub test data lives: `$CHARTIMPACT_GITHUB_DATA`, else
-/// `CARGO_MANIFEST_DIR/../../../shared/github`. `None` when absent.
-pub fn shared_github_dir() -> Option<PathBuf> {
+/// The GitHub test data (`tests/data/github` of the workspace, or `$CHARTIMPACT_GITHUB_DATA`):
+/// real webhook payloads, REST examples, request schemas, recorded exchanges. It is part of the
+/// repository, so a missing folder fails the test that asked.
+pub fn github_data_dir() -> PathBuf {
     let dir = std::env::var_os("CHARTIMPACT_GITHUB_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/github"));
-    dir.is_dir().then_some(dir)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/github"));
+    assert!(
+        dir.join("rest/schemas").is_dir() && dir.join("webhooks").is_dir(),
+        "the GitHub test data is missing at {}: it is part of the repository (tests/data/github); restore it with git, or point CHARTIMPACT_GITHUB_DATA at a copy",
+        dir.display()
+    );
+    dir
 }
 
 struct Shared {
@@ -90,9 +95,26 @@ pub struct FakeGithub {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// A test that ends while the bot wrote something it never looked at fails here (as bors's
+/// harness ends with `assert_empty_queues()`): an extra comment, status or check run cannot
+/// pass unnoticed.
 impl Drop for FakeGithub {
     fn drop(&mut self) {
         self.task.abort();
+        if std::thread::panicking() {
+            return;
+        }
+        let unobserved = self.unobserved_writes();
+        assert!(
+            unobserved.is_empty(),
+            "the fake GitHub received writes the test never looked at (inspect them with \
+             comments(), statuses(), check_runs() or writes()):\n{}",
+            unobserved
+                .iter()
+                .map(|r| format!("  {} {} -> {}: {}", r.method, r.path, r.status, r.body))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
 
@@ -158,21 +180,13 @@ fn validation_failed(resource: &str, field: &str, message: &str) -> Reply {
 
 impl FakeGithub {
     /// Starts a fake on 127.0.0.1 with an ephemeral port. Request bodies are validated
-    /// against the shared schemas when the shared dir is present (see
-    /// [`shared_github_dir`]); otherwise a note is printed and only the documented limits are
-    /// enforced.
+    /// against GitHub's request schemas (see [`github_data_dir`]) and the documented limits.
     pub async fn start() -> FakeGithub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        let schemas = match shared_github_dir() {
-            Some(dir) => Schemas::load(&dir),
-            None => {
-                eprintln!("testkit: shared/github not found; request schema validation is off");
-                Schemas::default()
-            }
-        };
+        let schemas = Schemas::load(&github_data_dir());
         let shared = Arc::new(Shared {
             url: format!("http://{addr}"),
             state: Mutex::new(State::new(now())),
@@ -188,7 +202,7 @@ impl FakeGithub {
     }
 
     /// Starts a fake that answers only with the recorded exchanges, in order (nock format,
-    /// `shared/github/fixtures/*.json`). `https://api.github.com` in recorded headers and
+    /// `tests/data/github/fixtures/*.json`). `https://api.github.com` in recorded headers and
     /// bodies is rewritten to this server's URL.
     pub async fn start_replay(entries: Vec<ReplayEntry>) -> FakeGithub {
         let fake = FakeGithub::start().await;
@@ -206,11 +220,6 @@ impl FakeGithub {
     /// Base URL, e.g. `http://127.0.0.1:41234` (pass it as the client's API URL).
     pub fn url(&self) -> String {
         self.shared.url.clone()
-    }
-
-    /// Whether request bodies are checked against the shared JSON Schemas.
-    pub fn schemas_loaded(&self) -> bool {
-        self.shared.schemas.loaded()
     }
 
     // ---- seeding ----
@@ -380,17 +389,49 @@ impl FakeGithub {
 
     // ---- inspection ----
 
-    /// Every request received, in order.
+    /// Every request received, in order. Looking at requests does not count as looking at
+    /// what was written: use [`FakeGithub::writes`] or the state accessors for that.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
     }
 
-    /// Requests whose method is a write (POST/PATCH/PUT/DELETE).
+    /// Requests whose method is a write (POST/PATCH/PUT/DELETE); marks them all looked at.
     pub fn writes(&self) -> Vec<RecordedRequest> {
-        self.requests()
-            .into_iter()
+        let mut st = self.lock();
+        let st = &mut *st;
+        st.observed.iter_mut().for_each(|o| *o = true);
+        st.requests
+            .iter()
             .filter(|r| r.is_write())
+            .cloned()
             .collect()
+    }
+
+    /// Writes the test has not looked at yet (through [`FakeGithub::writes`], or the accessor
+    /// of what they changed); non-empty when the fake is dropped fails the test.
+    pub fn unobserved_writes(&self) -> Vec<RecordedRequest> {
+        let st = self.lock();
+        st.requests
+            .iter()
+            .zip(&st.observed)
+            .filter(|(r, seen)| !**seen && r.is_visible_write())
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// Marks the writes under `/repos/{owner}/{repo}/…` whose path passes `matches` as looked
+    /// at.
+    fn observe(&self, owner: &str, repo: &str, matches: impl Fn(&str) -> bool) {
+        let prefix = format!("/repos/{owner}/{repo}/");
+        let mut st = self.lock();
+        let st = &mut *st;
+        for (r, seen) in st.requests.iter().zip(st.observed.iter_mut()) {
+            if let Some(rest) = r.path.strip_prefix(&prefix)
+                && matches(rest)
+            {
+                *seen = true;
+            }
+        }
     }
 
     /// Bodies refused with 422 (schema violations and documented limits).
@@ -405,8 +446,11 @@ impl FakeGithub {
         assert!(failures.is_empty(), "{failures:#?}");
     }
 
-    /// Comments of an issue/PR, oldest first.
+    /// Comments of an issue/PR, oldest first (their writes and reactions count as looked at).
     pub fn comments(&self, owner: &str, repo: &str, number: u64) -> Vec<StoredComment> {
+        // Edits, deletions and reactions name the comment, not the issue: every comment write
+        // of the repository counts as seen once its comments were read.
+        self.observe(owner, repo, |p| p.starts_with("issues/"));
         self.lock()
             .comments
             .values()
@@ -417,6 +461,7 @@ impl FakeGithub {
 
     /// Statuses posted for a commit, oldest first.
     pub fn statuses(&self, owner: &str, repo: &str, sha: &str) -> Vec<StoredStatus> {
+        self.observe(owner, repo, |p| p == format!("statuses/{sha}"));
         self.lock()
             .statuses
             .iter()
@@ -427,6 +472,7 @@ impl FakeGithub {
 
     /// Check runs of a repository, by id.
     pub fn check_runs(&self, owner: &str, repo: &str) -> Vec<StoredCheckRun> {
+        self.observe(owner, repo, |p| p.starts_with("check-runs"));
         self.lock()
             .check_runs
             .values()
@@ -440,10 +486,12 @@ impl FakeGithub {
         self.lock().replay.as_ref().map_or(0, |r| r.entries.len())
     }
 
-    /// Requests that did not match the recorded exchange they were expected to be.
+    /// Requests that did not match the recorded exchange they were expected to be. A replay
+    /// states every write it expects, so asking this counts as looking at all of them.
     pub fn replay_mismatches(&self) -> Vec<ReplayMismatch> {
-        self.lock()
-            .replay
+        let mut st = self.lock();
+        st.observed.iter_mut().for_each(|o| *o = true);
+        st.replay
             .as_ref()
             .map_or_else(Vec::new, |r| r.mismatches.clone())
     }
@@ -704,12 +752,11 @@ fn check_run_json(url: &str, owner: &str, repo: &str, c: &StoredCheckRun) -> Val
 /// Validates `body` against `schema`; a failure is recorded and answered 422.
 fn check_schema(
     st: &mut State,
-    schema: Option<&Value>,
+    schema: &Value,
     method: &str,
     path: &str,
     body: &Value,
 ) -> Result<(), Reply> {
-    let Some(schema) = schema else { return Ok(()) };
     let errors = schema::validate(schema, body);
     if errors.is_empty() {
         return Ok(());
@@ -762,6 +809,7 @@ async fn handle(
             body: body_s.clone(),
             status: 0,
         });
+        st.observed.push(false);
         st.requests.len() - 1
     };
     let (status, out_headers, out_body) =
@@ -956,8 +1004,7 @@ fn route(
                 return not_found();
             };
             if !json_body.is_null()
-                && let Err(r) =
-                    check_schema(st, schemas.create_token.as_ref(), method, path, &json_body)
+                && let Err(r) = check_schema(st, &schemas.create_token, method, path, &json_body)
             {
                 return r;
             }
@@ -1029,13 +1076,7 @@ fn route(
                     .collect();
                 return paged(url, path, query, items);
             }
-            if let Err(rep) = check_schema(
-                st,
-                schemas.create_comment.as_ref(),
-                method,
-                path,
-                &json_body,
-            ) {
+            if let Err(rep) = check_schema(st, &schemas.create_comment, method, path, &json_body) {
                 return rep;
             }
             let text = json_body["body"].as_str().unwrap_or_default().to_string();
@@ -1094,13 +1135,9 @@ fn route(
                     Reply::empty(204)
                 }
                 "PATCH" => {
-                    if let Err(rep) = check_schema(
-                        st,
-                        schemas.update_comment.as_ref(),
-                        method,
-                        path,
-                        &json_body,
-                    ) {
+                    if let Err(rep) =
+                        check_schema(st, &schemas.update_comment, method, path, &json_body)
+                    {
                         return rep;
                     }
                     let text = json_body["body"].as_str().unwrap_or_default().to_string();
@@ -1174,9 +1211,7 @@ fn route(
             if !st.repo_known(o, r) {
                 return not_found();
             }
-            if let Err(rep) =
-                check_schema(st, schemas.create_status.as_ref(), method, path, &json_body)
-            {
+            if let Err(rep) = check_schema(st, &schemas.create_status, method, path, &json_body) {
                 return rep;
             }
             let description = json_body["description"].as_str().map(str::to_string);
@@ -1265,7 +1300,7 @@ fn route(
             } else {
                 &schemas.update_check
             };
-            if let Err(rep) = check_schema(st, schema.as_ref(), method, path, &json_body) {
+            if let Err(rep) = check_schema(st, schema, method, path, &json_body) {
                 return rep;
             }
             let annotations = json_body["output"]["annotations"]
@@ -1365,9 +1400,9 @@ fn route(
     }
 }
 
-/// Loads `shared/github/fixtures/<name>` as replay entries, or `None` when the shared dir is
-/// absent.
-pub fn shared_fixture(name: &str) -> Option<Vec<ReplayEntry>> {
-    let dir = shared_github_dir()?;
-    crate::replay::load_fixture(&dir.join("fixtures").join(name)).ok()
+/// Loads `fixtures/<name>` of the GitHub test data as replay entries.
+pub fn github_fixture(name: &str) -> Vec<ReplayEntry> {
+    let path = github_data_dir().join("fixtures").join(name);
+    crate::replay::load_fixture(&path)
+        .unwrap_or_else(|e| panic!("recorded exchanges {}: {e}", path.display()))
 }

@@ -39,6 +39,16 @@ impl RecordedRequest {
     pub fn is_write(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
     }
+
+    /// A write a test must look at: one that left something on GitHub (it succeeded).
+    /// Minting an installation token is a write only in HTTP's sense; refused writes left
+    /// nothing (tests see them through `validation_failures` and the client's errors).
+    pub fn is_visible_write(&self) -> bool {
+        self.is_write()
+            && (200..300).contains(&self.status)
+            && !(self.path.starts_with("/app/installations/")
+                && self.path.contains("/access_tokens"))
+    }
 }
 
 /// A request body the fake refused with 422: a JSON Schema violation or a documented limit.
@@ -269,6 +279,8 @@ pub(crate) struct State {
     pub revoked_pats: HashSet<String>,
     pub next_id: u64,
     pub requests: Vec<RecordedRequest>,
+    /// Per request: whether the test looked at what it wrote (see `FakeGithub`'s drop check).
+    pub observed: Vec<bool>,
     pub validation_failures: Vec<ValidationFailure>,
     pub faults: VecDeque<Fault>,
     pub rate_limit: u64,
@@ -296,6 +308,7 @@ impl State {
             revoked_pats: HashSet::new(),
             next_id: 1,
             requests: Vec::new(),
+            observed: Vec::new(),
             validation_failures: Vec::new(),
             faults: VecDeque::new(),
             rate_limit: 5000,

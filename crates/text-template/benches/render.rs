@@ -9,7 +9,7 @@ use text_template::{ExecContext, TemplateSet, Value};
 fn chart_dir() -> Option<PathBuf> {
     let base = match std::env::var("CHARTIMPACT_CORPUS") {
         Ok(d) => PathBuf::from(d),
-        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus"),
     };
     let d = base.join("cases/argo-cd__7.8.13__8.0.7/after");
     d.is_dir().then_some(d)

@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 mod context;
 mod error;
 mod exec;
@@ -31,13 +32,20 @@ mod value;
 mod yaml;
 
 pub use context::{
-    Clock, ExecContext, FixedClock, Instant, Limit, Limits, RandomSource, SeededRng,
+    Clock, DEFAULT_MAX_MEMORY_BYTES, ExecContext, FixedClock, Instant, Limit, Limits, RandomSource,
+    SeededRng,
 };
 pub use error::{Error, ExecError};
 pub use exec::{CallCtx, MissingKey, Options, TemplateSet, TextError};
 pub use funcs::{FuncError, FuncMap, FuncResult, Function, Sig, Ty};
 pub use gofmt::{format_float, quote_go, sprint, sprint_value, sprintf};
 pub use value::{ElemType, List, Map, MethodResult, Object, Value};
+
+/// Masterminds/semver v3, the one parser the project uses for versions and ranges (chart
+/// versions, `kubeVersion`, dependency ranges, `semverCompare`).
+pub mod semver {
+    pub use crate::funcs::semver::{Constraints, Version};
+}
 
 /// Masterminds/semver v3 constraint check, as Sprig's `semverCompare` does it: `Ok(true)` when
 /// `version` satisfies `constraint`, an error naming the unparsable side otherwise.

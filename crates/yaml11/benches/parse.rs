@@ -1,7 +1,7 @@
 //! Reading a Helm render stream: this crate against serde-saphyr on the same text.
 //!
 //! The input is the largest `rendered/*.yaml` of the corpus (`CHARTIMPACT_CORPUS`, or
-//! `../../../shared/corpus` from the crate); without a corpus, a synthetic stream of
+//! `tests/data/corpus` of the workspace); without a corpus, a synthetic stream of
 //! Deployment-like documents of about the same size.
 
 use std::hint::black_box;
@@ -12,7 +12,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 fn corpus_dir() -> PathBuf {
     match std::env::var_os("CHARTIMPACT_CORPUS") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus"),
     }
 }
 

@@ -293,14 +293,7 @@ fn parse_timestamp(b: &[u8]) -> Option<()> {
     }
     i += 1;
     let day = num(&mut i, 2)?;
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let days = crate::civil::days_in_month(i64::from(year), month);
     if day == 0 || day > days {
         return None;
     }

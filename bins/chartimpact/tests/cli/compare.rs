@@ -41,10 +41,16 @@ fn run(tmp: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Whether helm is installed; with `CHARTIMPACT_REQUIRE_HELM=1` (CI) a missing helm fails.
 fn have_helm() -> bool {
     let found = helm_on_path();
     if !found {
-        eprintln!("skipping: no helm binary (scripts/install-helm.sh)");
+        let why = "no helm binary (scripts/install-helm.sh)";
+        assert!(
+            std::env::var_os("CHARTIMPACT_REQUIRE_HELM").is_none_or(|v| v != "1"),
+            "{why}"
+        );
+        eprintln!("skipping: {why}");
     }
     found
 }

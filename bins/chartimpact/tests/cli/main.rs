@@ -1,6 +1,8 @@
 //! The `chartimpact` binary as a user runs it: arguments, streams, exit codes.
 
 mod compare;
+mod deploy;
+mod helm_repo;
 mod render;
 
 use std::io::Write;

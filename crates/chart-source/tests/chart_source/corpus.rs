@@ -1,4 +1,4 @@
-//! The shared corpus: every case turned into a git repository with make-git-repo.sh, resolved
+//! The corpus: every case turned into a git repository with make-git-repo.sh, resolved
 //! and read back at both tags.
 
 use std::{
@@ -11,19 +11,17 @@ use chart_source::{ChartStatus, RevisionKind};
 
 use crate::fixtures::cache;
 
-fn corpus_dir() -> Option<PathBuf> {
+/// The corpus (`tests/data/corpus`, or `CHARTIMPACT_CORPUS`); missing data fails the test.
+fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("CHARTIMPACT_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    if dir.join("make-git-repo.sh").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping corpus tests: no corpus at {} (set CHARTIMPACT_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus"));
+    assert!(
+        dir.join("make-git-repo.sh").is_file(),
+        "the test corpus is missing at {}: it is part of the repository (tests/data/corpus); restore it with git, or point CHARTIMPACT_CORPUS at a copy",
+        dir.display()
+    );
+    dir
 }
 
 /// Every regular file below `dir`, by relative path, following nothing.
@@ -47,7 +45,7 @@ fn files_on_disk(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn every_corpus_case_reads_back_identically_at_both_tags() {
-    let Some(corpus) = corpus_dir() else { return };
+    let corpus = corpus_dir();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus.join("cases"))
         .unwrap()
         .flatten()

@@ -20,6 +20,7 @@
 //! | storage | `pvc-resized`, `pvc-shrunk`, `data-resource-removed` |
 //! | config | `configmap-data-changed`, `secret-data-changed`, `referenced-config-removed` |
 //! | crd | `crd-added`, `crd-removed`, `crd-version-removed`, `crd-storage-version-changed`, `crd-version-unserved`, `crd-properties-removed`, `crd-changed` (and [`Impact::crd_changes`]) |
+//! | subchart | `subchart-version-changed` ([`subchart_signals`], from the dependency versions the engine resolved; added with [`Impact::add_signals`]) |
 //!
 //! Resources flagged `chart-version-noise` and changes flagged `same-value` or `order-only`
 //! produce no signals.
@@ -27,11 +28,14 @@
 mod findings;
 mod pod;
 mod rules;
+mod subchart;
 #[cfg(test)]
 mod testkit;
 mod view;
 
 use yaml11::Value;
+
+pub use subchart::{RULE as SUBCHART_RULE, SubchartChange, subchart_signals};
 
 use crate::manifest::Manifest;
 use crate::model::{Impact, ResourceDiff};

@@ -24,9 +24,17 @@ fn pair(old: &str, new: &str) -> Comparison {
         .unwrap()
     };
     let (before, after) = (read(old), read(new));
-    let mut cmp = compare(&before, &after, &DiffOptionsBuilder::new().build().unwrap());
-    cmp.structured_diff.metadata.generated_at = "2026-01-01T00:00:00Z".into();
-    cmp
+    let sources = diff_core::Sources {
+        left: "file".into(),
+        right: "file".into(),
+        generated_at: diff_core::rfc3339(1_767_225_600),
+    };
+    diff_core::compare_with_sources(
+        &before,
+        &after,
+        &DiffOptionsBuilder::new().build().unwrap(),
+        &sources,
+    )
 }
 
 #[test]

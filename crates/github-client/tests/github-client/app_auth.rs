@@ -139,6 +139,9 @@ async fn app_comments_are_written_by_the_bot() {
     assert_eq!(c.user_login, "chartimpact[bot]");
     assert_eq!(c.user_type, "Bot");
     assert_eq!(c.app_id, Some(APP_ID));
+    let stored = gh.comments("octo", "charts", 7);
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].id, stored[0].app_id), (c.id, Some(APP_ID)));
 }
 
 fn annotations(n: usize) -> Vec<Annotation> {

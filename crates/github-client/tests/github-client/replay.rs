@@ -1,19 +1,13 @@
-//! Replays of `@octokit/fixtures` scenarios (shared/github/fixtures, nock format).
+//! Replays of `@octokit/fixtures` scenarios (tests/data/github/fixtures, nock format).
 
-use github_client::{Error, Method, RepoRef, StatusRequest, StatusState};
+use github_client::{Error, Method, RepoName, StatusRequest, StatusState};
 use serde_json::{Value, json};
 use testkit::FakeGithub;
 
 use crate::support::*;
 
-async fn replay(name: &str) -> Option<FakeGithub> {
-    match testkit::shared_fixture(name) {
-        Some(entries) => Some(FakeGithub::start_replay(entries).await),
-        None => {
-            eprintln!("skipping replay of {name}: shared/github not found");
-            None
-        }
-    }
+async fn replay(name: &str) -> FakeGithub {
+    FakeGithub::start_replay(testkit::github_fixture(name)).await
 }
 
 fn assert_replayed(gh: &FakeGithub) {
@@ -29,11 +23,9 @@ fn assert_replayed(gh: &FakeGithub) {
 
 #[tokio::test]
 async fn create_status() {
-    let Some(gh) = replay("create-status.json").await else {
-        return;
-    };
+    let gh = replay("create-status.json").await;
     let client = token_client(&gh);
-    let repo = RepoRef::new("octokit-fixture-org", "create-status");
+    let repo = RepoName::new("octokit-fixture-org", "create-status").unwrap();
     let sha = "0000000000000000000000000000000000000001";
     for (state, n, word) in [
         (StatusState::Failure, 1, "failure"),
@@ -77,9 +69,7 @@ async fn create_status() {
 
 #[tokio::test]
 async fn paginate_issues_follows_link_urls_verbatim() {
-    let Some(gh) = replay("paginate-issues.json").await else {
-        return;
-    };
+    let gh = replay("paginate-issues.json").await;
     let client = token_client(&gh);
     let issues: Vec<Value> = client
         .get_all_pages(
@@ -99,9 +89,7 @@ async fn paginate_issues_follows_link_urls_verbatim() {
 
 #[tokio::test]
 async fn errors_carry_githubs_message() {
-    let Some(gh) = replay("errors.json").await else {
-        return;
-    };
+    let gh = replay("errors.json").await;
     let err = token_client(&gh)
         .send_json(
             Method::POST,
@@ -130,9 +118,7 @@ async fn errors_carry_githubs_message() {
 
 #[tokio::test]
 async fn rename_repository_follows_301_and_307_on_the_api_host() {
-    let Some(gh) = replay("rename-repository.json").await else {
-        return;
-    };
+    let gh = replay("rename-repository.json").await;
     let client = token_client(&gh);
     let path = "/repos/octokit-fixture-org/rename-repository";
     let renamed = client

@@ -115,6 +115,9 @@ async fn an_oversized_comment_is_refused_by_github_rules() {
         .create_issue_comment(&repo(), 7, &"é".repeat(65_536), None)
         .await
         .unwrap();
+    let comments = gh.comments("octo", "charts", 7);
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].body.chars().count(), 65_536);
 }
 
 #[tokio::test]
@@ -133,6 +136,12 @@ async fn writes_are_spaced() {
             .unwrap();
     }
     assert!(start.elapsed() >= std::time::Duration::from_millis(300));
+    let bodies: Vec<String> = gh
+        .comments("octo", "charts", 7)
+        .into_iter()
+        .map(|c| c.body)
+        .collect();
+    assert_eq!(bodies, ["c0", "c1", "c2"]);
 }
 
 #[tokio::test]

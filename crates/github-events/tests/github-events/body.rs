@@ -69,9 +69,7 @@ fn form_body_round_trip_with_own_payload() {
 
 #[test]
 fn form_body_of_every_shared_webhook_file() {
-    let Some(dir) = github_dir("form-encoded webhook files") else {
-        return;
-    };
+    let dir = github_dir("form-encoded webhook files");
     for (name, event, bytes) in crate::shared::webhook_files(&dir) {
         let form = format!("payload={}", form_encode(&bytes));
         let decoded = payload_bytes(Some(FORM), form.as_bytes()).unwrap();

@@ -1,6 +1,5 @@
-//! Public-API tests of github-events. Tests that read `../shared/github` (GitHub's and
-//! octokit's real payloads and signature vectors) print a skip line when it is absent; every
-//! other test builds its own payloads.
+//! Public-API tests of github-events, on GitHub's and octokit's real payloads and signature
+//! vectors (`tests/data/github`) and on payloads the tests build.
 
 mod body;
 mod ids;

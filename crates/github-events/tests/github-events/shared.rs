@@ -1,23 +1,20 @@
-//! Access to the shared GitHub test data (`../shared/github` beside the workspace).
+//! Access to the GitHub test data (`tests/data/github` of the workspace).
 
 use std::path::PathBuf;
 
-/// The shared GitHub data folder: `$CHARTIMPACT_GITHUB_DATA`, else `shared/github` beside the
-/// workspace. `None` (after printing why) when it is absent, so the caller can skip.
-pub fn github_dir(test: &str) -> Option<PathBuf> {
+/// The GitHub test data folder: `tests/data/github`, or `$CHARTIMPACT_GITHUB_DATA`. It is part
+/// of the repository: a missing folder fails the test (`what` names the test's need).
+pub fn github_dir(what: &str) -> PathBuf {
     let dir = match std::env::var_os("CHARTIMPACT_GITHUB_DATA") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/github"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/github"),
     };
-    if dir.join("signatures.json").is_file() && dir.join("webhooks").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping {test}: GitHub test data not found at {} (set CHARTIMPACT_GITHUB_DATA)",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.join("signatures.json").is_file() && dir.join("webhooks").is_dir(),
+        "{what}: the GitHub test data is missing at {}: it is part of the repository (tests/data/github); restore it with git, or point CHARTIMPACT_GITHUB_DATA at a copy",
+        dir.display()
+    );
+    dir
 }
 
 /// Every webhook file as (file name, event name from the prefix, raw bytes), sorted by name.

@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use crate::shared::{base64_decode, github_dir};
 
-fn load() -> Option<(std::path::PathBuf, Value)> {
-    let dir = github_dir("signature vectors")?;
+fn load() -> (std::path::PathBuf, Value) {
+    let dir = github_dir("signature vectors");
     let json = std::fs::read(dir.join("signatures.json")).unwrap();
-    Some((dir, serde_json::from_slice(&json).unwrap()))
+    (dir, serde_json::from_slice(&json).unwrap())
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -23,7 +23,7 @@ fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
 
 #[test]
 fn every_vector() {
-    let Some((_, doc)) = load() else { return };
+    let (_, doc) = load();
     let vectors = doc["vectors"].as_array().unwrap();
     assert!(vectors.len() >= 7, "expected at least 7 vectors");
     let (mut valid, mut invalid) = (0, 0);
@@ -86,7 +86,7 @@ fn every_vector() {
 
 #[test]
 fn github_docs_vector_with_a_configured_secret() {
-    let Some((_, doc)) = load() else { return };
+    let (_, doc) = load();
     let v = doc["vectors"]
         .as_array()
         .unwrap()
@@ -104,7 +104,7 @@ fn github_docs_vector_with_a_configured_secret() {
 
 #[test]
 fn form_vector_decodes_to_its_payload() {
-    let Some((_, doc)) = load() else { return };
+    let (_, doc) = load();
     let v = doc["vectors"]
         .as_array()
         .unwrap()
@@ -130,7 +130,7 @@ fn form_vector_decodes_to_its_payload() {
 
 #[test]
 fn signed_webhook_files() {
-    let Some((dir, doc)) = load() else { return };
+    let (dir, doc) = load();
     let files = doc["webhook_files"].as_array().unwrap();
     assert_eq!(files.len(), 5);
     for f in files {

@@ -1,37 +1,39 @@
 //! helm-render through its public API: loading charts, and the helm CLI backend against the
-//! reference renders of the shared corpus.
+//! reference renders of the corpus.
 
 mod helm_cli;
+mod hostile;
 mod loading;
 mod native;
 
 use std::path::PathBuf;
 
-/// The shared corpus, or None (with the reason printed) when it is absent.
-pub fn corpus() -> Option<PathBuf> {
+/// The corpus (`tests/data/corpus`, or `CHARTIMPACT_CORPUS`); missing data fails the test.
+pub fn corpus() -> PathBuf {
     let dir = std::env::var_os("CHARTIMPACT_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus")
         });
-    if dir.join("cases").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: no corpus at {} (set CHARTIMPACT_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.join("cases").is_dir(),
+        "the test corpus is missing at {}: it is part of the repository (tests/data/corpus); restore it with git, or point CHARTIMPACT_CORPUS at a copy",
+        dir.display()
+    );
+    dir
 }
 
-/// The helm binary, or None (with the reason printed).
+/// The helm binary, or None (with the reason printed). With `CHARTIMPACT_REQUIRE_HELM=1`
+/// (CI) a missing helm fails the test instead.
 pub fn helm() -> Option<helm_render::HelmCliRenderer> {
     let h = helm_render::HelmCliRenderer::locate();
     if h.is_none() {
-        eprintln!(
-            "skipping: no helm binary (install with scripts/install-helm.sh, or set CHARTIMPACT_HELM)"
+        let why = "no helm binary (install with scripts/install-helm.sh, or set CHARTIMPACT_HELM)";
+        assert!(
+            std::env::var_os("CHARTIMPACT_REQUIRE_HELM").is_none_or(|v| v != "1"),
+            "{why}"
         );
+        eprintln!("skipping: {why}");
     }
     h
 }

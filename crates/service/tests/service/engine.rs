@@ -323,3 +323,28 @@ fn local_values_files_are_told_apart_in_the_compare_id() {
         .unwrap();
     assert_ne!(a.compare_id, b.compare_id);
 }
+
+#[test]
+fn generated_at_is_the_engines_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(tmp.path());
+    let engine = service::Engine::builder(tmp.path().join("data"))
+        .policy(chart_source::UrlPolicy {
+            allow_local: true,
+            ..Default::default()
+        })
+        .renderers(service::Renderers {
+            native: Some(Arc::new(FakeRenderer::default())),
+            ..Default::default()
+        })
+        .clock(Arc::new(|| {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600)
+        }))
+        .build()
+        .unwrap();
+    let resp = engine.compare(&req(&r), &Context::default()).unwrap();
+    assert_eq!(
+        resp.comparison.structured_diff.metadata.generated_at,
+        "2026-01-01T00:00:00Z"
+    );
+}

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use service::CompareService;
 use service::Context;
-use service::pr::{COMMENT_MARKER, FailOn, PrReport, PrRequest, analyze};
+use service::pr::{COMMENT_MARKER, FailOn, PrReport, PrRequest};
 
 use super::{FakeRenderer, RepoBuilder, engine_with, files};
 
@@ -39,21 +40,21 @@ fn only_affected_charts_are_compared_with_config_scenarios_and_one_markdown_repo
         "head",
     );
     let engine = engine_with(&tmp.path().join("data"), Arc::new(FakeRenderer::default()));
-    let report = analyze(
-        &engine,
-        &PrRequest {
-            repository: r.dir.to_string_lossy().into_owned(),
-            base: "base".into(),
-            head: "head".into(),
-            ..PrRequest::default()
-        },
-        &Context::default(),
-    )
-    .unwrap();
+    let report = engine
+        .analyze_pr(
+            &PrRequest {
+                repository: r.dir.to_string_lossy().into_owned(),
+                base: "base".into(),
+                head: "head".into(),
+                ..PrRequest::default()
+            },
+            &Context::default(),
+        )
+        .unwrap();
     let seen: Vec<(String, Option<String>, &str)> = report
         .charts
         .iter()
-        .map(|c| (c.chart_path.clone(), c.scenario.clone(), c.status))
+        .map(|c| (c.chart_path.clone(), c.scenario.clone(), c.status.as_str()))
         .collect();
     assert_eq!(
         seen,
@@ -107,18 +108,18 @@ fn policy_repo(dir: &std::path::Path, base_config: &str, head_config: &str) -> R
 
 fn analyze_at(r: &RepoBuilder, data: &std::path::Path, config_revision: Option<&str>) -> PrReport {
     let engine = engine_with(data, Arc::new(FakeRenderer::default()));
-    analyze(
-        &engine,
-        &PrRequest {
-            repository: r.dir.to_string_lossy().into_owned(),
-            base: "base".into(),
-            head: "head".into(),
-            config_revision: config_revision.map(str::to_owned),
-            ..PrRequest::default()
-        },
-        &Context::default(),
-    )
-    .unwrap()
+    engine
+        .analyze_pr(
+            &PrRequest {
+                repository: r.dir.to_string_lossy().into_owned(),
+                base: "base".into(),
+                head: "head".into(),
+                config_revision: config_revision.map(str::to_owned),
+                ..PrRequest::default()
+            },
+            &Context::default(),
+        )
+        .unwrap()
 }
 
 #[test]

@@ -100,10 +100,6 @@ async fn pages_have_link_headers_and_etags() {
 #[tokio::test]
 async fn bodies_are_validated_against_the_schemas() {
     let gh = seeded().await;
-    if !gh.schemas_loaded() {
-        eprintln!("skipping: shared/github not found");
-        return;
-    }
     let (status, _, _) = call(
         &gh,
         reqwest::Method::POST,
@@ -240,4 +236,61 @@ async fn replay_reports_mismatches() {
     );
     assert_eq!(headers["x-ratelimit-used"], "1");
     assert_eq!(gh.replay_remaining(), 0);
+}
+
+#[tokio::test]
+async fn a_write_the_test_never_looked_at_fails_the_test() {
+    let gh = seeded().await;
+    let status = json!({"state": "success", "context": "chartimpact/analysis"});
+    let (code, _, _) = call(
+        &gh,
+        reqwest::Method::POST,
+        "/repos/o/r/statuses/head",
+        Some(status),
+        &[],
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (code, _, _) = call(
+        &gh,
+        reqwest::Method::POST,
+        "/repos/o/r/issues/1/comments",
+        Some(json!({"body": "extra"})),
+        &[],
+    )
+    .await;
+    assert_eq!(code, 201);
+    // Reading the requests is not looking at what was written.
+    assert_eq!(gh.requests().len(), 2);
+    assert_eq!(gh.unobserved_writes().len(), 2);
+    // Looking at the statuses leaves the comment nobody asserted on.
+    assert_eq!(gh.statuses("o", "r", "head").len(), 1);
+    let left = gh.unobserved_writes();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].path.ends_with("/issues/1/comments"));
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(gh)));
+    let message = dropped.expect_err("an unobserved comment must fail the test");
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("never looked at") && message.contains("/issues/1/comments"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn writes_looked_at_let_the_test_end() {
+    let gh = seeded().await;
+    call(
+        &gh,
+        reqwest::Method::POST,
+        "/repos/o/r/issues/1/comments",
+        Some(json!({"body": "the report"})),
+        &[],
+    )
+    .await;
+    assert_eq!(gh.comments("o", "r", 1).len(), 1);
+    assert!(gh.unobserved_writes().is_empty());
 }

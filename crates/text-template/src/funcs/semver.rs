@@ -5,9 +5,13 @@ use std::cmp::Ordering;
 use super::{FuncError, FuncMap, Sig, Ty, err, s};
 use crate::value::{MethodResult, Object, Value};
 
-/// A parsed semantic version.
+/// A parsed semantic version (Masterminds `semver.NewVersion`: an optional `v`, one to three
+/// numbers with the missing ones zero, then `-prerelease` and `+metadata`).
+///
+/// Ordering is Masterminds' `Compare`: numbers, then pre-releases (a release sorts after its
+/// pre-releases); build metadata is ignored, so `1.0.0+a == 1.0.0+b`.
 #[derive(Debug, Clone)]
-pub(crate) struct Version {
+pub struct Version {
     major: u64,
     minor: u64,
     patch: u64,
@@ -17,13 +21,17 @@ pub(crate) struct Version {
 }
 
 impl Version {
-    pub(crate) fn parse(v: &str) -> Option<Version> {
+    /// Parses `v`, `None` when Masterminds would refuse it.
+    pub fn parse(v: &str) -> Option<Version> {
         let t = v.strip_prefix('v').unwrap_or(v);
+        // A `-` or `+` must be followed by identifiers: `1.2.3-` and `1.2.3+` are refused.
         let (t, meta) = match t.split_once('+') {
+            Some((_, "")) => return None,
             Some((a, b)) => (a, b.to_string()),
             None => (t, String::new()),
         };
         let (nums, pre) = match t.split_once('-') {
+            Some((_, "")) => return None,
             Some((a, b)) => (a, b.to_string()),
             None => (t, String::new()),
         };
@@ -56,10 +64,25 @@ impl Version {
         })
     }
 
-    fn cmp(&self, o: &Version) -> Ordering {
+    fn compare(&self, o: &Version) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(o.major, o.minor, o.patch))
             .then_with(|| cmp_pre(&self.pre, &o.pre))
+    }
+
+    /// `(major, minor, patch)`.
+    pub fn numbers(&self) -> (u64, u64, u64) {
+        (self.major, self.minor, self.patch)
+    }
+
+    /// The pre-release part (after `-`), empty for a release.
+    pub fn prerelease(&self) -> &str {
+        &self.pre
+    }
+
+    /// The text it was parsed from.
+    pub fn original(&self) -> &str {
+        &self.original
     }
 
     fn string(&self) -> String {
@@ -73,6 +96,33 @@ impl Version {
             s.push_str(&self.meta);
         }
         s
+    }
+}
+
+/// `Version.String()`: the canonical form (`v1.2` → `1.2.0`).
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.string())
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.compare(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(Ord::cmp(self, other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.compare(other)
     }
 }
 
@@ -131,14 +181,14 @@ impl Object for Version {
             original: format!("{major}.{minor}.{patch}"),
         };
         Ok(match name {
-            "Compare" => Value::Int(match self.cmp(&other()?) {
+            "Compare" => Value::Int(match self.compare(&other()?) {
                 Ordering::Less => -1,
                 Ordering::Equal => 0,
                 Ordering::Greater => 1,
             }),
-            "Equal" => Value::Bool(self.cmp(&other()?) == Ordering::Equal),
-            "LessThan" => Value::Bool(self.cmp(&other()?) == Ordering::Less),
-            "GreaterThan" => Value::Bool(self.cmp(&other()?) == Ordering::Greater),
+            "Equal" => Value::Bool(self.compare(&other()?) == Ordering::Equal),
+            "LessThan" => Value::Bool(self.compare(&other()?) == Ordering::Less),
+            "GreaterThan" => Value::Bool(self.compare(&other()?) == Ordering::Greater),
             "IncMajor" => Value::object(bump(self.major + 1, 0, 0)),
             "IncMinor" => Value::object(bump(self.major, self.minor + 1, 0)),
             "IncPatch" => Value::object(if self.pre.is_empty() {
@@ -186,34 +236,26 @@ fn parse_constraint_part(p: &str) -> Option<Constraint> {
     let parts: Vec<&str> = core.split('.').collect();
     let wild = |x: &str| matches!(x, "x" | "X" | "*");
     let mut nums = [0u64; 3];
-    let (mut minor_dirty, mut patch_dirty, mut dirty) = (false, false, false);
     if parts.is_empty() || parts.len() > 3 {
         return None;
     }
+    // Masterminds marks the first wildcard or missing part: a major one makes the constraint
+    // only "dirty" (`*`, `~0.0.0`: any version), a minor one `minorDirty`, a patch one
+    // `patchDirty`; the parts after it are zero.
+    let mut loose = parts.len();
     for (i, x) in parts.iter().enumerate() {
         if wild(x) {
-            dirty = true;
-            // A wildcard major (`*`, `x`) is Masterminds' "0.0.0, dirty": neither the minor
-            // nor the patch is marked, which is what makes `*` accept every version.
-            if i == 0 {
-                nums = [0, 0, 0];
-                break;
-            }
-            if i == 1 {
-                minor_dirty = true;
-            }
-            patch_dirty = true;
+            loose = i;
             break;
         }
         nums[i] = x.parse().ok()?;
     }
-    if parts.len() < 3 && !dirty {
-        dirty = true;
-        patch_dirty = true;
-        if parts.len() < 2 {
-            minor_dirty = true;
-        }
-    }
+    let (dirty, minor_dirty, patch_dirty) = match loose {
+        0 => (true, false, false),
+        1 => (true, true, false),
+        2 => (true, false, true),
+        _ => (false, false, false),
+    };
     let v = Version::parse(&format!("{}.{}.{}{}", nums[0], nums[1], nums[2], suffix))?;
     let op = match op.as_str() {
         "=>" => ">=".into(),
@@ -236,12 +278,12 @@ fn check(v: &Version, c: &Constraint) -> bool {
     if !v.pre.is_empty() && c.con.pre.is_empty() && (c.op != "!=" || c.dirty) {
         return false;
     }
-    let cmp = v.cmp(&c.con);
+    let cmp = v.compare(&c.con);
     let in_tilde = |v: &Version| {
-        if v.cmp(&c.con) == Ordering::Less {
+        if v.compare(&c.con) == Ordering::Less {
             return false;
         }
-        // ~0.0.0 (and `*`) accepts everything at or above it.
+        // `~0.0.0` (and `*`) admits every version.
         if (c.con.major, c.con.minor, c.con.patch) == (0, 0, 0) && !c.minor_dirty && !c.patch_dirty
         {
             return true;
@@ -304,13 +346,10 @@ fn check(v: &Version, c: &Constraint) -> bool {
             if !c.dirty {
                 return cmp != Ordering::Greater;
             }
-            if v.major != c.con.major {
-                return v.major < c.con.major;
+            if v.major > c.con.major {
+                return false;
             }
-            if c.minor_dirty {
-                return true;
-            }
-            v.minor <= c.con.minor
+            !(v.major == c.con.major && v.minor > c.con.minor && !c.minor_dirty)
         }
         "~" => in_tilde(v),
         "^" => {
@@ -335,8 +374,38 @@ fn check(v: &Version, c: &Constraint) -> bool {
     }
 }
 
-/// Masterminds `Constraints.Check`: `||` alternatives of comma/space separated conditions.
-pub(crate) fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
+/// A parsed Masterminds constraint (`semver.NewConstraint`): `||` alternatives of comma or
+/// space separated conditions (`>=1.2 <2`, `~1.2.3`, `^0.4`, `1.x`, `1.2 - 1.4`).
+///
+/// As in Masterminds, a pre-release version satisfies a condition only when that condition
+/// names a pre-release itself (`>=1.0.0-0` admits `1.2.0-rc.1`, `>=1.0.0` does not).
+pub struct Constraints {
+    groups: Vec<Vec<Constraint>>,
+    original: String,
+}
+
+impl std::fmt::Debug for Constraints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Constraints({:?})", self.original)
+    }
+}
+
+impl Constraints {
+    /// Parses `constraint`; the error is Masterminds' text (`improper constraint: …`).
+    pub fn parse(constraint: &str) -> Result<Constraints, String> {
+        Ok(Constraints {
+            groups: parse_groups(constraint)?,
+            original: constraint.to_owned(),
+        })
+    }
+
+    /// `Constraints.Check`.
+    pub fn check(&self, v: &Version) -> bool {
+        self.groups.iter().any(|g| g.iter().all(|c| check(v, c)))
+    }
+}
+
+fn parse_groups(constraint: &str) -> Result<Vec<Vec<Constraint>>, String> {
     let mut groups: Vec<Vec<Constraint>> = Vec::new();
     for alt in constraint.split("||") {
         let mut cs = Vec::new();
@@ -370,8 +439,14 @@ pub(crate) fn semver_compare(constraint: &str, version: &str) -> Result<bool, St
         }
         groups.push(cs);
     }
+    Ok(groups)
+}
+
+/// Masterminds `Constraints.Check`: `||` alternatives of comma/space separated conditions.
+pub(crate) fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
+    let c = Constraints::parse(constraint)?;
     let v = Version::parse(version).ok_or_else(|| "Invalid Semantic Version".to_string())?;
-    Ok(groups.iter().any(|g| g.iter().all(|c| check(&v, c))))
+    Ok(c.check(&v))
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -411,6 +486,34 @@ mod tests {
         assert!(c(">1.0 || <0.5", "2.0.0"));
         assert!(!c(">=1.19", "1.20.0-beta.1"));
         assert!(c("1.2 - 1.4", "1.3.0"));
+        // Wildcards as Masterminds marks them.
+        assert!(c("*", "7.3.1"));
+        assert!(c("x", "0.0.1"));
+        assert!(!c("*", "1.0.0-rc.1"));
+        assert!(c("<=1.2", "1.2.9"));
+        assert!(!c("<=1.2", "1.3.0"));
+        assert!(c("<=1", "1.9.0"));
+        assert!(c(">1.2", "1.3.0"));
+        assert!(!c(">1.2", "1.2.9"));
+        assert!(!c(">1", "1.9.0"));
+    }
+
+    #[test]
+    fn versions_order_and_parse() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert!(v("1.0.0-rc.1") < v("1.0.0"));
+        assert!(v("1.0.0-alpha.2") < v("1.0.0-alpha.10"));
+        assert_eq!(v("v1.2"), v("1.2.0"));
+        assert_eq!(v("1.0.0+a"), v("1.0.0+b"));
+        assert_eq!(v("v1.2").to_string(), "1.2.0");
+        assert_eq!(v("1.2.3-rc.1").prerelease(), "rc.1");
+        let c = Constraints::parse(">=1.0.0-0").unwrap();
+        assert!(c.check(&v("2.0.0-rc.1")));
+        assert!(Constraints::parse("").is_err());
+        // Masterminds requires identifiers after `-` and `+` (helm-render shares this parser).
+        for bad in ["1.2.3-", "1.2.3+", "1.2.3-+b", "1.2.3-rc..1", "1.2.x"] {
+            assert!(Version::parse(bad).is_none(), "{bad:?} parsed");
+        }
     }
 
     /// Wildcards, partial versions and prereleases against every operator, as helm v3.17.1

@@ -5,12 +5,18 @@ use std::path::{Path, PathBuf};
 
 use text_template::{FuncMap, TemplateSet};
 
-fn corpus_dir() -> Option<PathBuf> {
+/// The corpus (`tests/data/corpus`, or `CHARTIMPACT_CORPUS`); missing data fails the test.
+fn corpus_dir() -> PathBuf {
     let dir = match std::env::var("CHARTIMPACT_CORPUS") {
         Ok(d) => PathBuf::from(d),
-        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus"),
     };
-    dir.join("cases").is_dir().then_some(dir)
+    assert!(
+        dir.join("cases").is_dir(),
+        "the test corpus is missing at {}: it is part of the repository (tests/data/corpus); restore it with git, or point CHARTIMPACT_CORPUS at a copy",
+        dir.display()
+    );
+    dir
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,10 +46,7 @@ fn template_files(side: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn corpus_templates_parse_and_use_known_functions() {
-    let Some(dir) = corpus_dir() else {
-        println!("skipping: corpus not found (set CHARTIMPACT_CORPUS)");
-        return;
-    };
+    let dir = corpus_dir();
     let known = FuncMap::helm();
     let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut parse_errors = Vec::new();

@@ -7,21 +7,18 @@ use serde_json::Value as J;
 
 use crate::saphyr;
 
-/// `CHARTIMPACT_CORPUS`, or `<workspace>/../shared/corpus`.
-fn corpus() -> Option<PathBuf> {
+/// The corpus (`tests/data/corpus`, or `CHARTIMPACT_CORPUS`); missing data fails the test.
+fn corpus() -> PathBuf {
     let dir = match std::env::var_os("CHARTIMPACT_CORPUS") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/corpus"),
     };
-    if dir.join("cases").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: no corpus at {} (set CHARTIMPACT_CORPUS to a directory with cases/)",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.join("cases").is_dir(),
+        "the test corpus is missing at {}: it is part of the repository (tests/data/corpus); restore it with git, or point CHARTIMPACT_CORPUS at a copy",
+        dir.display()
+    );
+    dir
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -122,7 +119,7 @@ fn compare(files: &[PathBuf]) -> usize {
 
 #[test]
 fn rendered_streams_read_like_serde_saphyr() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let mut files = Vec::new();
     for case in std::fs::read_dir(dir.join("cases")).unwrap().flatten() {
         for side in ["before.yaml", "after.yaml"] {
@@ -141,7 +138,7 @@ fn rendered_streams_read_like_serde_saphyr() {
 
 #[test]
 fn chart_yaml_files_read_like_serde_saphyr() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let mut files = Vec::new();
     for case in std::fs::read_dir(dir.join("cases")).unwrap().flatten() {
         for part in ["before", "after", "values"] {
@@ -162,7 +159,7 @@ fn chart_yaml_files_read_like_serde_saphyr() {
 
 #[test]
 fn every_rendered_document_is_a_kubernetes_object() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     for case in std::fs::read_dir(dir.join("cases")).unwrap().flatten() {
         let path = case.path().join("rendered/after.yaml");
         let Ok(text) = std::fs::read_to_string(&path) else {
@@ -192,7 +189,7 @@ fn every_rendered_document_is_a_kubernetes_object() {
 
 #[test]
 fn shallow_reads_of_rendered_documents_agree_with_full_reads() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let limits = yaml11::Limits::default();
     let mut documents = 0;
     for case in std::fs::read_dir(dir.join("cases")).unwrap().flatten() {

@@ -1,0 +1,654 @@
+//! The GitHub [`Publisher`]: one sticky PR comment (found by its marker and our own login,
+//! updated in place, extra copies removed, no PATCH when nothing changed), a commit status
+//! `chartimpact/analysis` (pending → success / failure / error), and with GitHub App auth a
+//! check run: created `in_progress` when the job starts, completed with the result (or
+//! `cancelled` when the result is stale, `failure` when the analysis could not run).
+//!
+//! The repository's `.chartimpact.yaml` policy decides two things here: `failOn` makes the
+//! status `failure` (never by default: ChartImpact informs rather than blocks), and
+//! `commentOn` withholds the full report. A withheld report creates no comment; an existing
+//! one is replaced by a short note saying the report is withheld, so a report of an earlier
+//! head never stays up looking current.
+//!
+//! Before a final comment is posted the pull request is read again: when it was closed or its
+//! head moved on, the result is stale and nothing is posted. Publications for one pull request
+//! are serialized in this process (and jobs of one PR never run at once, by the queue).
+//!
+//! The ids of the sticky comment and of the latest check run of each pull request are kept in
+//! the store ([`store::Publication`]), shared by all replicas and kept over restarts: the
+//! comment is read and updated by its id without listing the conversation (a deleted one is
+//! looked for by marker, then created again), and a check run started by one replica is the
+//! one another replica completes. Listing by marker stays the fallback, and removes extra
+//! copies from the past whenever it runs. The store only saves requests: when it fails, the
+//! publisher logs it and falls back to listing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use github_client::{
+    CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, StatusRequest,
+    StatusState,
+};
+use github_events::{CommitSha, RepoName};
+
+use service::pr::COMMENT_MARKER;
+
+use super::{PublishError, PublishFuture, PublishUpdate, Publisher};
+use crate::job::{JobPayload, JobRef, RerunRequest};
+
+/// Status context every commit status of ours carries.
+pub const STATUS_CONTEXT: &str = "chartimpact/analysis";
+/// Name of our check run.
+pub const CHECK_NAME: &str = "ChartImpact";
+/// The reaction that acknowledges a `/chartimpact rerun` comment.
+pub const RERUN_REACTION: &str = "rocket";
+
+/// How long the id of an in-progress check run is remembered in memory for its job (push
+/// jobs have no pull request to store it under; for pull requests the store has it too). A
+/// job that stops without publishing never completes its run; its entry goes after this,
+/// longer than any job runs with all its retries.
+const CHECK_RUN_MEMORY: Duration = Duration::from_secs(6 * 3600);
+
+/// Publishes job results on GitHub.
+pub struct GithubPublisher {
+    client: GithubClient,
+    public_url: Option<String>,
+    login: tokio::sync::OnceCell<String>,
+    per_pr: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The in-progress check run of each job this process started (App auth).
+    check_runs: Mutex<HashMap<String, (u64, Instant)>>,
+    /// Comment and check run ids per pull request, shared with the other replicas.
+    store: Arc<dyn store::Store>,
+}
+
+impl GithubPublisher {
+    /// A publisher over `client`; links point at `public_url` (this server's public base URL).
+    /// Comment and check run ids are kept in `store` (the server's store, so every replica
+    /// sharing it updates the same comment and check run).
+    pub fn new(
+        client: GithubClient,
+        public_url: Option<String>,
+        store: Arc<dyn store::Store>,
+    ) -> Self {
+        GithubPublisher {
+            client,
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            login: tokio::sync::OnceCell::new(),
+            per_pr: Mutex::new(HashMap::new()),
+            check_runs: Mutex::new(HashMap::new()),
+            store,
+        }
+    }
+
+    /// The stored ids of a pull request; a store failure is logged and treated as none (the
+    /// comment is then found by marker).
+    async fn publication(&self, repo: &RepoName, number: u64) -> store::Publication {
+        match self.store.get_publication(repo, number).await {
+            Ok(p) => p.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(repo = %repo, pr = number, error = %e, "stored publication ids not read; falling back to listing");
+                store::Publication::default()
+            }
+        }
+    }
+
+    async fn remember_comment(&self, repo: &RepoName, number: u64, id: u64) {
+        if let Err(e) = self.store.set_comment_id(repo, number, id).await {
+            tracing::warn!(repo = %repo, pr = number, error = %e, "comment id not stored");
+        }
+    }
+
+    /// Creates the job's check run as `in_progress` (App auth only; a token cannot write
+    /// checks) and stores its id for the pull request. An attempt of a job that already has a
+    /// run keeps it: a retry in this process, or a job taken over from a lost replica.
+    async fn start_check_run(&self, job: &JobRef) {
+        let Some((repo, sha, installation)) = target(&job.payload) else {
+            return;
+        };
+        if !self.client.is_app() || self.check_run_of(job, false).is_some() {
+            return;
+        }
+        let pr = pull_request_of(&job.payload);
+        if let Some((pr_repo, number)) = pr {
+            let stored = self.publication(pr_repo, number).await.check_run;
+            if let Some(run) = stored.filter(|r| r.job == job.id && r.head_sha == *sha) {
+                self.remember_run(job, run.id);
+                return;
+            }
+        }
+        let run = CheckRunRequest {
+            name: CHECK_NAME.to_owned(),
+            head_sha: sha.to_string(),
+            status: Some(CheckStatus::InProgress),
+            details_url: self.job_url(job),
+            external_id: Some(job.id.to_string()),
+            output: Some(CheckRunOutput {
+                title: "Analysing the Helm charts this change affects…".to_owned(),
+                summary: "ChartImpact is rendering and comparing every chart this change affects."
+                    .to_owned(),
+                ..CheckRunOutput::default()
+            }),
+            ..CheckRunRequest::default()
+        };
+        match self.client.create_check_run(repo, &run, installation).await {
+            Ok(id) => {
+                self.remember_run(job, id);
+                if let Some((pr_repo, number)) = pr {
+                    let run = store::CheckRunRef {
+                        head_sha: sha.clone(),
+                        id,
+                        job: job.id,
+                    };
+                    if let Err(e) = self.store.set_check_run(pr_repo, number, &run).await {
+                        tracing::warn!(job = %job.id, error = %e, "check run id not stored");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "check run not started"),
+        }
+    }
+
+    fn remember_run(&self, job: &JobRef, id: u64) {
+        let mut runs = self.check_runs.lock().unwrap_or_else(|e| e.into_inner());
+        runs.retain(|_, (_, at)| at.elapsed() < CHECK_RUN_MEMORY);
+        runs.insert(job.id.to_string(), (id, Instant::now()));
+    }
+
+    /// The job's in-progress check run, if this process started one (`take`: forget it).
+    fn check_run_of(&self, job: &JobRef, take: bool) -> Option<u64> {
+        let mut runs = self.check_runs.lock().unwrap_or_else(|e| e.into_inner());
+        let key = job.id.to_string();
+        if take {
+            runs.remove(&key).map(|(id, _)| id)
+        } else {
+            runs.get(&key).map(|(id, _)| *id)
+        }
+    }
+
+    /// Completes the job's check run with `conclusion`: the in-progress run this process
+    /// started, else the pull request's stored run on the same commit (started by another
+    /// replica, or by this one before a restart), else a new completed one (the start failed).
+    /// Failures are logged: the comment and status carry the result too.
+    async fn complete_check_run(
+        &self,
+        job: &JobRef,
+        conclusion: CheckConclusion,
+        output: CheckRunOutput,
+        details_url: Option<String>,
+    ) {
+        let Some((repo, sha, installation)) = target(&job.payload) else {
+            return;
+        };
+        if !self.client.is_app() {
+            return;
+        }
+        let run = CheckRunRequest {
+            name: CHECK_NAME.to_owned(),
+            head_sha: sha.to_string(),
+            status: Some(CheckStatus::Completed),
+            conclusion: Some(conclusion),
+            details_url,
+            external_id: Some(job.id.to_string()),
+            output: Some(output),
+            ..CheckRunRequest::default()
+        };
+        let mut started = self.check_run_of(job, true);
+        if started.is_none()
+            && let Some((pr_repo, number)) = pull_request_of(&job.payload)
+        {
+            started = self
+                .publication(pr_repo, number)
+                .await
+                .check_run
+                .filter(|r| r.head_sha == *sha)
+                .map(|r| r.id);
+        }
+        let done = match started {
+            Some(id) => {
+                self.client
+                    .update_check_run(repo, id, &run, installation)
+                    .await
+            }
+            None => self
+                .client
+                .create_check_run(repo, &run, installation)
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = done {
+            tracing::warn!(job = %job.id, error = %e, "check run not completed");
+        }
+    }
+
+    /// The lock that serializes publications for one pull request (`owner/name#N`).
+    ///
+    /// Entries nobody holds or waits for (only the map has the `Arc`) are dropped on the way,
+    /// so the map holds the pull requests being published right now, not every one ever seen.
+    /// Dropping such an entry is safe: whoever comes next gets a fresh, unlocked mutex.
+    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.per_pr.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|k, lock| k == key || Arc::strong_count(lock) > 1);
+        map.entry(key.to_owned()).or_default().clone()
+    }
+
+    fn job_url(&self, job: &JobRef) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|u| format!("{u}/api/jobs/{}", job.id))
+    }
+
+    fn result_url(&self, job: &JobRef, compare_ids: &[String]) -> Option<String> {
+        match compare_ids {
+            [one] => self
+                .public_url
+                .as_ref()
+                .map(|u| format!("{u}/api/analysis/{one}")),
+            _ => self.job_url(job),
+        }
+    }
+
+    /// Our login, as comments show it (asked once).
+    async fn login(&self, installation: Option<u64>) -> Result<&str, PublishError> {
+        self.login
+            .get_or_try_init(|| async {
+                self.client
+                    .current_user(installation)
+                    .await
+                    .map(|u| u.login)
+                    .map_err(|e| PublishError(e.to_string()))
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    async fn status(
+        &self,
+        repo: &RepoName,
+        sha: &CommitSha,
+        state: StatusState,
+        description: String,
+        target_url: Option<String>,
+        installation: Option<u64>,
+    ) -> Result<(), PublishError> {
+        let status = StatusRequest {
+            state,
+            context: STATUS_CONTEXT.to_owned(),
+            description: Some(description),
+            target_url,
+        };
+        self.client
+            .create_status(repo, sha.as_str(), &status, installation)
+            .await
+            .map_err(|e| PublishError(e.to_string()))
+    }
+
+    /// Creates (when `create`) or updates our one comment on the PR, by its stored id when
+    /// there is one; else found by marker, removing older duplicates. The id is stored.
+    async fn upsert_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+        create: bool,
+        installation: Option<u64>,
+    ) -> Result<(), PublishError> {
+        let err = |e: github_client::Error| PublishError(e.to_string());
+        let login = self.login(installation).await?.to_owned();
+        let stored = self.publication(repo, number).await.comment_id;
+        if let Some(id) = stored {
+            // Read first: an unchanged body is not PATCHed (no edit noise, no notification).
+            let found = match self.client.issue_comment(repo, id, installation).await {
+                // Not ours (the credentials changed since it was stored): we could not edit
+                // it; ours is looked for by marker instead.
+                Ok(c) if c.user_login != login => None,
+                Ok(c) if c.body == body => return Ok(()),
+                Ok(_) => Some(
+                    self.client
+                        .update_issue_comment(repo, id, body, installation)
+                        .await,
+                ),
+                Err(e) => Some(Err(e)),
+            };
+            match found {
+                Some(Ok(_)) => return Ok(()),
+                None => {
+                    tracing::info!(repo = %repo, pr = number, comment = id, "stored comment is not ours; looking for ours by marker");
+                }
+                // Someone deleted it: look for another copy by marker, or create it again.
+                Some(Err(e)) if e.status() == Some(404) => {
+                    tracing::info!(repo = %repo, pr = number, comment = id, "stored comment is gone; looking for it by marker");
+                }
+                Some(Err(e)) => return Err(err(e)),
+            }
+        }
+        let comments = self
+            .client
+            .issue_comments(repo, number, installation)
+            .await
+            .map_err(err)?;
+        let mut ours: Vec<_> = comments
+            .into_iter()
+            .filter(|c| c.body.contains(COMMENT_MARKER) && c.user_login == login)
+            .collect();
+        ours.sort_by_key(|c| c.id);
+        match ours.split_first() {
+            None if !create => {}
+            None => {
+                let created = self
+                    .client
+                    .create_issue_comment(repo, number, body, installation)
+                    .await
+                    .map_err(err)?;
+                self.remember_comment(repo, number, created.id).await;
+            }
+            Some((keep, extra)) => {
+                if keep.body != body {
+                    self.client
+                        .update_issue_comment(repo, keep.id, body, installation)
+                        .await
+                        .map_err(err)?;
+                }
+                if stored != Some(keep.id) {
+                    self.remember_comment(repo, number, keep.id).await;
+                }
+                for c in extra {
+                    self.client
+                        .delete_issue_comment(repo, c.id, installation)
+                        .await
+                        .map_err(err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish_update(&self, update: &PublishUpdate) -> Result<(), PublishError> {
+        match update {
+            PublishUpdate::Started { job } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                let pending = self
+                    .status(
+                        repo,
+                        sha,
+                        StatusState::Pending,
+                        "Analysing the Helm charts this change affects…".into(),
+                        self.job_url(job),
+                        installation,
+                    )
+                    .await;
+                self.start_check_run(job).await;
+                pending
+            }
+            PublishUpdate::Finished {
+                job,
+                report,
+                compare_ids,
+            } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                let verdict = report.verdict();
+                let failed = report.charts.iter().filter(|c| c.outcome.is_err()).count();
+                let fails_policy = report.fails_policy();
+                let description = if failed > 0 {
+                    format!(
+                        "{} of {} chart comparisons failed; see the comment",
+                        failed,
+                        report.charts.len()
+                    )
+                } else if fails_policy {
+                    format!(
+                        "{}: fails this repository's policy (failOn: {})",
+                        service::pr::verdict_words(verdict),
+                        report.fail_on.as_str()
+                    )
+                } else if report.charts.is_empty() {
+                    "No Helm chart is affected".to_owned()
+                } else {
+                    format!(
+                        "{}: {} chart comparison(s)",
+                        service::pr::verdict_words(verdict),
+                        report.charts.len()
+                    )
+                };
+                let url = self.result_url(job, compare_ids);
+                if let JobPayload::PullRequest {
+                    number, head_sha, ..
+                } = &job.payload
+                {
+                    let lock = self.lock_for(&format!("{repo}#{number}"));
+                    let _serial = lock.lock().await;
+                    // Stale results are not posted: the PR closed or moved on meanwhile.
+                    let pr = self
+                        .client
+                        .pull_request(repo, *number, installation)
+                        .await
+                        .map_err(|e| PublishError(e.to_string()))?;
+                    if pr.state != "open" || pr.head.sha != head_sha.as_str() {
+                        tracing::info!(job = %job.id, state = %pr.state, "pull request closed or moved on; result not posted");
+                        // The run was started on this commit: it must not stay in progress.
+                        let why = "The pull request was closed or moved on to a newer commit.";
+                        self.complete_check_run(
+                            job,
+                            CheckConclusion::Cancelled,
+                            CheckRunOutput {
+                                title: "Not posted: the result is stale".to_owned(),
+                                summary: why.to_owned(),
+                                ..CheckRunOutput::default()
+                            },
+                            self.job_url(job),
+                        )
+                        .await;
+                        return Ok(());
+                    }
+                    if report.wants_comment() {
+                        let body = report.markdown(self.job_url(job).as_deref());
+                        self.upsert_comment(repo, *number, &body, true, installation)
+                            .await?;
+                    } else {
+                        let body = report.summary_markdown();
+                        self.upsert_comment(repo, *number, &body, false, installation)
+                            .await?;
+                    }
+                }
+                let state = if failed > 0 {
+                    StatusState::Error
+                } else if fails_policy {
+                    StatusState::Failure
+                } else {
+                    StatusState::Success
+                };
+                self.status(
+                    repo,
+                    sha,
+                    state,
+                    description.clone(),
+                    url.clone(),
+                    installation,
+                )
+                .await?;
+                let conclusion = if failed > 0 || fails_policy {
+                    CheckConclusion::Failure
+                } else if report.fail_on != service::pr::FailOn::Never {
+                    // A policy was set and passed.
+                    CheckConclusion::Success
+                } else {
+                    CheckConclusion::Neutral
+                };
+                self.complete_check_run(
+                    job,
+                    conclusion,
+                    CheckRunOutput {
+                        title: description.clone(),
+                        summary: description,
+                        text: Some(report.markdown(None)),
+                        annotations: Vec::new(),
+                    },
+                    url,
+                )
+                .await;
+                Ok(())
+            }
+            PublishUpdate::Stopped { job, reason } => {
+                let (title, summary) = if *reason == "cancelled" {
+                    (
+                        "Cancelled: the pull request was closed",
+                        "The analysis stopped because the pull request was closed.",
+                    )
+                } else {
+                    (
+                        "Superseded by a newer commit",
+                        "The analysis stopped because a newer commit was pushed; that commit is analysed instead.",
+                    )
+                };
+                self.complete_check_run(
+                    job,
+                    CheckConclusion::Cancelled,
+                    CheckRunOutput {
+                        title: title.to_owned(),
+                        summary: summary.to_owned(),
+                        ..CheckRunOutput::default()
+                    },
+                    self.job_url(job),
+                )
+                .await;
+                Ok(())
+            }
+            PublishUpdate::Failed { job, code, message } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                if let JobPayload::PullRequest { number, .. } = &job.payload {
+                    let lock = self.lock_for(&format!("{repo}#{number}"));
+                    let _serial = lock.lock().await;
+                    let body = format!(
+                        "{COMMENT_MARKER}\n## ChartImpact: the analysis could not run\n\n`{code}`: {message}\n\nPush a fix, or comment `/chartimpact rerun` to try again.\n"
+                    );
+                    self.upsert_comment(repo, *number, &body, true, installation)
+                        .await?;
+                }
+                let error = self
+                    .status(
+                        repo,
+                        sha,
+                        StatusState::Error,
+                        format!("Analysis failed: {message}"),
+                        self.job_url(job),
+                        installation,
+                    )
+                    .await;
+                self.complete_check_run(
+                    job,
+                    CheckConclusion::Failure,
+                    CheckRunOutput {
+                        title: "The analysis could not run".to_owned(),
+                        summary: format!("`{code}`: {message}"),
+                        ..CheckRunOutput::default()
+                    },
+                    self.job_url(job),
+                )
+                .await;
+                error
+            }
+        }
+    }
+}
+
+/// The pull request (repository, number) a job's publication ids are stored under.
+fn pull_request_of(payload: &JobPayload) -> Option<(&RepoName, u64)> {
+    match payload {
+        JobPayload::PullRequest { repo, number, .. } => Some((repo, *number)),
+        _ => None,
+    }
+}
+
+/// Repository, commit and installation a job's statuses go to (releases have no commit here).
+fn target(payload: &JobPayload) -> Option<(&RepoName, &CommitSha, Option<u64>)> {
+    match payload {
+        JobPayload::PullRequest {
+            repo,
+            head_sha,
+            installation_id,
+            ..
+        } => Some((repo, head_sha, *installation_id)),
+        JobPayload::Push {
+            repo,
+            after,
+            installation_id,
+            ..
+        } => Some((repo, after, *installation_id)),
+        JobPayload::Release { .. } => None,
+    }
+}
+
+impl Publisher for GithubPublisher {
+    fn publish<'a>(&'a self, update: &'a PublishUpdate) -> PublishFuture<'a> {
+        Box::pin(self.publish_update(update))
+    }
+
+    fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
+        Box::pin(async move {
+            self.client
+                .add_reaction(
+                    &rerun.repo,
+                    rerun.comment_id,
+                    RERUN_REACTION,
+                    rerun.installation_id,
+                )
+                .await
+                .map_err(|e| PublishError(e.to_string()))
+        })
+    }
+
+    fn github_rate_limit(&self) -> Option<github_client::RateLimitSnapshot> {
+        Some(self.client.rate_limit())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn publisher(dir: &std::path::Path) -> GithubPublisher {
+        // Never contacted: only the lock map is exercised.
+        let client = GithubClient::builder("http://127.0.0.1:9")
+            .auth(github_client::Auth::Token("unused".into()))
+            .build()
+            .unwrap();
+        let url = format!("sqlite://{}", dir.join("store.db").display());
+        let store = store::open(&url, &store::OpenOptions::default())
+            .await
+            .unwrap();
+        GithubPublisher::new(client, None, store)
+    }
+
+    fn keys(p: &GithubPublisher) -> Vec<String> {
+        let mut k: Vec<String> = p.per_pr.lock().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    #[tokio::test]
+    async fn per_pr_locks_are_dropped_once_nobody_holds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = publisher(dir.path()).await;
+        let held = p.lock_for("o/r#1");
+        let guard = held.lock().await;
+        drop(p.lock_for("o/r#2"));
+        let waiting = p.lock_for("o/r#3");
+        // #2 is unused and goes; #1 (locked) and #3 (a caller about to lock) stay.
+        drop(p.lock_for("o/r#4"));
+        assert_eq!(keys(&p), ["o/r#1", "o/r#3", "o/r#4"]);
+        // The same PR gets the same mutex while it is held: publications stay serialized.
+        let again = p.lock_for("o/r#1");
+        assert!(Arc::ptr_eq(&again, &held));
+        assert!(again.try_lock().is_err());
+        drop(guard);
+        drop((again, held, waiting));
+        drop(p.lock_for("o/r#5"));
+        assert_eq!(keys(&p), ["o/r#5"]);
+    }
+}

@@ -1,0 +1,475 @@
+//! The job workers: jobs live in the store, so any replica's worker may run any job. A worker
+//! claims one with a lease, renews the lease while it works (learning there whether a newer
+//! head superseded the job or the PR was closed — then it stops and publishes nothing final),
+//! stores each chart's result, publishes, and marks the job done. A crashed worker's lease
+//! runs out and another worker takes the job again. [`cleanup`] removes what has expired.
+
+pub(crate) mod cleanup;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use service::pr::{PrReport, PrRequest};
+use service::{CompareError, CompareRequest, Context};
+
+use crate::AppState;
+use crate::job::{JobPayload, JobRef};
+use crate::publish::PublishUpdate;
+use crate::results::span;
+
+/// How workers run.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Workers in this process (default: the cores).
+    pub workers: usize,
+    /// Lease of a claimed job; renewed every third of it (60 s).
+    pub lease: Duration,
+    /// How often idle workers look for jobs queued by other replicas (1 s).
+    pub poll_interval: Duration,
+    /// Deadline of one job's analysis (10 min).
+    pub job_timeout: Duration,
+    /// Attempts before a job fails for good (5).
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt, capped at 10 min (10 s).
+    pub retry_base: Duration,
+    /// Queue bounds; beyond them jobs are recorded as deferred, never dropped.
+    pub limits: store::QueueLimits,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            job_timeout: Duration::from_secs(600),
+            max_attempts: 5,
+            retry_base: Duration::from_secs(10),
+            limits: store::QueueLimits {
+                max_queued: 1000,
+                max_active_per_repo: 20,
+            },
+        }
+    }
+}
+
+/// Runs `n` workers until `shutdown` flips; each finishes its current job first.
+pub(crate) fn spawn_workers(
+    state: &AppState,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "chartimpact".into());
+    (0..state.inner.config.workers.workers.max(1))
+        .map(|n| {
+            let name = format!("{host}-{}-{n}", std::process::id());
+            tokio::spawn(worker(state.clone(), name, shutdown.clone()))
+        })
+        .collect()
+}
+
+async fn worker(state: AppState, name: String, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let cfg = state.inner.config.workers.clone();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        // Acknowledging deliveries comes first (GitHub waits for them; jobs can wait a few
+        // milliseconds): no new claim while deliveries are being taken in, for at most 250 ms.
+        for _ in 0..125 {
+            if state.inner.intake.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let claimed = state
+            .inner
+            .store
+            .claim_job(&name, cfg.lease, state.now(), cfg.limits)
+            .await;
+        match claimed {
+            Ok(Some(job)) => run_job(&state, &name, job).await,
+            Ok(None) => {
+                tokio::select! {
+                    () = state.inner.job_ready.notified() => {}
+                    () = tokio::time::sleep(cfg.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(worker = %name, error = %e, "claiming a job failed; retrying");
+                tokio::time::sleep(cfg.poll_interval).await;
+            }
+        }
+    }
+}
+
+/// Why a job stopped before publishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Superseded,
+    Cancelled,
+    Lost,
+}
+
+async fn run_job(state: &AppState, worker: &str, job: store::Job) {
+    let started = Instant::now();
+    let store = state.inner.store.clone();
+    let cfg = state.inner.config.workers.clone();
+    let payload: JobPayload = match serde_json::from_slice(&job.payload) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(job = %job.id, error = %e, "unreadable job payload");
+            let _ = store
+                .fail_job(
+                    job.id,
+                    worker,
+                    format!("unreadable payload: {e}"),
+                    None,
+                    state.now(),
+                )
+                .await;
+            return;
+        }
+    };
+    let job_ref = JobRef {
+        id: job.id,
+        payload: payload.clone(),
+    };
+    tracing::info!(job = %job.id, key = %job.key, revision = %job.revision, attempt = job.attempts, "job started");
+
+    // The lease is renewed while the analysis runs; losing it (or the job being superseded or
+    // cancelled) stops the work.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop: Arc<Mutex<Option<Stop>>> = Arc::new(Mutex::new(None));
+    let beat = {
+        let (store, worker, cancel, stop, state) = (
+            store.clone(),
+            worker.to_owned(),
+            cancel.clone(),
+            stop.clone(),
+            state.clone(),
+        );
+        let id = job.id;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(cfg.lease / 3).await;
+                let lease = store
+                    .heartbeat_job(id, &worker, cfg.lease, state.now())
+                    .await;
+                let why = match lease {
+                    Ok(store::JobLease::Held) => continue,
+                    Ok(store::JobLease::Superseded) => Stop::Superseded,
+                    Ok(store::JobLease::Cancelled) => Stop::Cancelled,
+                    Ok(store::JobLease::Lost) => Stop::Lost,
+                    Err(e) => {
+                        tracing::warn!(job = %id, error = %e, "lease renewal failed; retrying");
+                        continue;
+                    }
+                };
+                if let Ok(mut s) = stop.lock() {
+                    *s = Some(why);
+                }
+                cancel.store(true, Ordering::Relaxed);
+                break;
+            }
+        })
+    };
+
+    if let Err(e) = state
+        .inner
+        .publisher
+        .publish(&PublishUpdate::Started {
+            job: job_ref.clone(),
+        })
+        .await
+    {
+        tracing::warn!(job = %job.id, error = %e, "pending status not published");
+    }
+
+    let outcome = analyze(state, &payload, cancel.clone()).await;
+    let stopped = stop.lock().ok().and_then(|s| *s);
+    if let Some(why) = stopped {
+        beat.abort();
+        tracing::info!(job = %job.id, reason = ?why, "job stopped; nothing published");
+        publish_stopped(state, &job_ref, why).await;
+        crate::metrics::job_finished(
+            match why {
+                Stop::Superseded => "superseded",
+                Stop::Cancelled => "cancelled",
+                Stop::Lost => "lease_lost",
+            },
+            started.elapsed(),
+        );
+        return;
+    }
+
+    let result = match outcome {
+        Ok(report) => finish(state, worker, &job, &job_ref, report).await,
+        Err(e) => Err(e),
+    };
+    beat.abort();
+    match result {
+        Ok(()) => crate::metrics::job_finished("succeeded", started.elapsed()),
+        Err(failure) => {
+            let retryable = failure.retryable && job.attempts < job.max_attempts;
+            let retry_at = retryable.then(|| {
+                let factor = 1u32 << job.attempts.saturating_sub(1).min(6);
+                let delay = (cfg.retry_base * factor).min(Duration::from_secs(600));
+                state
+                    .now()
+                    .checked_add(span(delay))
+                    .unwrap_or_else(|_| state.now())
+            });
+            if retryable {
+                crate::metrics::job_retried();
+            } else {
+                let _ = state
+                    .inner
+                    .publisher
+                    .publish(&PublishUpdate::Failed {
+                        job: job_ref.clone(),
+                        code: failure.code,
+                        message: failure.message.clone(),
+                    })
+                    .await;
+            }
+            let status = store
+                .fail_job(
+                    job.id,
+                    worker,
+                    failure.message.clone(),
+                    retry_at,
+                    state.now(),
+                )
+                .await;
+            tracing::warn!(job = %job.id, code = failure.code, error = %failure.message, retry = retryable, status = ?status.as_ref().ok(), "job failed");
+            if !retryable {
+                crate::metrics::job_finished("failed", started.elapsed());
+            }
+        }
+    }
+}
+
+/// Tells the publisher a job stopped for good. A lost lease is not that: another worker
+/// (maybe in this process, sharing the publisher) carries on with the same job.
+async fn publish_stopped(state: &AppState, job: &JobRef, why: Stop) {
+    let reason = match why {
+        Stop::Superseded => "superseded",
+        Stop::Cancelled => "cancelled",
+        Stop::Lost => return,
+    };
+    let update = PublishUpdate::Stopped {
+        job: job.clone(),
+        reason,
+    };
+    if let Err(e) = state.inner.publisher.publish(&update).await {
+        tracing::warn!(job = %job.id, error = %e, "stop not published");
+    }
+}
+
+struct Failure {
+    code: &'static str,
+    message: String,
+    retryable: bool,
+}
+
+impl From<CompareError> for Failure {
+    fn from(e: CompareError) -> Self {
+        // What the request, the repository or the chart decides (a render limit included)
+        // fails for good; only the network, deadlines and our own faults are retried.
+        Failure {
+            code: e.code(),
+            message: e.message(),
+            retryable: e.is_transient(),
+        }
+    }
+}
+
+/// The clone URL of a repository: built from the configured git URL and the validated name,
+/// never from a URL in the payload.
+fn clone_url(git_url: &str, repo: &github_events::RepoName) -> String {
+    format!("{}/{repo}.git", git_url.trim_end_matches('/'))
+}
+
+async fn analyze(
+    state: &AppState,
+    payload: &JobPayload,
+    cancel: Arc<AtomicBool>,
+) -> Result<Arc<PrReport>, Failure> {
+    let git_url = state
+        .inner
+        .config
+        .webhooks
+        .as_ref()
+        .map_or("https://github.com", |w| w.git_url.as_str())
+        .to_owned();
+    let repository = clone_url(&git_url, payload.repo());
+    let service = state.inner.service.clone();
+    let timeout = state.inner.config.workers.job_timeout;
+    let payload = payload.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut ctx = Context::with_timeout(timeout);
+        ctx.cancel = cancel;
+        let (base, head, config_revision) = match &payload {
+            JobPayload::PullRequest {
+                base_sha,
+                head_sha,
+                number,
+                fork,
+                default_branch,
+                ..
+            } => {
+                // A fork's head commit is only reachable from the base repository through
+                // the pull request ref.
+                let head = if *fork {
+                    format!("refs/pull/{number}/head")
+                } else {
+                    head_sha.to_string()
+                };
+                // The policy is the base repository's, from its default branch.
+                (base_sha.to_string(), head, default_branch.clone())
+            }
+            JobPayload::Push { before, after, .. } => (before.to_string(), after.to_string(), None),
+            JobPayload::Release { tag, .. } => {
+                let versions = service.versions(&repository, &ctx)?;
+                let previous = versions
+                    .tags
+                    .iter()
+                    .skip_while(|t| *t != tag)
+                    .nth(1)
+                    .cloned()
+                    .ok_or_else(|| {
+                        CompareError::InvalidRequest(format!(
+                            "release {tag} has no earlier tag to compare with"
+                        ))
+                    })?;
+                (previous, tag.clone(), None)
+            }
+        };
+        let request = PrRequest {
+            repository,
+            base,
+            head,
+            config_revision,
+            template: CompareRequest::default(),
+        };
+        service.analyze_pr(&request, &ctx).map(Arc::new)
+    })
+    .await
+    .map_err(|e| Failure {
+        code: "internal",
+        message: format!("the analysis task failed: {e}"),
+        retryable: true,
+    })?
+    .map_err(Failure::from)
+}
+
+async fn finish(
+    state: &AppState,
+    worker: &str,
+    job: &store::Job,
+    job_ref: &JobRef,
+    report: Arc<PrReport>,
+) -> Result<(), Failure> {
+    // Serializing a response renders its text report: CPU work, kept off the async threads
+    // that acknowledge webhook deliveries.
+    let bodies = {
+        let report = report.clone();
+        tokio::task::spawn_blocking(move || {
+            report
+                .charts
+                .iter()
+                .map(|c| c.outcome.as_ref().ok().map(serde_json::to_vec))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| Failure {
+            code: "internal",
+            message: format!("serializing results failed: {e}"),
+            retryable: true,
+        })?
+    };
+    let mut compare_ids = Vec::new();
+    for (chart, body) in report.charts.iter().zip(bodies) {
+        if let (Ok(response), Some(body)) = (&chart.outcome, body) {
+            let body = body.map_err(|e| Failure {
+                code: "internal",
+                message: format!("serializing a result failed: {e}"),
+                retryable: false,
+            })?;
+            crate::results::save(state, response, body)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "storing a job's result failed");
+                    Failure {
+                        code: "store_unavailable",
+                        message: "the result store is unavailable; the job will be retried".into(),
+                        retryable: true,
+                    }
+                })?;
+            compare_ids.push(response.compare_id.clone());
+        }
+    }
+    // A newer head may have arrived while we worked: then this result is stale.
+    match state
+        .inner
+        .store
+        .heartbeat_job(
+            job.id,
+            worker,
+            state.inner.config.workers.lease,
+            state.now(),
+        )
+        .await
+    {
+        Ok(store::JobLease::Held) => {}
+        Ok(other) => {
+            tracing::info!(job = %job.id, lease = ?other, "result is stale; not published");
+            let why = match other {
+                store::JobLease::Superseded => Some(Stop::Superseded),
+                store::JobLease::Cancelled => Some(Stop::Cancelled),
+                _ => None,
+            };
+            if let Some(why) = why {
+                publish_stopped(state, job_ref, why).await;
+            }
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(Failure {
+                code: "store_unavailable",
+                message: e.to_string(),
+                retryable: true,
+            });
+        }
+    }
+    state
+        .inner
+        .publisher
+        .publish(&PublishUpdate::Finished {
+            job: job_ref.clone(),
+            report: report.clone(),
+            compare_ids: compare_ids.clone(),
+        })
+        .await
+        .map_err(|e| Failure {
+            code: "publish_failed",
+            message: e.to_string(),
+            retryable: true,
+        })?;
+    let done = state
+        .inner
+        .store
+        .complete_job(job.id, worker, compare_ids, state.now())
+        .await
+        .map_err(|e| Failure {
+            code: "store_unavailable",
+            message: e.to_string(),
+            retryable: true,
+        })?;
+    if !done {
+        tracing::info!(job = %job.id, "job was superseded or cancelled as it finished");
+    }
+    Ok(())
+}
