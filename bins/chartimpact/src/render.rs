@@ -131,8 +131,12 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let renderer: Box<dyn Renderer> = match args.renderer {
-        RendererChoice::Auto => Box::new(AutoRenderer::locate()),
-        RendererChoice::Native => Box::new(NativeRenderer::new()),
+        // This process exits after the render: what it built is left for the exit to free.
+        RendererChoice::Auto => Box::new(AutoRenderer::new(
+            NativeRenderer::new().leaving_memory_to_exit(),
+            HelmCliRenderer::locate(),
+        )),
+        RendererChoice::Native => Box::new(NativeRenderer::new().leaving_memory_to_exit()),
         RendererChoice::Helm => Box::new(HelmCliRenderer::locate().context(
             "no helm binary found (install it with scripts/install-helm.sh, or set CHARTIMPACT_HELM)",
         )?),

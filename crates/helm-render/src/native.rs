@@ -22,6 +22,27 @@ pub const NATIVE_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Debug, Clone, Default)]
 pub struct NativeRenderer {
     limits: Limits,
+    teardown: Teardown,
+}
+
+/// What happens to what a render built once it is done with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Teardown {
+    /// Freed (a server renders many charts).
+    #[default]
+    Free,
+    /// Left for the process's exit (see [`NativeRenderer::leaving_memory_to_exit`]).
+    LeaveToExit,
+}
+
+impl Teardown {
+    /// Drops `v`, or leaves it allocated when the process is about to exit.
+    pub(crate) fn dispose<T>(self, v: T) {
+        match self {
+            Teardown::Free => drop(v),
+            Teardown::LeaveToExit => std::mem::forget(v),
+        }
+    }
 }
 
 const DEBUG_HINT: &str = "\n\nUse --debug flag to render out invalid YAML";
@@ -36,7 +57,19 @@ impl NativeRenderer {
     /// memory); the output limit is further capped by [`Options::max_output_bytes`] and the
     /// memory budget by [`Options::max_memory_bytes`].
     pub fn with_limits(limits: Limits) -> Self {
-        NativeRenderer { limits }
+        NativeRenderer {
+            limits,
+            teardown: Teardown::Free,
+        }
+    }
+
+    /// The same renderer for a process that exits after one render (the CLI's `render`): what
+    /// a render built (parsed templates, schemas, values, outputs) is left for the exit to
+    /// reclaim instead of being freed piece by piece, a tenth of a large chart's render. A
+    /// long-running process must not use this: every render would keep its memory.
+    pub fn leaving_memory_to_exit(mut self) -> Self {
+        self.teardown = Teardown::LeaveToExit;
+        self
     }
 
     fn chart_err(message: impl Into<String>) -> RenderError {
@@ -88,6 +121,7 @@ impl Renderer for NativeRenderer {
         let mut bounds = schema::Bounds {
             evaluations_left: schema::MAX_SCHEMA_EVALUATIONS,
             deadline: Some(deadline),
+            teardown: self.teardown,
         };
         // Helm validates the values against the schemas, then checks kubeVersion, then parses
         // the templates. Parsing has no effect but its result, so with a schema to check and
@@ -147,8 +181,9 @@ impl Renderer for NativeRenderer {
             ..self.limits
         };
         let time = options.timeout.saturating_sub(started.elapsed());
-        let rendered = render_templates(parsed, options, limits, time, &budget)?;
+        let rendered = render_templates(parsed, options, limits, time, &budget, self.teardown)?;
         let manifest = assemble(&root, &rendered, options)?;
+        self.teardown.dispose((rendered, root, vals, user, caps));
         if manifest.len() > options.max_output_bytes {
             return Err(RenderError::OutputTooLarge {
                 limit: options.max_output_bytes,
@@ -273,7 +308,9 @@ fn validate_schemas(
     if let Some(s) = &c.schema {
         let file = format!("{path}/values.schema.json");
         let json = to_json(vals, budget, &file).map_err(load_to_render)?;
-        match schema::validate(s, &json, bounds) {
+        let checked = schema::validate(s, &json, bounds);
+        bounds.teardown.dispose(json);
+        match checked {
             Ok(()) => {}
             Err(schema::Invalid::Values(e)) => sb.push_str(&format!("{}:\n{e}", c.name())),
             Err(schema::Invalid::Stopped(schema::Stopped::Deadline)) => {
@@ -540,6 +577,7 @@ fn render_templates(
     limits: Limits,
     budget: Duration,
     memory: &Budget,
+    teardown: Teardown,
 ) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
     let Parsed {
         tpls,
@@ -638,9 +676,10 @@ fn render_templates(
     drop(hand_over);
     read_heads(&queue, &mut out);
     match worker {
-        Some(w) => out.extend(w.finish(set)),
-        None => drop(set),
+        Some(w) => out.extend(w.finish(set, teardown)),
+        None => teardown.dispose(set),
     }
+    teardown.dispose(tpls);
     Ok(out)
 }
 
@@ -692,10 +731,13 @@ impl HeadsWorker {
     }
 
     /// The heads the worker read (after the queue closed), handing it `set` to free.
-    fn finish(self, set: TemplateSet) -> BTreeMap<String, RenderedFile> {
+    fn finish(self, set: TemplateSet, teardown: Teardown) -> BTreeMap<String, RenderedFile> {
         let heads = self.done.recv().expect("manifest head thread panicked");
-        // If the thread is gone, the set is freed here instead.
-        let _ = self.trash.send(set);
+        match teardown {
+            // If the thread is gone, the set is freed here instead.
+            Teardown::Free => drop(self.trash.send(set)),
+            Teardown::LeaveToExit => std::mem::forget(set),
+        }
         heads
     }
 }
