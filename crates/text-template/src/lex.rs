@@ -347,7 +347,7 @@ impl<'a> Lexer<'a> {
 
     fn lex_comment(&mut self) -> bool {
         self.pos += LEFT_COMMENT.len();
-        let Some(x) = self.rest().find(RIGHT_COMMENT) else {
+        let Some(x) = memchr::memmem::find(self.rest().as_bytes(), RIGHT_COMMENT.as_bytes()) else {
             self.errorf("unclosed comment".into());
             return false;
         };
