@@ -106,7 +106,8 @@ pub enum CompareError {
         chart: String,
         /// The revision.
         revision: String,
-        /// Which limit, where (the renderer's error; boxed, it is large and rare).
+        /// Which limit, where (the renderer's error; boxed, it is larger than the other
+        /// variants).
         #[source]
         source: Box<helm_render::RenderError>,
     },
