@@ -436,6 +436,10 @@ impl Inner {
             .open(&entry.lock_path)
             .map_err(|e| Error::io(&entry.lock_path, e))?;
         file.lock().map_err(|e| Error::io(&entry.lock_path, e))?;
+        // With this lock held nobody else writes the mirror, so a git lock file in it
+        // (`shallow.lock`, `packed-refs.lock`, a ref's) was left by a process killed while
+        // fetching; left there, every later fetch of the mirror would fail.
+        remove_stale_git_locks(&entry.dir);
         Ok(ProcessLock(file))
     }
 
@@ -575,6 +579,27 @@ struct MirrorDir {
     key: String,
     bytes: u64,
     used: SystemTime,
+}
+
+/// Removes `*.lock` files at the top of a bare repository and under its `refs/`.
+fn remove_stale_git_locks(dir: &Path) {
+    fn walk(dir: &Path, deep: bool) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if deep || e.file_name() == "refs" {
+                    walk(&p, true);
+                }
+            } else if p.extension().is_some_and(|x| x == "lock") {
+                warn!(file = %p.display(), "removing a git lock file a killed process left in a mirror");
+                let _ = fs::remove_file(&p);
+            }
+        }
+    }
+    walk(dir, false);
 }
 
 /// Records that the mirror in `dir` was used now.

@@ -410,3 +410,22 @@ fn mirrors_hold_the_revisions_asked_for_and_fetch_history_only_when_a_lookup_nee
             .is_ok()
     );
 }
+
+#[test]
+fn git_lock_files_a_killed_fetch_left_do_not_block_later_fetches() {
+    let (up, _) = upstream();
+    let data = up.tmp.path().join("data");
+    let cache = cache(&data);
+    cache.repository(&up.url()).unwrap().resolve("v1").unwrap();
+    let mirror = cache.mirror_dir(&up.url()).unwrap();
+    // What a process killed in the middle of a fetch leaves behind.
+    std::fs::write(mirror.join("shallow.lock"), "").unwrap();
+    std::fs::write(mirror.join("packed-refs.lock"), "").unwrap();
+    up.write("chart/values.yaml", "replicas: 7\n");
+    let c2 = up.commit("two");
+    up.git(&["tag", "v2"]);
+    let restarted = crate::fixtures::cache(&data);
+    let repo = restarted.repository(&up.url()).unwrap();
+    assert_eq!(repo.resolve("v2").unwrap().commit.to_string(), c2);
+    assert!(!mirror.join("shallow.lock").exists());
+}
