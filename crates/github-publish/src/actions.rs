@@ -30,6 +30,9 @@ pub struct CiEnvironment {
     pub pull_request: Option<EventPullRequest>,
     /// `GITHUB_API_URL`, else [`DEFAULT_API_URL`].
     pub api_url: String,
+    /// The page of this workflow run (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/
+    /// GITHUB_RUN_ID`), where the status and check run link to.
+    pub run_url: Option<String>,
 }
 
 /// The pull request an Actions event is about.
@@ -64,8 +67,18 @@ impl CiEnvironment {
             Some(path) => read_event(PathBuf::from(path))?,
             None => None,
         };
+        let run_url = match (var("GITHUB_SERVER_URL"), &repository, var("GITHUB_RUN_ID")) {
+            (Some(server), Some(repo), Some(run)) if run.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(format!(
+                    "{}/{repo}/actions/runs/{run}",
+                    server.trim_end_matches('/')
+                ))
+            }
+            _ => None,
+        };
         Ok(CiEnvironment {
             in_actions: var("GITHUB_ACTIONS").as_deref() == Some("true"),
+            run_url,
             repository,
             pull_request,
             api_url: var("GITHUB_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
@@ -170,6 +183,8 @@ mod tests {
             ("GITHUB_REPOSITORY", "acme/charts"),
             ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
             ("GITHUB_API_URL", ""),
+            ("GITHUB_SERVER_URL", "https://github.com/"),
+            ("GITHUB_RUN_ID", "99"),
         ];
         let env = CiEnvironment::read(|k| {
             vars.iter()
@@ -178,6 +193,10 @@ mod tests {
         })
         .unwrap();
         assert!(env.in_actions);
+        assert_eq!(
+            env.run_url.as_deref(),
+            Some("https://github.com/acme/charts/actions/runs/99")
+        );
         assert_eq!(env.repository.unwrap().to_string(), "acme/charts");
         assert_eq!(env.pull_request.unwrap().number, 12);
         assert_eq!(env.api_url, DEFAULT_API_URL);

@@ -76,13 +76,24 @@ pub struct Published {
 pub struct CiPublisher {
     client: GithubClient,
     author: String,
+    details_url: Option<String>,
 }
 
 impl CiPublisher {
     /// A publisher writing through `client` as `author` (see [`crate::author_login`]). Build
     /// the client with `check_runs_with_token(true)` so a `GITHUB_TOKEN` can add the check run.
     pub fn new(client: GithubClient, author: String) -> Self {
-        CiPublisher { client, author }
+        CiPublisher {
+            client,
+            author,
+            details_url: None,
+        }
+    }
+
+    /// Links the status and the check run to `url` (the CI run's page, where its log is).
+    pub fn with_details_url(mut self, url: Option<String>) -> Self {
+        self.details_url = url;
+        self
     }
 
     /// Publishes a finished analysis: the report as the comment (or the short note when the
@@ -163,7 +174,7 @@ impl CiPublisher {
             &head,
             outcome.state,
             &outcome.description,
-            None,
+            self.details_url.clone(),
             None,
         )
         .await?;
@@ -190,6 +201,7 @@ impl CiPublisher {
             head_sha: head.to_string(),
             status: Some(CheckStatus::Completed),
             conclusion: Some(outcome.conclusion),
+            details_url: self.details_url.clone(),
             output: Some(CheckRunOutput {
                 title: outcome.description.clone(),
                 summary: outcome.description.clone(),

@@ -41,10 +41,11 @@ pub mod outcome;
 mod post;
 mod sticky;
 
-use github_client::{GithubClient, RepoName, StatusRequest, StatusState};
+use github_client::{GithubClient, StatusRequest, StatusState};
 
 pub use ci::{CheckRunResult, CiPublisher, CommentResult, Published, PullRequestRef};
 pub use error::Error;
+pub use github_ids::{CommitSha, RepoName};
 pub use outcome::Outcome;
 pub use post::{PostRequest, PostTarget, TOKEN_VARIABLE};
 pub use service::pr::COMMENT_MARKER;

@@ -50,6 +50,8 @@ pub struct PostTarget {
     pub api_url: String,
     /// Running inside GitHub Actions (its `GITHUB_TOKEN` may not read `/user`).
     pub in_actions: bool,
+    /// The CI run's page, linked from the status and the check run.
+    pub details_url: Option<String>,
     token: SecretString,
 }
 
@@ -99,6 +101,7 @@ impl PostTarget {
             pr: PullRequestRef { repo, number },
             api_url,
             in_actions: env.in_actions,
+            details_url: env.run_url.clone(),
             token: SecretString::new(token),
         })
     }
@@ -121,7 +124,7 @@ impl PostTarget {
     pub async fn publisher(&self) -> Result<CiPublisher, Error> {
         let client = self.client()?;
         let author = author_login(&client, None, self.in_actions).await?;
-        Ok(CiPublisher::new(client, author))
+        Ok(CiPublisher::new(client, author).with_details_url(self.details_url.clone()))
     }
 }
 

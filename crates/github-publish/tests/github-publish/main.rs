@@ -326,6 +326,8 @@ async fn a_target_resolved_from_an_actions_environment_publishes() {
         ("GITHUB_REPOSITORY", "acme/charts"),
         ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
         ("GITHUB_API_URL", url.as_str()),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_RUN_ID", "4711"),
     ];
     let env = CiEnvironment::read(|k| {
         vars.iter()
@@ -350,6 +352,13 @@ async fn a_target_resolved_from_an_actions_environment_publishes() {
     assert!(matches!(done.comment, CommentResult::Posted(_)));
     assert_eq!(ours(&fake, 12).len(), 1);
     assert_eq!(states(&fake, HEAD), ["success"]);
+    assert_eq!(
+        fake.statuses("acme", "charts", HEAD)[0]
+            .target_url
+            .as_deref(),
+        Some("https://github.com/acme/charts/actions/runs/4711"),
+        "the status links to the workflow run"
+    );
 
     // A token GitHub refuses is an error that names the request, never the token.
     fake.revoke_token("revoked-token");
