@@ -45,6 +45,12 @@ else
   command -v cargo >/dev/null \
     || fail "cargo is not installed: set the action's version input to download a release, or install Rust 1.95+ first"
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CHARTIMPACT_SOURCE/target}"
+  # The runner's toolchain may be older than the workspace's rust-version; rustup (present on
+  # GitHub's runners) brings the newest stable, which is enough.
+  if command -v rustup >/dev/null; then
+    rustup toolchain install stable --profile minimal --no-self-update >/dev/null 2>&1 || true
+    export RUSTUP_TOOLCHAIN=stable
+  fi
   cargo build --release --locked --quiet --bin chartimpact --manifest-path "$CHARTIMPACT_SOURCE/Cargo.toml" \
     || fail "building chartimpact from $CHARTIMPACT_SOURCE failed"
   install -m 0755 "$CARGO_TARGET_DIR/release/chartimpact" "$dir/chartimpact"
