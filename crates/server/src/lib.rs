@@ -55,7 +55,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use service::CompareService;
 
-use crate::http::{analysis, compare, error, health, jobs, limits, openapi, stream, ui, webhook};
+use crate::http::{
+    analysis, compare, error, health, jobs, limits, openapi, operations, stream, ui, webhook,
+};
 
 pub use http::error::ApiError;
 pub use http::health::RendererStatus;
@@ -84,6 +86,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/analytics/charts/popular"),
     ("POST", "/api/webhooks/github"),
     ("GET", "/api/jobs/{id}"),
+    ("GET", "/api/jobs"),
+    ("POST", "/api/jobs/{id}/rerun"),
+    ("GET", "/api/deliveries"),
+    ("GET", "/api/operations"),
     ("GET", "/api/openapi.json"),
     ("GET", "/metrics"),
 ];
@@ -280,7 +286,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/analysis", get(analysis::list))
         .route("/api/analysis/{id}", get(analysis::get))
         .route("/api/analytics/charts/popular", get(analysis::popular))
+        .route("/api/jobs", get(jobs::list))
         .route("/api/jobs/{id}", get(jobs::get))
+        .route("/api/jobs/{id}/rerun", post(jobs::rerun))
+        .route("/api/deliveries", get(operations::deliveries))
+        .route("/api/operations", get(operations::overview))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,
