@@ -9,7 +9,9 @@
 //!   run's conclusion, and which comment the repository's `.chartimpact.yaml` asks for;
 //! - [`set_status`]: the commit status under [`STATUS_CONTEXT`];
 //! - [`CiPublisher`]: all of it for one analysis from a CI run (comment, status, check run
-//!   when the token can), and [`actions`]: the pull request a GitHub Actions run is for.
+//!   when the token can), [`PostTarget`]: where a CI run posts (command-line flags, else the
+//!   GitHub Actions environment; the token only from `GITHUB_TOKEN`), and [`actions`]: the
+//!   pull request a GitHub Actions run is for.
 //!
 //! The server keeps what only it needs on top (comment and check-run ids remembered in its
 //! store, check runs that start `in_progress`); both build on [`github_client`] and neither
