@@ -567,3 +567,107 @@ async fn the_action_posts_one_comment_and_a_status_through_its_own_command_line(
     );
     fake.assert_no_validation_failures();
 }
+
+/// action.yml's install step with `version`: the release archive and its `.sha256` come from
+/// the releases URL (a loopback server here), the digest is checked before anything is
+/// installed, and the directory is handed to the next steps through `GITHUB_PATH`.
+#[test]
+fn the_install_step_downloads_a_release_and_checks_its_digest() {
+    use testkit::chart_repos::{Server, static_file};
+    let target = match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-gnu",
+        "aarch64" => "aarch64-unknown-linux-gnu",
+        _ => return,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let releases = tmp.path().join("releases");
+    let version = "v9.9.9";
+    let stage = tmp.path().join("stage");
+    std::fs::create_dir_all(releases.join(version)).unwrap();
+    std::fs::create_dir_all(&stage).unwrap();
+    // A stand-in binary: the step only runs `chartimpact --version`.
+    let bin = stage.join("chartimpact");
+    std::fs::write(&bin, "#!/bin/sh\necho chartimpact 9.9.9\n").unwrap();
+    Command::new("chmod")
+        .args(["755"])
+        .arg(&bin)
+        .status()
+        .unwrap();
+    let asset = format!("chartimpact-{version}-{target}.tar.gz");
+    let archive = releases.join(version).join(&asset);
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&stage)
+        .arg("chartimpact")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let sum = Command::new("sha256sum").arg(&archive).output().unwrap();
+    let digest = text(&sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let sha_file = releases.join(version).join(format!("{asset}.sha256"));
+    std::fs::write(&sha_file, format!("{digest}  {asset}\n")).unwrap();
+    let root = releases.clone();
+    let server = Server::start(move |req| static_file(&root, req, "/releases"));
+
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/github-action/install.sh");
+    let install = |version: &str, dir: &Path| {
+        let github_path = tmp.path().join("github-path.txt");
+        let out = Command::new("bash")
+            .arg(&script)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("CHARTIMPACT_VERSION", version)
+            .env("CHARTIMPACT_RELEASES", format!("{}/releases", server.url))
+            .env("CHARTIMPACT_INSTALL_DIR", dir)
+            .env("GITHUB_PATH", &github_path)
+            .output()
+            .unwrap();
+        (
+            out,
+            std::fs::read_to_string(github_path).unwrap_or_default(),
+        )
+    };
+    let dir = tmp.path().join("bin");
+    let (out, path) = install(version, &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("chartimpact 9.9.9"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(path.trim(), dir.display().to_string());
+    assert!(dir.join("chartimpact").is_file());
+
+    // A digest that does not match: nothing is installed.
+    std::fs::write(&sha_file, format!("{}  {asset}\n", "0".repeat(64))).unwrap();
+    let other = tmp.path().join("bin2");
+    let (out, _) = install(version, &other);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("sha256 is"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!other.join("chartimpact").exists());
+    // Neither is a version that is not a tag, nor one the releases do not have.
+    let (out, _) = install("v1;reboot", &other);
+    assert!(
+        text(&out.stderr).contains("is not a release tag"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (out, _) = install("v0.0.1", &other);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot download"),
+        "{}",
+        text(&out.stderr)
+    );
+}
