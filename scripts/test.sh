@@ -29,4 +29,4 @@ fi
 target="${CARGO_TARGET_DIR:-$(pwd)/target}"
 [ -x "$target/debug/chartimpact-server" ] || cargo build --bin chartimpact-server
 echo "== browser tests (tests/browser)"
-CHARTIMPACT_SERVER_BIN="$target/debug/chartimpact-server" node --test --test-concurrency=1 tests/browser/ui.test.mjs
+CHARTIMPACT_SERVER_BIN="$target/debug/chartimpact-server" node --test --test-concurrency=1 tests/browser/ui.test.mjs tests/browser/operations.test.mjs

@@ -261,7 +261,8 @@ impl GithubClient {
         Ok(())
     }
 
-    /// `POST /repos/{o}/{r}/check-runs` (App auth only, reference §3.3, R29, R30). More than
+    /// `POST /repos/{o}/{r}/check-runs` (App auth only, reference §3.3, R29, R30, unless
+    /// [`crate::ClientBuilder::check_runs_with_token`] lets an installation token try). More than
     /// 50 annotations are sent in follow-up updates of ≤ 50 each. Returns the check run id.
     #[tracing::instrument(skip_all, fields(repo = %repo, sha = %req.head_sha))]
     pub async fn create_check_run(
@@ -270,7 +271,7 @@ impl GithubClient {
         req: &CheckRunRequest,
         installation: Option<u64>,
     ) -> Result<u64, Error> {
-        if matches!(self.auth_kind(), AuthKind::Token) {
+        if matches!(self.auth_kind(), AuthKind::Token) && !self.check_runs_with_token() {
             return Err(Error::ChecksNeedApp);
         }
         let created: RawId = self
@@ -297,7 +298,7 @@ impl GithubClient {
         req: &CheckRunRequest,
         installation: Option<u64>,
     ) -> Result<(), Error> {
-        if matches!(self.auth_kind(), AuthKind::Token) {
+        if matches!(self.auth_kind(), AuthKind::Token) && !self.check_runs_with_token() {
             return Err(Error::ChecksNeedApp);
         }
         self.patch_check_run(repo, id, &check_run_json(req, false), installation)

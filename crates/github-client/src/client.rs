@@ -36,6 +36,7 @@ struct Config {
     max_rate_limit_wait: Duration,
     timeout: Duration,
     max_concurrent_reads: usize,
+    check_runs_with_token: bool,
 }
 
 impl Default for Config {
@@ -52,6 +53,7 @@ impl Default for Config {
             max_rate_limit_wait: Duration::from_secs(15 * 60),
             timeout: Duration::from_secs(30),
             max_concurrent_reads: 10,
+            check_runs_with_token: false,
         }
     }
 }
@@ -118,6 +120,17 @@ impl ClientBuilder {
     /// Reads in flight at once (default 10, reference R19).
     pub fn max_concurrent_reads(&mut self, n: usize) -> &mut Self {
         self.config.max_concurrent_reads = n.max(1);
+        self
+    }
+
+    /// Sends check runs with token auth instead of refusing them up front (default off).
+    ///
+    /// For a token that is really an installation token: GitHub Actions' `GITHUB_TOKEN` is
+    /// one (of the GitHub Actions App) and may write check runs when the workflow grants
+    /// `checks: write`. A personal access token never can; GitHub then answers 403, which
+    /// the caller sees as [`Error::Http`] with status 403.
+    pub fn check_runs_with_token(&mut self, allow: bool) -> &mut Self {
+        self.config.check_runs_with_token = allow;
         self
     }
 
@@ -353,6 +366,11 @@ impl GithubClient {
     /// Whether the client authenticates as a GitHub App.
     pub fn is_app(&self) -> bool {
         matches!(self.inner.auth, Auth::App { .. })
+    }
+
+    /// Whether check runs are sent with token auth ([`ClientBuilder::check_runs_with_token`]).
+    pub(crate) fn check_runs_with_token(&self) -> bool {
+        self.inner.config.check_runs_with_token
     }
 
     pub(crate) fn resolve(&self, target: &str) -> Result<Url, Error> {

@@ -21,7 +21,9 @@
 //! - App JWTs are RS256 with `iat = now − 60`, `exp = now + 540`; installation tokens are
 //!   cached and refreshed with < 60 s left, and a 401 triggers one refresh (R25);
 //! - status descriptions are cut to 140 chars (R28), check run annotations go out in chunks
-//!   of 50 (R29), and check runs are refused up front with token auth (R30).
+//!   of 50 (R29), and check runs are refused up front with token auth (R30) unless the token
+//!   is declared an installation token that may write them (GitHub Actions' `GITHUB_TOKEN`,
+//!   [`ClientBuilder::check_runs_with_token`]).
 //!
 //! Secrets live in [`SecretString`], whose `Debug` prints `***`; tokens never appear in logs
 //! or errors (R31).

@@ -59,7 +59,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use service::CompareService;
 
 use crate::http::{
-    analysis, compare, error, health, jobs, limits, openapi, origin, stream, ui, webhook,
+    analysis, compare, error, health, jobs, limits, openapi, operations, origin, stream, ui,
+    webhook,
 };
 
 pub use access::{AccessConfig, IpNet, Token, TokenError};
@@ -90,6 +91,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/analytics/charts/popular"),
     ("POST", "/api/webhooks/github"),
     ("GET", "/api/jobs/{id}"),
+    ("GET", "/api/jobs"),
+    ("POST", "/api/jobs/{id}/rerun"),
+    ("GET", "/api/deliveries"),
+    ("GET", "/api/operations"),
     ("GET", "/api/openapi.json"),
     ("GET", "/metrics"),
 ];
@@ -315,7 +320,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/analysis", get(analysis::list))
         .route("/api/analysis/{id}", get(analysis::get))
         .route("/api/analytics/charts/popular", get(analysis::popular))
+        .route("/api/jobs", get(jobs::list))
         .route("/api/jobs/{id}", get(jobs::get))
+        .route("/api/jobs/{id}/rerun", post(jobs::rerun))
+        .route("/api/deliveries", get(operations::deliveries))
+        .route("/api/operations", get(operations::overview))
         // Layers run bottom-up: the origin check first (before a byte of the body is read),
         // then the rate limit, then access.
         .route_layer(middleware::from_fn_with_state(

@@ -1,9 +1,10 @@
-// The application shell: a client-side router over four pages, the colour-scheme switch,
+// The application shell: a client-side router over five pages, the colour-scheme switch,
 // and the in-memory state pages hand each other (a fresh result, the per-repository pickers).
 import { h } from './dom.js';
 import { compareView } from './compare.js';
 import { analysisView } from './analysis.js';
 import { analyticsView } from './analytics.js';
+import { operationsView } from './operations.js';
 
 const main = document.getElementById('main');
 
@@ -42,6 +43,9 @@ function route() {
   } else if (path === '/analytics') {
     page = 'analytics';
     current = analyticsView(main, app);
+  } else if (path === '/operations') {
+    page = 'operations';
+    current = operationsView(main, app);
   } else {
     document.title = 'Page not found · ChartImpact';
     main.append(h('div', { class: 'panel' },

@@ -33,6 +33,31 @@ pub struct NewDelivery {
     pub received_at: Timestamp,
 }
 
+/// A recorded webhook delivery, as [`Store::list_deliveries`](crate::Store::list_deliveries)
+/// returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The `X-GitHub-Delivery` header.
+    pub id: DeliveryId,
+    /// The `X-GitHub-Event` header.
+    pub event: String,
+    /// The payload's `action`.
+    pub action: Option<String>,
+    /// The repository.
+    pub repo: Option<RepoName>,
+    /// When it arrived (millisecond precision).
+    pub received_at: Timestamp,
+    /// The job it enqueued (or was coalesced into), once linked; `None` for deliveries that
+    /// run nothing (pings, ignored events) and after that job was purged.
+    pub job_id: Option<JobId>,
+    /// That job's status now.
+    pub job_status: Option<JobStatus>,
+}
+
+/// The most deliveries one [`Store::list_deliveries`](crate::Store::list_deliveries) call
+/// returns.
+pub const MAX_DELIVERIES: u32 = 500;
+
 /// What [`Store::record_delivery`](crate::Store::record_delivery) found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeliveryRecord {
@@ -84,6 +109,11 @@ const INSERT_NEW: &str = "INSERT INTO webhook_deliveries \
 /// `$1` id: the linked job and its status.
 const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
      LEFT JOIN jobs j ON j.id = d.job_id WHERE d.delivery_id = $1";
+
+/// `$1` limit, `$2` offset: newest first.
+const LIST: &str = "SELECT d.delivery_id, d.event, d.action, d.repo, d.received_at, d.job_id, \
+     j.status FROM webhook_deliveries d LEFT JOIN jobs j ON j.id = d.job_id \
+     ORDER BY d.received_at DESC, d.delivery_id DESC LIMIT $1 OFFSET $2";
 
 /// `$1` job.
 const JOB_EXISTS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1";
@@ -156,6 +186,43 @@ impl DeliveryRow {
     }
 }
 
+/// A [`LIST`] row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListedRow {
+    delivery_id: DeliveryId,
+    event: String,
+    action: Option<String>,
+    repo: Option<RepoName>,
+    received_at: i64,
+    job_id: Option<i64>,
+    status: Option<String>,
+}
+
+impl ListedRow {
+    fn into_delivery(self) -> Result<Delivery, StoreError> {
+        let received_at =
+            time::from_ms(self.received_at).ok_or_else(|| StoreError::CorruptColumn {
+                operation: "list deliveries",
+                column: "received_at".into(),
+                source: format!("{} is out of range", self.received_at).into(),
+            })?;
+        let earlier = DeliveryRow {
+            job_id: self.job_id,
+            status: self.status,
+        }
+        .into_record(false)?;
+        Ok(Delivery {
+            id: self.delivery_id,
+            event: self.event,
+            action: self.action,
+            repo: self.repo,
+            received_at,
+            job_id: earlier.job_id,
+            job_status: earlier.job_status,
+        })
+    }
+}
+
 // ---- operations -----------------------------------------------------------------------------
 
 impl<E: Engine> SqlStore<E> {
@@ -201,6 +268,26 @@ impl<E: Engine> SqlStore<E> {
         };
         tx.commit().await.map_err(StoreError::query(op))?;
         link_outcome(delivery_id, job, jobs, linked)
+    }
+
+    pub(crate) async fn list_deliveries(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let op = "list deliveries";
+        let limit = match limit {
+            0 => MAX_DELIVERIES,
+            n => n.min(MAX_DELIVERIES),
+        };
+        let mut conn = self.conn(op).await?;
+        let rows: Vec<ListedRow> = E::sql(LIST)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        rows.into_iter().map(ListedRow::into_delivery).collect()
     }
 
     #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]

@@ -20,10 +20,10 @@ use tokio::sync::MutexGuard;
 use crate::jobs::PreparedJob;
 use crate::sql::{Conn, Db, Statement};
 use crate::{
-    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryId, DeliveryRecord, EnqueueOutcome,
-    Job, JobId, JobKey, JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular,
-    PopularQuery, Publication, QueueLimits, QueueStats, RepoName, ResultPage, SaveOutcome, Store,
-    StoreError, StoreFuture, StoredResult, schema,
+    AcceptOutcome, Backend, CheckRunRef, CompareId, Delivery, DeliveryId, DeliveryRecord,
+    EnqueueOutcome, Job, JobId, JobKey, JobLease, JobQuery, JobStatus, ListQuery, NewDelivery,
+    NewJob, NewResult, Popular, PopularQuery, Publication, QueueLimits, QueueStats, RepoName,
+    ResultPage, SaveOutcome, Store, StoreError, StoreFuture, StoredResult, schema,
 };
 
 /// What one backend does its own way.
@@ -277,6 +277,14 @@ impl<E: Engine> Store for SqlStore<E> {
 
     fn queue_stats(&self) -> StoreFuture<'_, QueueStats> {
         Box::pin(self.stats())
+    }
+
+    fn list_jobs(&self, query: JobQuery) -> StoreFuture<'_, Vec<Job>> {
+        Box::pin(SqlStore::list_jobs(self, query))
+    }
+
+    fn list_deliveries(&self, limit: u32, offset: u32) -> StoreFuture<'_, Vec<Delivery>> {
+        Box::pin(SqlStore::list_deliveries(self, limit, offset))
     }
 
     fn record_delivery(&self, delivery: NewDelivery) -> StoreFuture<'_, DeliveryRecord> {

@@ -301,6 +301,31 @@ pub struct QueueStats {
     pub running: u64,
 }
 
+/// Which jobs [`Store::list_jobs`](crate::Store::list_jobs) returns, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobQuery {
+    /// Only jobs in this status.
+    pub status: Option<JobStatus>,
+    /// Only jobs of this repository.
+    pub repo: Option<RepoName>,
+    /// At most this many (the store caps it at [`JobQuery::MAX_LIMIT`]; 0 means the cap).
+    pub limit: u32,
+    /// Skip this many of the newest.
+    pub offset: u32,
+}
+
+impl JobQuery {
+    /// The most jobs one call returns.
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub(crate) fn bounded_limit(&self) -> i64 {
+        i64::from(match self.limit {
+            0 => Self::MAX_LIMIT,
+            n => n.min(Self::MAX_LIMIT),
+        })
+    }
+}
+
 // ---- SQL ------------------------------------------------------------------------------------
 
 macro_rules! job_columns {
@@ -518,6 +543,14 @@ pub(crate) const PURGE_FINISHED: &str = "DELETE FROM jobs \
 
 /// `$1` job.
 pub(crate) const GET: &str = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
+
+/// `$1` status or NULL, `$2` repository or NULL, `$3` limit, `$4` offset: newest first.
+pub(crate) const LIST: &str = concat!(
+    "SELECT ",
+    job_columns!(),
+    " FROM jobs WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR repo = $2) \
+     ORDER BY id DESC LIMIT $3 OFFSET $4"
+);
 
 /// `$1` key.
 pub(crate) const LATEST: &str = concat!(
@@ -1065,6 +1098,20 @@ impl<E: Engine> SqlStore<E> {
 
     pub(crate) async fn latest(&self, key: &JobKey) -> Result<Option<Job>, StoreError> {
         self.job(E::sql(LATEST).bind(key)).await
+    }
+
+    pub(crate) async fn list_jobs(&self, query: JobQuery) -> Result<Vec<Job>, StoreError> {
+        let op = "list jobs";
+        let mut conn = self.conn(op).await?;
+        let rows: Vec<JobRow> = E::sql(LIST)
+            .bind(query.status.map(JobStatus::as_str))
+            .bind(query.repo.as_ref())
+            .bind(query.bounded_limit())
+            .bind(i64::from(query.offset))
+            .fetch_all(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        rows.into_iter().map(JobRow::into_job).collect()
     }
 
     async fn job(&self, statement: Statement<E::Db>) -> Result<Option<Job>, StoreError> {

@@ -211,13 +211,13 @@ mod time;
 mod url;
 
 pub use analytics::{Popular, PopularChart, PopularQuery};
-pub use deliveries::{AcceptOutcome, DeliveryRecord, NewDelivery};
+pub use deliveries::{AcceptOutcome, Delivery, DeliveryRecord, MAX_DELIVERIES, NewDelivery};
 pub use error::StoreError;
 pub use github_ids::{CommitSha, DeliveryId, JobKey, RepoName};
 pub use id::{CompareId, InvalidCompareId};
 pub use jobs::{
-    EnqueueOutcome, InvalidJobId, InvalidJobStatus, Job, JobId, JobLease, JobStatus, NewJob,
-    QueueLimits, QueueStats,
+    EnqueueOutcome, InvalidJobId, InvalidJobStatus, Job, JobId, JobLease, JobQuery, JobStatus,
+    NewJob, QueueLimits, QueueStats,
 };
 pub use open::{Backend, OpenOptions, open};
 pub use publications::{CheckRunRef, Publication};

@@ -5,10 +5,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::{
-    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryId, DeliveryRecord, EnqueueOutcome,
-    Job, JobId, JobKey, JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular,
-    PopularQuery, Publication, QueueLimits, QueueStats, RepoName, ResultPage, SaveOutcome,
-    StoreError, StoredResult,
+    AcceptOutcome, Backend, CheckRunRef, CompareId, Delivery, DeliveryId, DeliveryRecord,
+    EnqueueOutcome, Job, JobId, JobKey, JobLease, JobQuery, JobStatus, ListQuery, NewDelivery,
+    NewJob, NewResult, Popular, PopularQuery, Publication, QueueLimits, QueueStats, RepoName,
+    ResultPage, SaveOutcome, StoreError, StoredResult,
 };
 
 /// The future returned by [`Store`] methods (boxed, so the trait is object safe).
@@ -146,6 +146,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many jobs are queued, deferred and running.
     fn queue_stats(&self) -> StoreFuture<'_, QueueStats>;
+
+    /// Jobs, newest first, filtered and paged by `query` (for operators: what ran, what
+    /// failed and why).
+    fn list_jobs(&self, query: JobQuery) -> StoreFuture<'_, Vec<Job>>;
+
+    /// Recorded webhook deliveries, newest first, with the job each one enqueued and its
+    /// status now; at most `limit` (capped at [`MAX_DELIVERIES`](crate::MAX_DELIVERIES), 0 means the cap) after
+    /// skipping `offset`.
+    fn list_deliveries(&self, limit: u32, offset: u32) -> StoreFuture<'_, Vec<Delivery>>;
 
     /// Records a webhook delivery unless its id was recorded before, then reads back what is
     /// known of it: whether this call recorded it and the status of the job it was linked to.

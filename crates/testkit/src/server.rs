@@ -328,6 +328,27 @@ impl FakeGithub {
         self.lock().token_lifetime_secs = secs;
     }
 
+    /// Issues an installation token for `installation` without the App's JWT exchange, as
+    /// GitHub hands GitHub Actions its `GITHUB_TOKEN` (an installation token of the GitHub
+    /// Actions App: configure that App with [`FakeGithub::set_app`], e.g. slug
+    /// `github-actions`). It acts as the App's bot: `GET /user` is refused with 403, its
+    /// comments are written by `<slug>[bot]`, and it may write check runs.
+    pub fn issue_installation_token(&self, installation: u64) -> String {
+        let mut st = self.lock();
+        let n = st.id();
+        let token = format!("ghs_fake{installation}x{n}");
+        let expires_at = now() as i64 + st.token_lifetime_secs;
+        st.tokens.insert(
+            token.clone(),
+            IssuedToken {
+                installation,
+                expires_at,
+                revoked: false,
+            },
+        );
+        token
+    }
+
     /// Expires every installation token issued so far (they then get 401).
     pub fn expire_installation_tokens(&self) {
         for t in self.lock().tokens.values_mut() {

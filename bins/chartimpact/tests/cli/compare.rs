@@ -8,7 +8,7 @@ use testkit::git;
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-web\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: \"web:{{ .Values.tag }}\"\n";
 
 /// A repository with chart `charts/web` at tags `v1` and `v2` (image and replicas change).
-fn repo(tmp: &Path) -> PathBuf {
+pub(super) fn repo(tmp: &Path) -> PathBuf {
     let dir = tmp.join("repo");
     let chart = dir.join("charts/web");
     std::fs::create_dir_all(chart.join("templates")).unwrap();

@@ -168,6 +168,49 @@ async fn check_runs_need_an_app() {
     assert!(gh.requests().is_empty());
 }
 
+/// GitHub Actions' `GITHUB_TOKEN` is an installation token: allowed to try, it writes the
+/// check run; a personal token allowed to try gets GitHub's 403, not a refusal up front.
+#[tokio::test]
+async fn an_installation_token_may_write_check_runs_when_allowed() {
+    let gh = fake().await;
+    let client = |token: &str| {
+        github_client::GithubClient::builder(&gh.url())
+            .auth(Auth::Token(token.into()))
+            .check_runs_with_token(true)
+            .min_write_spacing(std::time::Duration::ZERO)
+            .build()
+            .unwrap()
+    };
+    let run = CheckRunRequest {
+        name: "chartimpact".into(),
+        head_sha: "1111111111111111111111111111111111111111".into(),
+        conclusion: Some(CheckConclusion::Neutral),
+        output: Some(CheckRunOutput {
+            title: "No Helm chart is affected".into(),
+            summary: "nothing to compare".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let actions_token = gh.issue_installation_token(77);
+    let id = client(&actions_token)
+        .create_check_run(&repo(), &run, None)
+        .await
+        .unwrap();
+    let runs = gh.check_runs("octo", "charts");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, id);
+    assert_eq!(runs[0].conclusion.as_deref(), Some("neutral"));
+
+    let err = client(TOKEN)
+        .create_check_run(&repo(), &run, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err:?}");
+    assert_eq!(gh.check_runs("octo", "charts").len(), 1);
+    gh.assert_no_validation_failures();
+}
+
 #[tokio::test]
 async fn annotations_are_sent_in_chunks_of_fifty() {
     let gh = fake().await;

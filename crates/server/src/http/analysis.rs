@@ -93,7 +93,7 @@ pub(crate) async fn get(
     Ok(response)
 }
 
-fn param_u32(q: &HashMap<String, String>, name: &str) -> Result<Option<u32>, ApiError> {
+pub(crate) fn param_u32(q: &HashMap<String, String>, name: &str) -> Result<Option<u32>, ApiError> {
     q.get(name)
         .map(|v| {
             v.parse::<u32>().map_err(|_| {
@@ -118,7 +118,7 @@ fn param_time(
         .transpose()
 }
 
-fn reject_unknown(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn reject_unknown(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
     match q.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(ApiError::bad_request(format!(
             "unknown query parameter {k:?}; accepted: {}",

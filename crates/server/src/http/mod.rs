@@ -10,6 +10,7 @@ pub(crate) mod jobs;
 pub(crate) mod limits;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod operations;
 pub(crate) mod origin;
 pub(crate) mod stream;
 pub(crate) mod ui;

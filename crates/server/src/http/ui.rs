@@ -45,7 +45,7 @@ macro_rules! asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-static ASSETS: [Asset; 10] = [
+static ASSETS: [Asset; 11] = [
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
@@ -56,10 +56,17 @@ static ASSETS: [Asset; 10] = [
     asset!("analysis.js", JS),
     asset!("diffview.js", JS),
     asset!("analytics.js", JS),
+    asset!("operations.js", JS),
 ];
 
 /// The pages the UI routes itself (each answers `index.html`; the script reads the path).
-pub const UI_ROUTES: &[&str] = &["/", "/compare", "/analysis/{id}", "/analytics"];
+pub const UI_ROUTES: &[&str] = &[
+    "/",
+    "/compare",
+    "/analysis/{id}",
+    "/analytics",
+    "/operations",
+];
 
 /// What the browser may load and from where: this origin only, no inline script or style,
 /// no framing, no plugins.
@@ -104,7 +111,7 @@ fn index() -> &'static Asset {
     find("index.html").unwrap_or(&ASSETS[0])
 }
 
-/// `GET /`, `/compare`, `/analysis/{id}`, `/analytics`: the application page.
+/// `GET /`, `/compare`, `/analysis/{id}`, `/analytics`, `/operations`: the application page.
 pub(crate) async fn page(headers: axum::http::HeaderMap) -> Response {
     serve(index(), &headers, StatusCode::OK)
 }

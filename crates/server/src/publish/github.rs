@@ -1,4 +1,5 @@
-//! The GitHub [`Publisher`]: one sticky PR comment (found by its marker and our own login,
+//! The GitHub [`Publisher`], built on [`github_publish`] (the comment, status and outcome
+//! logic `chartimpact pr --post` uses too): one sticky PR comment (found by its marker and our own login,
 //! updated in place, extra copies removed, no PATCH when nothing changed), a commit status
 //! `chartimpact/analysis` (pending → success / failure / error), and with GitHub App auth a
 //! check run: created `in_progress` when the job starts, completed with the result (or
@@ -27,22 +28,24 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use github_client::{
-    CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, StatusRequest,
-    StatusState,
+    CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, StatusState,
 };
 use github_events::{CommitSha, RepoName};
-
-use service::pr::COMMENT_MARKER;
+pub use github_publish::{CHECK_NAME, STATUS_CONTEXT};
+use github_publish::{IfMissing, StickyComment, outcome};
 
 use super::{PublishError, PublishFuture, PublishUpdate, Publisher};
 use crate::job::{JobPayload, JobRef, RerunRequest};
-
-/// Status context every commit status of ours carries.
-pub const STATUS_CONTEXT: &str = "chartimpact/analysis";
-/// Name of our check run.
-pub const CHECK_NAME: &str = "ChartImpact";
 /// The reaction that acknowledges a `/chartimpact rerun` comment.
 pub const RERUN_REACTION: &str = "rocket";
+
+/// What the reader of a failed analysis's comment can do when the server runs ChartImpact.
+const FAILURE_NEXT_STEP: &str = "Push a fix, or comment `/chartimpact rerun` to try again.";
+
+/// A publication error as the job's retry sees it (GitHub's answer included, no secrets).
+fn failed(e: github_publish::Error) -> PublishError {
+    PublishError(e.full_message())
+}
 
 /// How long the id of an in-progress check run is remembered in memory for its job (push
 /// jobs have no pull request to store it under; for pull requests the store has it too). A
@@ -124,7 +127,7 @@ impl GithubPublisher {
             details_url: self.job_url(job),
             external_id: Some(job.public_id.clone()),
             output: Some(CheckRunOutput {
-                title: "Analysing the Helm charts this change affects…".to_owned(),
+                title: outcome::PENDING_DESCRIPTION.to_owned(),
                 summary: "ChartImpact is rendering and comparing every chart this change affects."
                     .to_owned(),
                 ..CheckRunOutput::default()
@@ -252,11 +255,9 @@ impl GithubPublisher {
     async fn login(&self, installation: Option<u64>) -> Result<&str, PublishError> {
         self.login
             .get_or_try_init(|| async {
-                self.client
-                    .current_user(installation)
+                github_publish::author_login(&self.client, installation, false)
                     .await
-                    .map(|u| u.login)
-                    .map_err(|e| PublishError(e.to_string()))
+                    .map_err(failed)
             })
             .await
             .map(String::as_str)
@@ -267,98 +268,49 @@ impl GithubPublisher {
         repo: &RepoName,
         sha: &CommitSha,
         state: StatusState,
-        description: String,
+        description: &str,
         target_url: Option<String>,
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
-        let status = StatusRequest {
+        github_publish::set_status(
+            &self.client,
+            repo,
+            sha,
             state,
-            context: STATUS_CONTEXT.to_owned(),
-            description: Some(description),
+            description,
             target_url,
-        };
-        self.client
-            .create_status(repo, sha.as_str(), &status, installation)
-            .await
-            .map_err(|e| PublishError(e.to_string()))
+            installation,
+        )
+        .await
+        .map_err(failed)
     }
 
-    /// Creates (when `create`) or updates our one comment on the PR, by its stored id when
-    /// there is one; else found by marker, removing older duplicates. The id is stored.
+    /// Makes our one comment on the PR say `body` (see [`StickyComment::upsert`]), starting
+    /// from its stored id when there is one; the id it ends up with is stored.
     async fn upsert_comment(
         &self,
         repo: &RepoName,
         number: u64,
         body: &str,
-        create: bool,
+        if_missing: IfMissing,
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
-        let err = |e: github_client::Error| PublishError(e.to_string());
-        let login = self.login(installation).await?.to_owned();
+        let author = self.login(installation).await?.to_owned();
         let stored = self.publication(repo, number).await.comment_id;
-        if let Some(id) = stored {
-            // Read first: an unchanged body is not PATCHed (no edit noise, no notification).
-            let found = match self.client.issue_comment(repo, id, installation).await {
-                // Not ours (the credentials changed since it was stored): we could not edit
-                // it; ours is looked for by marker instead.
-                Ok(c) if c.user_login != login => None,
-                Ok(c) if c.body == body => return Ok(()),
-                Ok(_) => Some(
-                    self.client
-                        .update_issue_comment(repo, id, body, installation)
-                        .await,
-                ),
-                Err(e) => Some(Err(e)),
-            };
-            match found {
-                Some(Ok(_)) => return Ok(()),
-                None => {
-                    tracing::info!(repo = %repo, pr = number, comment = id, "stored comment is not ours; looking for ours by marker");
-                }
-                // Someone deleted it: look for another copy by marker, or create it again.
-                Some(Err(e)) if e.status() == Some(404) => {
-                    tracing::info!(repo = %repo, pr = number, comment = id, "stored comment is gone; looking for it by marker");
-                }
-                Some(Err(e)) => return Err(err(e)),
-            }
-        }
-        let comments = self
-            .client
-            .issue_comments(repo, number, installation)
+        let sticky = StickyComment {
+            repo,
+            number,
+            author: &author,
+            installation,
+        };
+        let done = sticky
+            .upsert(&self.client, body, if_missing, stored)
             .await
-            .map_err(err)?;
-        let mut ours: Vec<_> = comments
-            .into_iter()
-            .filter(|c| c.body.contains(COMMENT_MARKER) && c.user_login == login)
-            .collect();
-        ours.sort_by_key(|c| c.id);
-        match ours.split_first() {
-            None if !create => {}
-            None => {
-                let created = self
-                    .client
-                    .create_issue_comment(repo, number, body, installation)
-                    .await
-                    .map_err(err)?;
-                self.remember_comment(repo, number, created.id).await;
-            }
-            Some((keep, extra)) => {
-                if keep.body != body {
-                    self.client
-                        .update_issue_comment(repo, keep.id, body, installation)
-                        .await
-                        .map_err(err)?;
-                }
-                if stored != Some(keep.id) {
-                    self.remember_comment(repo, number, keep.id).await;
-                }
-                for c in extra {
-                    self.client
-                        .delete_issue_comment(repo, c.id, installation)
-                        .await
-                        .map_err(err)?;
-                }
-            }
+            .map_err(failed)?;
+        if let Some(id) = done.id
+            && stored != Some(id)
+        {
+            self.remember_comment(repo, number, id).await;
         }
         Ok(())
     }
@@ -374,7 +326,7 @@ impl GithubPublisher {
                         repo,
                         sha,
                         StatusState::Pending,
-                        "Analysing the Helm charts this change affects…".into(),
+                        outcome::PENDING_DESCRIPTION,
                         self.job_url(job),
                         installation,
                     )
@@ -390,30 +342,7 @@ impl GithubPublisher {
                 let Some((repo, sha, installation)) = target(&job.payload) else {
                     return Ok(());
                 };
-                let verdict = report.verdict();
-                let failed = report.charts.iter().filter(|c| c.outcome.is_err()).count();
-                let fails_policy = report.fails_policy();
-                let description = if failed > 0 {
-                    format!(
-                        "{} of {} chart comparisons failed; see the comment",
-                        failed,
-                        report.charts.len()
-                    )
-                } else if fails_policy {
-                    format!(
-                        "{}: fails this repository's policy (failOn: {})",
-                        service::pr::verdict_words(verdict),
-                        report.fail_on.as_str()
-                    )
-                } else if report.charts.is_empty() {
-                    "No Helm chart is affected".to_owned()
-                } else {
-                    format!(
-                        "{}: {} chart comparison(s)",
-                        service::pr::verdict_words(verdict),
-                        report.charts.len()
-                    )
-                };
+                let result = outcome::report_outcome(report);
                 let url = self.result_url(job, compare_ids);
                 if let JobPayload::PullRequest {
                     number, head_sha, ..
@@ -444,46 +373,26 @@ impl GithubPublisher {
                         .await;
                         return Ok(());
                     }
-                    if report.wants_comment() {
-                        let body = report.markdown(self.job_url(job).as_deref());
-                        self.upsert_comment(repo, *number, &body, true, installation)
-                            .await?;
-                    } else {
-                        let body = report.summary_markdown();
-                        self.upsert_comment(repo, *number, &body, false, installation)
-                            .await?;
-                    }
+                    let job_url = self.job_url(job);
+                    let (body, if_missing) = outcome::report_comment(report, job_url.as_deref());
+                    self.upsert_comment(repo, *number, &body, if_missing, installation)
+                        .await?;
                 }
-                let state = if failed > 0 {
-                    StatusState::Error
-                } else if fails_policy {
-                    StatusState::Failure
-                } else {
-                    StatusState::Success
-                };
                 self.status(
                     repo,
                     sha,
-                    state,
-                    description.clone(),
+                    result.state,
+                    &result.description,
                     url.clone(),
                     installation,
                 )
                 .await?;
-                let conclusion = if failed > 0 || fails_policy {
-                    CheckConclusion::Failure
-                } else if report.fail_on != service::pr::FailOn::Never {
-                    // A policy was set and passed.
-                    CheckConclusion::Success
-                } else {
-                    CheckConclusion::Neutral
-                };
                 self.complete_check_run(
                     job,
-                    conclusion,
+                    result.conclusion,
                     CheckRunOutput {
-                        title: description.clone(),
-                        summary: description,
+                        title: result.description.clone(),
+                        summary: result.description,
                         text: Some(report.markdown(None)),
                         annotations: Vec::new(),
                     },
@@ -524,25 +433,24 @@ impl GithubPublisher {
                 if let JobPayload::PullRequest { number, .. } = &job.payload {
                     let lock = self.lock_for(&format!("{repo}#{number}"));
                     let _serial = lock.lock().await;
-                    let body = format!(
-                        "{COMMENT_MARKER}\n## ChartImpact: the analysis could not run\n\n`{code}`: {message}\n\nPush a fix, or comment `/chartimpact rerun` to try again.\n"
-                    );
-                    self.upsert_comment(repo, *number, &body, true, installation)
+                    let body = outcome::failure_comment(code, message, FAILURE_NEXT_STEP);
+                    self.upsert_comment(repo, *number, &body, IfMissing::Create, installation)
                         .await?;
                 }
+                let result = outcome::failure_outcome(message);
                 let error = self
                     .status(
                         repo,
                         sha,
-                        StatusState::Error,
-                        format!("Analysis failed: {message}"),
+                        result.state,
+                        &result.description,
                         self.job_url(job),
                         installation,
                     )
                     .await;
                 self.complete_check_run(
                     job,
-                    CheckConclusion::Failure,
+                    result.conclusion,
                     CheckRunOutput {
                         title: "The analysis could not run".to_owned(),
                         summary: format!("`{code}`: {message}"),

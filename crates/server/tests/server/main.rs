@@ -6,6 +6,7 @@ mod chart_repos;
 mod compat;
 mod limits;
 mod openapi;
+mod operations;
 mod publish;
 mod security;
 mod storage;

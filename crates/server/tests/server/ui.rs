@@ -15,6 +15,7 @@ async fn pages_and_assets_are_served_with_security_headers() {
         "/",
         "/compare",
         "/analytics",
+        "/operations",
         &format!("/analysis/{}", "a".repeat(64)),
     ] {
         let r = srv

@@ -679,3 +679,49 @@ async fn accept_many_at_once(db: &crate::harness::TestDb, refuse_one: bool) {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM jobs").await, 3 + 200 + 5);
     }
 }
+
+/// Operators read the newest deliveries first, each with the job it enqueued and that job's
+/// status now; deliveries that ran nothing have none; paging and the cap hold.
+#[tokio::test]
+async fn deliveries_are_listed_newest_first_with_their_jobs() {
+    for db in databases().await {
+        let store = db.open().await;
+        assert!(store.list_deliveries(10, 0).await.unwrap().is_empty());
+        let enqueued = store
+            .enqueue_job(job("acme/charts#pr/1", "a", t0()), NO_LIMITS)
+            .await
+            .unwrap();
+        for (i, id) in ["d-old", "d-mid", "d-new"].into_iter().enumerate() {
+            store
+                .record_delivery(delivery(id, after(t0(), minutes(i as u64))))
+                .await
+                .unwrap();
+        }
+        store
+            .link_delivery(&delivery_id("d-mid"), enqueued.job_id)
+            .await
+            .unwrap();
+        store
+            .claim_job("w", LEASE, t0(), NO_LIMITS)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .fail_job(enqueued.job_id, "w", "no chart".into(), None, t0())
+            .await
+            .unwrap();
+        let listed = store.list_deliveries(0, 0).await.unwrap();
+        let ids: Vec<String> = listed.iter().map(|d| d.id.to_string()).collect();
+        assert_eq!(ids, ["d-new", "d-mid", "d-old"], "{:?}", db.backend);
+        assert_eq!(listed[0].job_id, None);
+        assert_eq!(listed[1].job_id, Some(enqueued.job_id));
+        assert_eq!(listed[1].event, "pull_request");
+        assert_eq!(listed[1].action.as_deref(), Some("synchronize"));
+        assert_eq!(listed[1].repo, Some(repo("acme/charts")));
+        assert_eq!(listed[1].job_status, Some(JobStatus::Failed));
+        assert_eq!(listed[2].received_at, t0());
+        let page = store.list_deliveries(1, 1).await.unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].id.to_string(), "d-mid");
+    }
+}

@@ -1282,3 +1282,56 @@ async fn finished_jobs_are_purged_by_age_and_active_ones_never() {
         assert_eq!(store.queue_stats().await.unwrap().running, 0);
     }
 }
+
+/// Operators list jobs newest first, by status and by repository, a page at a time.
+#[tokio::test]
+async fn jobs_are_listed_newest_first_filtered_and_paged() {
+    use store::JobQuery;
+    for db in databases().await {
+        let store = db.open().await;
+        let a = store
+            .enqueue_job(job(PR1, "a", t0()), NO_LIMITS)
+            .await
+            .unwrap()
+            .job_id;
+        let b = store
+            .enqueue_job(job(PR2, "b", t0()), NO_LIMITS)
+            .await
+            .unwrap()
+            .job_id;
+        let c = store
+            .enqueue_job(job("other/repo#pr/1", "c", t0()), NO_LIMITS)
+            .await
+            .unwrap()
+            .job_id;
+        let claimed = store
+            .claim_job("w", LEASE, t0(), NO_LIMITS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(claimed.id, a);
+        let ids = |jobs: Vec<store::Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<JobId>>();
+        let all = store.list_jobs(JobQuery::default()).await.unwrap();
+        assert_eq!(ids(all), [c, b, a], "{:?}", db.backend);
+        let running = JobQuery {
+            status: Some(JobStatus::Running),
+            ..JobQuery::default()
+        };
+        let running = store.list_jobs(running).await.unwrap();
+        assert_eq!(running.len(), 1);
+        assert_eq!((running[0].id, running[0].attempts), (a, 1));
+        let acme = JobQuery {
+            repo: Some(repo("acme/charts")),
+            limit: 1,
+            offset: 1,
+            ..JobQuery::default()
+        };
+        assert_eq!(ids(store.list_jobs(acme).await.unwrap()), [a]);
+        let none = JobQuery {
+            status: Some(JobStatus::Failed),
+            repo: Some(repo("acme/charts")),
+            ..JobQuery::default()
+        };
+        assert!(store.list_jobs(none).await.unwrap().is_empty());
+    }
+}
