@@ -335,6 +335,36 @@ impl FakeGithub {
         }
     }
 
+    /// Whether git over HTTP may read `owner/repo` with basic auth `username:password`, as
+    /// GitHub decides it: user `x-access-token` and an installation token this fake issued,
+    /// not expired or revoked, and scoped to the repository when its request named
+    /// repositories.
+    pub fn accepts_git_credentials(
+        &self,
+        owner: &str,
+        repo: &str,
+        username: &str,
+        password: &str,
+    ) -> bool {
+        accepts_git(&self.shared, owner, repo, username, password)
+    }
+
+    /// A credential check for [`GitHttpServer::start_with`](crate::GitHttpServer::start_with)
+    /// that accepts what [`FakeGithub::accepts_git_credentials`] accepts for the repository
+    /// the request path names (`/owner/name.git/…`).
+    pub fn git_credential_check(
+        &self,
+    ) -> impl Fn(&str, &str, &str) -> bool + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move |user, pass, path| {
+            let mut parts = path.trim_start_matches('/').split('/');
+            let (Some(owner), Some(name)) = (parts.next(), parts.next()) else {
+                return false;
+            };
+            accepts_git(&shared, owner, name.trim_end_matches(".git"), user, pass)
+        }
+    }
+
     /// Makes a personal token invalid (401 "Bad credentials").
     pub fn revoke_token(&self, token: &str) {
         self.lock().revoked_pats.insert(token.into());
@@ -597,6 +627,18 @@ fn authenticate(st: &State, headers: &HeaderMap, now: u64) -> Result<Principal, 
         return Err(Reply::message(401, "Bad credentials"));
     }
     Ok(Principal::User)
+}
+
+fn accepts_git(shared: &Shared, _owner: &str, repo: &str, username: &str, password: &str) -> bool {
+    let st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    username == "x-access-token"
+        && st.tokens.get(password).is_some_and(|t| {
+            !t.revoked
+                && t.expires_at > now() as i64
+                && t.repositories
+                    .as_ref()
+                    .is_none_or(|names| names.iter().any(|n| n == repo))
+        })
 }
 
 fn etag_of(bytes: &[u8]) -> String {
@@ -1011,12 +1053,19 @@ fn route(
             let n = st.id();
             let token = format!("ghs_fake{installation}x{n}");
             let expires_at = now as i64 + st.token_lifetime_secs;
+            let repositories = json_body["repositories"].as_array().map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            });
             st.tokens.insert(
                 token.clone(),
                 IssuedToken {
                     installation,
                     expires_at,
                     revoked: false,
+                    repositories,
                 },
             );
             let expires = jiff::Timestamp::from_second(expires_at)

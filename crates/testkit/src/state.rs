@@ -262,6 +262,9 @@ pub(crate) struct IssuedToken {
     pub installation: u64,
     pub expires_at: i64,
     pub revoked: bool,
+    /// Repository names the token was scoped to (`repositories` in its request); `None`:
+    /// every repository of the installation.
+    pub repositories: Option<Vec<String>>,
 }
 
 /// Everything the fake knows, behind one mutex.
