@@ -102,11 +102,13 @@ impl EngineArgs {
                 allowed_hosts: self.allowed_repo_hosts.clone(),
                 allow_local: true,
                 allow_private_addresses: true,
+                ..Default::default()
             })
             .chart_repo_policy(chart_source::UrlPolicy {
                 allowed_hosts: vec!["*".into()],
                 allow_local: false,
                 allow_private_addresses: true,
+                ..Default::default()
             })
             .helm_repo_mirrors(mirrors)
             .helm_repo_credentials(credentials)

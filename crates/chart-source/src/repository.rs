@@ -11,8 +11,8 @@ use crate::TreeId;
 use tracing::{debug, instrument};
 
 use crate::{
-    AffectedChart, AffectedOptions, ChangedPath, ChartFiles, ChartInfo, CommitId, Error, RepoUrl,
-    Resolved, Result, RevisionKind,
+    AffectedChart, AffectedOptions, ChangedPath, ChartFiles, ChartInfo, CommitId, Error, GitAuth,
+    RepoUrl, Resolved, Result, RevisionKind,
     cache::{Entry, EntryState, Inner},
     charts, net,
     revision::{HEAD_REF, RevSpec, kind_of_ref},
@@ -32,6 +32,8 @@ pub struct Repository {
     pub(crate) cache: Arc<Inner>,
     pub(crate) entry: Arc<Entry>,
     pub(crate) interrupt: Arc<AtomicBool>,
+    /// How this handle's fetches authenticate (the mirror is this identity's).
+    pub(crate) auth: GitAuth,
 }
 
 impl std::fmt::Debug for Repository {
@@ -39,6 +41,7 @@ impl std::fmt::Debug for Repository {
         f.debug_struct("Repository")
             .field("url", &self.entry.url)
             .field("dir", &self.entry.dir)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -330,6 +333,7 @@ impl Repository {
                     &self.cache,
                     &repo,
                     &self.entry.url,
+                    &self.auth,
                     &[format!("+{tag}:{tag}"), format!("+{branch}:{branch}")],
                     &self.interrupt,
                 )?;
@@ -348,6 +352,7 @@ impl Repository {
                         &self.cache,
                         &repo,
                         &self.entry.url,
+                        &self.auth,
                         &ALL_REFS.map(String::from),
                         &self.interrupt,
                     )?;
@@ -392,6 +397,7 @@ impl Repository {
             &self.cache,
             repo,
             &self.entry.url,
+            &self.auth,
             &[refspec.to_owned()],
             &self.interrupt,
         )?;
@@ -420,6 +426,7 @@ impl Repository {
             &self.cache,
             repo,
             &self.entry.url,
+            &self.auth,
             &[by_id],
             &self.interrupt,
         ) {
@@ -434,6 +441,7 @@ impl Repository {
             &self.cache,
             repo,
             &self.entry.url,
+            &self.auth,
             &ALL_REFS.map(String::from),
             &self.interrupt,
         )?;
@@ -462,7 +470,7 @@ impl Repository {
     }
 
     fn cache_ls_remote(&self, repo: &gix::Repository) -> Result<Vec<net::RemoteRef>> {
-        net::ls_remote(&self.cache, repo, &self.entry.url)
+        net::ls_remote(&self.cache, repo, &self.entry.url, &self.auth)
     }
 }
 
