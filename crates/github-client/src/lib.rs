@@ -70,9 +70,9 @@ pub use client::{API_VERSION, ClientBuilder, GithubClient};
 pub use error::Error;
 pub use models::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus,
-    Comment, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS, MAX_PR_FILES,
-    MAX_STATUS_CONTEXT_CHARS, MAX_STATUS_DESCRIPTION_CHARS, PrBranch, PullFile, PullRequest,
-    RateLimitSnapshot, RepoRef, StatusRequest, StatusState, User,
+    Comment, GitToken, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS,
+    MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS, MAX_STATUS_DESCRIPTION_CHARS, PrBranch, PullFile,
+    PullRequest, RateLimitSnapshot, RepoRef, StatusRequest, StatusState, User,
 };
 pub use reqwest::Method;
 pub use secret::SecretString;
