@@ -27,13 +27,30 @@ pub(crate) fn span(d: Duration) -> jiff::SignedDuration {
     jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
 }
 
+/// `url` without the user-info part of `scheme://userinfo@host/…` (credentials a caller wrote
+/// into a repository URL).
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority
+        .rfind('@')
+        .map_or(authority, |at| &authority[at + 1..]);
+    format!("{scheme}://{host}{tail}")
+}
+
 /// The request as a stored result remembers it, so "re-run" can repeat it. Inline values are
 /// left out (they may hold credentials and stored results are listed to anyone); their digest
-/// stays, so a client that still has them can tell they match.
+/// stays, so a client that still has them can tell they match. Credentials in repository
+/// URLs are removed.
 pub(crate) fn request_echo(request: &CompareRequest) -> serde_json::Value {
     let mut echo = serde_json::to_value(CompareRequest {
         values_content: None,
         secret_handling: None,
+        repository: without_userinfo(&request.repository),
+        helm_repository: request.helm_repository.as_deref().map(without_userinfo),
         ..request.clone()
     })
     .unwrap_or_default();
