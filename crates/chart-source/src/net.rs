@@ -182,7 +182,7 @@ impl Session {
         };
         let mut repo = repo.clone();
         let mut config = repo.config_snapshot_mut();
-        config.set_raw_value(&gix::config::tree::Core::SSH_COMMAND, command.as_str())?;
+        config.set_raw_value(gix::config::tree::Core::SSH_COMMAND, command.as_str())?;
         config.commit()?;
         Ok(std::borrow::Cow::Owned(repo))
     }

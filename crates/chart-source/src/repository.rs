@@ -197,6 +197,19 @@ impl Repository {
         })
     }
 
+    /// The best common ancestor of two commits (fetched when missing), or `None` when their
+    /// histories never meet: what a new branch is compared against (`git merge-base`).
+    pub fn merge_base(&self, one: &CommitId, two: &CommitId) -> Result<Option<CommitId>> {
+        self.recovering(|| {
+            self.repo_with_commit(*one)?;
+            let repo = self.repo_with_commit(*two)?;
+            let base = repo
+                .merge_base(one.to_gix(), two.to_gix())
+                .map_err(|e| tree::corrupt_or_git("find the merge base", &e))?;
+            Ok(base.map(|id| CommitId::from_gix(id.detach())))
+        })
+    }
+
     /// Charts affected by the changes between two commits: files changed under the chart,
     /// values files named in `options`, and local `file://` dependencies (including library
     /// charts) that are affected themselves. Added and removed charts are included.
