@@ -323,6 +323,12 @@ impl FakeGithub {
         st.app.public_key = public_key;
     }
 
+    /// The longest comment body accepted from now on (default GitHub's 65,536 characters):
+    /// a lower limit makes a long report hit GitHub's 422 as a huge one would.
+    pub fn set_comment_limit(&self, chars: usize) {
+        self.lock().comment_limit = chars;
+    }
+
     /// Lifetime of installation tokens issued from now on (default 3600 s).
     pub fn set_token_lifetime(&self, secs: i64) {
         self.lock().token_lifetime_secs = secs;
@@ -1129,7 +1135,7 @@ fn route(
                 return rep;
             }
             let text = json_body["body"].as_str().unwrap_or_default().to_string();
-            if text.chars().count() > MAX_COMMENT_CHARS {
+            if text.chars().count() > st.comment_limit {
                 return reject(
                     st,
                     method,
@@ -1190,7 +1196,7 @@ fn route(
                         return rep;
                     }
                     let text = json_body["body"].as_str().unwrap_or_default().to_string();
-                    if text.chars().count() > MAX_COMMENT_CHARS {
+                    if text.chars().count() > st.comment_limit {
                         return reject(
                             st,
                             method,
