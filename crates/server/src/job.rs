@@ -114,6 +114,21 @@ impl JobPayload {
         }
     }
 
+    /// The GitHub App installation to act as, when the delivery came from one.
+    pub fn installation_id(&self) -> Option<u64> {
+        match self {
+            JobPayload::PullRequest {
+                installation_id, ..
+            }
+            | JobPayload::Push {
+                installation_id, ..
+            }
+            | JobPayload::Release {
+                installation_id, ..
+            } => *installation_id,
+        }
+    }
+
     /// `pull_request`, `push` or `release`.
     pub fn kind(&self) -> &'static str {
         match self {

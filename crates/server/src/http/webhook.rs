@@ -120,6 +120,11 @@ pub(crate) async fn github(
 
     let response = handle(&state, &delivery_id, event, &summary, decision).await?;
     let (status, reason) = (response.0, response.2);
+    let job = response
+        .1
+        .get("jobId")
+        .and_then(|j| j.as_str())
+        .unwrap_or("-");
     // The audit line: who sent what and what became of it — never payloads or secrets.
     tracing::info!(
         delivery = %delivery_id,
@@ -128,6 +133,7 @@ pub(crate) async fn github(
         repo = summary.repo.as_deref().unwrap_or("-"),
         pr = summary.number.as_deref().unwrap_or("-"),
         sha = summary.sha.as_deref().unwrap_or("-"),
+        job,
         outcome = reason,
         ms = started.elapsed().as_millis() as u64,
         "webhook delivery"
@@ -202,8 +208,28 @@ async fn handle(
         ));
     }
     match decision {
-        Decision::Pong { events } => {
-            tracing::info!(events = ?events, "webhook ping");
+        Decision::Pong {
+            events,
+            hook_id,
+            hook_type,
+        } => {
+            tracing::info!(
+                delivery = %delivery,
+                hook_id,
+                hook_type = hook_type.as_deref().unwrap_or("-"),
+                events = ?events,
+                "webhook ping"
+            );
+            let subscribed = |name: &str| events.iter().any(|e| e == name || e == "*");
+            // An App's ping lists no events (they are the App's settings, not the hook's).
+            if !events.is_empty() && !subscribed("pull_request") {
+                tracing::warn!(
+                    hook_id,
+                    events = ?events,
+                    "this webhook is not subscribed to pull_request events: pull requests will not \
+                     be analysed; subscribe it to pull_request (and push, release if wanted)"
+                );
+            }
             Ok((
                 StatusCode::OK,
                 json!({"status": "pong", "events": events}),
@@ -231,9 +257,12 @@ async fn handle(
                 "cancelled",
             ))
         }
-        Decision::Run(_) => match accepted.enqueued {
+        Decision::Run(target) => match accepted.enqueued {
             Some(out) => {
                 state.inner.job_ready.notify_one();
+                if out.status == store::JobStatus::Deferred {
+                    announce_deferred(state, out.job_id, JobPayload::from_target(&target));
+                }
                 Ok(enqueued(&out))
             }
             None => Ok(nothing_to_rerun()),
@@ -278,6 +307,20 @@ fn acknowledge(state: &AppState, rerun: RerunRequest) {
     tokio::spawn(async move {
         if let Err(e) = publisher.acknowledge_rerun(&rerun).await {
             tracing::warn!(repo = %rerun.repo, pr = rerun.number, error = %e, "rerun command not acknowledged");
+        }
+    });
+}
+
+/// Tells the publisher a job waits for room in the queue (a pending "queue full, will retry"
+/// status), off the delivery's path.
+fn announce_deferred(state: &AppState, id: store::JobId, payload: JobPayload) {
+    let publisher = state.inner.publisher.clone();
+    tokio::spawn(async move {
+        let update = crate::publish::PublishUpdate::Deferred {
+            job: crate::job::JobRef { id, payload },
+        };
+        if let Err(e) = publisher.publish(&update).await {
+            tracing::warn!(job = %id, error = %e, "deferral not published");
         }
     });
 }

@@ -49,6 +49,9 @@ pub const RERUN_REACTION: &str = "rocket";
 /// longer than any job runs with all its retries.
 const CHECK_RUN_MEMORY: Duration = Duration::from_secs(6 * 3600);
 
+/// The smallest size a refused comment is cut down to before giving up.
+const MIN_COMMENT_LIMIT: usize = 512;
+
 /// Publishes job results on GitHub.
 pub struct GithubPublisher {
     client: GithubClient,
@@ -59,6 +62,8 @@ pub struct GithubPublisher {
     check_runs: Mutex<HashMap<String, (u64, Instant)>>,
     /// Comment and check run ids per pull request, shared with the other replicas.
     store: Arc<dyn store::Store>,
+    /// Whether skipping check runs (token auth) was logged already.
+    checks_skipped_logged: std::sync::atomic::AtomicBool,
 }
 
 impl GithubPublisher {
@@ -77,6 +82,7 @@ impl GithubPublisher {
             per_pr: Mutex::new(HashMap::new()),
             check_runs: Mutex::new(HashMap::new()),
             store,
+            checks_skipped_logged: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -105,7 +111,20 @@ impl GithubPublisher {
         let Some((repo, sha, installation)) = target(&job.payload) else {
             return;
         };
-        if !self.client.is_app() || self.check_run_of(job, false).is_some() {
+        if !self.client.is_app() {
+            // Only an App may write checks; the comment and the status carry the result.
+            if !self
+                .checks_skipped_logged
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::info!(
+                    "check runs skipped: they need GitHub App auth (--github-app-id); results \
+                     go to the PR comment and the commit status"
+                );
+            }
+            return;
+        }
+        if self.check_run_of(job, false).is_some() {
             return;
         }
         let pr = pull_request_of(&job.payload);
@@ -122,6 +141,7 @@ impl GithubPublisher {
             status: Some(CheckStatus::InProgress),
             details_url: self.job_url(job),
             external_id: Some(job.id.to_string()),
+            started_at: Some(jiff::Timestamp::now()),
             output: Some(CheckRunOutput {
                 title: "Analysing the Helm charts this change affects…".to_owned(),
                 summary: "ChartImpact is rendering and comparing every chart this change affects."
@@ -180,7 +200,23 @@ impl GithubPublisher {
         output: CheckRunOutput,
         details_url: Option<String>,
     ) {
-        let Some((repo, sha, installation)) = target(&job.payload) else {
+        self.complete_check_run_on(job, None, conclusion, output, details_url)
+            .await;
+    }
+
+    /// [`Self::complete_check_run`], on `commit` when the job's payload names none (a
+    /// release: its tag's commit is known once analysed).
+    async fn complete_check_run_on(
+        &self,
+        job: &JobRef,
+        commit: Option<&str>,
+        conclusion: CheckConclusion,
+        output: CheckRunOutput,
+        details_url: Option<String>,
+    ) {
+        let Some((repo, sha, installation)) =
+            target(&job.payload).or_else(|| commit.and_then(|c| release_target(&job.payload, c)))
+        else {
             return;
         };
         if !self.client.is_app() {
@@ -386,12 +422,28 @@ impl GithubPublisher {
                 self.start_check_run(job).await;
                 pending
             }
+            PublishUpdate::Deferred { job } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                self.status(
+                    &repo,
+                    &sha,
+                    StatusState::Pending,
+                    "Queue full: the analysis will run when there is room".into(),
+                    self.job_url(job),
+                    installation,
+                )
+                .await
+            }
             PublishUpdate::Finished {
                 job,
                 report,
                 compare_ids,
             } => {
-                let Some((repo, sha, installation)) = target(&job.payload) else {
+                let Some((repo, sha, installation)) = target(&job.payload)
+                    .or_else(|| release_target(&job.payload, &report.head_commit))
+                else {
                     return Ok(());
                 };
                 let verdict = report.verdict();
@@ -449,9 +501,27 @@ impl GithubPublisher {
                         return Ok(());
                     }
                     if report.wants_comment() {
-                        let body = report.markdown(self.job_url(job).as_deref());
-                        self.upsert_comment(&repo, *number, &body, true, installation)
-                            .await?;
+                        let url = self.job_url(job);
+                        let mut limit = diff_core::report::MARKDOWN_LIMIT;
+                        loop {
+                            let body = report.markdown_within(url.as_deref(), limit);
+                            match self
+                                .upsert_comment(&repo, *number, &body, true, installation)
+                                .await
+                            {
+                                // GitHub measures differently than we do (or changed its
+                                // limit): the same report, each chart's part at half the size.
+                                Err(e)
+                                    if e.0.contains("answered 422")
+                                        && body.chars().count() / 2 >= MIN_COMMENT_LIMIT =>
+                                {
+                                    let chars = body.chars().count();
+                                    tracing::warn!(job = %job.id, chars, "comment refused as too long; posting it at half the size");
+                                    limit = chars / 2;
+                                }
+                                other => break other?,
+                            }
+                        }
                     } else {
                         let body = report.summary_markdown();
                         self.upsert_comment(&repo, *number, &body, false, installation)
@@ -482,8 +552,9 @@ impl GithubPublisher {
                 } else {
                     CheckConclusion::Neutral
                 };
-                self.complete_check_run(
+                self.complete_check_run_on(
                     job,
+                    Some(&report.head_commit),
                     conclusion,
                     CheckRunOutput {
                         title: description.clone(),
@@ -565,6 +636,26 @@ impl GithubPublisher {
 fn pull_request_of(payload: &JobPayload) -> Option<(&str, u64)> {
     match payload {
         JobPayload::PullRequest { repo, number, .. } => Some((repo.as_str(), *number)),
+        _ => None,
+    }
+}
+
+/// Repository, the tag's `commit` and installation of a release's results (its commit is
+/// known once the tag was resolved).
+fn release_target(payload: &JobPayload, commit: &str) -> Option<(RepoRef, String, Option<u64>)> {
+    match payload {
+        JobPayload::Release {
+            repo,
+            installation_id,
+            ..
+        } => {
+            let (owner, name) = repo.split_once('/')?;
+            Some((
+                RepoRef::new(owner, name),
+                commit.to_owned(),
+                *installation_id,
+            ))
+        }
         _ => None,
     }
 }
