@@ -114,6 +114,18 @@ impl Engine {
                 request.allow_missing_chart = true;
                 if let Some(s) = scenario {
                     request.values_files = s.values_files.clone();
+                    // The scenario's own render settings over the request's.
+                    request.set.extend(s.set.iter().cloned());
+                    request.api_versions.extend(s.api_versions.iter().cloned());
+                    for (to, from) in [
+                        (&mut request.release_name, &s.release_name),
+                        (&mut request.namespace, &s.namespace),
+                        (&mut request.kube_version, &s.kube_version),
+                    ] {
+                        if from.is_some() {
+                            to.clone_from(from);
+                        }
+                    }
                 }
                 let outcome = self.run(&request, ctx).map(|mut r| {
                     r.version1 = req.base.clone();
