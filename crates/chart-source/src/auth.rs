@@ -101,9 +101,10 @@ pub enum GitAuth {
         /// Where the credentials come from.
         source: Arc<dyn CredentialSource>,
     },
-    /// The user's own git credentials, as git finds them: `~/.netrc` for the host, else, when
-    /// the remote asks for credentials, `git credential fill` (credential helpers,
-    /// `GIT_ASKPASS`, a terminal prompt), approved or rejected afterwards. For the CLI.
+    /// The user's own git credentials, as git finds them when the remote asks for some:
+    /// `~/.netrc` for the host, else the system `git credential fill` (credential helpers,
+    /// `GIT_ASKPASS`, a terminal prompt), approved or rejected afterwards; sent as basic auth
+    /// in a header like any other. ssh URLs use the user's ssh (keys, agent). For the CLI.
     UserGit,
 }
 

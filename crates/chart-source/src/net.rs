@@ -162,8 +162,6 @@ pub(crate) struct Session {
     /// Proxies from the environment would bypass the address check: off unless the policy
     /// allows private addresses anyway.
     no_proxy: bool,
-    user_git: bool,
-    host: Option<String>,
     /// The ssh command git would run (`GIT_SSH_COMMAND`, `GIT_SSH`), for the user's own git.
     ssh_command: Option<String>,
     /// Set when the remote asked for credentials (HTTP 401 at the handshake).
@@ -229,42 +227,55 @@ impl Session {
             connection = connection.with_transport_options(options);
         }
         let challenged = self.challenged.clone();
-        if self.user_git {
-            let host = self.host.clone();
-            let mut from_netrc = false;
-            Ok(connection.with_credentials(move |action| {
-                use gix::credentials::helper::Action;
-                match action {
-                    Action::Get(ctx) => {
-                        challenged.store(true, Ordering::Relaxed);
-                        if let Some(c) = host.as_deref().and_then(crate::auth::netrc_credentials) {
-                            from_netrc = true;
-                            return Ok(Some(gix::credentials::protocol::Outcome {
-                                identity: gix::sec::identity::Account {
-                                    username: c.username.clone(),
-                                    password: c.password().to_owned(),
-                                    oauth_refresh_token: None,
-                                },
-                                next: ctx.into(),
-                            }));
-                        }
-                        gix::credentials::builtin(Action::Get(ctx))
-                    }
-                    other if !from_netrc => gix::credentials::builtin(other),
-                    _ => Ok(None),
-                }
-            }))
-        } else {
-            // Credentials only ever come from the session (sent with every request); when
-            // the remote asks for more, the answer is none: never a prompt, never a helper.
-            Ok(connection.with_credentials(move |action| {
-                if matches!(action, gix::credentials::helper::Action::Get(_)) {
-                    challenged.store(true, Ordering::Relaxed);
-                }
-                Ok(None)
-            }))
-        }
+        // Credentials only ever come from the session (sent with every request); when the
+        // remote asks for more, the answer is none: never a prompt, never a helper here (the
+        // user's git is asked by `authenticated`, which then retries with what it gave).
+        Ok(connection.with_credentials(move |action| {
+            if matches!(action, gix::credentials::helper::Action::Get(_)) {
+                challenged.store(true, Ordering::Relaxed);
+            }
+            Ok(None)
+        }))
     }
+}
+
+/// Asks the user's own git (`git credential fill`, `approve` or `reject`): their credential
+/// helpers, `GIT_ASKPASS`, or a terminal prompt, as git would for this URL. `fill` answers
+/// the credentials, or `None` when git has none to give (or is not installed).
+fn git_credential(action: &str, url: &str, known: Option<&Credentials>) -> Option<Credentials> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut input = format!("url={url}\n");
+    if let Some(c) = known {
+        input.push_str(&format!(
+            "username={}\npassword={}\n",
+            c.username,
+            c.password()
+        ));
+    }
+    input.push('\n');
+    let mut child = Command::new("git")
+        .args(["credential", action])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| debug!(error = %e, "git credential could not run"))
+        .ok()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let out = child.wait_with_output().ok()?;
+    if action != "fill" || !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    Some(Credentials::new(field("username")?, field("password")?))
 }
 
 /// The ssh command git would run: `GIT_SSH_COMMAND` (a shell command), else `GIT_SSH` (a
@@ -295,6 +306,10 @@ fn authenticated<T>(
 ) -> Result<T, GitError> {
     let policy = &inner.config.policy;
     let mut refresh = false;
+    // The user's own credentials (CLI), asked for once the remote wants some.
+    let mut user: Option<Credentials> = None;
+    let mut asked_user = false;
+    let mut from_helper = false;
     loop {
         let credentials = match auth {
             GitAuth::Source { source, .. } => match source.credentials(refresh) {
@@ -314,7 +329,8 @@ fn authenticated<T>(
                     return Err(GitError::message("access denied"));
                 }
             },
-            GitAuth::Anonymous | GitAuth::UserGit => None,
+            GitAuth::Anonymous => None,
+            GitAuth::UserGit => user.clone(),
         };
         let pin = match policy.pin(url, &*inner.config.resolver) {
             Ok(p) => p,
@@ -332,8 +348,6 @@ fn authenticated<T>(
             credentials,
             pin,
             no_proxy: !policy.allow_private_addresses,
-            user_git: matches!(auth, GitAuth::UserGit),
-            host: url.host().map(str::to_owned),
             ssh_command: (matches!(auth, GitAuth::UserGit) && url.is_ssh())
                 .then(user_ssh_command)
                 .flatten(),
@@ -345,13 +359,35 @@ fn authenticated<T>(
             .map(Credentials::password)
             .collect();
         match op(&session) {
-            Ok(v) => return Ok(v),
+            Ok(v) => {
+                if from_helper && let Some(c) = &user {
+                    git_credential("approve", url.fetch_url(), Some(c));
+                }
+                return Ok(v);
+            }
             Err(e) => {
                 let err = GitError::new(&e, &secrets);
                 let denied = session.challenged.load(Ordering::Relaxed)
                     || err.as_str().contains("status 401");
                 if !denied {
                     return Err(err);
+                }
+                if matches!(auth, GitAuth::UserGit) && !url.is_ssh() {
+                    if !asked_user {
+                        // As git: `~/.netrc` for the host, else `git credential fill`.
+                        asked_user = true;
+                        user = url.host().and_then(crate::auth::netrc_credentials);
+                        if user.is_none() {
+                            user = git_credential("fill", url.fetch_url(), None);
+                            from_helper = user.is_some();
+                        }
+                        if user.is_some() {
+                            debug!(repo = %url, "the repository wants credentials; using the user's");
+                            continue;
+                        }
+                    } else if from_helper && let Some(c) = &user {
+                        git_credential("reject", url.fetch_url(), Some(c));
+                    }
                 }
                 if let GitAuth::Source { source, .. } = auth
                     && source.can_refresh()

@@ -311,6 +311,9 @@ pub(crate) struct Remote {
     ssh_user: Option<String>,
     /// Written scp-like (`git@host:owner/repo`).
     scp: bool,
+    /// An scp-like path written from the root (`git@host:/srv/repo`), which the server
+    /// must get as such; others are relative to the ssh user's home.
+    scp_absolute: bool,
 }
 
 impl Remote {
@@ -372,13 +375,14 @@ impl RepoUrl {
         let authority = remote.authority();
         let fetch_url = match remote.scheme {
             Scheme::Ssh if remote.scp => format!(
-                "{}{}:{}",
+                "{}{}:{}{}",
                 remote
                     .ssh_user
                     .as_ref()
                     .map(|u| format!("{u}@"))
                     .unwrap_or_default(),
                 remote.host_part(),
+                if remote.scp_absolute { "/" } else { "" },
                 path.trim_start_matches('/').trim_end_matches('/')
             ),
             Scheme::Ssh => format!(
@@ -654,6 +658,7 @@ fn parse_scp(url: &str) -> std::result::Result<Remote, &'static str> {
     if !valid_host_name(&host) || path.is_empty() || path.starts_with('-') {
         return Err(REFUSED);
     }
+    let scp_absolute = path.starts_with('/');
     let path = format!("/{}", path.trim_start_matches('/'));
     check_path(&path)?;
     Ok(Remote {
@@ -663,6 +668,7 @@ fn parse_scp(url: &str) -> std::result::Result<Remote, &'static str> {
         path,
         ssh_user: user.map(str::to_owned),
         scp: true,
+        scp_absolute,
     })
 }
 
@@ -755,6 +761,7 @@ fn parse_remote(
             path: path.to_owned(),
             ssh_user: None,
             scp: false,
+            scp_absolute: false,
         },
         userinfo.map(str::to_owned),
     ))
