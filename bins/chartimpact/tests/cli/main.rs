@@ -3,6 +3,7 @@
 mod compare;
 mod deploy;
 mod helm_repo;
+mod private;
 mod render;
 
 use std::io::Write;
