@@ -416,7 +416,17 @@ impl Args {
     /// The host and port of `--github-git-url`, with its scheme.
     fn git_url_parts(&self) -> anyhow::Result<(String, String, Option<u16>)> {
         let url = self.github_git_url.trim().trim_end_matches('/');
+        // Never echo credentials someone wrote into the URL.
+        let shown = match url.split_once("://") {
+            Some((scheme, rest)) if rest.split('/').next().unwrap_or_default().contains('@') => {
+                let after = rest.split_once('@').map_or("", |(_, a)| a);
+                format!("{scheme}://***@{after}")
+            }
+            _ => url.to_owned(),
+        };
+        let url = url.to_owned();
         let bad = |why: &str| {
+            let url = &shown;
             anyhow::anyhow!(
                 "--github-git-url {url:?} {why}: give the base of clone URLs, e.g. \
                  https://github.com or https://ghe.example.com (clone URLs are \
@@ -448,8 +458,14 @@ impl Args {
         Ok((scheme, host.to_ascii_lowercase(), port))
     }
 
+    /// Whether webhook jobs run here (and clone from --github-git-url).
+    fn webhooks_on(&self) -> bool {
+        self.webhooks_enabled && self.webhook_secrets.iter().any(|s| !s.trim().is_empty())
+    }
+
     /// Refuses, at start-up and with what to do, configurations that would fail every job:
-    /// a git URL git may not use under the host policy, `*` with private hosts.
+    /// a git URL git may not use under the host policy (when webhooks run), `*` with private
+    /// hosts.
     fn check_repo_hosts(&self) -> anyhow::Result<()> {
         let hosts = self.repo_hosts();
         if self.allow_private_repo_hosts && hosts.iter().any(|h| h == "*") {
@@ -457,6 +473,9 @@ impl Args {
                 "--allow-private-repo-hosts with --allowed-repo-hosts '*' would let any host reach \
                  this network: name the internal hosts in --allowed-repo-hosts instead"
             );
+        }
+        if !self.webhooks_on() {
+            return Ok(());
         }
         let (scheme, host, port) = self.git_url_parts()?;
         let shown = match port {
@@ -519,11 +538,13 @@ impl Args {
     /// --github-git-url.
     fn git_policy(&self) -> anyhow::Result<chart_source::UrlPolicy> {
         self.check_repo_hosts()?;
-        let (scheme, host, port) = self.git_url_parts()?;
-        let plain_http_hosts = if scheme == "http" {
-            vec![format!("{host}:{}", port.unwrap_or(80))]
-        } else {
-            Vec::new()
+        let plain_http_hosts = match self.git_url_parts() {
+            Ok((scheme, host, port))
+                if self.webhooks_on() && self.allow_private_repo_hosts && scheme == "http" =>
+            {
+                vec![format!("{host}:{}", port.unwrap_or(80))]
+            }
+            _ => Vec::new(),
         };
         Ok(chart_source::UrlPolicy {
             allowed_hosts: self.repo_hosts(),
