@@ -328,7 +328,7 @@ fn a_killed_server_loses_no_job_and_runs_none_twice() {
     let client = reqwest::blocking::Client::new();
     let mut jobs = Vec::new();
     for (i, sha) in shas.iter().enumerate() {
-        let body = pr_delivery(i as u64, &base, sha);
+        let body = pr_delivery(i as u64 + 1, &base, sha);
         let r = client
             .post(format!("{}/api/webhooks/github", srv.url))
             .header("content-type", "application/json")
