@@ -560,7 +560,7 @@ impl GithubPublisher {
                         title: description.clone(),
                         summary: description,
                         text: Some(report.markdown(None)),
-                        annotations: Vec::new(),
+                        annotations: high_signal_annotations(report),
                     },
                     url,
                 )
@@ -638,6 +638,56 @@ fn pull_request_of(payload: &JobPayload) -> Option<(&str, u64)> {
         JobPayload::PullRequest { repo, number, .. } => Some((repo.as_str(), *number)),
         _ => None,
     }
+}
+
+/// One annotation per high signal, on the template the resource came from (Helm's `# Source:`
+/// comment, under the chart's directory) or, when the renderer named none, on the chart's
+/// `Chart.yaml`. Rendering loses the template line a field came from, so annotations point
+/// at the file's first line and name the field.
+fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client::Annotation> {
+    let mut out = Vec::new();
+    for chart in &report.charts {
+        let Ok(result) = &chart.outcome else {
+            continue;
+        };
+        let resources = &result.comparison.structured_diff.resources;
+        for signal in &result.comparison.impact.signals {
+            if signal.level != diff_core::Level::High {
+                continue;
+            }
+            let source = resources
+                .iter()
+                .find(|r| {
+                    r.identity.kind == signal.kind
+                        && r.identity.namespace == signal.namespace
+                        && signal.resource == format!("{}/{}", r.identity.kind, r.identity.name)
+                })
+                .and_then(|r| r.source.as_deref())
+                // `chart/templates/x.yaml`: the chart's own directory name comes first.
+                .and_then(|s| s.split_once('/').map(|(_, rest)| rest.to_owned()));
+            let path = format!(
+                "{}/{}",
+                chart.chart_path.trim_end_matches('/'),
+                source.as_deref().unwrap_or("Chart.yaml")
+            );
+            let mut message = format!("{}: {}", signal.resource, signal.description);
+            if let Some(field) = &signal.field {
+                message.push_str(&format!(" (field `{field}`)"));
+            }
+            if let Some(scenario) = &chart.scenario {
+                message.push_str(&format!(" [scenario {scenario}]"));
+            }
+            out.push(github_client::Annotation {
+                path,
+                start_line: 1,
+                end_line: 1,
+                annotation_level: github_client::AnnotationLevel::Warning,
+                message,
+                title: Some(format!("High risk: {}", signal.title)),
+            });
+        }
+    }
+    out
 }
 
 /// Repository, the tag's `commit` and installation of a release's results (its commit is

@@ -61,6 +61,14 @@ fn set_default_branch(world: &World) {
 }
 
 fn engine(dir: &std::path::Path, host_port: &str) -> Arc<dyn service::CompareService> {
+    engine_with(dir, host_port, Arc::new(testkit::FakeRenderer::default()))
+}
+
+fn engine_with(
+    dir: &std::path::Path,
+    host_port: &str,
+    renderer: Arc<dyn helm_render::Renderer>,
+) -> Arc<dyn service::CompareService> {
     Arc::new(
         service::Engine::builder(dir)
             .policy(chart_source::UrlPolicy {
@@ -70,7 +78,7 @@ fn engine(dir: &std::path::Path, host_port: &str) -> Arc<dyn service::CompareSer
                 ..Default::default()
             })
             .renderers(service::Renderers {
-                native: Some(Arc::new(testkit::FakeRenderer::default())),
+                native: Some(renderer),
                 ..Default::default()
             })
             .build()
@@ -609,4 +617,129 @@ async fn a_deferred_job_says_so_then_runs() {
     final_status(&fake, &world.head).await;
     assert_eq!(fake.comments("acme", "charts", 7).len(), 1);
     assert_eq!(fake.comments("acme", "charts", 8).len(), 1);
+}
+
+/// Renders each template as is, after Helm's `# Source: app/templates/…` comment.
+struct SourceComments;
+
+impl helm_render::Renderer for SourceComments {
+    fn info(&self) -> helm_render::RendererInfo {
+        helm_render::RendererInfo {
+            name: "native",
+            version: "sources-1".into(),
+        }
+    }
+
+    fn render(
+        &self,
+        chart: &helm_render::ChartFiles,
+        _options: &helm_render::Options,
+    ) -> Result<helm_render::Outcome, helm_render::RenderError> {
+        let mut manifest = String::new();
+        for (path, data) in chart.iter() {
+            if path.starts_with("templates/") && path.ends_with(".yaml") {
+                manifest.push_str(&format!("---\n# Source: app/{path}\n"));
+                manifest.push_str(&String::from_utf8_lossy(data));
+            }
+        }
+        Ok(helm_render::Outcome {
+            manifest,
+            renderer: self.info(),
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn high_signals_are_annotated_on_their_template_in_the_check_run() {
+    logs();
+    let world = World::new();
+    set_default_branch(&world);
+    // The default branch carries a policy whose rule makes any ConfigMap data change high risk.
+    let bare = world.root.join("acme/charts.git");
+    let work = world.root.parent().unwrap().join("policy-work");
+    git(
+        world.root.parent().unwrap(),
+        &["clone", "-q", &bare.to_string_lossy(), "policy-work"],
+    );
+    git(&work, &["checkout", "-q", "main"]);
+    std::fs::write(
+        work.join(".chartimpact.yaml"),
+        "rules:\n- path: data\n  kinds: [ConfigMap]\n  level: high\n  title: Configuration changed\n",
+    )
+    .unwrap();
+    git(&work, &["add", "-A"]);
+    git(
+        &work,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-q",
+            "-m",
+            "policy",
+        ],
+    );
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+
+    let fake = FakeGithub::start().await;
+    let client = app_client(&fake);
+    let git_server = GitHttpServer::start_with(&world.root, fake.git_credential_check());
+    fake.add_pull_request(
+        "acme",
+        "charts",
+        7,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let data = world.root.parent().unwrap().join("engine-sources");
+    let host_port = git_server.host_port();
+    let srv = start(&world, &git_server, client, |setup| {
+        setup.service = Some(engine_with(&data, &host_port, Arc::new(SourceComments)));
+    })
+    .await;
+    let body = private(world.pr("opened", 7, &world.head), Some(INSTALLATION));
+    let (s, ack) = srv.deliver("pull_request", &body, "annot-1").await;
+    assert_eq!(s, 202, "{ack}");
+    final_status(&fake, &world.head).await;
+    wait_for("the completed check run", || {
+        fake.check_runs("acme", "charts")
+            .iter()
+            .any(|r| r.status == "completed")
+    })
+    .await;
+    let run = fake
+        .check_runs("acme", "charts")
+        .into_iter()
+        .find(|r| r.status == "completed")
+        .unwrap();
+    assert!(!run.annotations.is_empty(), "{run:?}");
+    let a = &run.annotations[0];
+    assert_eq!(a["path"], "charts/app/templates/cm.yaml", "{a}");
+    assert_eq!(a["start_line"], 1);
+    assert_eq!(a["annotation_level"], "warning");
+    assert!(
+        a["title"]
+            .as_str()
+            .unwrap()
+            .contains("Configuration changed"),
+        "{a}"
+    );
+    let comments = fake.comments("acme", "charts", 7);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].body.contains("Configuration changed"));
+    // started_at was sent when the run was created.
+    let created = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+        .unwrap();
+    assert!(
+        created.json().unwrap()["started_at"].is_string(),
+        "{}",
+        created.body
+    );
+    fake.assert_no_validation_failures();
 }
