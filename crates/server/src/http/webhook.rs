@@ -162,7 +162,8 @@ async fn handle(
                 key: target.job_key(),
                 repo: target.repo().to_string(),
                 revision: target.sha_or_tag(),
-                payload: serde_json::to_vec(&payload).map_err(ApiError::internal)?,
+                payload: crate::job::stored_payload(&payload, delivery.as_str())
+                    .map_err(ApiError::internal)?,
                 max_attempts: workers.max_attempts,
                 now: state.now(),
             })
@@ -177,7 +178,7 @@ async fn handle(
                 key: previous.key,
                 repo: previous.repo,
                 revision: previous.revision,
-                payload: previous.payload,
+                payload: crate::job::restamp_payload(&previous.payload, delivery.as_str()),
                 max_attempts: workers.max_attempts,
                 now: state.now(),
             }),

@@ -95,6 +95,7 @@ async fn worker(state: AppState, name: String, mut shutdown: tokio::sync::watch:
                     "job",
                     job_id = %job.id,
                     key = %job.key,
+                    delivery_id = %crate::job::delivery_of(&job.payload).as_deref().unwrap_or("-"),
                     installation_id = tracing::field::Empty
                 );
                 tracing::Instrument::instrument(run_job(&state, &name, job), span).await

@@ -282,6 +282,17 @@ async fn a_private_pull_request_is_read_with_an_installation_token_for_the_one_r
     assert!(!mints.is_empty(), "no repository-scoped token was minted");
     assert_nowhere(&srv, &fake, &job, &tokens).await;
     fake.assert_no_validation_failures();
+    // Every line the job logged names its job, delivery and installation.
+    let log = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let started = log
+        .lines()
+        .find(|l| l.contains("job started") && l.contains("delivery_id=priv-1"))
+        .unwrap_or_else(|| panic!("no 'job started' line of delivery priv-1"));
+    assert!(
+        started.contains(&format!("job_id={job}"))
+            && started.contains(&format!("installation_id={INSTALLATION}")),
+        "{started}"
+    );
 
     // A branch-creating push is analysed against where it left the default branch.
     let push = json!({
