@@ -384,14 +384,19 @@ impl Args {
         let policy = self.git_policy()?;
         // Chart repositories (named in requests, and by the charts' dependencies) pass the same
         // allow-list and address checks as git hosts, on every redirect too. Local use
-        // (--allow-local-repos) and private repository hosts also admit chart repositories on
-        // this machine's network.
+        // (--allow-local-repos: the operator's own machine) admits any chart repository,
+        // including ones on this machine's network; private repository hosts admit chart
+        // repositories on the listed internal hosts.
         let chart_policy = chart_source::UrlPolicy {
+            allowed_hosts: if self.allow_local_repos {
+                vec!["*".to_owned()]
+            } else {
+                self.repo_hosts()
+            },
             allow_local: false,
             allow_private_addresses: self.allow_local_repos || self.allow_private_repo_hosts,
             plain_http_hosts: Vec::new(),
             allow_ssh: false,
-            ..policy.clone()
         };
         let engine = service::Engine::builder(data_dir)
             .policy(policy)

@@ -14,7 +14,8 @@ use crate::{
     AffectedChart, AffectedOptions, ChangedPath, ChartFiles, ChartInfo, CommitId, Error, GitAuth,
     RepoUrl, Resolved, Result, RevisionKind,
     cache::{Entry, EntryState, Inner},
-    charts, net,
+    charts,
+    net::{self, History},
     revision::{HEAD_REF, RevSpec, kind_of_ref},
     suggest,
     tree::{self, Flat},
@@ -348,6 +349,7 @@ impl Repository {
                     &self.entry.url,
                     &self.auth,
                     &[format!("+{tag}:{tag}"), format!("+{branch}:{branch}")],
+                    History::Tips,
                     &self.interrupt,
                 )?;
                 self.cache
@@ -361,18 +363,23 @@ impl Repository {
                     return Ok(found(c, RevisionKind::Branch, Some(&branch)));
                 }
                 if *hex {
-                    let outcome = net::fetch(
-                        &self.cache,
-                        &repo,
-                        &self.entry.url,
-                        &self.auth,
-                        &ALL_REFS.map(String::from),
-                        &self.interrupt,
-                    )?;
-                    self.cache
-                        .record_fetched(&self.entry, &mut state, &outcome.updated);
-                    if let Some(c) = local_prefix(&repo, revision, name)? {
-                        return Ok(found(c, RevisionKind::Commit, None));
+                    // An abbreviated id can only be matched against commits we hold: the tips
+                    // first, then (once) the whole history.
+                    for history in [History::Tips, History::Complete] {
+                        let outcome = net::fetch(
+                            &self.cache,
+                            &repo,
+                            &self.entry.url,
+                            &self.auth,
+                            &ALL_REFS.map(String::from),
+                            history,
+                            &self.interrupt,
+                        )?;
+                        self.cache
+                            .record_fetched(&self.entry, &mut state, &outcome.updated);
+                        if let Some(c) = local_prefix(&repo, revision, name)? {
+                            return Ok(found(c, RevisionKind::Commit, None));
+                        }
                     }
                 }
             }
@@ -412,6 +419,7 @@ impl Repository {
             &self.entry.url,
             &self.auth,
             &[refspec.to_owned()],
+            History::Tips,
             &self.interrupt,
         )?;
         self.cache
@@ -441,6 +449,7 @@ impl Repository {
             &self.entry.url,
             &self.auth,
             &[by_id],
+            History::Tips,
             &self.interrupt,
         ) {
             Ok(_) if repo.has_object(id) => return Ok(()),
@@ -450,16 +459,24 @@ impl Repository {
             }
             Err(e) => return Err(e),
         }
-        let outcome = net::fetch(
-            &self.cache,
-            repo,
-            &self.entry.url,
-            &self.auth,
-            &ALL_REFS.map(String::from),
-            &self.interrupt,
-        )?;
-        self.cache
-            .record_fetched(&self.entry, state, &outcome.updated);
+        // The server will not hand out this commit by id: look for it among the tips, then in
+        // the whole history.
+        for history in [History::Tips, History::Complete] {
+            let outcome = net::fetch(
+                &self.cache,
+                repo,
+                &self.entry.url,
+                &self.auth,
+                &ALL_REFS.map(String::from),
+                history,
+                &self.interrupt,
+            )?;
+            self.cache
+                .record_fetched(&self.entry, state, &outcome.updated);
+            if repo.has_object(id) {
+                break;
+            }
+        }
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! One method per GitHub operation the service performs (reference §3).
 
+use github_ids::RepoName;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -10,7 +11,7 @@ use crate::models::{
 };
 use crate::{
     Annotation, CheckRunOutput, CheckRunRequest, Comment, Error, GitToken, GithubClient, PullFile,
-    PullRequest, RepoRef, SecretString, StatusRequest, User,
+    PullRequest, SecretString, StatusRequest, User,
 };
 
 /// Page size for every list call (the API maximum, reference §3.1, §3.4, R23).
@@ -72,7 +73,7 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, installation_id = installation))]
     pub async fn git_token(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         installation: Option<u64>,
     ) -> Result<GitToken, Error> {
         if let Some(token) = self.personal_token() {
@@ -89,7 +90,7 @@ impl GithubClient {
                 ),
             });
         };
-        let body = json!({"repositories": [repo.name]});
+        let body = json!({"repositories": [repo.name()]});
         let call = Call {
             as_app: true,
             // Minting a token twice is harmless, so this POST may be retried.
@@ -146,15 +147,12 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, pr = number))]
     pub async fn pull_request(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         number: u64,
         installation: Option<u64>,
     ) -> Result<PullRequest, Error> {
         let raw: RawPull = self
-            .get_json(
-                &format!("/repos/{}/{}/pulls/{number}", repo.owner, repo.name),
-                installation,
-            )
+            .get_json(&format!("/repos/{repo}/pulls/{number}"), installation)
             .await?;
         Ok(raw.into())
     }
@@ -165,15 +163,12 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, pr = number))]
     pub async fn pull_request_files(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         number: u64,
         installation: Option<u64>,
     ) -> Result<Vec<PullFile>, Error> {
         self.get_pages(
-            format!(
-                "/repos/{}/{}/pulls/{number}/files?per_page={PER_PAGE}",
-                repo.owner, repo.name
-            ),
+            format!("/repos/{repo}/pulls/{number}/files?per_page={PER_PAGE}"),
             installation,
             Some(MAX_PR_FILES),
         )
@@ -184,16 +179,13 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, pr = number))]
     pub async fn issue_comments(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         number: u64,
         installation: Option<u64>,
     ) -> Result<Vec<Comment>, Error> {
         let raw: Vec<RawComment> = self
             .get_pages(
-                format!(
-                    "/repos/{}/{}/issues/{number}/comments?per_page={PER_PAGE}",
-                    repo.owner, repo.name
-                ),
+                format!("/repos/{repo}/issues/{number}/comments?per_page={PER_PAGE}"),
                 installation,
                 None,
             )
@@ -207,16 +199,13 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, comment = comment_id))]
     pub async fn issue_comment(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         comment_id: u64,
         installation: Option<u64>,
     ) -> Result<Comment, Error> {
         let raw: RawComment = self
             .get_json(
-                &format!(
-                    "/repos/{}/{}/issues/comments/{comment_id}",
-                    repo.owner, repo.name
-                ),
+                &format!("/repos/{repo}/issues/comments/{comment_id}"),
                 installation,
             )
             .await?;
@@ -228,7 +217,7 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, pr = number))]
     pub async fn create_issue_comment(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         number: u64,
         body: &str,
         installation: Option<u64>,
@@ -236,10 +225,7 @@ impl GithubClient {
         let raw: RawComment = self
             .execute(Call::write(
                 Method::POST,
-                format!(
-                    "/repos/{}/{}/issues/{number}/comments",
-                    repo.owner, repo.name
-                ),
+                format!("/repos/{repo}/issues/{number}/comments"),
                 Some(&json!({ "body": body })),
                 installation,
                 Retry::NoBlindRetry,
@@ -253,7 +239,7 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, comment = comment_id))]
     pub async fn update_issue_comment(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         comment_id: u64,
         body: &str,
         installation: Option<u64>,
@@ -261,10 +247,7 @@ impl GithubClient {
         let raw: RawComment = self
             .execute(Call::write(
                 Method::PATCH,
-                format!(
-                    "/repos/{}/{}/issues/comments/{comment_id}",
-                    repo.owner, repo.name
-                ),
+                format!("/repos/{repo}/issues/comments/{comment_id}"),
                 Some(&json!({ "body": body })),
                 installation,
                 Retry::Idempotent,
@@ -278,16 +261,13 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, comment = comment_id))]
     pub async fn delete_issue_comment(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         comment_id: u64,
         installation: Option<u64>,
     ) -> Result<(), Error> {
         self.execute(Call::write(
             Method::DELETE,
-            format!(
-                "/repos/{}/{}/issues/comments/{comment_id}",
-                repo.owner, repo.name
-            ),
+            format!("/repos/{repo}/issues/comments/{comment_id}"),
             None,
             installation,
             Retry::Idempotent,
@@ -301,7 +281,7 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, sha = sha))]
     pub async fn create_status(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         sha: &str,
         status: &StatusRequest,
         installation: Option<u64>,
@@ -318,7 +298,7 @@ impl GithubClient {
         }
         self.execute(Call::write(
             Method::POST,
-            format!("/repos/{}/{}/statuses/{sha}", repo.owner, repo.name),
+            format!("/repos/{repo}/statuses/{sha}"),
             Some(&body),
             installation,
             Retry::NoBlindRetry,
@@ -332,7 +312,7 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, sha = %req.head_sha))]
     pub async fn create_check_run(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         req: &CheckRunRequest,
         installation: Option<u64>,
     ) -> Result<u64, Error> {
@@ -342,7 +322,7 @@ impl GithubClient {
         let created: RawId = self
             .execute(Call::write(
                 Method::POST,
-                format!("/repos/{}/{}/check-runs", repo.owner, repo.name),
+                format!("/repos/{repo}/check-runs"),
                 Some(&check_run_json(req, true)),
                 installation,
                 Retry::NoBlindRetry,
@@ -358,7 +338,7 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, check_run = id))]
     pub async fn update_check_run(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         id: u64,
         req: &CheckRunRequest,
         installation: Option<u64>,
@@ -374,14 +354,14 @@ impl GithubClient {
 
     async fn patch_check_run(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         id: u64,
         body: &Value,
         installation: Option<u64>,
     ) -> Result<(), Error> {
         self.execute(Call::write(
             Method::PATCH,
-            format!("/repos/{}/{}/check-runs/{id}", repo.owner, repo.name),
+            format!("/repos/{repo}/check-runs/{id}"),
             Some(body),
             installation,
             Retry::Idempotent,
@@ -392,7 +372,7 @@ impl GithubClient {
 
     async fn send_remaining_annotations(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         id: u64,
         req: &CheckRunRequest,
         installation: Option<u64>,
@@ -415,17 +395,14 @@ impl GithubClient {
     #[tracing::instrument(skip_all, fields(repo = %repo, comment = comment_id))]
     pub async fn add_reaction(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         comment_id: u64,
         content: &str,
         installation: Option<u64>,
     ) -> Result<(), Error> {
         self.execute(Call::write(
             Method::POST,
-            format!(
-                "/repos/{}/{}/issues/comments/{comment_id}/reactions",
-                repo.owner, repo.name
-            ),
+            format!("/repos/{repo}/issues/comments/{comment_id}/reactions"),
             Some(&json!({ "content": content })),
             installation,
             // Adding the same reaction twice is a no-op on GitHub's side.

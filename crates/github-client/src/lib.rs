@@ -29,13 +29,13 @@
 //! # Example
 //!
 //! ```no_run
-//! use github_client::{Auth, GithubClient, RepoRef, StatusRequest, StatusState};
+//! use github_client::{Auth, GithubClient, RepoName, StatusRequest, StatusState};
 //!
 //! # async fn demo() -> Result<(), github_client::Error> {
 //! let client = GithubClient::builder("https://api.github.com")
 //!     .auth(Auth::Token("ghp_example".into()))
 //!     .build()?;
-//! let repo = RepoRef::new("octo-org", "charts");
+//! let repo = RepoName::new("octo-org", "charts").expect("a valid repository name");
 //! let pr = client.pull_request(&repo, 42, None).await?;
 //! let files = client.pull_request_files(&repo, 42, None).await?;
 //! client
@@ -68,11 +68,13 @@ mod secret;
 pub use auth::Auth;
 pub use client::{API_VERSION, ClientBuilder, GithubClient};
 pub use error::Error;
+/// Repositories are named by [`github_ids::RepoName`], validated where the name came in.
+pub use github_ids::RepoName;
 pub use models::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus,
     Comment, GitToken, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS,
     MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS, MAX_STATUS_DESCRIPTION_CHARS, PrBranch, PullFile,
-    PullRequest, RateLimitSnapshot, RepoRef, StatusRequest, StatusState, User,
+    PullRequest, RateLimitSnapshot, StatusRequest, StatusState, User,
 };
 pub use reqwest::Method;
 pub use secret::SecretString;

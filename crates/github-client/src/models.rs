@@ -1,7 +1,5 @@
 //! Request and response types: only the fields the service reads or sends.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// Maximum comment body GitHub accepts, in characters (reference §3.1, R27).
@@ -16,31 +14,6 @@ pub const MAX_CHECK_OUTPUT_CHARS: usize = 65_535;
 pub const MAX_ANNOTATIONS_PER_REQUEST: usize = 50;
 /// The files API lists at most this many files of a PR (reference §3.4, R23).
 pub const MAX_PR_FILES: usize = 3_000;
-
-/// A repository, `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RepoRef {
-    /// Owner login (user or organization).
-    pub owner: String,
-    /// Repository name.
-    pub name: String,
-}
-
-impl RepoRef {
-    /// `RepoRef::new("octo", "hello")`.
-    pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
-        RepoRef {
-            owner: owner.into(),
-            name: name.into(),
-        }
-    }
-}
-
-impl fmt::Display for RepoRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
 
 /// The identity the client acts as (to recognise our own comments, reference R26).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,6 +410,5 @@ mod tests {
         let pr = PullRequest::from(pr);
         assert_eq!(pr.head.repo_full_name, None);
         assert_eq!(pr.base.repo_full_name.as_deref(), Some("o/r"));
-        assert_eq!(RepoRef::new("o", "r").to_string(), "o/r");
     }
 }

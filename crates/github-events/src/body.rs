@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::util::shown;
+use github_ids::shown;
 
 /// The JSON payload of a delivery, from its `Content-Type` and raw body.
 ///

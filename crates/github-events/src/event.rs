@@ -1,6 +1,6 @@
 //! The events a webhook delivery can carry, with only the fields ChartImpact reads.
 
-use crate::id::{CommitSha, RepoName};
+use github_ids::{CommitSha, RepoName};
 
 /// One parsed delivery ([`parse`](crate::parse)).
 // One short-lived value per delivery: boxing the pull request variant would only make every

@@ -17,7 +17,8 @@
 //!    [`Decision`] to run a [`Target`], cancel a pull request's jobs, rerun, answer a ping
 //!    or ignore the event with a reason.
 //!
-//! Identifiers are validated newtypes ([`RepoName`], [`CommitSha`], [`DeliveryId`]), and
+//! Identifiers are validated newtypes ([`RepoName`], [`CommitSha`], [`DeliveryId`], and the
+//! [`JobKey`] a target is analysed under), re-exported from `github-ids`, and
 //! [`summary`] gives the identifying fields of an event for an audit log line. Each step has
 //! its own error enum. Facts about GitHub cited in the docs (`github.md` §…, R…) refer to the
 //! project's reference notes on GitHub webhooks.
@@ -57,19 +58,17 @@ mod body;
 mod event;
 mod glob;
 mod hex;
-mod id;
 mod parse;
 mod route;
 mod secret;
 mod summary;
-mod util;
 mod verify;
 
 pub use body::{BodyError, payload_bytes};
 pub use event::{
     Event, IssueCommentEvent, MergeGroupEvent, PingEvent, PullRequestEvent, PushEvent, ReleaseEvent,
 };
-pub use id::{CommitSha, DeliveryId, IdError, RepoName};
+pub use github_ids::{CommitSha, DeliveryId, IdError, JobKey, RepoName};
 pub use parse::{ParseError, parse};
 pub use route::{Decision, PolicyError, RERUN_COMMAND, RoutingPolicy, Target, route};
 pub use secret::{MIN_SECRET_LEN, SecretError, WebhookSecret, WebhookSecrets, generate_secret};

@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer};
 use crate::event::{
     Event, IssueCommentEvent, MergeGroupEvent, PingEvent, PullRequestEvent, PushEvent, ReleaseEvent,
 };
-use crate::id::{CommitSha, RepoName};
-use crate::util::shown;
+use github_ids::shown;
+use github_ids::{CommitSha, RepoName};
 
 /// Parses a delivery's JSON payload (see [`payload_bytes`](crate::payload_bytes)) as the
 /// event named by its `X-GitHub-Event` header.

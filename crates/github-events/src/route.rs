@@ -4,8 +4,8 @@ use crate::event::{
     Event, IssueCommentEvent, MergeGroupEvent, PullRequestEvent, PushEvent, ReleaseEvent,
 };
 use crate::glob;
-use crate::id::{CommitSha, RepoName};
-use crate::util::shown;
+use github_ids::shown;
+use github_ids::{CommitSha, JobKey, RepoName};
 
 /// The comment that asks ChartImpact to analyse a pull request again.
 pub const RERUN_COMMAND: &str = "/chartimpact rerun";
@@ -230,11 +230,11 @@ pub enum Target {
 impl Target {
     /// The key that at most one job runs under at a time: `owner/name#pr/7`,
     /// `owner/name#push/main`, `owner/name#release/v1.2.0`.
-    pub fn job_key(&self) -> String {
+    pub fn job_key(&self) -> JobKey {
         match self {
-            Target::PullRequest { repo, number, .. } => format!("{repo}#pr/{number}"),
-            Target::Push { repo, branch, .. } => format!("{repo}#push/{branch}"),
-            Target::Release { repo, tag, .. } => format!("{repo}#release/{tag}"),
+            Target::PullRequest { repo, number, .. } => JobKey::pull_request(repo.clone(), *number),
+            Target::Push { repo, branch, .. } => JobKey::push(repo.clone(), branch),
+            Target::Release { repo, tag, .. } => JobKey::release(repo.clone(), tag),
         }
     }
 
@@ -533,7 +533,7 @@ mod tests {
         let Decision::Run(target) = route(&Event::PullRequest(pr("opened")), &policy) else {
             panic!()
         };
-        assert_eq!(target.job_key(), "o/r#pr/7");
+        assert_eq!(target.job_key().to_string(), "o/r#pr/7");
         assert_eq!(target.sha_or_tag(), "a".repeat(40));
         assert_eq!(target.installation_id(), Some(3));
     }

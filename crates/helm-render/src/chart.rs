@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use text_template::Value;
 
+use crate::budget::{Budget, MAX_SUBCHART_DEPTH};
 use crate::error::LoadError;
 use crate::files::{ChartFiles, FileLimits};
-use crate::yamlconv::{self, Target};
+use crate::yamlconv::{self, ReadError, Target};
 
 /// A chart maintainer (`chart.Maintainer`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,13 +115,24 @@ impl Chart {
         self.metadata.chart_type.eq_ignore_ascii_case("library")
     }
 
-    /// Loads a chart from its files (already `.helmignore`-filtered), like Helm's `LoadFiles`.
+    /// Loads a chart from its files (already `.helmignore`-filtered), like Helm's `LoadFiles`,
+    /// within the default memory budget ([`crate::budget::DEFAULT_MAX_MEMORY_BYTES`]).
     pub fn load(files: &ChartFiles) -> Result<Chart, LoadError> {
+        Self::load_within(
+            files,
+            &mut Budget::new(crate::budget::DEFAULT_MAX_MEMORY_BYTES),
+        )
+    }
+
+    /// [`Chart::load`], charging subchart archives and values to the render's budget.
+    pub(crate) fn load_within(files: &ChartFiles, budget: &mut Budget) -> Result<Chart, LoadError> {
         load_files(
             files
                 .shared()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
+            budget,
+            0,
         )
     }
 }
@@ -137,7 +149,33 @@ pub(crate) fn walk_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.split('/').cmp(b.split('/'))
 }
 
-fn load_files(mut files: Vec<ChartFile>) -> Result<Chart, LoadError> {
+/// Reads a YAML file of the chart within the budget; bad YAML is Helm's `cannot load` error.
+fn read_yaml(
+    data: &[u8],
+    budget: &mut Budget,
+    file: &str,
+) -> Result<Result<yaml11::Value, String>, LoadError> {
+    match yamlconv::parse_within(data, budget, file) {
+        Ok(v) => Ok(Ok(v)),
+        Err(ReadError::Yaml(m)) => Ok(Err(m)),
+        Err(ReadError::Limit(e)) => Err(e),
+    }
+}
+
+fn load_files(
+    mut files: Vec<ChartFile>,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<Chart, LoadError> {
+    if depth > MAX_SUBCHART_DEPTH {
+        let file = files.first().map(|(n, _)| n.clone()).unwrap_or_default();
+        return Err(LoadError::RenderLimit {
+            limit: "max_subchart_depth",
+            value: MAX_SUBCHART_DEPTH as u64,
+            message: format!("subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels"),
+            file,
+        });
+    }
     files.sort_by(|a, b| walk_order(&a.0, &b.0));
     let mut c = Chart {
         values: Value::Map(text_template::Map::new()),
@@ -147,7 +185,7 @@ fn load_files(mut files: Vec<ChartFile>) -> Result<Chart, LoadError> {
     for (name, data) in &files {
         if name == "Chart.yaml" {
             have_meta = true;
-            let v = yamlconv::parse(data)
+            let v = read_yaml(data, budget, "Chart.yaml")?
                 .map_err(|e| meta_err(format!("cannot load Chart.yaml: {e}")))?;
             apply_metadata(&mut c.metadata, &v)
                 .map_err(|e| meta_err(format!("cannot load Chart.yaml: {e}")))?;
@@ -167,7 +205,7 @@ fn load_files(mut files: Vec<ChartFile>) -> Result<Chart, LoadError> {
                 }
             }
             "values.yaml" => {
-                let v = yamlconv::parse(&data)
+                let v = read_yaml(&data, budget, "values.yaml")?
                     .map_err(|e| meta_err(format!("cannot load values.yaml: {e}")))?;
                 c.values = yamlconv::to_values_map(&v)
                     .map_err(|e| meta_err(format!("cannot load values.yaml: {e}")))?;
@@ -175,7 +213,7 @@ fn load_files(mut files: Vec<ChartFile>) -> Result<Chart, LoadError> {
             "values.schema.json" => c.schema = Some(data),
             "requirements.yaml" => {
                 have_meta = true;
-                let v = yamlconv::parse(&data)
+                let v = read_yaml(&data, budget, "requirements.yaml")?
                     .map_err(|e| meta_err(format!("cannot load requirements.yaml: {e}")))?;
                 if let Some(m) = v.as_mapping() {
                     for (k, dv) in m.iter() {
@@ -223,18 +261,35 @@ fn load_files(mut files: Vec<ChartFile>) -> Result<Chart, LoadError> {
                     c.name()
                 )));
             }
-            ChartFiles::from_tgz(data, FileLimits::default())
-                .map_err(|e| e.to_string())
-                .and_then(|f| Chart::load(&f).map_err(|e| e.to_string()))
+            // Every archive decompresses into the one budget of the render, not a fresh one.
+            let limits = FileLimits {
+                max_total_bytes: budget.remaining(),
+                ..FileLimits::default()
+            };
+            let file = format!("charts/{n}");
+            match ChartFiles::from_tgz(data, limits) {
+                Ok(f) => budget.charge(f.total_bytes(), &file).and_then(|()| {
+                    let inner = f.shared().map(|(k, v)| (k.to_string(), v.clone()));
+                    load_files(inner.collect(), budget, depth + 1)
+                }),
+                // Over the bytes left (not the file count): the render's budget is spent.
+                Err(LoadError::Limit { what }) if what.ends_with(" bytes") => {
+                    Err(budget.exceeded(&file))
+                }
+                Err(e) => Err(e),
+            }
         } else {
             let inner: Vec<ChartFile> = files
                 .into_iter()
                 .filter_map(|(f, d)| f.split_once('/').map(|(_, r)| (r.to_string(), d)))
                 .collect();
-            load_files(inner).map_err(|e| e.to_string())
+            load_files(inner, budget, depth + 1)
         };
-        let sc =
-            sc.map_err(|e| meta_err(format!("error unpacking subchart {n} in {}: {e}", c.name())))?;
+        let sc = sc.map_err(|e| match e {
+            // A render limit stays one, whichever subchart met it.
+            e @ LoadError::RenderLimit { .. } => e,
+            e => meta_err(format!("error unpacking subchart {n} in {}: {e}", c.name())),
+        })?;
         c.dependencies.push(sc);
     }
     Ok(c)

@@ -49,6 +49,20 @@ pub enum LoadError {
         /// Which limit.
         what: String,
     },
+    /// Loading the chart would exceed a render limit: its memory budget (archives
+    /// decompressed, YAML aliases expanded) or the subchart nesting depth. Rendering reports it
+    /// as [`RenderError::Limit`].
+    #[error("{message}")]
+    RenderLimit {
+        /// Which limit (`max_memory_bytes`, `max_subchart_depth`).
+        limit: &'static str,
+        /// The limit's value.
+        value: u64,
+        /// The file being read.
+        file: String,
+        /// What was exceeded, in words.
+        message: String,
+    },
 }
 
 /// Rendering did not produce a manifest.
@@ -88,11 +102,22 @@ pub enum RenderError {
         /// The limit.
         limit: usize,
     },
-    /// A template limit (steps, nesting depth) was exceeded and rendering stopped.
-    #[error("rendering stopped: {what}")]
+    /// A render limit was exceeded and rendering stopped: the chart or the request asks for
+    /// more memory, work or nesting than a render may take (a server answers 422
+    /// `limit_exceeded`). The limits and their defaults are listed in docs/SECURITY.md.
+    #[error("rendering stopped: {message}{}", in_template(.template))]
     Limit {
-        /// Which limit, in words.
-        what: String,
+        /// Which limit, by the name of the field that sets it: `max_memory_bytes`
+        /// ([`crate::Options::max_memory_bytes`]), `max_steps`, `max_depth`,
+        /// `max_stack_bytes` ([`crate::Limits`]), `max_schema_evaluations`.
+        limit: &'static str,
+        /// The limit's value (bytes, steps, levels or evaluations).
+        value: u64,
+        /// The template file being rendered (`chart/templates/x.yaml`), or the file being read
+        /// (`values.yaml`, `charts/sub.tgz`), when the limit was met.
+        template: Option<String>,
+        /// What was exceeded, in words.
+        message: String,
     },
     /// A request option is invalid.
     #[error("invalid render option: {0}")]
@@ -106,4 +131,11 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn in_template(template: &Option<String>) -> String {
+    template
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default()
 }

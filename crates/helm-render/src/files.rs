@@ -155,7 +155,23 @@ impl ChartFiles {
         }
         let gz = flate2::read::GzDecoder::new(bytes);
         // Guard the decompressed size, not just the compressed one.
-        let mut archive = tar::Archive::new(gz.take(limits.max_total_bytes + 1));
+        let mut archive = tar::Archive::new(gz.take(limits.max_total_bytes.saturating_add(1)));
+        match Self::read_entries(&mut archive, limits) {
+            // The archive looks cut short because the guard stopped reading it: it is too
+            // large, not malformed.
+            Err(LoadError::Archive(_)) if archive.into_inner().limit() == 0 => {
+                Err(LoadError::Limit {
+                    what: format!("more than {} bytes", limits.max_total_bytes),
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn read_entries(
+        archive: &mut tar::Archive<impl Read>,
+        limits: FileLimits,
+    ) -> Result<ChartFiles, LoadError> {
         let mut files = ChartFiles::new();
         let mut total = 0u64;
         let entries = archive

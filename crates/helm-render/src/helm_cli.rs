@@ -3,8 +3,16 @@
 //! Each render gets its own directory holding the chart, the values files and empty
 //! `HELM_CACHE_HOME`/`HELM_CONFIG_HOME`/`HELM_DATA_HOME`, so no repository, plugin or
 //! credential of the host is seen, and nothing is left behind. Never run: `dependency
-//! update/build` (no network), `--enable-dns`, post-renderers; the schema `$ref`s helm would
-//! download go to a proxy that refuses.
+//! update/build` (no network), `--enable-dns`, post-renderers.
+//!
+//! helm follows the `$ref`s of a chart's `values.schema.json`: it reads `file:` URLs and
+//! paths on the host, and downloads `http(s)` URLs — and Go sends requests to loopback
+//! addresses past any proxy. So before helm runs, every schema of the chart (subcharts and
+//! packaged subcharts included) is read and a `$ref` or `$id` that is not a local `#…`
+//! reference or an `https` URL of a named host is refused; and helm runs in its own network
+//! namespace (`unshare --net`, no interfaces up) where the host allows one, so nothing it
+//! requests reaches the host's loopback or the network. Otherwise its requests go to a proxy
+//! that refuses.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -164,6 +172,11 @@ impl Renderer for HelmCliRenderer {
 
     fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
         options.validate()?;
+        check_schema_refs(
+            chart,
+            &mut crate::budget::Budget::new(options.max_memory_bytes),
+            0,
+        )?;
         let version = self.version()?;
         let work = tempfile::Builder::new()
             .prefix("chartimpact-helm-")
@@ -199,7 +212,14 @@ impl Renderer for HelmCliRenderer {
             set_files.push(p);
         }
         let home = work.path().join("home");
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = match sandbox() {
+            Some(unshare) => {
+                let mut c = Command::new(unshare);
+                c.args(SANDBOX_ARGS).arg("--").arg(&self.binary);
+                c
+            }
+            None => Command::new(&self.binary),
+        };
         cmd.args(self.args(&chart_dir, &values, &set_files, options))
             .env_clear()
             .env("HOME", &home)
@@ -238,6 +258,163 @@ impl Renderer for HelmCliRenderer {
             },
         })
     }
+}
+
+/// `unshare` arguments: a new user namespace (mapping us to root in it, which needs no
+/// privilege) and a new network namespace, whose only interface, loopback, is down.
+const SANDBOX_ARGS: &[&str] = &["--user", "--map-root-user", "--net"];
+
+/// The `unshare` binary, if network namespaces can be made here (asked once: some containers
+/// and kernels refuse unprivileged user namespaces).
+pub(crate) fn sandbox() -> Option<&'static Path> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let unshare = ["/usr/bin/unshare", "/bin/unshare"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())?;
+            let ok = Command::new(&unshare)
+                .args(SANDBOX_ARGS)
+                .arg("--")
+                .arg("true")
+                .env_clear()
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then_some(unshare)
+        })
+        .as_deref()
+}
+
+impl HelmCliRenderer {
+    /// Whether helm runs without network here: in its own network namespace. When false,
+    /// its requests go to a refusing proxy, and the schema check alone keeps it from
+    /// loopback addresses.
+    pub fn sandboxed() -> bool {
+        sandbox().is_some()
+    }
+}
+
+/// Refuses a chart whose `values.schema.json` (its own, a subchart's, or one in a packaged
+/// subchart) has a `$ref` or `$id` helm would resolve outside the schema: a file, a relative
+/// path, or a URL that is not `https` to a named host. helm would read the host's files and
+/// fetch loopback URLs (Go never proxies loopback) for anyone who can submit a chart.
+fn check_schema_refs(
+    chart: &ChartFiles,
+    budget: &mut crate::budget::Budget,
+    depth: usize,
+) -> Result<(), RenderError> {
+    for (path, data) in chart.iter() {
+        if path.ends_with(".tgz") && path.contains("charts/") {
+            if depth >= crate::budget::MAX_SUBCHART_DEPTH {
+                continue;
+            }
+            let limits = crate::FileLimits {
+                max_total_bytes: budget.remaining(),
+                ..crate::FileLimits::default()
+            };
+            // An archive that cannot be read is helm's to report; it cannot load it either.
+            if let Ok(sub) = ChartFiles::from_tgz(data, limits) {
+                budget
+                    .charge(sub.total_bytes(), path)
+                    .map_err(crate::native::load_to_render)?;
+                check_schema_refs(&sub, budget, depth + 1).map_err(|e| match e {
+                    RenderError::Chart { message } => RenderError::Chart {
+                        message: format!("{path}: {message}"),
+                    },
+                    e => e,
+                })?;
+            }
+            continue;
+        }
+        if path != "values.schema.json" && !path.ends_with("/values.schema.json") {
+            continue;
+        }
+        // A schema helm cannot parse fails there, with helm's message.
+        let Ok(schema) = serde_json::from_slice::<serde_json::Value>(data) else {
+            continue;
+        };
+        if let Some((key, target)) = outside_reference(&schema) {
+            return Err(RenderError::Chart {
+                message: format!(
+                    "{path}: {key} {target:?} is refused: the helm renderer resolves only \
+                     references within the schema (\"#/…\") and https URLs of named hosts"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first `$ref`/`$id`/`id` in a schema that points outside it, with its key.
+fn outside_reference(schema: &serde_json::Value) -> Option<(&'static str, String)> {
+    use serde_json::Value as J;
+    let mut stack = vec![schema];
+    while let Some(v) = stack.pop() {
+        match v {
+            J::Array(items) => stack.extend(items),
+            J::Object(o) => {
+                for (k, x) in o {
+                    let key = match k.as_str() {
+                        "$ref" => "$ref",
+                        "$id" => "$id",
+                        "id" => "id",
+                        // Data, not schemas: keys in them mean nothing to the validator.
+                        "enum" | "const" | "default" | "examples" => continue,
+                        _ => {
+                            stack.push(x);
+                            continue;
+                        }
+                    };
+                    match x {
+                        J::String(target) if !allowed_reference(target) => {
+                            return Some((key, target.clone()));
+                        }
+                        // `id` may also name a property whose schema is an object.
+                        J::String(_) => {}
+                        other => stack.push(other),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `#…` within the schema, or an `https` URL whose host is a name (not an address, not
+/// `localhost`): with no network those fail in helm, as before, but never reach the host.
+fn allowed_reference(r: &str) -> bool {
+    if r.starts_with('#') {
+        return true;
+    }
+    let Some(rest) = r.strip_prefix("https://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // `user@host:port`: the host is after the last `@`, before the port.
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    if host_port.starts_with('[') {
+        return false;
+    }
+    let host = host_port
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let named = host.contains('.')
+        && host.chars().any(|c| c.is_ascii_alphabetic())
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    named
+        && host.parse::<std::net::IpAddr>().is_err()
+        && host != "localhost"
+        && !host.ends_with(".localhost")
+        && !host.ends_with(".localhost.")
 }
 
 struct Finished {
@@ -311,4 +488,86 @@ fn run_bounded(mut cmd: Command, timeout: Duration, max: usize) -> Result<Finish
         stdout,
         stderr,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_outside_the_schema_are_refused() {
+        for ok in [
+            "#",
+            "#/definitions/a",
+            "https://json.schemastore.org/x.json",
+            "https://user@example.com:8443/s.json#/a",
+        ] {
+            assert!(allowed_reference(ok), "{ok}");
+        }
+        for refused in [
+            "http://example.com/s.json",
+            "file:///etc/passwd",
+            "FILE:///etc/passwd",
+            "../../../../etc/passwd",
+            "/etc/passwd",
+            "other.json",
+            "//example.com/s.json",
+            "https://127.0.0.1:8080/",
+            "https://[::1]/",
+            "https://localhost/",
+            "https://api.localhost/",
+            "https://2130706433/",
+            "https://example.com@127.0.0.1/",
+            "https:///etc/passwd",
+        ] {
+            assert!(!allowed_reference(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn every_schema_position_is_checked_but_data_is_not() {
+        let schema: serde_json::Value = serde_json::from_str(
+            r#"{"properties":{"id":{"type":"string"},"a":{"items":[{"allOf":[{"$ref":"file:///x"}]}]}},
+                "default":{"id":"file:///not-a-schema"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            outside_reference(&schema),
+            Some(("$ref", "file:///x".to_string()))
+        );
+        let data_only: serde_json::Value = serde_json::from_str(
+            r#"{"enum":[{"$ref":"file:///x"}],"examples":[{"$id":"x"}],"properties":{"id":{"type":"string"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(outside_reference(&data_only), None);
+        let id: serde_json::Value =
+            serde_json::from_str(r#"{"$id":"http://127.0.0.1:1/","type":"object"}"#).unwrap();
+        assert_eq!(
+            outside_reference(&id),
+            Some(("$id", "http://127.0.0.1:1/".to_string()))
+        );
+    }
+
+    #[test]
+    fn the_sandbox_has_no_way_to_the_hosts_loopback() {
+        let Some(unshare) = sandbox() else {
+            eprintln!("skipping: unprivileged network namespaces are not available here");
+            return;
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connect = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+        let outside = Command::new("bash")
+            .args(["-c", &connect])
+            .status()
+            .unwrap();
+        assert!(outside.success(), "the probe connects without the sandbox");
+        let inside = Command::new(unshare)
+            .args(SANDBOX_ARGS)
+            .args(["--", "bash", "-c", &connect])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!inside.success(), "the sandbox reached the host's loopback");
+    }
 }

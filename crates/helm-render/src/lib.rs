@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 pub mod chart;
 mod deps;
 mod error;
@@ -44,6 +45,7 @@ mod strvals;
 mod values;
 mod yamlconv;
 
+pub use budget::{DEFAULT_MAX_MEMORY_BYTES, MAX_SUBCHART_DEPTH};
 pub use error::{LoadError, RenderError};
 pub use files::{ChartFiles, FileLimits};
 pub use helm_cli::HelmCliRenderer;
@@ -51,5 +53,6 @@ pub use native::{
     AutoRenderer, NATIVE_VERSION, NativeRenderer, unsupported_features, unsupported_functions,
 };
 pub use render::{Options, Outcome, Renderer, RendererInfo, ValuesFile};
+pub use schema::MAX_SCHEMA_EVALUATIONS;
 pub use strvals::split_set_file;
 pub use text_template::Limits;

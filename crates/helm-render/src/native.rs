@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use text_template::helm_objects::{Capabilities, Files, KubeVersion};
 use text_template::{ExecContext, Limit, Limits, Map, TemplateSet, Value};
 
+use crate::budget::{self, Budget};
 use crate::chart::Chart;
 use crate::error::{LoadError, RenderError};
 use crate::files::ChartFiles;
@@ -31,8 +32,9 @@ impl NativeRenderer {
         Self::default()
     }
 
-    /// A renderer with these template limits (steps, output bytes, nesting depth); the
-    /// output limit is further capped by [`Options::max_output_bytes`].
+    /// A renderer with these template limits (steps, output bytes, nesting depth, stack,
+    /// memory); the output limit is further capped by [`Options::max_output_bytes`] and the
+    /// memory budget by [`Options::max_memory_bytes`].
     pub fn with_limits(limits: Limits) -> Self {
         NativeRenderer { limits }
     }
@@ -62,7 +64,9 @@ impl Renderer for NativeRenderer {
             unfiltered = chart.clone().filtered()?;
             &unfiltered
         };
-        let mut root = Chart::load(files).map_err(load_to_render)?;
+        let deadline = started + options.timeout;
+        let mut budget = Budget::new(options.max_memory_bytes.min(self.limits.max_memory_bytes));
+        let mut root = Chart::load_within(files, &mut budget).map_err(load_to_render)?;
         match root.metadata.chart_type.as_str() {
             "" | "application" => {}
             t => return Err(Self::chart_err(format!("{t} charts are not installable"))),
@@ -74,11 +78,25 @@ impl Renderer for NativeRenderer {
                 "An error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: {e}"
             )));
         }
-        let user = user_values(options).map_err(Self::chart_err)?;
+        let user = user_values(options, &mut budget)?;
         let caps = capabilities(options)?;
         deps::process_dependencies(&mut root, &user).map_err(Self::chart_err)?;
         let vals = values::coalesce_values(&root, &user, false).map_err(Self::chart_err)?;
-        validate_schemas(&root, &vals).map_err(|e| {
+        budget
+            .charge(budget::value_bytes(&Value::Map(vals.clone())), "values")
+            .map_err(load_to_render)?;
+        let mut bounds = schema::Bounds {
+            evaluations_left: schema::MAX_SCHEMA_EVALUATIONS,
+            deadline: Some(deadline),
+        };
+        validate_schemas(&root, &vals, &mut budget, &mut bounds, "")
+            .map_err(|e| match e {
+                RenderError::Timeout { .. } => RenderError::Timeout {
+                    seconds: options.timeout.as_secs_f64(),
+                },
+                e => e,
+            })?
+            .map_err(|e| {
             Self::chart_err(format!(
                 "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
             ))
@@ -93,10 +111,11 @@ impl Renderer for NativeRenderer {
         }
         let limits = Limits {
             max_output_bytes: self.limits.max_output_bytes.min(options.max_output_bytes),
+            max_memory_bytes: budget.max(),
             ..self.limits
         };
-        let budget = options.timeout.saturating_sub(started.elapsed());
-        let rendered = render_templates(&root, &vals, &caps, options, limits, budget)?;
+        let time = options.timeout.saturating_sub(started.elapsed());
+        let rendered = render_templates(&root, &vals, &caps, options, limits, time, &budget)?;
         let manifest = assemble(&root, &rendered, options)?;
         if manifest.len() > options.max_output_bytes {
             return Err(RenderError::OutputTooLarge {
@@ -110,44 +129,71 @@ impl Renderer for NativeRenderer {
     }
 }
 
-fn load_to_render(e: LoadError) -> RenderError {
+pub(crate) fn load_to_render(e: LoadError) -> RenderError {
     match e {
         LoadError::Metadata(message) => RenderError::Chart { message },
+        LoadError::RenderLimit {
+            limit,
+            value,
+            file,
+            message,
+        } => RenderError::Limit {
+            limit,
+            value,
+            template: Some(file),
+            message,
+        },
         other => RenderError::Load(other),
     }
 }
 
 /// `-f` files merged in order, then `--set-json`, `--set`, `--set-string` and `--set-file`
 /// (Helm's `MergeValues`).
-fn user_values(options: &Options) -> Result<Value, String> {
+fn user_values(options: &Options, budget: &mut Budget) -> Result<Value, RenderError> {
+    let chart_err = NativeRenderer::chart_err;
     let mut base = Map::new();
     for f in &options.values {
-        let v = yamlconv::parse(&f.content)
-            .and_then(|v| yamlconv::to_values_map(&v))
-            .map_err(|e| format!("failed to parse {}: {e}", f.name))?;
+        let v = match yamlconv::parse_within(&f.content, budget, &f.name) {
+            Ok(v) => yamlconv::to_values_map(&v),
+            Err(yamlconv::ReadError::Yaml(e)) => Err(e),
+            Err(yamlconv::ReadError::Limit(e)) => return Err(load_to_render(e)),
+        }
+        .map_err(|e| chart_err(format!("failed to parse {}: {e}", f.name)))?;
         if let Value::Map(m) = v {
             base = values::merge_maps(&base, &m);
         }
     }
+    let set_values = set_values(options, &base).map_err(chart_err);
+    budget
+        .charge(
+            budget::value_bytes(&Value::Map(base.clone())),
+            "user values",
+        )
+        .map_err(load_to_render)?;
+    set_values?;
+    Ok(Value::Map(base))
+}
+
+fn set_values(options: &Options, base: &Map) -> Result<(), String> {
     for s in &options.set_json {
-        strvals::parse_json_into(s, &base)
+        strvals::parse_json_into(s, base)
             .map_err(|_| format!("failed parsing --set-json data {s}"))?;
     }
     for s in &options.set {
-        strvals::parse_into(s, &base, false)
+        strvals::parse_into(s, base, false)
             .map_err(|e| format!("failed parsing --set data: {e}"))?;
     }
     for s in &options.set_string {
-        strvals::parse_into(s, &base, true)
+        strvals::parse_into(s, base, true)
             .map_err(|e| format!("failed parsing --set-string data: {e}"))?;
     }
     for (key, content) in &options.set_file {
         let text = String::from_utf8_lossy(content);
         let reader = |_: &str| Ok(Value::str(text.as_ref()));
-        strvals::parse_file_into(&format!("{key}=file"), &base, &reader)
+        strvals::parse_file_into(&format!("{key}=file"), base, &reader)
             .map_err(|e| format!("failed parsing --set-file data: {e}"))?;
     }
-    Ok(Value::Map(base))
+    Ok(())
 }
 
 fn capabilities(options: &Options) -> Result<Capabilities, RenderError> {
@@ -170,28 +216,61 @@ fn capabilities(options: &Options) -> Result<Capabilities, RenderError> {
     Ok(caps)
 }
 
-fn to_json(v: &Map) -> serde_json::Value {
+fn to_json(v: &Map, budget: &mut Budget, file: &str) -> Result<serde_json::Value, LoadError> {
     let text = text_template::to_json(&Value::Map(v.clone()));
-    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    // The text, then serde's values (no larger than the text's estimate).
+    budget.charge(2 * text.len() as u64, file)?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
-fn validate_schemas(c: &Chart, vals: &Map) -> Result<(), String> {
+/// Helm's `ValidateAgainstSchema` over the chart and its subcharts: `Ok(Err(text))` when
+/// values do not meet a schema, `Err` when a limit stopped validation.
+fn validate_schemas(
+    c: &Chart,
+    vals: &Map,
+    budget: &mut Budget,
+    bounds: &mut schema::Bounds,
+    path: &str,
+) -> Result<Result<(), String>, RenderError> {
+    let path = if path.is_empty() {
+        c.name().to_owned()
+    } else {
+        format!("{path}/charts/{}", c.name())
+    };
     let mut sb = String::new();
-    if let Some(s) = &c.schema
-        && let Err(e) = schema::validate(s, &to_json(vals))
-    {
-        sb.push_str(&format!("{}:\n{e}", c.name()));
+    if let Some(s) = &c.schema {
+        let file = format!("{path}/values.schema.json");
+        let json = to_json(vals, budget, &file).map_err(load_to_render)?;
+        match schema::validate(s, &json, bounds) {
+            Ok(()) => {}
+            Err(schema::Invalid::Values(e)) => sb.push_str(&format!("{}:\n{e}", c.name())),
+            Err(schema::Invalid::Stopped(schema::Stopped::Deadline)) => {
+                // The caller puts in the configured timeout.
+                return Err(RenderError::Timeout { seconds: 0.0 });
+            }
+            Err(schema::Invalid::Stopped(schema::Stopped::Evaluations)) => {
+                return Err(RenderError::Limit {
+                    limit: "max_schema_evaluations",
+                    value: schema::MAX_SCHEMA_EVALUATIONS,
+                    message: format!(
+                        "validating values against the schema took more than {} evaluations",
+                        schema::MAX_SCHEMA_EVALUATIONS
+                    ),
+                    template: Some(file),
+                });
+            }
+        }
     }
     for sub in &c.dependencies {
         let sv = match vals.get(sub.name()) {
             Some(Value::Map(m)) => m,
             _ => Map::new(),
         };
-        if let Err(e) = validate_schemas(sub, &sv) {
+        if let Err(e) = validate_schemas(sub, &sv, budget, bounds, &path)? {
             sb.push_str(&e);
         }
     }
-    if sb.is_empty() { Ok(()) } else { Err(sb) }
+    Ok(if sb.is_empty() { Ok(()) } else { Err(sb) })
 }
 
 struct Renderable<'a> {
@@ -289,14 +368,27 @@ fn seed_for(name: &str, options: &Options) -> u64 {
     h
 }
 
-fn limit_error(l: Limit, options: &Options) -> RenderError {
+/// The render error for a template limit met while rendering `file`, where the template
+/// executing (an `include`d helper, say) was `inner`.
+fn limit_error(
+    l: Limit,
+    file: Option<&str>,
+    inner: Option<&str>,
+    options: &Options,
+) -> RenderError {
     match l {
         Limit::Time(_) => RenderError::Timeout {
             seconds: options.timeout.as_secs_f64(),
         },
         Limit::OutputBytes(n) => RenderError::OutputTooLarge { limit: n },
         other => RenderError::Limit {
-            what: other.to_string(),
+            limit: other.name(),
+            value: other.value(),
+            template: file.map(str::to_owned),
+            message: match inner {
+                Some(t) if Some(t) != file => format!("{other} in template {t}"),
+                _ => other.to_string(),
+            },
         },
     }
 }
@@ -338,6 +430,7 @@ fn render_templates(
     options: &Options,
     limits: Limits,
     budget: Duration,
+    memory: &Budget,
 ) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
     let top = Map::new();
     top.insert("Values", Value::Map(vals.clone()));
@@ -371,6 +464,8 @@ fn render_templates(
     let deadline = Instant::now() + budget;
     let mut steps_used = 0u64;
     let mut bytes_used = 0usize;
+    // The loading stages spent part of the memory budget; the templates share the rest.
+    let mut memory_used = memory.used();
     // Each output's documents are split and their heads read (a YAML parse, the largest
     // single cost on big charts) on another thread while the next templates execute; once
     // they have all run, this thread reads what is left of the queue too, and the worker
@@ -398,17 +493,17 @@ fn render_templates(
         );
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(limit_error(Limit::Time(budget), options));
+            return Err(limit_error(Limit::Time(budget), None, None, options));
         }
+        // One context per template (its own seed), carrying the totals: the limits bound the
+        // whole render.
         let mut ctx = ExecContext::new(seed_for(name, options))
-            .with_limits(Limits {
-                max_steps: limits.max_steps.saturating_sub(steps_used),
-                max_output_bytes: limits.max_output_bytes.saturating_sub(bytes_used),
-                max_depth: limits.max_depth,
-            })
+            .with_limits(limits)
+            .with_usage(steps_used, bytes_used, memory_used)
             .with_deadline(remaining);
         let res = set.execute(name, &Value::Map(r.data.clone()), &mut ctx);
-        steps_used += ctx.steps();
+        steps_used = ctx.steps();
+        memory_used = ctx.memory_bytes();
         match res {
             Ok(s) => {
                 bytes_used += s.len();
@@ -423,7 +518,9 @@ fn render_templates(
             }
             // Returning drops the sender and the worker handle: the worker sees the queue
             // close, and ends.
-            Err(text_template::Error::Limit(l)) => return Err(limit_error(l, options)),
+            Err(text_template::Error::Limit { limit, template }) => {
+                return Err(limit_error(limit, Some(name), Some(&template), options));
+            }
             Err(text_template::Error::Exec(e)) => {
                 return Err(NativeRenderer::chart_err(format!(
                     "{}{DEBUG_HINT}",
@@ -859,6 +956,17 @@ pub fn unsupported_functions() -> &'static [String] {
 /// What in this chart the native renderer does not support (empty when it renders it all):
 /// calls of [`unsupported_functions`] in any template, subcharts included.
 pub fn unsupported_features(chart: &ChartFiles) -> Vec<String> {
+    let mut budget = Budget::new(budget::DEFAULT_MAX_MEMORY_BYTES);
+    unsupported_features_within(chart, &mut budget, 0)
+}
+
+/// [`unsupported_features`], decompressing nested archives within one budget and depth (an
+/// archive that cannot be read here fails the render later, with its error).
+fn unsupported_features_within(
+    chart: &ChartFiles,
+    budget: &mut Budget,
+    depth: usize,
+) -> Vec<String> {
     let unsupported = unsupported_functions();
     let mut found = Vec::new();
     if unsupported.is_empty() {
@@ -868,9 +976,18 @@ pub fn unsupported_features(chart: &ChartFiles) -> Vec<String> {
         let in_templates = path.starts_with("templates/") || path.contains("/templates/");
         let is_archive = path.ends_with(".tgz");
         let texts: Vec<(String, String)> = if is_archive {
-            ChartFiles::from_tgz(data, crate::FileLimits::default())
+            let limits = crate::FileLimits {
+                max_total_bytes: budget.remaining(),
+                ..crate::FileLimits::default()
+            };
+            ChartFiles::from_tgz(data, limits)
+                .ok()
+                .filter(|sub| {
+                    depth < budget::MAX_SUBCHART_DEPTH
+                        && budget.charge(sub.total_bytes(), path).is_ok()
+                })
                 .map(|sub| {
-                    unsupported_features(&sub)
+                    unsupported_features_within(&sub, budget, depth + 1)
                         .into_iter()
                         .map(|f| (f, String::new()))
                         .collect()

@@ -47,6 +47,15 @@ pub struct Options {
     pub timeout: Duration,
     /// Refuse output larger than this.
     pub max_output_bytes: usize,
+    /// The render's memory budget: most bytes the input may make one render allocate —
+    /// subchart archives decompressed, values files and `values.yaml` read (YAML aliases
+    /// expanded), user and coalesced values, the schema validator's copy, and every string,
+    /// list and map the templates build plus their output. Counted as allocated, never given
+    /// back, and checked before allocating wherever the size is known in advance; exceeding
+    /// it is [`RenderError::Limit`] with `limit: "max_memory_bytes"`. Default 256 MiB
+    /// ([`crate::DEFAULT_MAX_MEMORY_BYTES`]); the native renderer applies it (the helm
+    /// backend is bounded by its timeout and output cap instead).
+    pub max_memory_bytes: u64,
 }
 
 impl Default for Options {
@@ -66,6 +75,7 @@ impl Default for Options {
             skip_tests: false,
             timeout: Duration::from_secs(60),
             max_output_bytes: 64 << 20,
+            max_memory_bytes: crate::budget::DEFAULT_MAX_MEMORY_BYTES,
         }
     }
 }

@@ -3,28 +3,85 @@
 //! `enum`, `const`, `minimum`/`maximum` (and exclusive), `minLength`/`maxLength`, `pattern`,
 //! `minItems`/`maxItems`, `multipleOf`, `allOf`/`anyOf`/`oneOf`/`not`, local `$ref`).
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Instant;
+
 use serde_json::Value as J;
+
+/// Most evaluations of a (sub)schema against a value, over one render's schemas, counting the
+/// errors they report: `allOf` of four `{"$ref": "#"}` would otherwise be 4^32 evaluations.
+/// The largest corpus schemas take a few thousand.
+pub const MAX_SCHEMA_EVALUATIONS: u64 = 1_000_000;
+
+/// What bounds validation: evaluations left (shared by every schema of a render) and the
+/// render's deadline.
+pub(crate) struct Bounds {
+    pub(crate) evaluations_left: u64,
+    pub(crate) deadline: Option<Instant>,
+}
+
+/// Why validation stopped without a verdict.
+#[derive(Debug)]
+pub(crate) enum Stopped {
+    /// [`MAX_SCHEMA_EVALUATIONS`] ran out.
+    Evaluations,
+    /// The deadline passed.
+    Deadline,
+}
+
+/// Why `values` are not accepted: gojsonschema's error lines, or an unusable schema.
+pub(crate) enum Invalid {
+    /// The values do not meet the schema, or the schema cannot be read; the text as Helm
+    /// prints it.
+    Values(String),
+    /// A limit stopped validation.
+    Stopped(Stopped),
+}
 
 /// Validates `values` (already converted to JSON) against `schema`; returns gojsonschema's
 /// error lines (`- field: description\n` each) or an error text when the schema is unusable.
-pub(crate) fn validate(schema: &[u8], values: &J) -> Result<(), String> {
-    let root: J = serde_json::from_slice(schema).map_err(|e| e.to_string())?;
-    let mut errs = Vec::new();
-    let v = Validator { root: &root };
-    v.check(&root, values, "(root)", &mut errs, 0);
+///
+/// Results of `$ref`s and combinators are memoised per (subschema, value, path), so a schema
+/// whose `$ref`s and `allOf`s reach the same subschema many ways evaluates it once per value; every evaluation and
+/// every error reported counts against `bounds`, and the clock is read every 1024.
+pub(crate) fn validate(schema: &[u8], values: &J, bounds: &mut Bounds) -> Result<(), Invalid> {
+    let root: J = serde_json::from_slice(schema).map_err(|e| Invalid::Values(e.to_string()))?;
+    let v = Validator {
+        root: &root,
+        memo: RefCell::new(HashMap::new()),
+        regexes: RefCell::new(HashMap::new()),
+        left: Cell::new(bounds.evaluations_left),
+        deadline: bounds.deadline,
+        stopped: Cell::new(None),
+    };
+    let errs = v.errors(&root, values, "(root)", 0);
+    bounds.evaluations_left = v.left.get();
+    if let Some(why) = v.stopped.take() {
+        return Err(Invalid::Stopped(why));
+    }
     if errs.is_empty() {
         return Ok(());
     }
     let mut out = String::new();
-    for (ctx, msg) in errs {
-        let field = ctx.strip_prefix("(root).").unwrap_or(&ctx);
+    for (ctx, msg) in errs.iter() {
+        let field = ctx.strip_prefix("(root).").unwrap_or(ctx);
         out.push_str(&format!("- {field}: {msg}\n"));
     }
-    Err(out)
+    Err(Invalid::Values(out))
 }
+
+type Errors = Vec<(String, String)>;
 
 struct Validator<'a> {
     root: &'a J,
+    /// Errors of a subschema against a value at a path, by their addresses and the path.
+    memo: RefCell<HashMap<(usize, usize, String), Rc<Errors>>>,
+    regexes: RefCell<HashMap<&'a str, Option<Rc<regex::Regex>>>>,
+    left: Cell<u64>,
+    deadline: Option<Instant>,
+    stopped: Cell<Option<Stopped>>,
 }
 
 fn type_name(v: &J) -> &'static str {
@@ -51,8 +108,8 @@ fn num_text(v: &J) -> String {
     }
 }
 
-impl Validator<'_> {
-    fn resolve<'b>(&'b self, r: &str) -> Option<&'b J> {
+impl<'a> Validator<'a> {
+    fn resolve(&self, r: &str) -> Option<&'a J> {
         let p = r.strip_prefix('#')?;
         if p.is_empty() {
             return Some(self.root);
@@ -60,14 +117,83 @@ impl Validator<'_> {
         self.root.pointer(p)
     }
 
-    fn valid(&self, s: &J, v: &J, depth: usize) -> bool {
-        let mut e = Vec::new();
-        self.check(s, v, "(root)", &mut e, depth);
-        e.is_empty()
+    fn valid(&self, s: &'a J, v: &J, depth: usize) -> bool {
+        self.errors(s, v, "(root)", depth).is_empty()
     }
 
-    fn check(&self, s: &J, v: &J, ctx: &str, errs: &mut Vec<(String, String)>, depth: usize) {
-        if depth > 64 {
+    /// Takes `n` evaluations (or errors) from the bounds; false once they are spent or the
+    /// deadline passed.
+    fn spend(&self, n: u64) -> bool {
+        if self.stopped_now() {
+            return false;
+        }
+        let left = self.left.get();
+        if left < n {
+            self.left.set(0);
+            self.stopped.set(Some(Stopped::Evaluations));
+            return false;
+        }
+        self.left.set(left - n);
+        if (left - n) / 1024 != left / 1024 && self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.stopped.set(Some(Stopped::Deadline));
+            return false;
+        }
+        true
+    }
+
+    fn stopped_now(&self) -> bool {
+        let s = self.stopped.take();
+        let stopped = s.is_some();
+        self.stopped.set(s);
+        stopped
+    }
+
+    fn regex(&self, pattern: &'a str) -> Option<Rc<regex::Regex>> {
+        self.regexes
+            .borrow_mut()
+            .entry(pattern)
+            .or_insert_with(|| regex::Regex::new(pattern).ok().map(Rc::new))
+            .clone()
+    }
+
+    /// The errors of `s` against `v` at `ctx`, evaluated once per (schema, value, path).
+    fn errors(&self, s: &'a J, v: &J, ctx: &str, depth: usize) -> Rc<Errors> {
+        let key = (
+            s as *const J as usize,
+            v as *const J as usize,
+            ctx.to_owned(),
+        );
+        if let Some(e) = self.memo.borrow().get(&key) {
+            return e.clone();
+        }
+        let mut errs = Vec::new();
+        if self.spend(1) {
+            self.check(s, v, ctx, &mut errs, depth);
+        }
+        let errs = Rc::new(errs);
+        self.memo.borrow_mut().insert(key, errs.clone());
+        errs
+    }
+
+    /// Checks a value inside `v` (an item, a property) against `s`. Values form a tree, so
+    /// each is reached once per subschema that applies to it: no memo, only the count.
+    fn check_child(&self, s: &'a J, v: &J, ctx: &str, errs: &mut Errors, depth: usize) {
+        if self.spend(1) {
+            self.check(s, v, ctx, errs, depth);
+        }
+    }
+
+    /// Appends the errors of `s` against `v` (memoised) to `errs`, counting each: for
+    /// `$ref`s and combinators, which apply many subschemas to one value.
+    fn check_into(&self, s: &'a J, v: &J, ctx: &str, errs: &mut Errors, depth: usize) {
+        let found = self.errors(s, v, ctx, depth);
+        if !found.is_empty() && self.spend(found.len() as u64) {
+            errs.extend(found.iter().cloned());
+        }
+    }
+
+    fn check(&self, s: &'a J, v: &J, ctx: &str, errs: &mut Errors, depth: usize) {
+        if depth > 64 || self.stopped_now() {
             return;
         }
         let s = match s {
@@ -81,7 +207,7 @@ impl Validator<'_> {
         };
         if let Some(J::String(r)) = s.get("$ref") {
             if let Some(t) = self.resolve(r) {
-                self.check(t, v, ctx, errs, depth + 1);
+                self.check_into(t, v, ctx, errs, depth + 1);
             }
             return;
         }
@@ -126,7 +252,7 @@ impl Validator<'_> {
         if let Some(J::Array(all)) = s.get("allOf") {
             let mut sub = Vec::new();
             for x in all {
-                self.check(x, v, ctx, &mut sub, depth + 1);
+                self.check_into(x, v, ctx, &mut sub, depth + 1);
             }
             if !sub.is_empty() {
                 errs.extend(sub);
@@ -145,7 +271,7 @@ impl Validator<'_> {
                 s.get("else")
             };
             if let Some(b) = branch {
-                self.check(b, v, ctx, errs, depth + 1);
+                self.check_into(b, v, ctx, errs, depth + 1);
             }
         }
         match v {
@@ -231,7 +357,7 @@ impl Validator<'_> {
                     ));
                 }
                 if let Some(J::String(p)) = s.get("pattern")
-                    && let Ok(re) = regex::Regex::new(p)
+                    && let Some(re) = self.regex(p)
                     && !re.is_match(st)
                 {
                     errs.push((ctx.into(), format!("Does not match pattern '{p}'")));
@@ -251,12 +377,12 @@ impl Validator<'_> {
                 match s.get("items") {
                     Some(J::Array(tuple)) => {
                         for (i, (x, it)) in tuple.iter().zip(items).enumerate() {
-                            self.check(x, it, &format!("{ctx}.{i}"), errs, depth + 1);
+                            self.check_child(x, it, &format!("{ctx}.{i}"), errs, depth + 1);
                         }
                     }
                     Some(sch) => {
                         for (i, it) in items.iter().enumerate() {
-                            self.check(sch, it, &format!("{ctx}.{i}"), errs, depth + 1);
+                            self.check_child(sch, it, &format!("{ctx}.{i}"), errs, depth + 1);
                         }
                     }
                     None => {}
@@ -277,9 +403,9 @@ impl Validator<'_> {
                     let mut pp_match = false;
                     if let Some(pp) = pprops {
                         for (pat, sch) in pp {
-                            if regex::Regex::new(pat).is_ok_and(|re| re.is_match(k)) {
+                            if self.regex(pat).is_some_and(|re| re.is_match(k)) {
                                 pp_match = true;
-                                self.check(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
+                                self.check_child(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
                             }
                         }
                     }
@@ -290,7 +416,7 @@ impl Validator<'_> {
                                 format!("Additional property {k} is not allowed"),
                             )),
                             Some(sch @ J::Object(_)) => {
-                                self.check(sch, val, &format!("{ctx}.{k}"), errs, depth + 1)
+                                self.check_child(sch, val, &format!("{ctx}.{k}"), errs, depth + 1)
                             }
                             _ => {}
                         }
@@ -326,7 +452,7 @@ impl Validator<'_> {
         if let (J::Object(o), Some(J::Object(props))) = (v, s.get("properties")) {
             for (k, sch) in props {
                 if let Some(val) = o.get(k) {
-                    self.check(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
+                    self.check_child(sch, val, &format!("{ctx}.{k}"), errs, depth + 1);
                 }
             }
         }
@@ -351,6 +477,56 @@ fn json_eq(a: &J, b: &J) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn validate(schema: &[u8], values: &J) -> Result<(), String> {
+        let mut bounds = Bounds {
+            evaluations_left: MAX_SCHEMA_EVALUATIONS,
+            deadline: None,
+        };
+        super::validate(schema, values, &mut bounds).map_err(|e| match e {
+            Invalid::Values(m) => m,
+            Invalid::Stopped(why) => format!("stopped: {why:?}"),
+        })
+    }
+
+    #[test]
+    fn self_references_are_evaluated_once_per_value() {
+        let schema = br##"{"allOf":[{"$ref":"#"},{"$ref":"#"},{"$ref":"#"},{"$ref":"#"}]}"##;
+        let v: J = serde_json::from_str(r#"{"a":1}"#).unwrap();
+        let mut bounds = Bounds {
+            evaluations_left: 10_000,
+            deadline: None,
+        };
+        assert!(super::validate(schema, &v, &mut bounds).is_ok());
+        // 4^32 evaluations without memoising; a few hundred with.
+        assert!(
+            bounds.evaluations_left > 9_000,
+            "{}",
+            bounds.evaluations_left
+        );
+    }
+
+    #[test]
+    fn errors_repeated_exponentially_run_into_the_limit() {
+        // Each level reaches the next four ways, and the leaf fails: the error list doubles
+        // twice per level.
+        let mut defs = String::from(r#""l0":{"type":"string"}"#);
+        for i in 1..20 {
+            let r = format!(r##"{{"$ref":"#/definitions/l{}"}}"##, i - 1);
+            defs.push_str(&format!(r#","l{i}":{{"allOf":[{r},{r},{r},{r}]}}"#));
+        }
+        let schema = format!(r##"{{"definitions":{{{defs}}},"$ref":"#/definitions/l19"}}"##);
+        let v: J = serde_json::from_str("1").unwrap();
+        let mut bounds = Bounds {
+            evaluations_left: MAX_SCHEMA_EVALUATIONS,
+            deadline: None,
+        };
+        assert!(matches!(
+            super::validate(schema.as_bytes(), &v, &mut bounds),
+            Err(Invalid::Stopped(Stopped::Evaluations))
+        ));
+        assert_eq!(bounds.evaluations_left, 0);
+    }
 
     #[test]
     fn messages() {

@@ -9,10 +9,32 @@ pub(crate) enum Target {
     String,
 }
 
-/// Parses one YAML document (empty → null) with Helm's error prefix.
-pub(crate) fn parse(data: &[u8]) -> Result<yaml11::Value, String> {
+/// Why [`parse_within`] failed.
+pub(crate) enum ReadError {
+    /// Helm's error text for bad YAML.
+    Yaml(String),
+    /// The render's memory budget ran out (aliases expanded past it).
+    Limit(crate::error::LoadError),
+}
+
+/// Parses one YAML document (empty → null) with Helm's error prefix, within what is left of
+/// the render's memory budget, charging what it built.
+pub(crate) fn parse_within(
+    data: &[u8],
+    budget: &mut crate::budget::Budget,
+    file: &str,
+) -> Result<yaml11::Value, ReadError> {
     let text = String::from_utf8_lossy(data);
-    yaml11::parse_value(&text, &yaml11::Limits::default()).map_err(|e| yaml_error(&e))
+    match yaml11::parse_value(&text, &budget.yaml_limits()) {
+        Ok(v) => {
+            // The document, then the values converted from it.
+            let bytes = crate::budget::yaml_bytes(&v).saturating_mul(2);
+            budget.charge(bytes, file).map_err(ReadError::Limit)?;
+            Ok(v)
+        }
+        Err(yaml11::Error::TooManyBytes { .. }) => Err(ReadError::Limit(budget.exceeded(file))),
+        Err(e) => Err(ReadError::Yaml(yaml_error(&e))),
+    }
 }
 
 /// `error converting YAML to JSON: yaml: line N: message`.

@@ -1,6 +1,7 @@
 //! What a webhook job carries: the payload stored with it in the queue, as the intake
 //! writes it and the workers and publishers read it.
 
+use github_events::{CommitSha, RepoName};
 use serde::{Deserialize, Serialize};
 
 /// A job's stored payload: `payload` with the delivery that queued it (`deliveryId`), so
@@ -37,19 +38,23 @@ pub(crate) fn delivery_of(stored: &[u8]) -> Option<String> {
 }
 
 /// What a queued job analyses (stored as the job's payload).
+///
+/// Its identifiers are typed and validated when the payload is read: repositories and commits
+/// serialize as the strings they always were (`"owner/name"`, 40 hex digits), so payloads
+/// stored by earlier versions still read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobPayload {
     /// A pull request: base and head commits.
     PullRequest {
-        /// `owner/name`.
-        repo: String,
+        /// The base repository.
+        repo: RepoName,
         /// PR number.
         number: u64,
         /// Base commit.
-        base_sha: String,
+        base_sha: CommitSha,
         /// Head commit.
-        head_sha: String,
+        head_sha: CommitSha,
         /// Base branch.
         base_ref: String,
         /// Head branch.
@@ -65,21 +70,21 @@ pub enum JobPayload {
     },
     /// A push to a branch: before and after commits.
     Push {
-        /// `owner/name`.
-        repo: String,
+        /// The repository.
+        repo: RepoName,
         /// Branch name.
         branch: String,
-        /// Commit before the push.
-        before: String,
+        /// Commit before the push (all zeros for a new branch).
+        before: CommitSha,
         /// Commit after the push.
-        after: String,
+        after: CommitSha,
         /// GitHub App installation.
         installation_id: Option<u64>,
     },
     /// A published release: its tag against the previous release tag.
     Release {
-        /// `owner/name`.
-        repo: String,
+        /// The repository.
+        repo: RepoName,
         /// The release's tag.
         tag: String,
         /// GitHub App installation.
@@ -103,10 +108,10 @@ impl JobPayload {
                 default_branch,
                 installation_id,
             } => JobPayload::PullRequest {
-                repo: repo.to_string(),
+                repo: repo.clone(),
                 number: *number,
-                base_sha: base_sha.to_string(),
-                head_sha: head_sha.to_string(),
+                base_sha: base_sha.clone(),
+                head_sha: head_sha.clone(),
                 base_ref: base_ref.clone(),
                 head_ref: head_ref.clone(),
                 fork: *fork,
@@ -120,10 +125,10 @@ impl JobPayload {
                 after,
                 installation_id,
             } => JobPayload::Push {
-                repo: repo.to_string(),
+                repo: repo.clone(),
                 branch: branch.clone(),
-                before: before.to_string(),
-                after: after.to_string(),
+                before: before.clone(),
+                after: after.clone(),
                 installation_id: *installation_id,
             },
             T::Release {
@@ -131,15 +136,15 @@ impl JobPayload {
                 tag,
                 installation_id,
             } => JobPayload::Release {
-                repo: repo.to_string(),
+                repo: repo.clone(),
                 tag: tag.clone(),
                 installation_id: *installation_id,
             },
         }
     }
 
-    /// `owner/name`.
-    pub fn repo(&self) -> &str {
+    /// The repository.
+    pub fn repo(&self) -> &RepoName {
         match self {
             JobPayload::PullRequest { repo, .. }
             | JobPayload::Push { repo, .. }
@@ -161,15 +166,6 @@ impl JobPayload {
             } => *installation_id,
         }
     }
-
-    /// `pull_request`, `push` or `release`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            JobPayload::PullRequest { .. } => "pull_request",
-            JobPayload::Push { .. } => "push",
-            JobPayload::Release { .. } => "release",
-        }
-    }
 }
 
 /// A job as publishers see it.
@@ -184,12 +180,49 @@ pub struct JobRef {
 /// A `/chartimpact rerun` comment whose job was queued: acknowledged where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RerunRequest {
-    /// `owner/name`.
-    pub repo: String,
+    /// The base repository.
+    pub repo: RepoName,
     /// The pull request.
     pub number: u64,
     /// The comment holding the command.
     pub comment_id: u64,
     /// GitHub App installation, when the delivery came from one.
     pub installation_id: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Payloads as earlier versions stored them, byte for byte.
+    const STORED: [&str; 4] = [
+        r#"{"kind":"pull_request","repo":"acme/charts","number":7,"base_sha":"1111111111111111111111111111111111111111","head_sha":"2222222222222222222222222222222222222222","base_ref":"main","head_ref":"feature","fork":false,"installation_id":null}"#,
+        r#"{"kind":"pull_request","repo":"acme/charts","number":8,"base_sha":"1111111111111111111111111111111111111111","head_sha":"2222222222222222222222222222222222222222","base_ref":"main","head_ref":"feature","fork":true,"default_branch":"main","installation_id":42}"#,
+        r#"{"kind":"push","repo":"acme/charts","branch":"main","before":"0000000000000000000000000000000000000000","after":"3333333333333333333333333333333333333333","installation_id":null}"#,
+        r#"{"kind":"release","repo":"acme/charts","tag":"v1.2.0","installation_id":7}"#,
+    ];
+
+    #[test]
+    fn payloads_stored_by_earlier_versions_still_read_and_write_back_the_same() {
+        for stored in STORED {
+            let payload: JobPayload = serde_json::from_str(stored).unwrap();
+            assert_eq!(payload.repo().owner(), "acme");
+            assert_eq!(serde_json::to_string(&payload).unwrap(), stored);
+        }
+        let payload: JobPayload = serde_json::from_str(STORED[0]).unwrap();
+        let JobPayload::PullRequest { head_sha, .. } = payload else {
+            panic!("a pull request");
+        };
+        assert_eq!(head_sha.short(), "2222222");
+    }
+
+    #[test]
+    fn invalid_ids_in_a_payload_are_refused() {
+        let bad_repo = STORED[3].replace("acme/charts", "acme/charts/x");
+        let err = serde_json::from_str::<JobPayload>(&bad_repo).unwrap_err();
+        assert!(err.to_string().contains("invalid repository name"), "{err}");
+        let bad_sha = STORED[2].replace("3333333333", "zz");
+        let err = serde_json::from_str::<JobPayload>(&bad_sha).unwrap_err();
+        assert!(err.to_string().contains("invalid commit sha"), "{err}");
+    }
 }

@@ -19,18 +19,13 @@ pub trait CompareService: Send + Sync {
     fn versions(&self, repository: &str, ctx: &Context) -> Result<VersionsResponse, CompareError>;
 
     /// The versions of `chart` in a Helm repository (`https://…`) or OCI registry
-    /// (`oci://host/path`), newest first. A service without chart repositories refuses.
+    /// (`oci://host/path`), newest first.
     fn chart_versions(
         &self,
         helm_repository: &str,
         chart: &str,
         ctx: &Context,
-    ) -> Result<ChartVersionsResponse, CompareError> {
-        let _ = (helm_repository, chart, ctx);
-        Err(CompareError::InvalidRequest(
-            "this service does not read Helm repositories".into(),
-        ))
-    }
+    ) -> Result<ChartVersionsResponse, CompareError>;
 
     /// The charts of a repository at `revision` (`HEAD` when `None`).
     fn charts(

@@ -373,7 +373,10 @@ mod tests {
     fn a_render_limit_is_the_charts_fault_named_with_its_limit() {
         let e = CompareError::from_render(
             helm_render::RenderError::Limit {
-                what: "more than 10000000 template steps".into(),
+                limit: "max_steps",
+                value: 10_000_000,
+                template: Some("app/templates/loop.yaml".into()),
+                message: "more than 10000000 template steps".into(),
             },
             "charts/app",
             "v2",
@@ -383,7 +386,7 @@ mod tests {
         assert!(!e.is_transient());
         assert_eq!(
             e.message(),
-            "chart charts/app at v2 exceeds a render limit: rendering stopped: more than 10000000 template steps"
+            "chart charts/app at v2 exceeds a render limit: rendering stopped: more than 10000000 template steps (app/templates/loop.yaml)"
         );
     }
 

@@ -6,6 +6,7 @@
 
 use jiff::Timestamp;
 
+use crate::engine::{Engine, SqlStore};
 use crate::{StoreError, time};
 
 /// Which window [`Store::popular_charts`](crate::Store::popular_charts) looks at.
@@ -76,7 +77,7 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO compare_events \
 ///
 /// `COUNT(CASE …)` rather than `SUM`, and `AVG` cast to double, so both backends return
 /// BIGINT and DOUBLE PRECISION.
-pub(crate) const POPULAR: &str = "SELECT repository, chart_path, \
+const POPULAR: &str = "SELECT repository, chart_path, \
      COUNT(*) AS comparison_count, \
      COUNT(CASE WHEN added + removed + modified > 0 THEN 1 END) AS with_changes, \
      CAST(AVG(modified) AS DOUBLE PRECISION) AS avg_modified, \
@@ -89,7 +90,7 @@ pub(crate) const POPULAR: &str = "SELECT repository, chart_path, \
      LIMIT $3";
 
 /// `$1` since (inclusive), `$2` until (exclusive).
-pub(crate) const TOTAL: &str = "SELECT COUNT(*) FROM compare_events WHERE at >= $1 AND at < $2";
+const TOTAL: &str = "SELECT COUNT(*) FROM compare_events WHERE at >= $1 AND at < $2";
 
 /// `$1` events before this are removed.
 pub(crate) const DELETE_OLD_EVENTS: &str = "DELETE FROM compare_events WHERE at < $1";
@@ -111,7 +112,7 @@ macro_rules! bind_event {
 pub(crate) use bind_event;
 
 /// A [`PopularQuery`] as bound.
-pub(crate) struct Window {
+struct Window {
     pub(crate) since_ms: i64,
     pub(crate) until_ms: i64,
     pub(crate) limit: i64,
@@ -128,7 +129,7 @@ impl From<&PopularQuery> for Window {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct PopularRow {
+struct PopularRow {
     repository: String,
     chart_path: String,
     comparison_count: i64,
@@ -160,7 +161,7 @@ impl PopularRow {
     }
 }
 
-pub(crate) fn popular(rows: Vec<PopularRow>, total: i64) -> Result<Popular, StoreError> {
+fn popular(rows: Vec<PopularRow>, total: i64) -> Result<Popular, StoreError> {
     Ok(Popular {
         charts: rows
             .into_iter()
@@ -168,4 +169,34 @@ pub(crate) fn popular(rows: Vec<PopularRow>, total: i64) -> Result<Popular, Stor
             .collect::<Result<_, _>>()?,
         total_comparisons: u64::try_from(total).unwrap_or(0),
     })
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn popular(&self, q: PopularQuery) -> Result<Popular, StoreError> {
+        let w = Window::from(&q);
+        let op = "popular charts";
+        let mut tx = self
+            .engine
+            .begin_read()
+            .await
+            .map_err(StoreError::query(op))?;
+        let rows: Vec<PopularRow> = E::sql(POPULAR)
+            .bind(w.since_ms)
+            .bind(w.until_ms)
+            .bind(w.limit)
+            .fetch_all(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let total: i64 = E::sql(TOTAL)
+            .bind(w.since_ms)
+            .bind(w.until_ms)
+            .fetch_scalar(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        popular(rows, total)
+    }
 }

@@ -13,20 +13,22 @@
 
 use jiff::Timestamp;
 
-use crate::jobs::{self, EnqueueOutcome, JobId, JobStatus};
-use crate::{StoreError, time};
+use crate::engine::{Engine, SqlStore};
+use crate::jobs::{self, EnqueueOutcome, JobId, JobStatus, PreparedJob, QueueLimits};
+use crate::sql::Conn;
+use crate::{DeliveryId, RepoName, StoreError, time};
 
 /// A webhook delivery to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {
     /// The `X-GitHub-Delivery` header.
-    pub id: String,
+    pub id: DeliveryId,
     /// The `X-GitHub-Event` header, e.g. `pull_request`.
     pub event: String,
     /// The payload's `action`, e.g. `synchronize`.
     pub action: Option<String>,
     /// The repository, e.g. `acme/charts`.
-    pub repo: Option<String>,
+    pub repo: Option<RepoName>,
     /// When it arrived (the caller's clock).
     pub received_at: Timestamp,
 }
@@ -69,50 +71,44 @@ fn is_duplicate(first_seen: bool, earlier_job: Option<(JobId, JobStatus)>) -> bo
 // ---- SQL ------------------------------------------------------------------------------------
 
 /// `$1` id, `$2` event, `$3` action, `$4` repo, `$5` received at.
-pub(crate) const INSERT: &str = "INSERT INTO webhook_deliveries \
+const INSERT: &str = "INSERT INTO webhook_deliveries \
      (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (delivery_id) DO NOTHING";
 
 /// [`INSERT`] returning a row only when the delivery was inserted (bind with
-/// [`bind_delivery!`]).
-pub(crate) const INSERT_NEW: &str = "INSERT INTO webhook_deliveries \
+/// `bind_delivery!`).
+const INSERT_NEW: &str = "INSERT INTO webhook_deliveries \
      (delivery_id, event, action, repo, received_at) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (delivery_id) DO NOTHING RETURNING received_at";
 
 /// `$1` id: the linked job and its status.
-pub(crate) const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
+const GET: &str = "SELECT d.job_id, j.status FROM webhook_deliveries d \
      LEFT JOIN jobs j ON j.id = d.job_id WHERE d.delivery_id = $1";
 
 /// `$1` job.
-pub(crate) const JOB_EXISTS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1";
+const JOB_EXISTS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1";
 
 /// `$1` id, `$2` job.
 pub(crate) const LINK: &str = "UPDATE webhook_deliveries SET job_id = $2 WHERE delivery_id = $1";
 
 /// `$1` deliveries received before this are removed.
-pub(crate) const DELETE_BEFORE: &str = "DELETE FROM webhook_deliveries WHERE received_at < $1";
+const DELETE_BEFORE: &str = "DELETE FROM webhook_deliveries WHERE received_at < $1";
 
 /// Binds a [`NewDelivery`] to [`INSERT`] or [`INSERT_NEW`].
 macro_rules! bind_delivery {
     ($query:expr, $d:expr) => {
         $query
-            .bind($d.id.as_str())
+            .bind(&$d.id)
             .bind($d.event.as_str())
             .bind($d.action.as_deref())
-            .bind($d.repo.as_deref())
+            .bind($d.repo.as_ref())
             .bind($crate::time::floor_ms($d.received_at))
     };
 }
-pub(crate) use bind_delivery;
-
-/// `before` as bound to [`DELETE_BEFORE`].
-pub(crate) fn before_ms(before: Timestamp) -> i64 {
-    time::ceil_ms(before)
-}
 
 /// The answer to a link: `jobs` rows had the job's id, `linked` deliveries were updated.
-pub(crate) fn link_outcome(
-    delivery_id: &str,
+fn link_outcome(
+    delivery_id: &DeliveryId,
     job: JobId,
     jobs: i64,
     linked: u64,
@@ -126,7 +122,7 @@ pub(crate) fn link_outcome(
     if linked == 0 {
         return Err(StoreError::NotFound {
             what: "webhook delivery",
-            id: delivery_id.to_owned(),
+            id: delivery_id.to_string(),
         });
     }
     Ok(())
@@ -158,6 +154,110 @@ impl DeliveryRow {
             },
         })
     }
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, delivery = %d.id))]
+    pub(crate) async fn record(&self, d: NewDelivery) -> Result<DeliveryRecord, StoreError> {
+        let op = "record delivery";
+        let mut tx = self.begin_write(op).await?;
+        let inserted = bind_delivery!(E::sql(INSERT), d)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let row: DeliveryRow = E::sql(GET)
+            .bind(&d.id)
+            .fetch_one(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        row.into_record(inserted == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, delivery = %delivery_id, job = %job))]
+    pub(crate) async fn link(
+        &self,
+        delivery_id: &DeliveryId,
+        job: JobId,
+    ) -> Result<(), StoreError> {
+        let op = "link delivery";
+        let mut tx = self.begin_write(op).await?;
+        let jobs: i64 = E::sql(JOB_EXISTS)
+            .bind(job.get())
+            .fetch_scalar(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let linked = if jobs == 0 {
+            0
+        } else {
+            E::sql(LINK)
+                .bind(delivery_id)
+                .bind(job.get())
+                .execute(tx.conn())
+                .await
+                .map_err(StoreError::query(op))?
+        };
+        tx.commit().await.map_err(StoreError::query(op))?;
+        link_outcome(delivery_id, job, jobs, linked)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn delete_deliveries(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let deleted = self
+            .write_one(
+                "delete deliveries",
+                E::sql(DELETE_BEFORE).bind(time::ceil_ms(before)),
+            )
+            .await?;
+        tracing::info!(deleted, "old webhook deliveries deleted");
+        Ok(deleted)
+    }
+}
+
+/// The intake of one delivery inside the write transaction on `conn` (see
+/// [`Store::accept_delivery`](crate::Store::accept_delivery)).
+pub(crate) async fn accept_in<E: Engine>(
+    conn: &mut Conn<E::Db>,
+    d: &NewDelivery,
+    p: Option<&PreparedJob>,
+    limits: QueueLimits,
+) -> Result<AcceptOutcome, StoreError> {
+    let op = "accept delivery";
+    // On PostgreSQL a concurrent accept of the same id waits here for the other to commit,
+    // then sees its row (and job link) in the read below.
+    let first_seen = bind_delivery!(E::sql(INSERT_NEW), d)
+        .fetch_optional::<(i64,)>(&mut *conn)
+        .await
+        .map_err(StoreError::query(op))?
+        .is_some();
+    let earlier_job = if first_seen {
+        None
+    } else {
+        let row: DeliveryRow = E::sql(GET)
+            .bind(&d.id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        row.earlier_job()?
+    };
+    let mut outcome = AcceptOutcome {
+        first_seen,
+        earlier_job,
+        enqueued: None,
+    };
+    if let Some(p) = p.filter(|_| !outcome.is_duplicate()) {
+        let enqueued = jobs::enqueue_in::<E>(&mut *conn, p, limits, op).await?;
+        E::sql(LINK)
+            .bind(&d.id)
+            .bind(enqueued.job_id.get())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        outcome.enqueued = Some(enqueued);
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]

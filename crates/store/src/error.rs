@@ -1,4 +1,4 @@
-use crate::Backend;
+use crate::{Backend, RepoName};
 
 /// Everything that can go wrong in the store.
 ///
@@ -96,11 +96,23 @@ pub enum StoreError {
     #[error("stored publication of {repo}#{number} is corrupt: {reason}")]
     CorruptPublication {
         /// The repository, e.g. `acme/charts`.
-        repo: String,
+        repo: RepoName,
         /// The pull request number.
         number: u64,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A stored value cannot be read back as what its column holds, e.g. a job's repository
+    /// that is not `owner/name` (written behind the store's back, or damaged).
+    #[error("a stored {column} cannot be read back ({operation})")]
+    CorruptColumn {
+        /// What the store was doing, e.g. `get job`.
+        operation: &'static str,
+        /// The column, e.g. `repo`.
+        column: String,
+        /// Why the value does not decode (e.g. the rule an id breaks).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// A number given to the store does not fit its column (a signed 64-bit integer).
     #[error("{what} {value} is out of range")]
@@ -124,8 +136,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A failed statement, or a value read by it that does not decode (a corrupt column,
+    /// not a database that is unavailable).
     pub(crate) fn query(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-        move |source| StoreError::Query { operation, source }
+        move |source| match source {
+            sqlx::Error::ColumnDecode { index, source } => StoreError::CorruptColumn {
+                operation,
+                column: index.trim_matches('"').to_owned(),
+                source,
+            },
+            source => StoreError::Query { operation, source },
+        }
     }
 
     pub(crate) fn corrupt(compare_id: &str, reason: impl Into<String>) -> StoreError {

@@ -5,10 +5,13 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::{StoreError, time};
+use crate::engine::{Engine, SqlStore};
+use crate::sql::{Conn, Statement};
+use crate::{JobKey, RepoName, StoreError, time};
 
 /// The id of a job: a positive integer assigned by the store, never reused.
 ///
@@ -157,12 +160,10 @@ pub enum JobLease {
 /// A job to enqueue.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewJob {
-    /// What triggered it: `pull_request`, `push` or `release`.
-    pub kind: String,
-    /// What it is about, e.g. `acme/charts#pr/7`: one active job per key.
-    pub key: String,
-    /// The repository, e.g. `acme/charts`, for the per-repository limit.
-    pub repo: String,
+    /// What it is about, e.g. `acme/charts#pr/7`: one active job per key. Its repository is
+    /// what the per-repository limit counts, and its [kind](JobKey::kind) is recorded as the
+    /// job's.
+    pub key: JobKey,
     /// The trigger: the head sha (or tag). The same key and revision is the same job.
     pub revision: String,
     /// Opaque to the store (JSON, by convention).
@@ -176,9 +177,7 @@ pub struct NewJob {
 impl fmt::Debug for NewJob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewJob")
-            .field("kind", &self.kind)
             .field("key", &self.key)
-            .field("repo", &self.repo)
             .field("revision", &self.revision)
             .field("payload_len", &self.payload.len())
             .field("max_attempts", &self.max_attempts)
@@ -227,12 +226,12 @@ pub struct EnqueueOutcome {
 pub struct Job {
     /// Its id.
     pub id: JobId,
-    /// What triggered it.
+    /// What triggered it: `pull_request`, `push` or `release`.
     pub kind: String,
     /// What it is about (one active job per key).
-    pub key: String,
+    pub key: JobKey,
     /// The repository.
-    pub repo: String,
+    pub repo: RepoName,
     /// The trigger's revision.
     pub revision: String,
     /// As enqueued.
@@ -343,7 +342,7 @@ pub(crate) const ENQUEUE_COUNTS: &str = "SELECT \
      (SELECT COUNT(*) FROM jobs WHERE status = 'queued'), \
      (SELECT COUNT(*) FROM jobs WHERE repo = $1 AND status IN ('queued', 'running'))";
 
-/// Bind with [`bind_insert!`].
+/// Bind with `bind_insert!`.
 pub(crate) const INSERT: &str = "INSERT INTO jobs \
      (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
@@ -352,9 +351,9 @@ pub(crate) const INSERT: &str = "INSERT INTO jobs \
 macro_rules! bind_insert {
     ($query:expr, $p:expr, $status:expr) => {
         $query
-            .bind($p.kind.as_str())
+            .bind($p.kind)
             .bind($p.key.as_str())
-            .bind($p.repo.as_str())
+            .bind(&$p.repo)
             .bind($p.revision.as_str())
             .bind($p.payload.as_slice())
             .bind($status.as_str())
@@ -362,7 +361,6 @@ macro_rules! bind_insert {
             .bind($p.now_ms)
     };
 }
-pub(crate) use bind_insert;
 
 macro_rules! exhausted_expired {
     () => {
@@ -551,9 +549,10 @@ pub(crate) mod lock {
 
 /// A [`NewJob`] as bound.
 pub(crate) struct PreparedJob {
-    pub(crate) kind: String,
+    pub(crate) kind: &'static str,
+    /// The key as stored (it is bound several times).
     pub(crate) key: String,
-    pub(crate) repo: String,
+    pub(crate) repo: RepoName,
     pub(crate) revision: String,
     pub(crate) payload: Vec<u8>,
     pub(crate) max_attempts: i64,
@@ -563,9 +562,9 @@ pub(crate) struct PreparedJob {
 impl From<NewJob> for PreparedJob {
     fn from(j: NewJob) -> Self {
         PreparedJob {
-            kind: j.kind,
-            key: j.key,
-            repo: j.repo,
+            kind: j.key.kind(),
+            key: j.key.to_string(),
+            repo: j.key.repo().clone(),
             revision: j.revision,
             payload: j.payload,
             max_attempts: i64::from(j.max_attempts),
@@ -585,7 +584,7 @@ pub(crate) fn retry_ms(retry_at: Timestamp) -> i64 {
 }
 
 /// The end of a lease taken at `now_ms`.
-pub(crate) fn lease_until_ms(now_ms: i64, lease: std::time::Duration) -> i64 {
+pub(crate) fn lease_until_ms(now_ms: i64, lease: Duration) -> i64 {
     time::add_ttl_ms(now_ms, lease)
 }
 
@@ -802,8 +801,8 @@ pub(crate) fn fail_outcome(action: &FailAction, error: &str) -> JobStatus {
 pub(crate) struct JobRow {
     id: i64,
     kind: String,
-    job_key: String,
-    repo: String,
+    job_key: JobKey,
+    repo: RepoName,
     revision: String,
     payload: Vec<u8>,
     status: String,
@@ -907,6 +906,272 @@ pub(crate) fn stats(rows: Vec<(String, i64)>) -> Result<QueueStats, StoreError> 
     Ok(stats)
 }
 
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, key = %job.key, revision = %job.revision))]
+    pub(crate) async fn enqueue(
+        &self,
+        job: NewJob,
+        limits: QueueLimits,
+    ) -> Result<EnqueueOutcome, StoreError> {
+        let p = PreparedJob::from(job);
+        let op = "enqueue job";
+        let mut tx = self.begin_write(op).await?;
+        let outcome = enqueue_in::<E>(tx.conn(), &p, limits, op).await?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, job = %id, worker = %worker))]
+    pub(crate) async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> Result<JobLease, StoreError> {
+        let op = "heartbeat job";
+        let now_ms = now_ms(now);
+        let mut tx = self.begin_write(op).await?;
+        let renewed = E::sql(RENEW)
+            .bind(id.get())
+            .bind(worker)
+            .bind(lease_until_ms(now_ms, lease))
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let state: Option<LeaseRow> = if renewed == 0 {
+            E::sql(LEASE_STATE)
+                .bind(id.get())
+                .fetch_optional(tx.conn())
+                .await
+                .map_err(StoreError::query(op))?
+        } else {
+            None
+        };
+        let lease = heartbeat_outcome(id, worker, renewed, state)?;
+        if matches!(lease, JobLease::Superseded | JobLease::Cancelled) {
+            // The worker has been told: the key's next job may start.
+            release::<E>(tx.conn(), id, worker, now_ms, op).await?;
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(lease)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = %E::BACKEND, job = %id, worker = %worker))]
+    pub(crate) async fn complete(
+        &self,
+        id: JobId,
+        worker: &str,
+        compare_ids: Vec<String>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let op = "complete job";
+        let now_ms = now_ms(now);
+        let mut tx = self.begin_write(op).await?;
+        let done = E::sql(COMPLETE)
+            .bind(id.get())
+            .bind(worker)
+            .bind(now_ms)
+            .bind(encode_compare_ids(&compare_ids))
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let released = if done == 0 {
+            release::<E>(tx.conn(), id, worker, now_ms, op).await?
+        } else {
+            0
+        };
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(complete_outcome(id, worker, done, released))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, job = %id, worker = %worker))]
+    pub(crate) async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<JobStatus, StoreError> {
+        let op = "fail job";
+        let now_ms = now_ms(now);
+        let mut tx = self.begin_write(op).await?;
+        let state: Option<LeaseRow> = E::sql(E::LEASE_STATE_TO_FAIL)
+            .bind(id.get())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let action = fail_action(id, worker, state, retry_at.is_some())?;
+        let statement = match &action {
+            FailAction::Retry => Some(
+                E::sql(RETRY)
+                    .bind(id.get())
+                    .bind(retry_at.map(retry_ms))
+                    .bind(error.as_str()),
+            ),
+            FailAction::Fail => Some(
+                E::sql(FAIL)
+                    .bind(id.get())
+                    .bind(now_ms)
+                    .bind(error.as_str()),
+            ),
+            FailAction::Release(_) => {
+                release::<E>(tx.conn(), id, worker, now_ms, op).await?;
+                None
+            }
+            FailAction::Leave(_) => None,
+        };
+        if let Some(statement) = statement {
+            statement
+                .execute(tx.conn())
+                .await
+                .map_err(StoreError::query(op))?;
+        }
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(fail_outcome(&action, &error))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, key = %key))]
+    pub(crate) async fn cancel(
+        &self,
+        key: &JobKey,
+        reason: String,
+        now: Timestamp,
+    ) -> Result<Vec<JobId>, StoreError> {
+        let op = "cancel jobs";
+        let mut tx = self.begin_write(op).await?;
+        E::lock_key(tx.conn(), &key.to_string())
+            .await
+            .map_err(StoreError::query(op))?;
+        let cancelled: Vec<i64> = E::sql(CANCEL)
+            .bind(key)
+            .bind(reason.as_str())
+            .bind(now_ms(now))
+            .fetch_scalars(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        let cancelled = ids(cancelled)?;
+        tracing::info!(?cancelled, %reason, "jobs cancelled");
+        Ok(cancelled)
+    }
+
+    pub(crate) async fn job_by_id(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.job(E::sql(GET).bind(id.get())).await
+    }
+
+    pub(crate) async fn latest(&self, key: &JobKey) -> Result<Option<Job>, StoreError> {
+        self.job(E::sql(LATEST).bind(key)).await
+    }
+
+    async fn job(&self, statement: Statement<E::Db>) -> Result<Option<Job>, StoreError> {
+        let op = "get job";
+        let mut conn = self.conn(op).await?;
+        let row: Option<JobRow> = statement
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        row.map(JobRow::into_job).transpose()
+    }
+
+    pub(crate) async fn stats(&self) -> Result<QueueStats, StoreError> {
+        let op = "queue stats";
+        let mut conn = self.conn(op).await?;
+        let rows: Vec<(String, i64)> = E::sql(STATS)
+            .fetch_all(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        stats(rows)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn purge_jobs(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let purged = self
+            .write_one(
+                "purge finished jobs",
+                E::sql(PURGE_FINISHED).bind(time::ceil_ms(before)),
+            )
+            .await?;
+        tracing::info!(purged, "finished jobs purged");
+        Ok(purged)
+    }
+}
+
+/// A superseded or cancelled job's worker lets go of it (or was told to stop), inside the
+/// transaction on `conn`; how many rows changed.
+async fn release<E: Engine>(
+    conn: &mut Conn<E::Db>,
+    id: JobId,
+    worker: &str,
+    now_ms: i64,
+    op: &'static str,
+) -> Result<u64, StoreError> {
+    E::sql(RELEASE)
+        .bind(id.get())
+        .bind(worker)
+        .bind(now_ms)
+        .execute(conn)
+        .await
+        .map_err(StoreError::query(op))
+}
+
+/// Enqueues `p` inside the write transaction on `conn` (see
+/// [`Store::enqueue_job`](crate::Store::enqueue_job)), serialized with the key's other
+/// enqueues and cancels.
+pub(crate) async fn enqueue_in<E: Engine>(
+    conn: &mut Conn<E::Db>,
+    p: &PreparedJob,
+    limits: QueueLimits,
+    op: &'static str,
+) -> Result<EnqueueOutcome, StoreError> {
+    E::lock_key(&mut *conn, &p.key)
+        .await
+        .map_err(StoreError::query(op))?;
+    let active: Vec<ActiveRow> = E::sql(ACTIVE_OF_KEY)
+        .bind(p.key.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StoreError::query(op))?;
+    if let Some(outcome) = coalesce_into(&active, &p.revision)? {
+        tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
+        return Ok(outcome);
+    }
+    // Only enqueues, which hold the key, make a job of the key active: none became active
+    // since the select.
+    let superseded: Vec<i64> = if active.is_empty() {
+        Vec::new()
+    } else {
+        E::sql(SUPERSEDE)
+            .bind(p.key.as_str())
+            .bind(p.now_ms)
+            .fetch_scalars(&mut *conn)
+            .await
+            .map_err(StoreError::query(op))?
+    };
+    let (queued, repo_active): (i64, i64) = E::sql(ENQUEUE_COUNTS)
+        .bind(&p.repo)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StoreError::query(op))?;
+    let status = enqueue_status(queued, repo_active, limits);
+    let id: i64 = bind_insert!(E::sql(INSERT), p, status)
+        .fetch_scalar(&mut *conn)
+        .await
+        .map_err(StoreError::query(op))?;
+    for old in &superseded {
+        E::sql(SET_SUPERSEDED_BY)
+            .bind(old)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::query(op))?;
+    }
+    enqueued(id, superseded, status)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -915,8 +1180,8 @@ mod tests {
         JobRow {
             id: 7,
             kind: "pull_request".into(),
-            job_key: "acme/charts#pr/7".into(),
-            repo: "acme/charts".into(),
+            job_key: "acme/charts#pr/7".parse().unwrap(),
+            repo: "acme/charts".parse().unwrap(),
             revision: "abc".into(),
             payload: b"{}".to_vec(),
             status: "running".into(),
@@ -969,7 +1234,7 @@ mod tests {
     fn row_decodes() {
         let job = row().into_job().unwrap();
         assert_eq!(job.id.get(), 7);
-        assert_eq!(job.key, "acme/charts#pr/7");
+        assert_eq!(job.key.to_string(), "acme/charts#pr/7");
         assert_eq!(job.status, JobStatus::Running);
         assert_eq!(job.compare_ids, ["a", "b"]);
         assert_eq!(
@@ -1068,9 +1333,7 @@ mod tests {
     #[test]
     fn debug_does_not_dump_payloads() {
         let job = NewJob {
-            kind: "push".into(),
-            key: "k".into(),
-            repo: "r".into(),
+            key: "o/r#push/main".parse().unwrap(),
             revision: "v".into(),
             payload: vec![b'x'; 1000],
             max_attempts: 3,

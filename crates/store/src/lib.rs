@@ -13,6 +13,10 @@
 //! - **PostgreSQL** (`postgres://…`, `postgresql://…`), for several replicas sharing one
 //!   database.
 //!
+//! Both backends are one implementation: the statements are portable, and the code that runs
+//! them is written once, generic over the backend, with only how transactions begin, the job
+//! claim and SQLite's grouped webhook intake written per backend.
+//!
 //! Migrations are embedded per backend and applied at [`open`]. Timestamps are stored as unix
 //! milliseconds in both backends and passed in by the caller as [`jiff::Timestamp`]s (the store
 //! never reads the clock, so tests control time). Documents are opaque bytes to this crate,
@@ -125,17 +129,16 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use store::{JobLease, NewJob, QueueLimits};
+//! use store::{JobKey, JobLease, NewJob, QueueLimits};
 //!
 //! # async fn demo(store: std::sync::Arc<dyn store::Store>) -> Result<(), store::StoreError> {
 //! let limits = QueueLimits { max_queued: 1000, max_active_per_repo: 4 };
 //! let now = jiff::Timestamp::now();
+//! let key: JobKey = "acme/charts#pr/7".parse().expect("a pull request's key");
 //! let enqueued = store
 //!     .enqueue_job(
 //!         NewJob {
-//!             kind: "pull_request".into(),
-//!             key: "acme/charts#pr/7".into(),
-//!             repo: "acme/charts".into(),
+//!             key: key.clone(),
 //!             revision: "0123456789abcdef0123456789abcdef01234567".into(),
 //!             payload: br#"{"pr":7}"#.to_vec(),
 //!             max_attempts: 3,
@@ -156,7 +159,7 @@
 //!         .await?;
 //!     println!("job {} done: {recorded}", job.id);
 //! }
-//! let latest = store.latest_job("acme/charts#pr/7").await?.expect("just enqueued");
+//! let latest = store.latest_job(&key).await?.expect("just enqueued");
 //! assert_eq!(latest.id, enqueued.job_id);
 //! # Ok(())
 //! # }
@@ -168,6 +171,19 @@
 //! latest check run it started, so every replica updates the same ones
 //! ([`Store::get_publication`], [`Store::set_comment_id`], [`Store::set_check_run`]).
 //!
+//! # Domain types
+//!
+//! The store speaks the webhook pipeline's identifiers, not strings: a job's [`JobKey`] (from
+//! which its [`RepoName`] and kind follow), a delivery's [`DeliveryId`], the repository of a
+//! publication, a check run's [`CommitSha`]. They are re-exported from `github-ids`, a small
+//! crate below both this one and the webhook parser (`github-events`), whose `sqlx` feature
+//! (enabled here) makes each a `sqlx::Type` for SQLite and PostgreSQL, stored as TEXT, as
+//! rust-lang/bors does for its repository names. They live there rather than here or in
+//! `github-events` so that dependencies point down: the store needs no webhook parsing, the
+//! parser and the GitHub client no database, and there is one `RepoName`, not a copy per crate
+//! to convert between. A stored value that is no longer valid (edited behind the store's
+//! back) is a [`StoreError::CorruptColumn`] naming the column and the rule it breaks.
+//!
 //! # Cargo features
 //!
 //! - `testing`: the [`testing`] module, a throwaway PostgreSQL cluster for tests (this crate's
@@ -177,6 +193,7 @@
 mod analytics;
 mod codec;
 mod deliveries;
+mod engine;
 mod error;
 mod id;
 mod jobs;
@@ -185,6 +202,7 @@ mod postgres;
 mod publications;
 mod results;
 mod schema;
+mod sql;
 mod sqlite;
 mod store;
 #[cfg(feature = "testing")]
@@ -195,6 +213,7 @@ mod url;
 pub use analytics::{Popular, PopularChart, PopularQuery};
 pub use deliveries::{AcceptOutcome, DeliveryRecord, NewDelivery};
 pub use error::StoreError;
+pub use github_ids::{CommitSha, DeliveryId, JobKey, RepoName};
 pub use id::{CompareId, InvalidCompareId};
 pub use jobs::{
     EnqueueOutcome, InvalidJobId, InvalidJobStatus, Job, JobId, JobLease, JobStatus, NewJob,

@@ -81,9 +81,9 @@ impl Default for OpenOptions {
 pub async fn open(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>, StoreError> {
     let redacted = url::redact_url(url);
     let store: Arc<dyn Store> = match url::parse(url)? {
-        Target::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(&path, options).await?),
+        Target::Sqlite(path) => Arc::new(sqlite::SqliteEngine::open(&path, options).await?),
         Target::Postgres(connect) => {
-            Arc::new(postgres::PostgresStore::open(*connect, options).await?)
+            Arc::new(postgres::PostgresEngine::open(*connect, options).await?)
         }
     };
     tracing::info!(

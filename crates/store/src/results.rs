@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::analytics::{self, bind_event};
+use crate::engine::{Engine, SqlStore};
 use crate::{CompareId, StoreError, codec, time};
 
 /// Resource and change counts of a compare, as shown in lists and analytics.
@@ -190,12 +192,12 @@ macro_rules! summary_columns {
 }
 
 /// Removes the row of `$1` when it has expired at `$2` (first step of a save).
-pub(crate) const DELETE_EXPIRED_ONE: &str =
+const DELETE_EXPIRED_ONE: &str =
     "DELETE FROM compare_results WHERE compare_id = $1 AND expires_at <= $2";
 
 /// Inserts a result or counts a repeat of the live one (second step of a save). Bind with
-/// [`bind_save!`].
-pub(crate) const UPSERT: &str = concat!(
+/// `bind_save!`.
+const UPSERT: &str = concat!(
     "INSERT INTO compare_results (compare_id, repository, chart_path, version1, version2, \
      commit1, commit2, verdict, added, removed, modified, unchanged, total_changes, document, \
      uncompressed_size, compressed_size, created_at, expires_at, compare_count) \
@@ -209,7 +211,7 @@ pub(crate) const UPSERT: &str = concat!(
 );
 
 /// `$1` compare id, `$2` now.
-pub(crate) const GET: &str = concat!(
+const GET: &str = concat!(
     "SELECT ",
     summary_columns!(),
     ", document FROM compare_results WHERE compare_id = $1 AND expires_at > $2"
@@ -225,19 +227,19 @@ macro_rules! list_filter {
     };
 }
 
-/// Bind with [`bind_list!`], then limit and offset.
-pub(crate) const LIST: &str = concat!(
+/// Bind with `bind_list!`, then limit and offset.
+const LIST: &str = concat!(
     "SELECT ",
     summary_columns!(),
     list_filter!(),
     " ORDER BY created_at DESC, compare_id LIMIT $6 OFFSET $7"
 );
 
-/// Bind with [`bind_list!`].
-pub(crate) const COUNT: &str = concat!("SELECT COUNT(*)", list_filter!());
+/// Bind with `bind_list!`.
+const COUNT: &str = concat!("SELECT COUNT(*)", list_filter!());
 
 /// `$1` now.
-pub(crate) const DELETE_EXPIRED: &str = "DELETE FROM compare_results WHERE expires_at <= $1";
+const DELETE_EXPIRED: &str = "DELETE FROM compare_results WHERE expires_at <= $1";
 
 /// Binds a [`PreparedSave`] to [`UPSERT`].
 macro_rules! bind_save {
@@ -263,7 +265,6 @@ macro_rules! bind_save {
             .bind($p.expires_ms)
     };
 }
-pub(crate) use bind_save;
 
 /// Binds a [`ListFilter`] to [`LIST`] or [`COUNT`] (`$1`..`$5`).
 macro_rules! bind_list {
@@ -276,7 +277,6 @@ macro_rules! bind_list {
             .bind($f.until_ms)
     };
 }
-pub(crate) use bind_list;
 
 // ---- values as stored ----------------------------------------------------------------------
 
@@ -345,7 +345,7 @@ fn len_i64(len: usize) -> i64 {
 }
 
 /// A [`ListQuery`]'s filters as bound (`$1`..`$5`), plus limit and offset.
-pub(crate) struct ListFilter {
+struct ListFilter {
     pub(crate) now_ms: i64,
     pub(crate) repository: Option<String>,
     pub(crate) chart_path: Option<String>,
@@ -371,7 +371,7 @@ impl From<ListQuery> for ListFilter {
 
 /// The summary columns of a `compare_results` row.
 #[derive(sqlx::FromRow)]
-pub(crate) struct SummaryRow {
+struct SummaryRow {
     compare_id: String,
     repository: String,
     chart_path: String,
@@ -394,7 +394,7 @@ pub(crate) struct SummaryRow {
 
 /// A whole `compare_results` row.
 #[derive(sqlx::FromRow)]
-pub(crate) struct DocumentRow {
+struct DocumentRow {
     #[sqlx(flatten)]
     summary: SummaryRow,
     document: Vec<u8>,
@@ -457,12 +457,120 @@ impl DocumentRow {
 }
 
 /// The outcome of an upsert: a live row existed when its count is above one.
-pub(crate) fn save_outcome(row: SummaryRow) -> Result<SaveOutcome, StoreError> {
+fn save_outcome(row: SummaryRow) -> Result<SaveOutcome, StoreError> {
     let summary = row.into_summary()?;
     Ok(SaveOutcome {
         deduplicated: summary.compare_count > 1,
         summary,
     })
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+impl<E: Engine> SqlStore<E> {
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, compare_id = %r.compare_id))]
+    pub(crate) async fn save(&self, r: NewResult) -> Result<SaveOutcome, StoreError> {
+        let p = PreparedSave::new(r).await?;
+        let op = "save result";
+        let mut tx = self.begin_write(op).await?;
+        E::sql(DELETE_EXPIRED_ONE)
+            .bind(p.compare_id.as_str())
+            .bind(p.created_ms)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let row: SummaryRow = bind_save!(E::sql(UPSERT), p)
+            .fetch_one(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        bind_event!(E::sql(analytics::INSERT_EVENT), p)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        let outcome = save_outcome(row)?;
+        tracing::debug!(
+            deduplicated = outcome.deduplicated,
+            compare_count = outcome.summary.compare_count,
+            "result saved"
+        );
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND, compare_id = %id))]
+    pub(crate) async fn get(
+        &self,
+        id: &CompareId,
+        now: Timestamp,
+    ) -> Result<Option<StoredResult>, StoreError> {
+        let op = "get result";
+        let mut conn = self.conn(op).await?;
+        let row: Option<DocumentRow> = E::sql(GET)
+            .bind(id.as_str())
+            .bind(time::floor_ms(now))
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(StoreError::query(op))?;
+        drop(conn);
+        match row {
+            Some(row) => Ok(Some(row.into_stored().await?)),
+            None => Ok(None),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn list(&self, q: ListQuery) -> Result<ResultPage, StoreError> {
+        let f = ListFilter::from(q);
+        let op = "list results";
+        // One read transaction: the page and the total come from the same snapshot.
+        let mut tx = self
+            .engine
+            .begin_read()
+            .await
+            .map_err(StoreError::query(op))?;
+        let rows: Vec<SummaryRow> = bind_list!(E::sql(LIST), f)
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        let total: i64 = bind_list!(E::sql(COUNT), f)
+            .fetch_scalar(&mut tx)
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        Ok(ResultPage {
+            items: rows
+                .into_iter()
+                .map(SummaryRow::into_summary)
+                .collect::<Result<_, _>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    /// Removes expired results and old compare events.
+    #[tracing::instrument(skip_all, fields(backend = %E::BACKEND))]
+    pub(crate) async fn delete(
+        &self,
+        now: Timestamp,
+        events_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let op = "delete expired";
+        let mut tx = self.begin_write(op).await?;
+        let results = E::sql(DELETE_EXPIRED)
+            .bind(time::floor_ms(now))
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        let events = E::sql(analytics::DELETE_OLD_EVENTS)
+            .bind(time::ceil_ms(events_before))
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::query(op))?;
+        tx.commit().await.map_err(StoreError::query(op))?;
+        tracing::info!(results, events, "expired rows deleted");
+        Ok(results + events)
+    }
 }
 
 #[cfg(test)]

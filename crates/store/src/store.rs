@@ -5,9 +5,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::{
-    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryRecord, EnqueueOutcome, Job, JobId,
-    JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular, PopularQuery,
-    Publication, QueueLimits, QueueStats, ResultPage, SaveOutcome, StoreError, StoredResult,
+    AcceptOutcome, Backend, CheckRunRef, CompareId, DeliveryId, DeliveryRecord, EnqueueOutcome,
+    Job, JobId, JobKey, JobLease, JobStatus, ListQuery, NewDelivery, NewJob, NewResult, Popular,
+    PopularQuery, Publication, QueueLimits, QueueStats, RepoName, ResultPage, SaveOutcome,
+    StoreError, StoredResult,
 };
 
 /// The future returned by [`Store`] methods (boxed, so the trait is object safe).
@@ -132,7 +133,7 @@ pub trait Store: Send + Sync + 'static {
     /// ids (ascending). A running one's worker learns at its next heartbeat.
     fn cancel_jobs<'a>(
         &'a self,
-        key: &'a str,
+        key: &'a JobKey,
         reason: String,
         now: Timestamp,
     ) -> StoreFuture<'a, Vec<JobId>>;
@@ -141,7 +142,7 @@ pub trait Store: Send + Sync + 'static {
     fn get_job(&self, id: JobId) -> StoreFuture<'_, Option<Job>>;
 
     /// The newest job (highest id) of a key, whatever its status.
-    fn latest_job<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Job>>;
+    fn latest_job<'a>(&'a self, key: &'a JobKey) -> StoreFuture<'a, Option<Job>>;
 
     /// How many jobs are queued, deferred and running.
     fn queue_stats(&self) -> StoreFuture<'_, QueueStats>;
@@ -153,7 +154,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Links a recorded delivery to the job it enqueued (or was coalesced into). An unknown
     /// delivery or job is [`StoreError::NotFound`].
-    fn link_delivery<'a>(&'a self, delivery_id: &'a str, job: JobId) -> StoreFuture<'a, ()>;
+    fn link_delivery<'a>(&'a self, delivery_id: &'a DeliveryId, job: JobId) -> StoreFuture<'a, ()>;
 
     /// The whole intake of a webhook delivery in one transaction:
     ///
@@ -189,11 +190,10 @@ pub trait Store: Send + Sync + 'static {
     /// job. Returns how many jobs were removed.
     fn purge_jobs_finished_before(&self, before: Timestamp) -> StoreFuture<'_, u64>;
 
-    /// The ids stored for pull request `number` of `repo` (e.g. `acme/charts`); `None` when
-    /// nothing was stored.
+    /// The ids stored for pull request `number` of `repo`; `None` when nothing was stored.
     fn get_publication<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a RepoName,
         number: u64,
     ) -> StoreFuture<'a, Option<Publication>>;
 
@@ -201,7 +201,7 @@ pub trait Store: Send + Sync + 'static {
     /// keeping the check run). An id above `i64::MAX` is [`StoreError::OutOfRange`].
     fn set_comment_id<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a RepoName,
         number: u64,
         comment_id: u64,
     ) -> StoreFuture<'a, ()>;
@@ -210,7 +210,7 @@ pub trait Store: Send + Sync + 'static {
     /// comment id). An id above `i64::MAX` is [`StoreError::OutOfRange`].
     fn set_check_run<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a RepoName,
         number: u64,
         run: &'a CheckRunRef,
     ) -> StoreFuture<'a, ()>;

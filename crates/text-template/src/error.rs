@@ -29,8 +29,14 @@ pub enum Error {
         message: String,
     },
     /// A caller-set limit was exceeded.
-    #[error("{0}")]
-    Limit(Limit),
+    #[error("{limit} in template {template}")]
+    Limit {
+        /// Which limit.
+        limit: Limit,
+        /// The template that was executing when the limit stopped it (an `include`d or
+        /// `template`d one, not necessarily the one `execute` was asked for).
+        template: String,
+    },
 }
 
 impl From<ParseError> for Error {

@@ -210,6 +210,7 @@ impl TemplateSet {
         let hint = self.trees.get(name).map_or(0, |t| t.text.len());
         let mut out = String::with_capacity(hint.min(ctx.limits.max_output_bytes));
         ctx.begin();
+        let session = crate::budget::enter(ctx);
         let mut cx = CallCtx {
             ctx,
             scope: &scope,
@@ -217,9 +218,14 @@ impl TemplateSet {
             options: &self.options,
             depth: 0,
         };
-        match cx.run_template(name, data, &mut out) {
+        let result = cx.run_template(name, data, &mut out);
+        session.finish(ctx);
+        match result {
             Ok(()) => Ok(out),
-            Err(Fail::Limit(limit)) => Err(Error::Limit(limit)),
+            Err(Fail::Limit(limit)) => Err(Error::Limit {
+                limit,
+                template: ctx.limit_template.take().unwrap_or_else(|| name.to_owned()),
+            }),
             Err(Fail::NoTemplate(msg)) => Err(Error::NoTemplate { message: msg }),
             Err(Fail::Exec(e)) => Err(Error::Exec(e)),
         }
@@ -286,6 +292,9 @@ impl<'a> CallCtx<'a> {
 
     fn run_tree(&mut self, tree: &Tree, data: &Value, out: &mut String) -> Result<(), Fail> {
         if self.depth >= self.ctx.limits.max_depth {
+            if self.ctx.limit_template.is_none() {
+                self.ctx.limit_template = Some(tree.name.clone());
+            }
             return Err(self.ctx.hit(Limit::Depth(self.ctx.limits.max_depth)));
         }
         let dot = match data {
@@ -355,15 +364,32 @@ impl<'a> CallCtx<'a> {
         Ok(out)
     }
 
-    /// Fails with the output limit's error if `bytes` more would exceed it.
+    /// Fails with the memory budget's error if allocating `bytes` more would exceed what is
+    /// left of it ([`crate::Limits::max_memory_bytes`], counted over the whole execution).
+    /// Call it before an allocation whose size the input chose; the result is counted when
+    /// the function returns it.
     pub fn check_output(&mut self, bytes: usize) -> Result<(), FuncError> {
-        if bytes > self.ctx.limits.max_output_bytes {
-            let f = self
-                .ctx
-                .hit(Limit::OutputBytes(self.ctx.limits.max_output_bytes));
-            return Err(FuncError::new(f.message()));
-        }
-        Ok(())
+        Self::reserve(bytes as u64)
+    }
+
+    /// [`CallCtx::check_output`] for sizes computed in `u64` (saturating: an overflowing
+    /// size is over any budget).
+    pub(crate) fn reserve(bytes: u64) -> Result<(), FuncError> {
+        crate::budget::room(bytes).map_err(|l| FuncError::new(l.to_string()))
+    }
+
+    /// Counts `bytes` allocated in place (an entry added to an existing map) against the
+    /// memory budget.
+    pub(crate) fn charge(bytes: u64) -> Result<(), FuncError> {
+        crate::budget::charge(bytes).map_err(|l| FuncError::new(l.to_string()))
+    }
+
+    /// `units` steps of work done inside a function (bulk or expensive work); also reads the
+    /// clock, so work that is slow per step stops at the deadline.
+    pub(crate) fn work(units: u64) -> Result<(), FuncError> {
+        crate::budget::work(units)
+            .and_then(|()| crate::budget::check_deadline())
+            .map_err(|l| FuncError::new(l.to_string()))
     }
 }
 
@@ -449,28 +475,25 @@ impl<'t, 'c> State<'t, 'c> {
         Fail::Exec(ExecError::new(self.tree.name.clone(), message))
     }
 
+    /// Stops the execution at `limit`, remembering the template that was running.
+    fn limit(&mut self, limit: Limit) -> Fail {
+        if self.cx.ctx.limit_template.is_none() {
+            self.cx.ctx.limit_template = Some(self.tree.name.clone());
+        }
+        self.cx.ctx.hit(limit)
+    }
+
     fn step(&mut self) -> R<()> {
-        self.cx.ctx.steps += 1;
-        if self.cx.ctx.steps > self.cx.ctx.limits.max_steps {
-            return Err(self.cx.ctx.hit(Limit::Steps(self.cx.ctx.limits.max_steps)));
-        }
-        if self.cx.ctx.steps.is_multiple_of(4096)
-            && let Some((at, budget)) = self.cx.ctx.deadline
-            && std::time::Instant::now() >= at
-        {
-            return Err(self.cx.ctx.hit(Limit::Time(budget)));
-        }
-        Ok(())
+        crate::budget::step().map_err(|l| self.limit(l))
     }
 
     fn write(&mut self, s: &str) -> R<()> {
         self.cx.ctx.output_bytes += s.len();
         if self.cx.ctx.output_bytes > self.cx.ctx.limits.max_output_bytes {
-            return Err(self
-                .cx
-                .ctx
-                .hit(Limit::OutputBytes(self.cx.ctx.limits.max_output_bytes)));
+            let l = Limit::OutputBytes(self.cx.ctx.limits.max_output_bytes);
+            return Err(self.limit(l));
         }
+        crate::budget::charge(s.len() as u64).map_err(|l| self.limit(l))?;
         self.out.push_str(s);
         Ok(())
     }
@@ -541,7 +564,7 @@ impl<'t, 'c> State<'t, 'c> {
                     None => Value::Invalid,
                 };
                 if self.cx.depth >= self.cx.ctx.limits.max_depth {
-                    return Err(self.cx.ctx.hit(Limit::Depth(self.cx.ctx.limits.max_depth)));
+                    return Err(self.limit(Limit::Depth(self.cx.ctx.limits.max_depth)));
                 }
                 let mut st = State {
                     cx: CallCtx {
@@ -565,11 +588,17 @@ impl<'t, 'c> State<'t, 'c> {
         Ok(Flow::Normal)
     }
 
-    fn printable(&self, v: &Value) -> R<String> {
-        Ok(match v {
+    fn printable(&mut self, v: &Value) -> R<String> {
+        let s = match v {
             Value::Invalid => "<no value>".to_string(),
             other => gofmt::sprint_value(other),
-        })
+        };
+        // Printing a value that holds one list many times can exceed the budget; the printer
+        // stopped early and left the limit.
+        if let Some(l) = crate::budget::exceeded() {
+            return Err(self.limit(l));
+        }
+        Ok(s)
     }
 
     fn walk_if_with(
@@ -618,6 +647,17 @@ impl<'t, 'c> State<'t, 'c> {
         let saved_iface = self.dot_iface;
         let mut ran = false;
         let mut result = Ok(Flow::Normal);
+        // The snapshot below holds an index (or key) and a value per element: count it before
+        // it is made (a key's text is counted with the map's entries).
+        let len = match &val {
+            Value::List(l) => l.len(),
+            Value::Bytes(b) => b.len(),
+            Value::Map(m) => m.len(),
+            Value::Object(o) => o.len().unwrap_or(0),
+            _ => 0,
+        };
+        crate::budget::charge((len as u64).saturating_mul(crate::budget::RANGE_ITEM_BYTES))
+            .map_err(|l| self.limit(l))?;
         let items: Option<Vec<(Value, Value)>> = match &val {
             Value::List(l) => Some(
                 l.items()
@@ -1066,14 +1106,32 @@ impl<'t, 'c> State<'t, 'c> {
             let v = self.validate_type(fv, t)?;
             argv.push(v);
         }
+        // Functions that only read their arguments (`contains`, `sha256sum`, `regexMatch`)
+        // do work in proportion to them: count it, a step per 4 KiB, so a loop over a large
+        // string still reaches the deadline check.
+        let arg_bytes: usize = argv
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.len(),
+                Value::Bytes(b) => b.len(),
+                _ => 0,
+            })
+            .sum();
         let body = f.body.clone();
         let r = (body)(&mut self.cx, argv);
+        // A limit met inside the call (in a walker, a nested include, a size check) wins over
+        // whatever the function made of it.
+        if let Some(limit) = crate::budget::exceeded() {
+            return Err(self.limit(limit));
+        }
         match r {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                crate::budget::work((arg_bytes >> 12) as u64)
+                    .and_then(|()| crate::budget::charge(crate::budget::fresh_bytes(&v)))
+                    .map_err(|l| self.limit(l))?;
+                Ok(v)
+            }
             Err(e) => {
-                if let Some(limit) = self.cx.ctx.limit_hit {
-                    return Err(Fail::Limit(limit));
-                }
                 self.at = node;
                 Err(self.errorf(format!("error calling {name}: {e}")))
             }

@@ -492,6 +492,11 @@ impl Printer {
             self.buf.push_str("...");
             return;
         }
+        // A list or map held many times over prints exponentially more than it holds: stop
+        // once the execution's budget is spent (the executor reports the limit).
+        if !crate::budget::visit(self.buf.len()) {
+            return;
+        }
         if verb == 'T' {
             let t = v.type_name();
             self.pad(&t);
@@ -697,15 +702,11 @@ impl Printer {
                     }
                     None => self.buf.push_str("%!(BADWIDTH)"),
                 }
-                arg_num += 1;
+                arg_num = (arg_num + 1).min(args.len().max(arg_num));
             } else {
-                let start = i;
-                while i < end && b[i].is_ascii_digit() {
-                    i += 1;
-                }
-                if i > start {
-                    self.f.wid = format[start..i].parse().ok();
-                }
+                let (num, next) = parse_num(b, i);
+                self.f.wid = num;
+                i = next;
             }
             // precision
             if i < end && b[i] == b'.' {
@@ -724,13 +725,11 @@ impl Printer {
                         Some(_) => self.f.prec = None,
                         None => self.buf.push_str("%!(BADPREC)"),
                     }
-                    arg_num += 1;
+                    arg_num = (arg_num + 1).min(args.len().max(arg_num));
                 } else {
-                    let start = i;
-                    while i < end && b[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                    self.f.prec = Some(format[start..i].parse().unwrap_or(0));
+                    let (num, next) = parse_num(b, i);
+                    self.f.prec = Some(num.unwrap_or(0));
+                    i = next;
                 }
             }
             let (na, ni, ok) = arg_index(b, i, arg_num, args.len());
@@ -777,6 +776,12 @@ impl Printer {
                     self.f.plus_v = true;
                 }
             }
+            // Widths and precisions are at most about 10^7 (Go's limits), but a format can ask
+            // for them many times over: check the budget before padding.
+            let asked = self.f.wid.unwrap_or(0) + self.f.prec.unwrap_or(0);
+            if crate::budget::room((self.buf.len() + asked) as u64).is_err() {
+                return;
+            }
             let a = args[arg_num].clone();
             self.print_arg(&a, verb, 0);
             arg_num += 1;
@@ -808,11 +813,32 @@ thread_local! {
     static REORDERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Go's `tooLarge`: the largest width or precision `fmt` takes from an argument.
+const MAX_ARG_WIDTH: i64 = 1_000_000;
+
+/// Go's `intFromArg`: an integer argument within ±10^6, or none (`%!(BADWIDTH)`).
 fn int_from_arg(args: &[Value], n: usize) -> Option<i64> {
     match args.get(n)? {
-        Value::Int(i) | Value::Int64(i) => Some(*i),
+        Value::Int(i) | Value::Int64(i) if (-MAX_ARG_WIDTH..=MAX_ARG_WIDTH).contains(i) => Some(*i),
         _ => None,
     }
+}
+
+/// Go's `parsenum`: the digits at `i` as a number and the index after them. A number that
+/// grows past 10^6 before its last digit is "most likely crazy": none, and the rest of the
+/// format is consumed (Go then prints `%!(NOVERB)`).
+fn parse_num(b: &[u8], mut i: usize) -> (Option<usize>, usize) {
+    let mut num: i64 = 0;
+    let mut any = false;
+    while i < b.len() && b[i].is_ascii_digit() {
+        if num > MAX_ARG_WIDTH {
+            return (None, b.len());
+        }
+        num = num * 10 + i64::from(b[i] - b'0');
+        any = true;
+        i += 1;
+    }
+    (any.then_some(num as usize), i)
 }
 
 /// Parses `[n]` at `i`; returns the new argument number, the new index, and whether it was ok.

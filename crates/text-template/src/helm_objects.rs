@@ -288,77 +288,183 @@ impl Files {
 
 /// Glob matching as gobwas/glob does with `/` as separator: `*` and `?` stay within a path
 /// segment, `**` crosses segments, `[...]` classes, `{a,b}` alternatives.
+///
+/// Runs in time proportional to the pattern's length times the path's: the pattern is read
+/// into tokens once and matched by tracking every token position the path can be at, so
+/// `**a**a**a…b` cannot backtrack exponentially. Alternatives are expanded first, each
+/// expansion counted as work against the execution's steps.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
-    fn m(p: &[char], s: &[char]) -> bool {
-        if p.is_empty() {
-            return s.is_empty();
-        }
-        match p[0] {
-            '*' => {
-                if p.len() > 1 && p[1] == '*' {
-                    let rest = &p[2..];
-                    (0..=s.len()).any(|i| m(rest, &s[i..]))
-                } else {
-                    let rest = &p[1..];
-                    for i in 0..=s.len() {
-                        if m(rest, &s[i..]) {
-                            return true;
-                        }
-                        if i < s.len() && s[i] == '/' {
-                            break;
-                        }
-                    }
-                    false
-                }
-            }
-            '?' => !s.is_empty() && s[0] != '/' && m(&p[1..], &s[1..]),
-            '[' => {
-                let Some(end) = p.iter().position(|&c| c == ']') else {
-                    return !s.is_empty() && s[0] == '[' && m(&p[1..], &s[1..]);
-                };
-                if s.is_empty() {
-                    return false;
-                }
-                let class = &p[1..end];
-                let (neg, class) = match class.first() {
-                    Some('!') => (true, &class[1..]),
-                    _ => (false, class),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < class.len() {
-                    if i + 2 < class.len() && class[i + 1] == '-' {
-                        if class[i] <= s[0] && s[0] <= class[i + 2] {
-                            hit = true;
-                        }
-                        i += 3;
-                    } else {
-                        if class[i] == s[0] {
-                            hit = true;
-                        }
-                        i += 1;
-                    }
-                }
-                hit != neg && m(&p[end + 1..], &s[1..])
-            }
-            '{' => {
-                let Some(end) = p.iter().position(|&c| c == '}') else {
-                    return !s.is_empty() && s[0] == '{' && m(&p[1..], &s[1..]);
-                };
-                let inner: String = p[1..end].iter().collect();
-                inner.split(',').any(|alt| {
-                    let mut np: Vec<char> = alt.chars().collect();
-                    np.extend_from_slice(&p[end + 1..]);
-                    m(&np, s)
-                })
-            }
-            '\\' if p.len() > 1 => !s.is_empty() && s[0] == p[1] && m(&p[2..], &s[1..]),
-            c => !s.is_empty() && s[0] == c && m(&p[1..], &s[1..]),
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let s: Vec<char> = path.chars().collect();
-    m(&p, &s)
+    let mut found = false;
+    expand_braces(&p, 0, &mut |alt| {
+        found = found || matches_tokens(&glob_tokens(alt), &s);
+        !found
+    });
+    found
+}
+
+#[derive(Debug, PartialEq)]
+enum GlobToken {
+    Char(char),
+    /// `?`: one character other than `/`.
+    Any,
+    /// `*`: any run without `/`.
+    Star,
+    /// `**`: any run.
+    SuperStar,
+    /// `[...]`, `[!...]`: ranges `a-c` and single characters.
+    Class {
+        neg: bool,
+        items: Vec<(char, char)>,
+    },
+}
+
+/// Calls `each` with every pattern the first `{a,b}` at or after `from` expands to (each with
+/// its own later alternatives expanded), as the matcher meets them left to right: a `\`
+/// escapes the next character, a `[...]` class is passed over, a `{` without a later `}` is a
+/// plain character. `each` returns whether to go on.
+fn expand_braces(p: &[char], from: usize, each: &mut dyn FnMut(&[char]) -> bool) -> bool {
+    let mut i = from;
+    while i < p.len() {
+        match p[i] {
+            '\\' if i + 1 < p.len() => i += 2,
+            '[' => match p[i..].iter().position(|&c| c == ']') {
+                Some(end) => i += end + 1,
+                None => i += 1,
+            },
+            '{' => {
+                let Some(end) = p[i..].iter().position(|&c| c == '}') else {
+                    i += 1;
+                    continue;
+                };
+                let inner = &p[i + 1..i + end];
+                for alt in inner.split(|&c| c == ',') {
+                    // Exponentially many expansions (`{a,b}{a,b}…`) run into the step limit.
+                    if !crate::budget::visit(0) {
+                        return false;
+                    }
+                    let mut np = Vec::with_capacity(p.len());
+                    np.extend_from_slice(&p[..i]);
+                    np.extend_from_slice(alt);
+                    np.extend_from_slice(&p[i + end + 1..]);
+                    if !expand_braces(&np, i, each) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            _ => i += 1,
+        }
+    }
+    each(p)
+}
+
+/// The tokens of a pattern without alternatives.
+fn glob_tokens(p: &[char]) -> Vec<GlobToken> {
+    let mut out = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '*' if p.get(i + 1) == Some(&'*') => {
+                out.push(GlobToken::SuperStar);
+                i += 2;
+            }
+            '*' => {
+                out.push(GlobToken::Star);
+                i += 1;
+            }
+            '?' => {
+                out.push(GlobToken::Any);
+                i += 1;
+            }
+            '[' => match p[i..].iter().position(|&c| c == ']') {
+                Some(end) => {
+                    let class = &p[i + 1..i + end];
+                    let (neg, class) = match class.first() {
+                        Some('!') => (true, &class[1..]),
+                        _ => (false, class),
+                    };
+                    let mut items = Vec::new();
+                    let mut k = 0;
+                    while k < class.len() {
+                        if k + 2 < class.len() && class[k + 1] == '-' {
+                            items.push((class[k], class[k + 2]));
+                            k += 3;
+                        } else {
+                            items.push((class[k], class[k]));
+                            k += 1;
+                        }
+                    }
+                    out.push(GlobToken::Class { neg, items });
+                    i += end + 1;
+                }
+                None => {
+                    out.push(GlobToken::Char('['));
+                    i += 1;
+                }
+            },
+            '\\' if i + 1 < p.len() => {
+                out.push(GlobToken::Char(p[i + 1]));
+                i += 2;
+            }
+            c => {
+                out.push(GlobToken::Char(c));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Whether `s` matches the tokens: the set of token positions reachable after each character,
+/// stars staying in place; `O(tokens × characters)`.
+fn matches_tokens(tokens: &[GlobToken], s: &[char]) -> bool {
+    let n = tokens.len();
+    let mut cur = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
+    // Stars match the empty run: a reachable star makes the position after it reachable.
+    let close = |set: &mut [bool]| {
+        for i in 0..n {
+            if set[i] && matches!(tokens[i], GlobToken::Star | GlobToken::SuperStar) {
+                set[i + 1] = true;
+            }
+        }
+    };
+    cur[0] = true;
+    close(&mut cur);
+    for &c in s {
+        if !crate::budget::visit(0) {
+            return false;
+        }
+        next.iter_mut().for_each(|x| *x = false);
+        let mut any = false;
+        for i in 0..n {
+            if !cur[i] {
+                continue;
+            }
+            let to = match &tokens[i] {
+                GlobToken::Char(x) => (*x == c).then_some(i + 1),
+                GlobToken::Any => (c != '/').then_some(i + 1),
+                GlobToken::Star => (c != '/').then_some(i),
+                GlobToken::SuperStar => Some(i),
+                GlobToken::Class { neg, items } => {
+                    let hit = items.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+                    (hit != *neg).then_some(i + 1)
+                }
+            };
+            if let Some(j) = to {
+                next[j] = true;
+                any = true;
+            }
+        }
+        if !any {
+            return false;
+        }
+        close(&mut next);
+        std::mem::swap(&mut cur, &mut next);
+    }
+    cur[n]
 }
 
 fn base_name(p: &str) -> &str {
@@ -433,6 +539,11 @@ impl Object for Files {
         }
     }
     fn format(&self) -> String {
+        // Go prints each byte as a decimal number: up to four bytes of text per byte.
+        let size: u64 = self.0.values().map(|v| v.len() as u64 * 4 + 8).sum();
+        if crate::budget::room(size).is_err() {
+            return String::new();
+        }
         let parts: Vec<String> = self
             .0
             .iter()
@@ -463,6 +574,32 @@ impl Object for Files {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_take_linear_time() {
+        let path = "a".repeat(60);
+        let pattern = format!("{}b", "**a".repeat(30));
+        assert!(!glob_match(&pattern, &path));
+        assert!(glob_match(&format!("{}*", "**a".repeat(30)), &path));
+        let star_runs = format!("{}x", "*a".repeat(30));
+        assert!(!glob_match(&star_runs, &path));
+    }
+
+    #[test]
+    fn glob_edge_cases() {
+        assert!(glob_match("a[b", "a[b"));
+        assert!(glob_match("a{b", "a{b"));
+        assert!(glob_match("a\\*", "a*"));
+        assert!(!glob_match("a\\*", "ab"));
+        assert!(glob_match("[!a]x", "bx"));
+        assert!(!glob_match("[!a]x", "ax"));
+        assert!(glob_match("{a,b}{c,d}", "bd"));
+        assert!(glob_match("x/{a*,b}/y", "x/abc/y"));
+        assert!(!glob_match("?", "/"));
+        assert!(glob_match("", ""));
+        assert!(!glob_match("", "a"));
+        assert!(glob_match("**", ""));
+    }
 
     #[test]
     fn globs() {

@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 mod context;
 mod error;
 mod exec;
@@ -31,7 +32,8 @@ mod value;
 mod yaml;
 
 pub use context::{
-    Clock, ExecContext, FixedClock, Instant, Limit, Limits, RandomSource, SeededRng,
+    Clock, DEFAULT_MAX_MEMORY_BYTES, ExecContext, FixedClock, Instant, Limit, Limits, RandomSource,
+    SeededRng,
 };
 pub use error::{Error, ExecError};
 pub use exec::{CallCtx, MissingKey, Options, TemplateSet, TextError};

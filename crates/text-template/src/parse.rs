@@ -376,6 +376,7 @@ pub(crate) fn parse(
     text: &str,
     has_func: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Tree>, ParseError> {
+    let _stack = crate::budget::parse_scope();
     let text: Arc<str> = Arc::from(text);
     let src = text.clone();
     let mut p = Parser {
@@ -402,6 +403,16 @@ pub(crate) fn parse(
 }
 
 impl<'s> Parser<'_, 's> {
+    /// Each parenthesis and control structure recurses: past what the stack allows, fail as Go
+    /// does past 10,000 parentheses (Go's stacks grow; a Rust thread's do not).
+    fn nest(&self) -> PResult<()> {
+        crate::budget::stack().map_err(|_| {
+            self.errorf(
+                "max expression depth exceeded: parentheses and control structures nest deeper than the stack allows",
+            )
+        })
+    }
+
     fn errorf(&self, msg: impl Into<String>) -> ParseError {
         let line = self.items.get(self.max_seen).map(|i| i.line).unwrap_or(1);
         ParseError {
@@ -611,6 +622,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     fn control(&mut self, context: &str) -> PResult<Node> {
+        self.nest()?;
         let mark = self.vars.len();
         let r = self.control_inner(context);
         self.vars.truncate(mark);
@@ -919,6 +931,7 @@ impl<'s> Parser<'_, 's> {
                 Arg::Number { pos, num }
             }
             ItemType::LeftParen => {
+                self.nest()?;
                 let p = self.pipeline("parenthesized pipeline", ItemType::RightParen)?;
                 Arg::Pipe(Box::new(p))
             }
@@ -1033,7 +1046,7 @@ fn unquote_char(s: &str, quote: char) -> Option<(String, &str)> {
             Some((char::from_u32(v)?.to_string(), &rest[n..]))
         }
         '0'..='7' => {
-            if rest.len() < 2 {
+            if rest.len() < 2 || !rest.is_char_boundary(2) {
                 return None;
             }
             let v = u32::from_str_radix(&format!("{e}{}", &rest[..2]), 8).ok()?;

@@ -88,6 +88,10 @@ impl List {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+    /// Whether no other value holds these elements (the slice was just made).
+    pub(crate) fn is_unshared(&self) -> bool {
+        Arc::strong_count(&self.items) == 1
+    }
     /// Go type name.
     pub fn type_name(&self) -> &'static str {
         match self.elem {
@@ -96,6 +100,71 @@ impl List {
             ElemType::Int => "[]int",
         }
     }
+}
+
+/// Lists nest as deep as a template loop makes them (`$l = list $l`), deeper than the stack
+/// can drop recursively: the last owner drops the elements itself, counting the nesting, and
+/// past [`MAX_DROP_DEPTH`] defers the lists and maps among them to the outermost drop.
+impl Drop for List {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.items) == 1
+            && let Some(items) = Arc::get_mut(&mut self.items)
+            && !items.is_empty()
+        {
+            drop_counted(std::mem::take(items), |items, deferred| {
+                deferred.extend(items.into_iter().filter(is_collection));
+            });
+        }
+    }
+}
+
+/// Maps nest as deep as lists do (`$m = dict "a" $m`).
+impl Drop for Map {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.inner) == 1
+            && let Some(lock) = Arc::get_mut(&mut self.inner)
+        {
+            let entries = lock.get_mut().unwrap_or_else(|e| e.into_inner());
+            if !entries.is_empty() {
+                drop_counted(std::mem::take(entries), |entries, deferred| {
+                    deferred.extend(entries.into_values().filter(is_collection));
+                });
+            }
+        }
+    }
+}
+
+/// Nesting dropped recursively before the rest waits for the outermost drop: a few hundred
+/// bytes of stack a level.
+const MAX_DROP_DEPTH: u32 = 128;
+
+thread_local! {
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static DEFERRED: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn is_collection(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Map(_))
+}
+
+/// Drops `inner` (what a list or map held) one level deeper; too deep, `defer` moves its lists
+/// and maps aside instead, and the outermost drop drops them, each from the top again.
+fn drop_counted<T>(inner: T, defer: impl FnOnce(T, &mut Vec<Value>)) {
+    let depth = DROP_DEPTH.get();
+    if depth >= MAX_DROP_DEPTH {
+        let mut aside = Vec::new();
+        defer(inner, &mut aside);
+        DEFERRED.with_borrow_mut(|d| d.append(&mut aside));
+        return;
+    }
+    DROP_DEPTH.set(depth + 1);
+    drop(inner);
+    if depth == 0 {
+        while let Some(v) = DEFERRED.with_borrow_mut(Vec::pop) {
+            drop(v);
+        }
+    }
+    DROP_DEPTH.set(depth);
 }
 
 /// A Go `map[string]interface{}`: shared and mutable, since Sprig's `set` and `merge` change it
@@ -149,6 +218,10 @@ impl Map {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+    /// Whether no other value holds this map (it was just made).
+    pub(crate) fn is_unshared(&self) -> bool {
+        Arc::strong_count(&self.inner) == 1
     }
     /// Whether both handles point at the same map.
     pub fn ptr_eq(&self, other: &Map) -> bool {
@@ -299,20 +372,32 @@ impl Value {
     }
 
     fn deep_copy_depth(&self, depth: usize) -> Value {
-        if depth > MAX_VALUE_DEPTH {
+        // A value that holds one list or map many times copies into a tree exponentially
+        // larger than itself: the execution's budget stops the walk (and reports the limit).
+        if depth > MAX_VALUE_DEPTH || !crate::budget::visit(0) {
             return Value::Nil;
         }
         match self {
-            Value::List(l) => Value::List(List::typed(
-                l.items()
-                    .iter()
-                    .map(|v| v.deep_copy_depth(depth + 1))
-                    .collect(),
-                l.elem,
-            )),
+            Value::List(l) => {
+                if crate::budget::charge(64 + crate::budget::VALUE_BYTES * l.len() as u64).is_err()
+                {
+                    return Value::Nil;
+                }
+                Value::List(List::typed(
+                    l.items()
+                        .iter()
+                        .map(|v| v.deep_copy_depth(depth + 1))
+                        .collect(),
+                    l.elem,
+                ))
+            }
             Value::Map(m) => {
-                let copy: BTreeMap<String, Value> = m
-                    .read()
+                let entries = m.read();
+                let held = 64 + crate::budget::MAP_ENTRY_BYTES * entries.len() as u64;
+                if crate::budget::charge(held).is_err() {
+                    return Value::Nil;
+                }
+                let copy: BTreeMap<String, Value> = entries
                     .iter()
                     .map(|(k, v)| (k.clone(), v.deep_copy_depth(depth + 1)))
                     .collect();
@@ -442,6 +527,26 @@ mod tests {
         {
             assert_eq!(inner.len(), 1);
         }
+    }
+
+    #[test]
+    fn deeply_nested_values_drop_without_exhausting_the_stack() {
+        let run = || {
+            let mut l = Value::list(vec![]);
+            let mut m = Value::Map(Map::new());
+            for _ in 0..1_000_000 {
+                l = Value::list(vec![l]);
+                m = Value::map([("a", m)]);
+            }
+            drop((l, m));
+        };
+        // A small stack: a recursive drop would need hundreds of megabytes.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -24,7 +24,12 @@ fn emit(v: &Value, indent_sequences: bool) -> String {
         column: 0,
         indent_sequences,
     };
-    let d = data(v, 0, indent_sequences);
+    let mut held = 0;
+    let d = data(v, 0, indent_sequences, &mut held);
+    if crate::budget::exceeded().is_some() {
+        // The value expands past the budget; the executor reports the limit.
+        return String::new();
+    }
     match &d {
         D::Map(m) if !m.is_empty() => e.map(m, 0, true),
         D::Seq(s) if !s.is_empty() => e.seq(s, 0, true),
@@ -46,8 +51,18 @@ enum D {
 }
 
 /// `v3`: go-yaml v3 writes it (toYamlPretty), whose key order differs slightly from v2's.
-fn data(v: &Value, depth: usize, v3: bool) -> D {
-    if depth > MAX_VALUE_DEPTH {
+/// `held` counts the bytes built so far: a value that holds one list or map many times builds
+/// a tree exponentially larger than itself, so the walk stops when the budget has no room.
+fn data(v: &Value, depth: usize, v3: bool, held: &mut usize) -> D {
+    *held += std::mem::size_of::<D>()
+        + match v {
+            // The text and its allocation.
+            Value::String(s) => s.len() + 24,
+            Value::Bytes(b) => b.len() * 4 / 3 + 28,
+            Value::Map(m) => m.len() * std::mem::size_of::<(String, D)>(),
+            _ => 0,
+        };
+    if depth > MAX_VALUE_DEPTH || !crate::budget::visit(*held) {
         return D::Null;
     }
     match v {
@@ -70,12 +85,17 @@ fn data(v: &Value, depth: usize, v3: bool) -> D {
             use base64::Engine as _;
             D::Str(base64::engine::general_purpose::STANDARD.encode(b))
         }
-        Value::List(l) => D::Seq(l.items().iter().map(|x| data(x, depth + 1, v3)).collect()),
+        Value::List(l) => D::Seq(
+            l.items()
+                .iter()
+                .map(|x| data(x, depth + 1, v3, held))
+                .collect(),
+        ),
         Value::Map(m) => {
             let mut entries: Vec<(String, D)> = m
                 .entries()
                 .iter()
-                .map(|(k, x)| (k.clone(), data(x, depth + 1, v3)))
+                .map(|(k, x)| (k.clone(), data(x, depth + 1, v3, held)))
                 .collect();
             // Maps iterate in byte order; go-yaml orders keys its own way. Most maps are
             // already in that order, so check before sorting.
@@ -84,7 +104,7 @@ fn data(v: &Value, depth: usize, v3: bool) -> D {
             }
             D::Map(entries)
         }
-        Value::Object(o) => data(&o.to_data(), depth + 1, v3),
+        Value::Object(o) => data(&o.to_data(), depth + 1, v3, held),
     }
 }
 
@@ -519,6 +539,10 @@ impl Emitter {
     }
 
     fn map(&mut self, m: &[(String, D)], indent: usize, first_inline: bool) {
+        // Indentation grows with depth: deep values write more than they hold.
+        if !crate::budget::visit(self.out.len()) {
+            return;
+        }
         for (i, (k, v)) in m.iter().enumerate() {
             if i > 0 || !first_inline {
                 self.newline_indent(indent);
@@ -544,6 +568,9 @@ impl Emitter {
     }
 
     fn seq(&mut self, s: &[D], indent: usize, first_inline: bool) {
+        if !crate::budget::visit(self.out.len()) {
+            return;
+        }
         for (i, v) in s.iter().enumerate() {
             if i > 0 || !first_inline {
                 self.newline_indent(indent);

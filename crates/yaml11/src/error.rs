@@ -48,6 +48,14 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// Alias expansion built more bytes of values than [`crate::Limits::max_value_bytes`].
+    #[error("document {document}: values over {limit} bytes after alias expansion")]
+    TooManyBytes {
+        /// 1-based document index.
+        document: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A single value was expected but the input holds several documents.
     #[error("expected one document, found a second one at line {line}")]
     MultipleDocuments {

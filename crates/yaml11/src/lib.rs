@@ -64,16 +64,23 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most values after alias expansion (guards against "billion laughs").
     pub max_nodes: usize,
+    /// Most bytes of values one call builds, counting alias expansions: the input's length
+    /// (every string read from it is at most that long), plus 80 bytes a value, plus the text
+    /// of every alias expanded. A few kilobytes of aliases can otherwise expand to gigabytes
+    /// of copies within [`Limits::max_nodes`].
+    pub max_value_bytes: usize,
 }
 
 impl Default for Limits {
-    /// Generous enough for the largest real chart renders (a few MB, a few thousand documents).
+    /// Generous enough for the largest real chart renders (a few MB, a few thousand documents);
+    /// a 64 MiB stream of ordinary manifests builds about 350 MiB of values.
     fn default() -> Self {
         Limits {
             max_bytes: 64 << 20,
             max_documents: 100_000,
             max_depth: 256,
             max_nodes: 20_000_000,
+            max_value_bytes: 512 << 20,
         }
     }
 }

@@ -300,3 +300,76 @@ fn a_set_interrupt_flag_cancels_fetches() {
     flag.store(false, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(cancelled.resolve("main").unwrap().commit.to_string(), c1);
 }
+
+/// Files of `dir` (recursively) in bytes.
+fn disk_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                disk_size(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn mirrors_hold_the_revisions_asked_for_and_fetch_history_only_when_a_lookup_needs_it() {
+    let up = Upstream::new();
+    up.chart("chart", "demo");
+    let first = up.commit("chart");
+    // A long history of large, incompressible files that no compare of the chart needs.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for i in 0..40 {
+        let noise: String = (0..20_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect();
+        up.write(&format!("other/f{}.txt", i % 5), &noise);
+        up.commit(&format!("other {i}"));
+    }
+    up.git(&["tag", "before"]);
+    up.write("chart/values.yaml", "replicas: 5\n");
+    up.commit("after");
+    up.git(&["tag", "after"]);
+    up.git(&["gc", "-q"]);
+    let upstream_size = disk_size(&up.dir.join(".git/objects"));
+
+    let data = up.tmp.path().join("data");
+    let cache = cache(&data);
+    let repo = cache.repository(&up.url()).unwrap();
+    let before = repo.resolve("before").unwrap();
+    let after = repo.resolve("after").unwrap();
+    assert!(repo.read_chart(&before.commit, "chart").is_ok());
+    assert!(repo.read_chart(&after.commit, "chart").is_ok());
+    let changed = repo.changed_paths(&before.commit, &after.commit).unwrap();
+    assert_eq!(
+        changed.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(),
+        ["chart/values.yaml"]
+    );
+    let shallow_size = disk_size(&repo.mirror_dir().join("objects"));
+    assert!(
+        shallow_size * 4 < upstream_size,
+        "two tips kept {shallow_size} bytes of a {upstream_size}-byte history"
+    );
+
+    // The first commit is no tip: its abbreviated id needs the history, fetched then.
+    let fetches = cache.stats().fetches;
+    assert_eq!(
+        repo.resolve(&first[..10]).unwrap().commit.to_string(),
+        first
+    );
+    assert!(cache.stats().fetches > fetches);
+    assert!(
+        repo.read_chart(&repo.resolve(&first).unwrap().commit, "chart")
+            .is_ok()
+    );
+}

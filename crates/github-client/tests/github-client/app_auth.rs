@@ -262,12 +262,12 @@ async fn git_tokens_are_minted_per_call_for_the_one_repository() {
     for p in &posts {
         assert_eq!(
             p.json().unwrap()["repositories"],
-            serde_json::json!([repo().name]),
+            serde_json::json!([repo().name()]),
             "scoped to the one repository"
         );
     }
     // GitHub's git server would take it for that repository only.
-    let (owner, name) = (repo().owner, repo().name);
+    let (owner, name) = (repo().owner().to_owned(), repo().name().to_owned());
     let token = first.token.expose();
     assert!(gh.accepts_git_credentials(&owner, &name, "x-access-token", token));
     assert!(!gh.accepts_git_credentials(&owner, "other", "x-access-token", token));

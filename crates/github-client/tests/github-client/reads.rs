@@ -1,4 +1,4 @@
-use github_client::{Error, RepoRef};
+use github_client::{Error, RepoName};
 use testkit::FileSeed;
 
 use crate::support::*;
@@ -119,7 +119,7 @@ async fn comment_pages_are_cached_page_by_page() {
 async fn missing_pr_is_not_found() {
     let gh = fake().await;
     let err = token_client(&gh)
-        .pull_request(&RepoRef::new("octo", "nope"), 1, None)
+        .pull_request(&RepoName::new("octo", "nope").unwrap(), 1, None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");

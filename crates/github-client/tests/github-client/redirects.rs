@@ -40,7 +40,11 @@ async fn redirects_on_the_api_host_are_followed() {
         &format!("{}/repos/octo/charts/pulls/7", gh.url()),
     );
     let pr = token_client(&gh)
-        .pull_request(&github_client::RepoRef::new("octo", "old-name"), 7, None)
+        .pull_request(
+            &github_client::RepoName::new("octo", "old-name").unwrap(),
+            7,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(pr.number, 7);

@@ -1,6 +1,6 @@
 //! Replays of `@octokit/fixtures` scenarios (tests/data/github/fixtures, nock format).
 
-use github_client::{Error, Method, RepoRef, StatusRequest, StatusState};
+use github_client::{Error, Method, RepoName, StatusRequest, StatusState};
 use serde_json::{Value, json};
 use testkit::FakeGithub;
 
@@ -25,7 +25,7 @@ fn assert_replayed(gh: &FakeGithub) {
 async fn create_status() {
     let gh = replay("create-status.json").await;
     let client = token_client(&gh);
-    let repo = RepoRef::new("octokit-fixture-org", "create-status");
+    let repo = RepoName::new("octokit-fixture-org", "create-status").unwrap();
     let sha = "0000000000000000000000000000000000000001";
     for (state, n, word) in [
         (StatusState::Failure, 1, "failure"),

@@ -1,14 +1,14 @@
 use std::time::Duration;
 
-use github_client::{Auth, GithubClient, RepoRef};
+use github_client::{Auth, GithubClient, RepoName};
 use testkit::FakeGithub;
 
 pub const TOKEN: &str = "ghp_integrationtesttoken0123456789";
 pub const APP_ID: u64 = 4242;
 pub const KEY: &str = include_str!("../fixtures/test-app-key.pem");
 
-pub fn repo() -> RepoRef {
-    RepoRef::new("octo", "charts")
+pub fn repo() -> RepoName {
+    RepoName::new("octo", "charts").unwrap()
 }
 
 /// A fake with PR octo/charts#7 (3 files) and the App key registered.

@@ -255,7 +255,7 @@ fn fork_pull_requests() {
     };
     assert!(matches!(target, Target::PullRequest { fork: true, .. }));
     assert_eq!(target.repo().to_string(), "o/r");
-    assert_eq!(target.job_key(), "o/r#pr/7");
+    assert_eq!(target.job_key().to_string(), "o/r#pr/7");
     assert_eq!(target.installation_id(), Some(99));
 
     // Same repository whose `fork` flag is set: not a fork PR.
@@ -386,7 +386,7 @@ fn job_keys() {
         tag: "v1.2.0".into(),
         installation_id: None,
     };
-    assert_eq!(release.job_key(), "owner/name#release/v1.2.0");
+    assert_eq!(release.job_key().to_string(), "owner/name#release/v1.2.0");
     assert_eq!(release.sha_or_tag(), "v1.2.0");
     let push = Target::Push {
         repo: "owner/name".parse().unwrap(),
@@ -395,6 +395,6 @@ fn job_keys() {
         after: support::HEAD.parse().unwrap(),
         installation_id: Some(1),
     };
-    assert_eq!(push.job_key(), "owner/name#push/main");
+    assert_eq!(push.job_key().to_string(), "owner/name#push/main");
     assert_eq!(push.sha_or_tag(), support::HEAD);
 }

@@ -258,7 +258,7 @@ fn pull_request_fields() {
             installation_id: Some(1),
         }
     );
-    assert_eq!(target.job_key(), "Codertocat/Hello-World#pr/2");
+    assert_eq!(target.job_key().to_string(), "Codertocat/Hello-World#pr/2");
     assert_eq!(
         target.sha_or_tag(),
         "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -428,7 +428,10 @@ fn push_and_release_fields() {
             installation_id: Some(1),
         }
     );
-    assert_eq!(target.job_key(), "Codertocat/Hello-World#push/master");
+    assert_eq!(
+        target.job_key().to_string(),
+        "Codertocat/Hello-World#push/master"
+    );
     assert_eq!(
         target.sha_or_tag(),
         "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
@@ -460,7 +463,10 @@ fn push_and_release_fields() {
     let Decision::Run(target) = route(&Event::Release(release), &RoutingPolicy::default()) else {
         panic!()
     };
-    assert_eq!(target.job_key(), "Codertocat/Hello-World#release/0.0.1");
+    assert_eq!(
+        target.job_key().to_string(),
+        "Codertocat/Hello-World#release/0.0.1"
+    );
     assert_eq!(target.sha_or_tag(), "0.0.1");
 }
 

@@ -305,3 +305,94 @@ fn set_json_and_set_file_match_the_fixtures() {
     let want = std::fs::read_to_string(dir.join("expected/set-file.out")).unwrap();
     assert_eq!(helm.render(&files, &opts).unwrap().manifest, want);
 }
+
+/// A packaged chart (`name/…` entries) as helm writes one.
+fn package(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, path, data.as_bytes()).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn schema_references_to_loopback_and_host_files_are_refused() {
+    let Some(helm) = super::helm() else { return };
+    // A real server on loopback: helm fetched from it before (Go never proxies loopback).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let targets = [
+        format!("http://127.0.0.1:{port}/s.json"),
+        format!("https://127.0.0.1:{port}/s.json"),
+        format!("http://localhost:{port}/s.json"),
+        "file:///etc/hostname".to_string(),
+        "../../../../../../../etc/hostname".to_string(),
+    ];
+    let meta = "apiVersion: v2\nname: demo\nversion: 0.1.0\n";
+    let sub_meta = "apiVersion: v2\nname: sub\nversion: 0.1.0\n";
+    for target in &targets {
+        let schema = format!(r#"{{"properties":{{"a":{{"$ref":"{target}"}}}}}}"#);
+        let own = chart(&[
+            ("Chart.yaml", meta),
+            ("values.schema.json", &schema),
+            ("templates/a.yaml", "a: 1\n"),
+        ]);
+        let in_subchart = chart(&[
+            ("Chart.yaml", meta),
+            ("charts/sub/Chart.yaml", sub_meta),
+            ("charts/sub/values.schema.json", &schema),
+        ]);
+        let mut packaged = chart(&[("Chart.yaml", meta)]);
+        packaged.insert(
+            "charts/sub-0.1.0.tgz",
+            package(&[
+                ("sub/Chart.yaml", sub_meta),
+                ("sub/values.schema.json", &schema),
+            ]),
+        );
+        for (how, c) in [
+            ("own", own),
+            ("subchart", in_subchart),
+            ("packaged", packaged),
+        ] {
+            match helm.render(&c, &Options::default()) {
+                Err(RenderError::Chart { message }) => {
+                    assert!(message.contains("is refused"), "{how} {target}: {message}");
+                    assert!(message.contains(target.as_str()), "{how}: {message}");
+                }
+                other => panic!("{how} {target}: {other:?}"),
+            }
+        }
+    }
+    let id = format!(r#"{{"$id":"http://127.0.0.1:{port}/","type":"object"}}"#);
+    let c = chart(&[("Chart.yaml", meta), ("values.schema.json", &id)]);
+    assert!(matches!(
+        helm.render(&c, &Options::default()),
+        Err(RenderError::Chart { .. })
+    ));
+    assert!(
+        listener.accept().is_err(),
+        "helm connected to the loopback server"
+    );
+    // References within the schema still work.
+    let local = r##"{"definitions":{"n":{"type":"integer"}},"properties":{"a":{"$ref":"#/definitions/n"}}}"##;
+    let ok = chart(&[
+        ("Chart.yaml", meta),
+        ("values.yaml", "a: 1\n"),
+        ("values.schema.json", local),
+        ("templates/a.yaml", "a: {{ .Values.a }}\n"),
+    ]);
+    let out = helm.render(&ok, &Options::default()).unwrap();
+    assert!(out.manifest.contains("a: 1"), "{}", out.manifest);
+    if !HelmCliRenderer::sandboxed() {
+        eprintln!("note: no network namespace here; helm's requests go to the refusing proxy");
+    }
+}

@@ -2,6 +2,7 @@
 //! reference renders of the corpus.
 
 mod helm_cli;
+mod hostile;
 mod loading;
 mod native;
 

@@ -251,7 +251,10 @@ mod tests {
                     chart: "c".into(),
                     revision: "v".into(),
                     source: helm_render::RenderError::Limit {
-                        what: "more than 10 template steps".into(),
+                        limit: "max_steps",
+                        value: 10,
+                        template: None,
+                        message: "more than 10 template steps".into(),
                     },
                 },
                 422,

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use github_events::Decision;
+use github_events::{Decision, JobKey};
 use serde_json::json;
 
 use super::body::read_limited;
@@ -118,7 +118,15 @@ pub(crate) async fn github(
     let summary = github_events::summary(&parsed);
     let decision = github_events::route(&parsed, &cfg.policy);
 
-    let response = handle(&state, &delivery_id, event, &summary, decision).await?;
+    let response = handle(
+        &state,
+        &delivery_id,
+        event,
+        &summary,
+        parsed.repo(),
+        decision,
+    )
+    .await?;
     let (status, reason) = (response.0, response.2);
     let job = response
         .1
@@ -150,6 +158,7 @@ async fn handle(
     delivery: &github_events::DeliveryId,
     event: &str,
     summary: &github_events::EventSummary,
+    repo: Option<&github_events::RepoName>,
     decision: Decision,
 ) -> Result<(StatusCode, serde_json::Value, &'static str), ApiError> {
     let store = &state.inner.store;
@@ -158,9 +167,7 @@ async fn handle(
         Decision::Run(target) => {
             let payload = JobPayload::from_target(target);
             Some(store::NewJob {
-                kind: payload.kind().to_owned(),
                 key: target.job_key(),
-                repo: target.repo().to_string(),
                 revision: target.sha_or_tag(),
                 payload: crate::job::stored_payload(&payload, delivery.as_str())
                     .map_err(ApiError::internal)?,
@@ -170,13 +177,11 @@ async fn handle(
         }
         // Re-runs the pull request's latest job, if any (else the delivery is only recorded).
         Decision::Rerun { repo, number, .. } => store
-            .latest_job(&format!("{repo}#pr/{number}"))
+            .latest_job(&JobKey::pull_request(repo.clone(), *number))
             .await
             .map_err(|e| ApiError::store(&e))?
             .map(|previous| store::NewJob {
-                kind: previous.kind,
                 key: previous.key,
-                repo: previous.repo,
                 revision: previous.revision,
                 payload: crate::job::restamp_payload(&previous.payload, delivery.as_str()),
                 max_attempts: workers.max_attempts,
@@ -187,10 +192,10 @@ async fn handle(
     let accepted = store
         .accept_delivery(
             store::NewDelivery {
-                id: delivery.to_string(),
+                id: delivery.clone(),
                 event: event.to_owned(),
                 action: summary.action.clone(),
-                repo: summary.repo.clone(),
+                repo: repo.cloned(),
                 received_at: state.now(),
             },
             job,
@@ -247,7 +252,7 @@ async fn handle(
             number,
             reason,
         } => {
-            let key = format!("{repo}#pr/{number}");
+            let key = JobKey::pull_request(repo, number);
             let cancelled = store
                 .cancel_jobs(&key, reason, state.now())
                 .await
@@ -279,7 +284,7 @@ async fn handle(
                 acknowledge(
                     state,
                     RerunRequest {
-                        repo: repo.to_string(),
+                        repo,
                         number,
                         comment_id,
                         installation_id,

@@ -27,9 +27,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use github_client::{
-    CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, RepoRef,
-    StatusRequest, StatusState,
+    CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus, GithubClient, StatusRequest,
+    StatusState,
 };
+use github_events::{CommitSha, RepoName};
 
 use service::pr::COMMENT_MARKER;
 
@@ -88,19 +89,19 @@ impl GithubPublisher {
 
     /// The stored ids of a pull request; a store failure is logged and treated as none (the
     /// comment is then found by marker).
-    async fn publication(&self, repo: &str, number: u64) -> store::Publication {
+    async fn publication(&self, repo: &RepoName, number: u64) -> store::Publication {
         match self.store.get_publication(repo, number).await {
             Ok(p) => p.unwrap_or_default(),
             Err(e) => {
-                tracing::warn!(repo, pr = number, error = %e, "stored publication ids not read; falling back to listing");
+                tracing::warn!(repo = %repo, pr = number, error = %e, "stored publication ids not read; falling back to listing");
                 store::Publication::default()
             }
         }
     }
 
-    async fn remember_comment(&self, repo: &str, number: u64, id: u64) {
+    async fn remember_comment(&self, repo: &RepoName, number: u64, id: u64) {
         if let Err(e) = self.store.set_comment_id(repo, number, id).await {
-            tracing::warn!(repo, pr = number, error = %e, "comment id not stored");
+            tracing::warn!(repo = %repo, pr = number, error = %e, "comment id not stored");
         }
     }
 
@@ -128,16 +129,16 @@ impl GithubPublisher {
             return;
         }
         let pr = pull_request_of(&job.payload);
-        if let Some((full_name, number)) = pr {
-            let stored = self.publication(full_name, number).await.check_run;
-            if let Some(run) = stored.filter(|r| r.job == job.id && r.head_sha == sha) {
+        if let Some((pr_repo, number)) = pr {
+            let stored = self.publication(pr_repo, number).await.check_run;
+            if let Some(run) = stored.filter(|r| r.job == job.id && r.head_sha == *sha) {
                 self.remember_run(job, run.id);
                 return;
             }
         }
         let run = CheckRunRequest {
             name: CHECK_NAME.to_owned(),
-            head_sha: sha.clone(),
+            head_sha: sha.to_string(),
             status: Some(CheckStatus::InProgress),
             details_url: self.job_url(job),
             external_id: Some(job.id.to_string()),
@@ -150,20 +151,16 @@ impl GithubPublisher {
             }),
             ..CheckRunRequest::default()
         };
-        match self
-            .client
-            .create_check_run(&repo, &run, installation)
-            .await
-        {
+        match self.client.create_check_run(repo, &run, installation).await {
             Ok(id) => {
                 self.remember_run(job, id);
-                if let Some((full_name, number)) = pr {
+                if let Some((pr_repo, number)) = pr {
                     let run = store::CheckRunRef {
-                        head_sha: sha,
+                        head_sha: sha.clone(),
                         id,
                         job: job.id,
                     };
-                    if let Err(e) = self.store.set_check_run(full_name, number, &run).await {
+                    if let Err(e) = self.store.set_check_run(pr_repo, number, &run).await {
                         tracing::warn!(job = %job.id, error = %e, "check run id not stored");
                     }
                 }
@@ -214,17 +211,16 @@ impl GithubPublisher {
         output: CheckRunOutput,
         details_url: Option<String>,
     ) {
-        let Some((repo, sha, installation)) =
-            target(&job.payload).or_else(|| commit.and_then(|c| release_target(&job.payload, c)))
-        else {
+        let Some((repo, sha, installation)) = owned_target(&job.payload, commit) else {
             return;
         };
+        let (repo, sha) = (&repo, &sha);
         if !self.client.is_app() {
             return;
         }
         let run = CheckRunRequest {
             name: CHECK_NAME.to_owned(),
-            head_sha: sha.clone(),
+            head_sha: sha.to_string(),
             status: Some(CheckStatus::Completed),
             conclusion: Some(conclusion),
             details_url,
@@ -234,24 +230,24 @@ impl GithubPublisher {
         };
         let mut started = self.check_run_of(job, true);
         if started.is_none()
-            && let Some((full_name, number)) = pull_request_of(&job.payload)
+            && let Some((pr_repo, number)) = pull_request_of(&job.payload)
         {
             started = self
-                .publication(full_name, number)
+                .publication(pr_repo, number)
                 .await
                 .check_run
-                .filter(|r| r.head_sha == sha)
+                .filter(|r| r.head_sha == *sha)
                 .map(|r| r.id);
         }
         let done = match started {
             Some(id) => {
                 self.client
-                    .update_check_run(&repo, id, &run, installation)
+                    .update_check_run(repo, id, &run, installation)
                     .await
             }
             None => self
                 .client
-                .create_check_run(&repo, &run, installation)
+                .create_check_run(repo, &run, installation)
                 .await
                 .map(|_| ()),
         };
@@ -303,8 +299,8 @@ impl GithubPublisher {
 
     async fn status(
         &self,
-        repo: &RepoRef,
-        sha: &str,
+        repo: &RepoName,
+        sha: &CommitSha,
         state: StatusState,
         description: String,
         target_url: Option<String>,
@@ -317,7 +313,7 @@ impl GithubPublisher {
             target_url,
         };
         self.client
-            .create_status(repo, sha, &status, installation)
+            .create_status(repo, sha.as_str(), &status, installation)
             .await
             .map_err(|e| PublishError(e.to_string()))
     }
@@ -326,16 +322,15 @@ impl GithubPublisher {
     /// there is one; else found by marker, removing older duplicates. The id is stored.
     async fn upsert_comment(
         &self,
-        repo: &RepoRef,
+        repo: &RepoName,
         number: u64,
         body: &str,
         create: bool,
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
         let err = |e: github_client::Error| PublishError(e.to_string());
-        let full_name = repo.to_string();
         let login = self.login(installation).await?.to_owned();
-        let stored = self.publication(&full_name, number).await.comment_id;
+        let stored = self.publication(repo, number).await.comment_id;
         if let Some(id) = stored {
             // Read first: an unchanged body is not PATCHed (no edit noise, no notification).
             let found = match self.client.issue_comment(repo, id, installation).await {
@@ -353,11 +348,11 @@ impl GithubPublisher {
             match found {
                 Some(Ok(_)) => return Ok(()),
                 None => {
-                    tracing::info!(repo = %full_name, pr = number, comment = id, "stored comment is not ours; looking for ours by marker");
+                    tracing::info!(repo = %repo, pr = number, comment = id, "stored comment is not ours; looking for ours by marker");
                 }
                 // Someone deleted it: look for another copy by marker, or create it again.
                 Some(Err(e)) if e.status() == Some(404) => {
-                    tracing::info!(repo = %full_name, pr = number, comment = id, "stored comment is gone; looking for it by marker");
+                    tracing::info!(repo = %repo, pr = number, comment = id, "stored comment is gone; looking for it by marker");
                 }
                 Some(Err(e)) => return Err(err(e)),
             }
@@ -380,7 +375,7 @@ impl GithubPublisher {
                     .create_issue_comment(repo, number, body, installation)
                     .await
                     .map_err(err)?;
-                self.remember_comment(&full_name, number, created.id).await;
+                self.remember_comment(repo, number, created.id).await;
             }
             Some((keep, extra)) => {
                 if keep.body != body {
@@ -390,7 +385,7 @@ impl GithubPublisher {
                         .map_err(err)?;
                 }
                 if stored != Some(keep.id) {
-                    self.remember_comment(&full_name, number, keep.id).await;
+                    self.remember_comment(repo, number, keep.id).await;
                 }
                 for c in extra {
                     self.client
@@ -411,8 +406,8 @@ impl GithubPublisher {
                 };
                 let pending = self
                     .status(
-                        &repo,
-                        &sha,
+                        repo,
+                        sha,
                         StatusState::Pending,
                         "Analysing the Helm charts this change affects…".into(),
                         self.job_url(job),
@@ -427,8 +422,8 @@ impl GithubPublisher {
                     return Ok(());
                 };
                 self.status(
-                    &repo,
-                    &sha,
+                    repo,
+                    sha,
                     StatusState::Pending,
                     "Queue full: the analysis will run when there is room".into(),
                     self.job_url(job),
@@ -441,11 +436,12 @@ impl GithubPublisher {
                 report,
                 compare_ids,
             } => {
-                let Some((repo, sha, installation)) = target(&job.payload)
-                    .or_else(|| release_target(&job.payload, &report.head_commit))
+                let Some((repo, sha, installation)) =
+                    owned_target(&job.payload, Some(&report.head_commit))
                 else {
                     return Ok(());
                 };
+                let (repo, sha) = (&repo, &sha);
                 let verdict = report.verdict();
                 let failed = report.charts.iter().filter(|c| c.outcome.is_err()).count();
                 let fails_policy = report.fails_policy();
@@ -480,10 +476,10 @@ impl GithubPublisher {
                     // Stale results are not posted: the PR closed or moved on meanwhile.
                     let pr = self
                         .client
-                        .pull_request(&repo, *number, installation)
+                        .pull_request(repo, *number, installation)
                         .await
                         .map_err(|e| PublishError(e.to_string()))?;
-                    if pr.state != "open" || pr.head.sha != *head_sha {
+                    if pr.state != "open" || pr.head.sha != head_sha.as_str() {
                         tracing::info!(job = %job.id, state = %pr.state, "pull request closed or moved on; result not posted");
                         // The run was started on this commit: it must not stay in progress.
                         let why = "The pull request was closed or moved on to a newer commit.";
@@ -506,7 +502,7 @@ impl GithubPublisher {
                         loop {
                             let body = report.markdown_within(url.as_deref(), limit);
                             match self
-                                .upsert_comment(&repo, *number, &body, true, installation)
+                                .upsert_comment(repo, *number, &body, true, installation)
                                 .await
                             {
                                 // GitHub measures differently than we do (or changed its
@@ -524,7 +520,7 @@ impl GithubPublisher {
                         }
                     } else {
                         let body = report.summary_markdown();
-                        self.upsert_comment(&repo, *number, &body, false, installation)
+                        self.upsert_comment(repo, *number, &body, false, installation)
                             .await?;
                     }
                 }
@@ -536,8 +532,8 @@ impl GithubPublisher {
                     StatusState::Success
                 };
                 self.status(
-                    &repo,
-                    &sha,
+                    repo,
+                    sha,
                     state,
                     description.clone(),
                     url.clone(),
@@ -602,13 +598,13 @@ impl GithubPublisher {
                     let body = format!(
                         "{COMMENT_MARKER}\n## ChartImpact: the analysis could not run\n\n`{code}`: {message}\n\nPush a fix, or comment `/chartimpact rerun` to try again.\n"
                     );
-                    self.upsert_comment(&repo, *number, &body, true, installation)
+                    self.upsert_comment(repo, *number, &body, true, installation)
                         .await?;
                 }
                 let error = self
                     .status(
-                        &repo,
-                        &sha,
+                        repo,
+                        sha,
                         StatusState::Error,
                         format!("Analysis failed: {message}"),
                         self.job_url(job),
@@ -632,10 +628,10 @@ impl GithubPublisher {
     }
 }
 
-/// The pull request (`owner/name`, number) a job's publication ids are stored under.
-fn pull_request_of(payload: &JobPayload) -> Option<(&str, u64)> {
+/// The pull request (repository, number) a job's publication ids are stored under.
+fn pull_request_of(payload: &JobPayload) -> Option<(&RepoName, u64)> {
     match payload {
-        JobPayload::PullRequest { repo, number, .. } => Some((repo.as_str(), *number)),
+        JobPayload::PullRequest { repo, number, .. } => Some((repo, *number)),
         _ => None,
     }
 }
@@ -690,45 +686,42 @@ fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client:
     out
 }
 
-/// Repository, the tag's `commit` and installation of a release's results (its commit is
-/// known once the tag was resolved).
-fn release_target(payload: &JobPayload, commit: &str) -> Option<(RepoRef, String, Option<u64>)> {
+/// [`target`], owned, and for a release on `commit`, its tag's commit (known once the tag
+/// was resolved).
+fn owned_target(
+    payload: &JobPayload,
+    commit: Option<&str>,
+) -> Option<(RepoName, CommitSha, Option<u64>)> {
+    if let Some((repo, sha, installation)) = target(payload) {
+        return Some((repo.clone(), sha.clone(), installation));
+    }
     match payload {
         JobPayload::Release {
             repo,
             installation_id,
             ..
-        } => {
-            let (owner, name) = repo.split_once('/')?;
-            Some((
-                RepoRef::new(owner, name),
-                commit.to_owned(),
-                *installation_id,
-            ))
-        }
+        } => Some((repo.clone(), commit?.parse().ok()?, *installation_id)),
         _ => None,
     }
 }
 
 /// Repository, commit and installation a job's statuses go to (releases have no commit here).
-fn target(payload: &JobPayload) -> Option<(RepoRef, String, Option<u64>)> {
-    let (repo, sha, installation) = match payload {
+fn target(payload: &JobPayload) -> Option<(&RepoName, &CommitSha, Option<u64>)> {
+    match payload {
         JobPayload::PullRequest {
             repo,
             head_sha,
             installation_id,
             ..
-        } => (repo, head_sha.clone(), *installation_id),
+        } => Some((repo, head_sha, *installation_id)),
         JobPayload::Push {
             repo,
             after,
             installation_id,
             ..
-        } => (repo, after.clone(), *installation_id),
-        JobPayload::Release { .. } => return None,
-    };
-    let (owner, name) = repo.split_once('/')?;
-    Some((RepoRef::new(owner, name), sha, installation))
+        } => Some((repo, after, *installation_id)),
+        JobPayload::Release { .. } => None,
+    }
 }
 
 impl Publisher for GithubPublisher {
@@ -738,12 +731,9 @@ impl Publisher for GithubPublisher {
 
     fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
         Box::pin(async move {
-            let Some((owner, name)) = rerun.repo.split_once('/') else {
-                return Ok(());
-            };
             self.client
                 .add_reaction(
-                    &RepoRef::new(owner, name),
+                    &rerun.repo,
                     rerun.comment_id,
                     RERUN_REACTION,
                     rerun.installation_id,

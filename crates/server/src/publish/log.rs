@@ -11,23 +11,23 @@ impl Publisher for LogPublisher {
         Box::pin(async move {
             match update {
                 PublishUpdate::Started { job } => {
-                    tracing::info!(job = %job.id, repo = job.payload.repo(), "analysis started")
+                    tracing::info!(job = %job.id, repo = %job.payload.repo(), "analysis started")
                 }
                 PublishUpdate::Deferred { job } => {
-                    tracing::info!(job = %job.id, repo = job.payload.repo(), "queue full; the analysis will run when there is room")
+                    tracing::info!(job = %job.id, repo = %job.payload.repo(), "queue full; the analysis will run when there is room")
                 }
                 PublishUpdate::Finished { job, report, .. } => tracing::info!(
                     job = %job.id,
-                    repo = job.payload.repo(),
+                    repo = %job.payload.repo(),
                     charts = report.charts.len(),
                     verdict = report.verdict().as_str(),
                     "analysis finished"
                 ),
                 PublishUpdate::Stopped { job, reason } => {
-                    tracing::info!(job = %job.id, repo = job.payload.repo(), reason, "analysis stopped")
+                    tracing::info!(job = %job.id, repo = %job.payload.repo(), reason, "analysis stopped")
                 }
                 PublishUpdate::Failed { job, code, .. } => {
-                    tracing::warn!(job = %job.id, repo = job.payload.repo(), code, "analysis failed")
+                    tracing::warn!(job = %job.id, repo = %job.payload.repo(), code, "analysis failed")
                 }
             }
             Ok(())

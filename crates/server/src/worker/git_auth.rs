@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use github_client::{GitToken, GithubClient, RepoRef};
+use github_client::{GitToken, GithubClient, RepoName};
 use service::{CredentialSource, GitAuth, GitCredentials};
 
 use super::Failure;
@@ -20,23 +20,16 @@ const REFRESH_MARGIN_SECS: i64 = 300;
 /// public repositories allow.
 pub(crate) async fn for_job(
     client: Option<&GithubClient>,
-    repo: &str,
+    repo: &RepoName,
     installation: Option<u64>,
 ) -> Result<GitAuth, Failure> {
     let Some(client) = client else {
         return Ok(GitAuth::Anonymous);
     };
-    let Some((owner, name)) = repo.split_once('/') else {
-        return Err(Failure {
-            code: "invalid_request",
-            message: format!("repository {repo:?} is not owner/name"),
-            retryable: false,
-        });
-    };
-    let repo_ref = RepoRef::new(owner, name);
+    let repo_ref = repo.clone();
     if client.is_app() && installation.is_none() {
         tracing::warn!(
-            repo,
+            repo = %repo,
             "the delivery names no GitHub App installation: git fetches anonymously"
         );
         return Ok(GitAuth::Anonymous);
@@ -75,7 +68,7 @@ pub(crate) async fn for_job(
 /// The job's token, replaced by a fresh one (App auth) when it nears expiry or is refused.
 struct JobTokens {
     client: GithubClient,
-    repo: RepoRef,
+    repo: RepoName,
     installation: Option<u64>,
     /// Git runs on a blocking thread; minting is async, on the server's runtime.
     runtime: tokio::runtime::Handle,

@@ -300,19 +300,10 @@ impl From<CompareError> for Failure {
     }
 }
 
-/// The clone URL of `owner/name`: built from the configured git URL, never from the payload.
-fn clone_url(git_url: &str, repo: &str) -> Result<String, Failure> {
-    let name: github_events::RepoName = repo.parse().map_err(|e| Failure {
-        code: "invalid_request",
-        message: format!("repository {repo:?}: {e}"),
-        retryable: false,
-    })?;
-    Ok(format!(
-        "{}/{}/{}.git",
-        git_url.trim_end_matches('/'),
-        name.owner(),
-        name.name()
-    ))
+/// The clone URL of a repository: built from the configured git URL and the validated name,
+/// never from a URL in the payload.
+fn clone_url(git_url: &str, repo: &github_events::RepoName) -> String {
+    format!("{}/{repo}.git", git_url.trim_end_matches('/'))
 }
 
 /// The release before `tag`: the next older version of the same chart (tags come newest
@@ -350,7 +341,7 @@ async fn analyze(
         .as_ref()
         .map_or("https://github.com", |w| w.git_url.as_str())
         .to_owned();
-    let repository = clone_url(&git_url, payload.repo())?;
+    let repository = clone_url(&git_url, payload.repo());
     let installation = payload.installation_id();
     let git_auth = git_auth::for_job(
         state.inner.git_client.as_ref(),
@@ -380,8 +371,8 @@ async fn analyze(
                 default_branch,
                 ..
             } => {
-                request.base = base_sha.clone();
-                request.head = head_sha.clone();
+                request.base = base_sha.to_string();
+                request.head = head_sha.to_string();
                 // A fork's head commit is only reachable from the base repository through the
                 // pull request ref, which must still point at the head this job was made for.
                 if *fork {
@@ -391,13 +382,13 @@ async fn analyze(
                 request.config_revision = default_branch.clone();
             }
             JobPayload::Push { before, after, .. } => {
-                request.head = after.clone();
-                if is_zero_sha(before) {
+                request.head = after.to_string();
+                if is_zero_sha(&before.to_string()) {
                     // A new branch: what it adds since it left the default branch.
                     request.base = "HEAD".into();
                     request.merge_base = true;
                 } else {
-                    request.base = before.clone();
+                    request.base = before.to_string();
                 }
             }
             JobPayload::Release { tag, .. } => {

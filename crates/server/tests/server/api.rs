@@ -444,6 +444,14 @@ async fn a_panic_is_a_logged_500_and_the_server_lives_on() {
         ) -> Result<service::pr::PrReport, service::CompareError> {
             panic!("boom in analyze_pr")
         }
+        fn chart_versions(
+            &self,
+            _: &str,
+            _: &str,
+            _: &service::Context,
+        ) -> Result<service::ChartVersionsResponse, service::CompareError> {
+            panic!("boom in chart_versions")
+        }
     }
     let srv = TestServer::start(Setup {
         service: Some(Arc::new(Panics)),

@@ -718,6 +718,10 @@ fn count(fake: &FakeGithub, method: &str, prefix: &str) -> usize {
         .count()
 }
 
+fn acme_charts() -> github_events::RepoName {
+    "acme/charts".parse().unwrap()
+}
+
 /// Two replicas (publishers on their own connections to one database): the check run one
 /// starts is the one the other completes, the comment one creates is the one the other
 /// updates, by its stored id, without listing the conversation; a comment someone deleted is
@@ -749,10 +753,10 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
         let job = JobRef {
             id: store::JobId::new(9).unwrap(),
             payload: JobPayload::PullRequest {
-                repo: "acme/charts".into(),
+                repo: acme_charts(),
                 number: 31,
-                base_sha: base.clone(),
-                head_sha: head.clone(),
+                base_sha: base.parse().unwrap(),
+                head_sha: head.parse().unwrap(),
                 base_ref: "main".into(),
                 head_ref: "feature".into(),
                 fork: false,
@@ -793,7 +797,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
         let first = comments[0].id;
         assert_eq!(lists(), 1);
         let stored = store_a
-            .get_publication("acme/charts", 31)
+            .get_publication(&acme_charts(), 31)
             .await
             .unwrap()
             .unwrap();
@@ -815,11 +819,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
         // Someone deletes the comment: the next publication recreates it once and stores the
         // new id, which the other replica then updates.
         app_client(&fake)
-            .delete_issue_comment(
-                &github_client::RepoRef::new("acme", "charts"),
-                first,
-                Some(77),
-            )
+            .delete_issue_comment(&acme_charts(), first, Some(77))
             .await
             .unwrap();
         b.publish(&failed("third")).await.unwrap();
@@ -830,7 +830,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
         assert!(comments[0].body.contains("third"));
         assert_eq!(lists(), 2, "listed once, after the stored comment was gone");
         let stored = store_a
-            .get_publication("acme/charts", 31)
+            .get_publication(&acme_charts(), 31)
             .await
             .unwrap()
             .unwrap();
@@ -918,17 +918,17 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
     fake.add_pull_request("acme", "charts", 51, &head, &base, ["x"]);
     let theirs = fake.add_comment("acme", "charts", 51, "octocat", &format!("{MARKER} mine"));
     store
-        .set_comment_id("acme/charts", 51, theirs)
+        .set_comment_id(&acme_charts(), 51, theirs)
         .await
         .unwrap();
     let publisher = GithubPublisher::new(client(&fake), None, store.clone());
     let job = JobRef {
         id: store::JobId::new(3).unwrap(),
         payload: JobPayload::PullRequest {
-            repo: "acme/charts".into(),
+            repo: acme_charts(),
             number: 51,
-            base_sha: base,
-            head_sha: head,
+            base_sha: base.parse().unwrap(),
+            head_sha: head.parse().unwrap(),
             base_ref: "main".into(),
             head_ref: "feature".into(),
             fork: false,
@@ -951,7 +951,7 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
     let ours = comments.iter().find(|c| c.id != theirs).unwrap();
     assert!(ours.body.contains("no chart"), "{ours:?}");
     let stored = store
-        .get_publication("acme/charts", 51)
+        .get_publication(&acme_charts(), 51)
         .await
         .unwrap()
         .unwrap();

@@ -25,9 +25,13 @@ use std::sync::Arc;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::{BEGIN_WRITE, accept_in};
+use super::{BEGIN_WRITE, SqliteEngine};
+use crate::deliveries::accept_in;
 use crate::jobs::{self, PreparedJob};
-use crate::{AcceptOutcome, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, StoreError, time};
+use crate::{
+    AcceptOutcome, DeliveryId, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, RepoName,
+    StoreError, time,
+};
 
 /// The most deliveries one transaction accepts, so a group holds the writer briefly and its
 /// statements stay far below SQLite's limits.
@@ -161,7 +165,7 @@ async fn alone(pool: &SqlitePool, p: &Pending) -> Result<AcceptOutcome, StoreErr
         .begin_with(BEGIN_WRITE)
         .await
         .map_err(StoreError::query(OP))?;
-    let outcome = accept_in(&mut tx, &p.delivery, p.job.as_ref(), p.limits).await?;
+    let outcome = accept_in::<SqliteEngine>(&mut tx, &p.delivery, p.job.as_ref(), p.limits).await?;
     tx.commit().await.map_err(StoreError::query(OP))?;
     Ok(outcome)
 }
@@ -197,7 +201,7 @@ struct NewJobRow<'a> {
 #[derive(Default)]
 struct GroupState<'a> {
     /// Recorded deliveries and the job each is linked to.
-    deliveries: HashMap<String, Option<JobRef>>,
+    deliveries: HashMap<DeliveryId, Option<JobRef>>,
     /// The status of every stored job the group has read.
     statuses: HashMap<i64, String>,
     /// The active jobs of the group's keys (a key with none has an empty list).
@@ -205,7 +209,7 @@ struct GroupState<'a> {
     /// Queued jobs in all, once read.
     queued: Option<i64>,
     /// Queued and running jobs per repository, once read.
-    repo_active: HashMap<String, i64>,
+    repo_active: HashMap<RepoName, i64>,
     /// The jobs the group inserts, in order.
     new_jobs: Vec<NewJobRow<'a>>,
     /// How many of `new_jobs` are inserted.
@@ -450,7 +454,7 @@ async fn read_state<'a>(
 ) -> Result<GroupState<'a>, StoreError> {
     let mut state = GroupState::default();
     let ids: Vec<&str> = group.iter().map(|p| p.delivery.id.as_str()).collect();
-    let known: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(KNOWN_DELIVERIES)
+    let known: Vec<(DeliveryId, Option<i64>, Option<String>)> = sqlx::query_as(KNOWN_DELIVERIES)
         .bind(json_array(&ids))
         .fetch_all(&mut *tx)
         .await
@@ -494,7 +498,7 @@ fn json_array(items: &[&str]) -> String {
     serde_json::Value::from(items).to_string()
 }
 
-/// Enqueues `p` as [`enqueue_in`](super::enqueue_in) decides, with the group's state instead
+/// Enqueues `p` as [`enqueue_in`](crate::jobs::enqueue_in) decides, with the group's state instead
 /// of reads where the group knows the answer; the insert itself is held back.
 async fn enqueue<'a>(
     tx: &mut SqliteConnection,
@@ -543,7 +547,7 @@ async fn enqueue<'a>(
         _ => {
             state.flush(&mut *tx).await?;
             let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
-                .bind(p.repo.as_str())
+                .bind(&p.repo)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q())?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use store::{JobId, JobStatus, ListQuery, PopularQuery, QueueLimits, QueueStats, Store};
 
-use crate::harness::{LEASE, after, databases, id, job, minutes, result, t0};
+use crate::harness::{LEASE, after, databases, id, job, key, minutes, result, t0};
 
 async fn save_concurrently(store: &Arc<dyn Store>, ids: impl Iterator<Item = u8>) -> Vec<bool> {
     let tasks: Vec<_> = ids
@@ -125,7 +125,7 @@ async fn four_claimers_on_two_replicas_complete_two_hundred_jobs_once_each() {
         let completions = Arc::new(Mutex::new(HashMap::<JobId, u32>::new()));
         // Per repository, the jobs between "claimed" and "completion asked": never more than
         // the database has running.
-        let in_hand = Arc::new(Mutex::new(HashMap::<String, u32>::new()));
+        let in_hand = Arc::new(Mutex::new(HashMap::<store::RepoName, u32>::new()));
         let now = after(t0(), minutes(1));
         let claimers: Vec<_> = (0..4)
             .map(|w| {
@@ -244,7 +244,7 @@ async fn concurrent_enqueues_of_one_key_leave_one_active_job() {
             1
         );
         let latest = replicas[0]
-            .latest_job("acme/charts#pr/1")
+            .latest_job(&key("acme/charts#pr/1"))
             .await
             .unwrap()
             .unwrap();

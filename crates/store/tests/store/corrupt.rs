@@ -95,3 +95,61 @@ async fn out_of_range_columns_are_corrupt() {
         assert_corrupt(err, "added");
     }
 }
+
+/// Ids are validated again when read: one written behind the store's back that breaks its
+/// rules is a corrupt column naming the rule, not an id that is not one (nor a panic).
+#[tokio::test]
+async fn ids_that_break_their_rules_are_corrupt_columns() {
+    use crate::harness::{NO_LIMITS, job, key, repo, sha};
+    use store::{CheckRunRef, JobId};
+
+    fn assert_corrupt_column(err: StoreError, want_column: &str, want_rule: &str) {
+        match &err {
+            StoreError::CorruptColumn { column, .. } => assert_eq!(column, want_column),
+            other => panic!("expected CorruptColumn, got {other:?}"),
+        }
+        let chain = crate::harness::error_chain(&err);
+        assert!(chain.contains(want_rule), "{chain}");
+    }
+
+    for db in databases().await {
+        let store = db.open().await;
+        let enqueued = store
+            .enqueue_job(job("acme/charts#pr/1", "a", t0()), NO_LIMITS)
+            .await
+            .unwrap();
+        db.execute("UPDATE jobs SET repo = 'acme/charts/extra'", &[])
+            .await;
+        let err = store.get_job(enqueued.job_id).await.unwrap_err();
+        assert_corrupt_column(err, "repo", "invalid repository name");
+        db.execute(
+            "UPDATE jobs SET repo = 'acme/charts', job_key = 'acme/charts#issue/1'",
+            &[],
+        )
+        .await;
+        let err = store.get_job(enqueued.job_id).await.unwrap_err();
+        assert_corrupt_column(err, "job_key", "invalid job key");
+        // The key is looked up as written by the store, so the damaged row is not found.
+        assert_eq!(
+            store.latest_job(&key("acme/charts#pr/1")).await.unwrap(),
+            None
+        );
+
+        let run = CheckRunRef {
+            head_sha: sha("run"),
+            id: 5,
+            job: JobId::new(1).unwrap(),
+        };
+        store
+            .set_check_run(&repo("acme/charts"), 7, &run)
+            .await
+            .unwrap();
+        db.execute("UPDATE publications SET check_run_sha = 'not-a-sha'", &[])
+            .await;
+        let err = store
+            .get_publication(&repo("acme/charts"), 7)
+            .await
+            .unwrap_err();
+        assert_corrupt_column(err, "check_run_sha", "invalid commit sha");
+    }
+}

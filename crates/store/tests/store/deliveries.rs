@@ -6,14 +6,16 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use store::{AcceptOutcome, DeliveryRecord, JobId, JobStatus, NewDelivery, StoreError};
 
-use crate::harness::{LEASE, NO_LIMITS, after, databases, job, minutes, t0};
+use crate::harness::{
+    LEASE, NO_LIMITS, after, databases, delivery_id, job, key, minutes, repo, t0,
+};
 
 fn delivery(id: &str, at: jiff::Timestamp) -> NewDelivery {
     NewDelivery {
-        id: id.into(),
+        id: delivery_id(id),
         event: "pull_request".into(),
         action: Some("synchronize".into()),
-        repo: Some("acme/charts".into()),
+        repo: Some(repo("acme/charts")),
         received_at: at,
     }
 }
@@ -41,7 +43,10 @@ async fn a_delivery_is_first_seen_once_and_reports_its_job() {
             .enqueue_job(job("acme/charts#pr/1", "a", t0()), NO_LIMITS)
             .await
             .unwrap();
-        store.link_delivery(id, enqueued.job_id).await.unwrap();
+        store
+            .link_delivery(&delivery_id(id), enqueued.job_id)
+            .await
+            .unwrap();
         let redelivered = store
             .record_delivery(delivery(id, after(t0(), minutes(1))))
             .await
@@ -73,7 +78,7 @@ async fn a_delivery_is_first_seen_once_and_reports_its_job() {
         // A second delivery may link to the same (coalesced) job.
         let other = store
             .record_delivery(NewDelivery {
-                id: "second".into(),
+                id: delivery_id("second"),
                 event: "ping".into(),
                 action: None,
                 repo: None,
@@ -83,7 +88,7 @@ async fn a_delivery_is_first_seen_once_and_reports_its_job() {
             .unwrap();
         assert!(other.first_seen);
         store
-            .link_delivery("second", enqueued.job_id)
+            .link_delivery(&delivery_id("second"), enqueued.job_id)
             .await
             .unwrap();
         assert_eq!(
@@ -116,7 +121,7 @@ async fn linking_an_unknown_delivery_or_job_is_not_found() {
             .await
             .unwrap();
         let err = store
-            .link_delivery("nope", enqueued.job_id)
+            .link_delivery(&delivery_id("nope"), enqueued.job_id)
             .await
             .unwrap_err();
         assert!(
@@ -127,7 +132,10 @@ async fn linking_an_unknown_delivery_or_job_is_not_found() {
 
         store.record_delivery(delivery("d1", t0())).await.unwrap();
         let missing: JobId = "999".parse().unwrap();
-        let err = store.link_delivery("d1", missing).await.unwrap_err();
+        let err = store
+            .link_delivery(&delivery_id("d1"), missing)
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, StoreError::NotFound { what: "job", .. }),
             "{err:?}"
@@ -182,7 +190,10 @@ async fn deliveries_are_deleted_by_age() {
             .enqueue_job(job("acme/charts#pr/1", "a", t0()), NO_LIMITS)
             .await
             .unwrap();
-        store.link_delivery("d0", enqueued.job_id).await.unwrap();
+        store
+            .link_delivery(&delivery_id("d0"), enqueued.job_id)
+            .await
+            .unwrap();
 
         // `before` is exclusive.
         assert_eq!(store.delete_deliveries_before(t0() + day).await.unwrap(), 1);
@@ -269,7 +280,7 @@ async fn accepting_records_enqueues_and_links_in_one_go() {
         assert!(repeat.is_duplicate());
         assert_eq!(
             store
-                .latest_job("acme/charts#pr/1")
+                .latest_job(&key("acme/charts#pr/1"))
                 .await
                 .unwrap()
                 .unwrap()
@@ -575,7 +586,7 @@ async fn accept_many_at_once(db: &crate::harness::TestDb, refuse_one: bool) {
             assert_eq!(e.status, JobStatus::Queued);
             assert!(new_jobs.insert(e.job_id), "new-{n}: shared job {e:?}");
             let job = store.get_job(e.job_id).await.unwrap().unwrap();
-            assert_eq!(job.key, pr(n));
+            assert_eq!(job.key, key(&pr(n)));
         }
         // One delivery sent five times: first seen once, the others duplicates of its job.
         let twice: Vec<_> = outcomes["twice"]
@@ -617,7 +628,7 @@ async fn accept_many_at_once(db: &crate::harness::TestDb, refuse_one: bool) {
                 matches!(refused[0], Err(StoreError::Query { .. })),
                 "{refused:?}"
             );
-            assert_eq!(store.latest_job(&pr(500)).await.unwrap(), None);
+            assert_eq!(store.latest_job(&key(&pr(500))).await.unwrap(), None);
         }
         // A delivery without a job: recorded.
         assert_eq!(

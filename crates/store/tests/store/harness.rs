@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::Connection as _;
-use store::{Backend, CompareId, NewJob, NewResult, OpenOptions, QueueLimits, ResultStats, Store};
+use store::{
+    Backend, CommitSha, CompareId, DeliveryId, JobKey, NewJob, NewResult, OpenOptions, QueueLimits,
+    RepoName, ResultStats, Store,
+};
 
 /// An empty database on one backend; not opened yet.
 pub struct TestDb {
@@ -147,16 +150,35 @@ pub fn result(id: CompareId, at: Timestamp) -> NewResult {
 
 /// A pull request job of `acme/charts` for `key` at `revision`, enqueued at `now`, three
 /// attempts.
-pub fn job(key: &str, revision: &str, now: Timestamp) -> NewJob {
+pub fn job(text: &str, revision: &str, now: Timestamp) -> NewJob {
     NewJob {
-        kind: "pull_request".into(),
-        key: key.into(),
-        repo: key.split('#').next().unwrap_or(key).into(),
+        key: key(text),
         revision: revision.into(),
-        payload: format!(r#"{{"key":"{key}","revision":"{revision}"}}"#).into_bytes(),
+        payload: format!(r#"{{"key":"{text}","revision":"{revision}"}}"#).into_bytes(),
         max_attempts: 3,
         now,
     }
+}
+
+/// The job key `text` (e.g. `acme/charts#pr/1`).
+pub fn key(text: &str) -> JobKey {
+    text.parse().unwrap()
+}
+
+/// The repository `text` (e.g. `acme/charts`).
+pub fn repo(text: &str) -> RepoName {
+    text.parse().unwrap()
+}
+
+/// The delivery id `text`.
+pub fn delivery_id(text: &str) -> DeliveryId {
+    text.parse().unwrap()
+}
+
+/// A commit made from `seed`: its bytes in hex, padded with zeros to 40 digits.
+pub fn sha(seed: &str) -> CommitSha {
+    let hex: String = seed.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{hex:0<40}").parse().unwrap()
 }
 
 pub const NO_LIMITS: QueueLimits = QueueLimits::UNLIMITED;

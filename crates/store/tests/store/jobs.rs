@@ -3,7 +3,9 @@
 
 use store::{JobId, JobLease, JobStatus, QueueLimits, QueueStats, StoreError};
 
-use crate::harness::{LEASE, NO_LIMITS, after, databases, job, minutes, seconds, t0};
+use crate::harness::{
+    LEASE, NO_LIMITS, after, databases, delivery_id, job, key, minutes, repo, seconds, t0,
+};
 
 const PR1: &str = "acme/charts#pr/1";
 const PR2: &str = "acme/charts#pr/2";
@@ -22,13 +24,8 @@ async fn enqueue_claim_complete_round_trip() {
         let queued = store.get_job(enqueued.job_id).await.unwrap().unwrap();
         assert_eq!(queued.id, enqueued.job_id);
         assert_eq!(
-            (
-                &*queued.kind,
-                &*queued.key,
-                &*queued.repo,
-                &*queued.revision
-            ),
-            ("pull_request", PR1, "acme/charts", "sha-a")
+            (&*queued.kind, &queued.key, &queued.repo, &*queued.revision),
+            ("pull_request", &key(PR1), &repo("acme/charts"), "sha-a")
         );
         assert_eq!(queued.payload, new.payload);
         assert_eq!(queued.status, JobStatus::Queued);
@@ -88,7 +85,10 @@ async fn enqueue_claim_complete_round_trip() {
         assert_eq!(done.lease_until, None);
         assert_eq!(done.locked_by.as_deref(), Some("w1"));
         assert_eq!(done.started_at, Some(at));
-        assert_eq!(store.latest_job(PR1).await.unwrap(), Some(done.clone()));
+        assert_eq!(
+            store.latest_job(&key(PR1)).await.unwrap(),
+            Some(done.clone())
+        );
 
         // Completed once only; the lease is gone.
         assert!(
@@ -122,7 +122,7 @@ async fn unknown_jobs() {
         let store = db.open().await;
         let missing: JobId = "4242".parse().unwrap();
         assert_eq!(store.get_job(missing).await.unwrap(), None);
-        assert_eq!(store.latest_job(PR1).await.unwrap(), None);
+        assert_eq!(store.latest_job(&key(PR1)).await.unwrap(), None);
         assert_eq!(
             store
                 .heartbeat_job(missing, "w1", LEASE, t0())
@@ -147,7 +147,7 @@ async fn unknown_jobs() {
         assert_eq!(err.to_string(), "no job 4242");
         assert!(
             store
-                .cancel_jobs(PR1, "closed".into(), t0())
+                .cancel_jobs(&key(PR1), "closed".into(), t0())
                 .await
                 .unwrap()
                 .is_empty()
@@ -250,7 +250,10 @@ async fn a_new_revision_supersedes_a_queued_job() {
                 .status,
             JobStatus::Queued
         );
-        assert_eq!(store.latest_job(PR1).await.unwrap().unwrap().id, new.job_id);
+        assert_eq!(
+            store.latest_job(&key(PR1)).await.unwrap().unwrap().id,
+            new.job_id
+        );
 
         // Going back to the first revision supersedes again: it is a new trigger.
         let back = store
@@ -534,7 +537,7 @@ async fn the_per_repository_limit_defers_and_holds_back_claims() {
         );
         // Deferral is visible in the job and the stats.
         assert_eq!(
-            store.latest_job(PR3).await.unwrap().unwrap().status,
+            store.latest_job(&key(PR3)).await.unwrap().unwrap().status,
             JobStatus::Deferred
         );
         assert_eq!(
@@ -1018,7 +1021,7 @@ async fn cancel_stops_queued_and_running_jobs_of_a_key() {
         let at = after(t0(), seconds(5));
         assert_eq!(
             store
-                .cancel_jobs(PR2, "pull request closed".into(), at)
+                .cancel_jobs(&key(PR2), "pull request closed".into(), at)
                 .await
                 .unwrap(),
             [queued.job_id]
@@ -1030,7 +1033,7 @@ async fn cancel_stops_queued_and_running_jobs_of_a_key() {
 
         assert_eq!(
             store
-                .cancel_jobs(PR1, "pull request closed".into(), at)
+                .cancel_jobs(&key(PR1), "pull request closed".into(), at)
                 .await
                 .unwrap(),
             [running.job_id]
@@ -1060,7 +1063,7 @@ async fn cancel_stops_queued_and_running_jobs_of_a_key() {
         // Nothing active left to cancel; other keys untouched.
         assert!(
             store
-                .cancel_jobs(PR1, "again".into(), heard)
+                .cancel_jobs(&key(PR1), "again".into(), heard)
                 .await
                 .unwrap()
                 .is_empty()
@@ -1152,7 +1155,7 @@ async fn queue_stats_count_active_jobs_by_status() {
             .unwrap();
         assert!(store.complete_job(j.id, "w", vec![], t0()).await.unwrap());
         store
-            .cancel_jobs("acme/charts#pr/4", "closed".into(), t0())
+            .cancel_jobs(&key("acme/charts#pr/4"), "closed".into(), t0())
             .await
             .unwrap();
         assert_eq!(
@@ -1203,7 +1206,7 @@ async fn finished_jobs_are_purged_by_age_and_active_ones_never() {
         let queued = enqueue(PR3, "b", t1, NO_LIMITS).await;
         let cancelled = enqueue("acme/charts#pr/5", "a", t0(), NO_LIMITS).await;
         store
-            .cancel_jobs("acme/charts#pr/5", "closed".into(), t1)
+            .cancel_jobs(&key("acme/charts#pr/5"), "closed".into(), t1)
             .await
             .unwrap();
         // Superseded while running: no finish time, its lease (until t0 + 60 s) decides.
@@ -1226,15 +1229,18 @@ async fn finished_jobs_are_purged_by_age_and_active_ones_never() {
         // A delivery linked to a job that goes keeps its record.
         store
             .record_delivery(store::NewDelivery {
-                id: "d-1".into(),
+                id: delivery_id("d-1"),
                 event: "pull_request".into(),
                 action: None,
-                repo: Some("acme/charts".into()),
+                repo: Some(repo("acme/charts")),
                 received_at: t0(),
             })
             .await
             .unwrap();
-        store.link_delivery("d-1", succeeded).await.unwrap();
+        store
+            .link_delivery(&delivery_id("d-1"), succeeded)
+            .await
+            .unwrap();
 
         // Nothing finished before t0 + 30 s (the abandoned job's lease still runs then).
         assert_eq!(
@@ -1261,10 +1267,10 @@ async fn finished_jobs_are_purged_by_age_and_active_ones_never() {
         assert_eq!(store.purge_jobs_finished_before(later).await.unwrap(), 0);
         let record = store
             .record_delivery(store::NewDelivery {
-                id: "d-1".into(),
+                id: delivery_id("d-1"),
                 event: "pull_request".into(),
                 action: None,
-                repo: Some("acme/charts".into()),
+                repo: Some(repo("acme/charts")),
                 received_at: later,
             })
             .await

@@ -5,7 +5,9 @@ use jiff::SignedDuration;
 use store::testing::{migrate_to, migration_versions};
 use store::{CompareId, JobStatus, ListQuery, NewDelivery, PopularQuery, StoreError};
 
-use crate::harness::{Arg, LEASE, NO_LIMITS, TestDb, databases, id, job, result, t0};
+use crate::harness::{
+    Arg, LEASE, NO_LIMITS, TestDb, databases, delivery_id, id, job, key, repo, result, sha, t0,
+};
 
 const SEED_CHART: &str = "charts/seeded";
 const SEED_KEY: &str = "acme/charts#pr/100";
@@ -94,8 +96,8 @@ async fn seed(db: &TestDb, version: i64) {
         5 => {
             db.execute(
                 "INSERT INTO publications (repo, pr_number, comment_id, check_run_sha, \
-                 check_run_id, check_run_job) VALUES ('acme/charts', 7, 1001, 'seed', 2002, 1)",
-                &[],
+                 check_run_id, check_run_job) VALUES ('acme/charts', 7, 1001, $1, 2002, 1)",
+                &[Arg::Text(sha("seed").as_str())],
             )
             .await;
         }
@@ -167,11 +169,11 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
 
             // Seeded jobs and deliveries are served, and the queue works.
             if before.contains(&3) {
-                let seeded = store.latest_job(SEED_KEY).await.unwrap().unwrap();
+                let seeded = store.latest_job(&key(SEED_KEY)).await.unwrap().unwrap();
                 assert_eq!(seeded.status, JobStatus::Queued);
                 assert_eq!(seeded.payload, b"{\"seeded\":true}");
                 let done = store
-                    .latest_job("acme/charts#push/main")
+                    .latest_job(&key("acme/charts#push/main"))
                     .await
                     .unwrap()
                     .unwrap();
@@ -187,7 +189,7 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
             if before.contains(&4) {
                 let record = store
                     .record_delivery(NewDelivery {
-                        id: SEED_DELIVERY.into(),
+                        id: delivery_id(SEED_DELIVERY),
                         event: "pull_request".into(),
                         action: None,
                         repo: None,
@@ -200,17 +202,20 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
             }
             if before.contains(&5) {
                 let got = store
-                    .get_publication("acme/charts", 7)
+                    .get_publication(&repo("acme/charts"), 7)
                     .await
                     .unwrap()
                     .unwrap();
                 assert_eq!(got.comment_id, Some(1001));
                 assert_eq!(
                     got.check_run.map(|r| (r.head_sha, r.id)),
-                    Some(("seed".into(), 2002))
+                    Some((sha("seed"), 2002))
                 );
             }
-            store.set_comment_id("acme/charts", 7, 1003).await.unwrap();
+            store
+                .set_comment_id(&repo("acme/charts"), 7, 1003)
+                .await
+                .unwrap();
             let fresh = store
                 .enqueue_job(job("acme/charts#pr/1", "new", t0()), NO_LIMITS)
                 .await
@@ -219,9 +224,9 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
             while let Some(j) = store.claim_job("w", LEASE, t0(), NO_LIMITS).await.unwrap() {
                 claimed.push(j.key);
             }
-            let mut want = vec!["acme/charts#pr/1".to_owned()];
+            let mut want = vec![key("acme/charts#pr/1")];
             if before.contains(&3) {
-                want.insert(0, SEED_KEY.to_owned());
+                want.insert(0, key(SEED_KEY));
             }
             assert_eq!(claimed, want);
             assert!(

@@ -88,6 +88,11 @@ impl Certificate {
     }
 }
 
+/// What generating an RSA key counts against the step limit (about what a second of template
+/// execution takes): at most fifty 4096-bit keys fit the default limit.
+const RSA_4096_STEPS: u64 = 1_000_000;
+const RSA_2048_STEPS: u64 = 250_000;
+
 /// A private key of one of the kinds Sprig generates or parses.
 pub(crate) enum PrivateKey {
     Rsa(Box<rsa::RsaPrivateKey>),
@@ -112,6 +117,7 @@ impl PrivateKey {
         Ok(match kind {
             "" | "rsa" => PrivateKey::rsa(rng, 4096)?,
             "dsa" => {
+                CallCtx::work(RSA_4096_STEPS).map_err(|e| e.message().to_owned())?;
                 let components = dsa::Components::generate(rng, dsa::KeySize::DSA_2048_256);
                 let key = dsa::SigningKey::generate(rng, components);
                 let c = key.verifying_key().components();
@@ -140,6 +146,14 @@ impl PrivateKey {
     }
 
     fn rsa(rng: &mut ChaCha20Rng, bits: usize) -> Result<PrivateKey, String> {
+        // Key generation takes a good part of a second in one step: count it as many steps
+        // and read the clock first, so a loop of them stops at the deadline.
+        CallCtx::work(if bits > 2048 {
+            RSA_4096_STEPS
+        } else {
+            RSA_2048_STEPS
+        })
+        .map_err(|e| e.message().to_owned())?;
         rsa::RsaPrivateKey::new(rng, bits)
             .map(|k| PrivateKey::Rsa(Box::new(k)))
             .map_err(|e| format!("error generating rsa key: {e}"))
@@ -583,7 +597,12 @@ pub(crate) fn register(m: &mut FuncMap) {
     let any = Ty::Any;
     m.add("genPrivateKey", Sig::fixed(&[st]), |cx, a| {
         let mut rng = context_rng(cx);
-        Ok(Value::str(match PrivateKey::generate(s(&a[0]), &mut rng) {
+        let key = PrivateKey::generate(s(&a[0]), &mut rng);
+        // A limit met while generating is the execution's, not the chart's message.
+        if let Some(l) = crate::budget::exceeded() {
+            return Err(FuncError::new(l.to_string()));
+        }
+        Ok(Value::str(match key {
             Ok(k) => k.to_pem(),
             Err(e) => e,
         }))

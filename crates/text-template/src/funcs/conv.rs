@@ -401,6 +401,17 @@ pub(crate) fn register(m: &mut FuncMap) {
 
 /// Go's `reflect.DeepEqual` over our values.
 pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    // Comparing values that hold one list many times takes exponential time: stop (unequal)
+    // once the execution's steps are spent; the executor reports the limit. Values nested
+    // deeper than the other walkers go compare unequal rather than exhaust the stack.
+    if depth > crate::value::MAX_VALUE_DEPTH || !crate::budget::visit(0) {
+        return false;
+    }
+    let deep_equal = |p: &Value, q: &Value| deep_equal_at(p, q, depth + 1);
     match (a, b) {
         (Value::Invalid | Value::Nil, Value::Invalid | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use rand_chacha::rand_core::RngCore;
 
 use super::{FuncError, FuncMap, Sig, Ty, certs, i, s};
+use crate::exec::CallCtx;
 use crate::value::Value;
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -30,7 +31,8 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     m.add("randBytes", Sig::fixed(&[int]), |cx, a| {
         let n = i(&a[0]).max(0) as usize;
-        cx.check_output(n)?;
+        // The bytes, then their base64 text.
+        CallCtx::reserve((n as u64).saturating_mul(3))?;
         let bytes: Vec<u8> = (0..n)
             .map(|_| cx.context().rng().next_u64() as u8)
             .collect();
@@ -39,10 +41,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     m.add("bcrypt", Sig::fixed(&[st]), |cx, a| {
+        CallCtx::work(KDF_STEPS)?;
         let mut rng = certs::context_rng(cx);
         Ok(Value::str(bcrypt_hash(s(&a[0]), &mut rng)))
     });
     m.add("htpasswd", Sig::fixed(&[st, st]), |cx, a| {
+        CallCtx::work(KDF_STEPS)?;
         let user = s(&a[0]);
         if user.contains(':') {
             return Ok(Value::str(format!("invalid username: {user}")));
@@ -57,6 +61,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         "derivePassword",
         Sig::fixed(&[Ty::Int, st, st, st, st]),
         |_, a| {
+            CallCtx::work(KDF_STEPS)?;
             Ok(Value::str(derive_password(
                 i(&a[0]) as u32,
                 s(&a[1]),
@@ -82,6 +87,10 @@ pub(crate) fn register(m: &mut FuncMap) {
 }
 
 /// Go's `bcrypt.GenerateFromPassword(p, bcrypt.DefaultCost)` as Sprig reports it.
+/// What a bcrypt hash or an scrypt derivation counts against the step limit: each takes tens
+/// of milliseconds.
+const KDF_STEPS: u64 = 50_000;
+
 fn bcrypt_hash(password: &str, rng: &mut impl RngCore) -> String {
     if password.len() > 72 {
         return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"

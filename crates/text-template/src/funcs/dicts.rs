@@ -3,6 +3,8 @@
 use super::conv::empty;
 use super::strings::strval;
 use super::{FuncMap, Sig, Ty, s};
+use crate::budget::MAP_ENTRY_BYTES;
+use crate::exec::CallCtx;
 use crate::value::{MAX_VALUE_DEPTH, Map, Value};
 
 /// mergo's `Merge` (and `WithOverride`) over maps (dario.cat/mergo v1.0.1, as Sprig v3.3.0
@@ -15,6 +17,9 @@ pub(crate) fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) {
         return;
     }
     for (k, sv) in src.entries() {
+        if !crate::budget::visit(0) {
+            return;
+        }
         if sv.is_nil() {
             if overwrite {
                 dst.insert(k, Value::Nil);
@@ -31,6 +36,9 @@ pub(crate) fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) {
         }
         let dst_set = dv.as_ref().is_some_and(|d| !empty(d));
         if overwrite || !dst_set {
+            if dv.is_none() && crate::budget::charge(MAP_ENTRY_BYTES + k.len() as u64).is_err() {
+                return;
+            }
             dst.insert(k, sv);
         }
     }
@@ -61,6 +69,10 @@ pub(crate) fn register(m: &mut FuncMap) {
             Value::Map(d) => d.clone(),
             _ => return super::err("assignment to entry in nil map"),
         };
+        // A map grows in place: `set` in a loop adds an entry per call.
+        if d.get(s(&a[1])).is_none() {
+            CallCtx::charge(MAP_ENTRY_BYTES + s(&a[1]).len() as u64)?;
+        }
         d.insert(s(&a[1]), a[2].clone());
         Ok(Value::Map(d))
     });

@@ -252,6 +252,10 @@ fn write_json(
     if depth > MAX_VALUE_DEPTH {
         return err("json: unsupported value: encountered a cycle");
     }
+    // A list or map held many times over writes exponentially more than it holds.
+    if let Err(l) = crate::budget::work(1).and_then(|()| crate::budget::room(out.len() as u64)) {
+        return err(l.to_string());
+    }
     match v {
         Value::Invalid | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

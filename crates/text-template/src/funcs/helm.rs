@@ -1,18 +1,36 @@
 //! Helm's own template functions (pkg/engine/funcs.go and engine.go of Helm 3.17).
 
-use super::{FuncMap, Sig, Ty, err, s};
-use crate::exec::TextError;
+use super::{FuncError, FuncMap, Sig, Ty, err, s};
+use crate::exec::{CallCtx, TextError};
 use crate::gofmt;
 use crate::value::{Map, Value};
 
 /// Helm's recursion bound for `include` of one name.
 const RECURSION_MAX: usize = 1000;
 
-fn parse_yaml(text: &str) -> Result<Value, String> {
-    match yaml11::parse_value(text, &yaml11::Limits::default()) {
-        Ok(v) => Ok(Value::from_yaml(&v)),
-        Err(e) => Err(format!("error converting YAML to JSON: {e}")),
+/// Reads YAML text within what is left of the memory budget. Running out is the execution's
+/// limit, not a parse error the template could look at in `.Error`.
+fn parse_yaml(text: &str) -> Result<Result<Value, String>, FuncError> {
+    let limits = yaml11::Limits {
+        // The values read, then their conversion: about twice what the reader counts.
+        max_value_bytes: usize::try_from(crate::budget::remaining() / 2).unwrap_or(usize::MAX),
+        ..yaml11::Limits::default()
+    };
+    match yaml11::parse_value(text, &limits) {
+        Ok(v) => Ok(Ok(Value::from_yaml(&v))),
+        Err(yaml11::Error::TooManyBytes { .. }) => Err(FuncError::new(
+            crate::budget::trip(crate::Limit::MemoryBytes(crate::budget::max_bytes())).to_string(),
+        )),
+        Err(e) => Ok(Err(format!("error converting YAML to JSON: {e}"))),
     }
+}
+
+/// Reads JSON text once the memory budget has room for what it can become: a value per two
+/// bytes of input at most, in serde's model and then in ours.
+fn parse_json(text: &str) -> Result<Result<serde_json::Value, serde_json::Error>, FuncError> {
+    const BYTES_PER_INPUT_BYTE: u64 = 32;
+    CallCtx::reserve((text.len() as u64).saturating_mul(BYTES_PER_INPUT_BYTE))?;
+    Ok(serde_json::from_str::<serde_json::Value>(text))
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -30,7 +48,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     m.add("fromYaml", Sig::fixed(&[st]), |_, a| {
-        Ok(match parse_yaml(s(&a[0])) {
+        Ok(match parse_yaml(s(&a[0]))? {
             Ok(Value::Map(mm)) => Value::Map(mm),
             Ok(Value::Nil) => Value::Map(Map::new()),
             Ok(other) => Value::map([(
@@ -44,7 +62,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         })
     });
     m.add("fromYamlArray", Sig::fixed(&[st]), |_, a| {
-        Ok(match parse_yaml(s(&a[0])) {
+        Ok(match parse_yaml(s(&a[0]))? {
             Ok(Value::List(l)) => Value::List(l),
             Ok(Value::Nil) => Value::list(vec![]),
             Ok(other) => Value::list(vec![Value::str(format!(
@@ -55,7 +73,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         })
     });
     m.add("fromJson", Sig::fixed(&[st]), |_, a| {
-        Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
+        Ok(match parse_json(s(&a[0]))? {
             Ok(serde_json::Value::Object(o)) => Value::from_json(&serde_json::Value::Object(o)),
             Ok(serde_json::Value::Null) => Value::Map(Map::new()),
             Ok(other) => Value::map([(
@@ -72,7 +90,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         })
     });
     m.add("fromJsonArray", Sig::fixed(&[st]), |_, a| {
-        Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
+        Ok(match parse_json(s(&a[0]))? {
             Ok(serde_json::Value::Array(v)) => Value::from_json(&serde_json::Value::Array(v)),
             Ok(serde_json::Value::Null) => Value::list(vec![]),
             Ok(other) => Value::list(vec![Value::str(format!(
@@ -167,6 +185,10 @@ fn to_toml(v: &Value) -> String {
         }
     }
     fn scalar(v: &Value) -> Option<String> {
+        // Lists nest (and may hold themselves through `set`); the budget ends the walk.
+        if !crate::budget::visit(0) {
+            return None;
+        }
         Some(match v {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) | Value::Int64(i) => i.to_string(),
@@ -186,6 +208,11 @@ fn to_toml(v: &Value) -> String {
         })
     }
     fn table(out: &mut String, m: &Map, path: &str, indent: usize) {
+        // A map may hold itself (`set $m "a" $m`): Go's encoder would recurse until the stack
+        // runs out; here the depth and the budget end it.
+        if indent > crate::value::MAX_VALUE_DEPTH || !crate::budget::visit(out.len() + path.len()) {
+            return;
+        }
         let entries = m.entries();
         let pad = "  ".repeat(indent);
         for (k, v) in &entries {

@@ -91,6 +91,10 @@ pub(crate) fn register(m: &mut FuncMap) {
         let l = need(&a[0], "find uniq")?;
         let mut v: Vec<Value> = Vec::new();
         for x in l.items() {
+            // Quadratic: once the steps are spent, stop (the executor reports the limit).
+            if crate::budget::exceeded().is_some() {
+                break;
+            }
             if !v.iter().any(|y| deep_equal(x, y)) {
                 v.push(x.clone());
             }
@@ -102,6 +106,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(list(
             l.items()
                 .iter()
+                .take_while(|_| crate::budget::exceeded().is_none())
                 .filter(|x| !a[1..].iter().any(|y| deep_equal(x, y)))
                 .cloned()
                 .collect(),

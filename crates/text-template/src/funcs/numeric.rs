@@ -2,6 +2,8 @@
 
 use super::conv::{to_float64, to_int64};
 use super::{FuncMap, Sig, Ty, err, i};
+use crate::budget::VALUE_BYTES;
+use crate::exec::CallCtx;
 use crate::value::{ElemType, List, Value};
 
 /// An exact decimal `mant × 10^exp`, as shopspring/decimal computes Sprig's float math.
@@ -115,26 +117,45 @@ fn round(v: f64, places: i64, on: f64) -> f64 {
     r / pow
 }
 
-fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
-    let mut v = Vec::new();
-    if stop < start {
+/// How many numbers Sprig's `untilStep` yields, computed without overflow. Go's loop adds the
+/// step in `int` and wraps, so a step that carries past the largest int loops forever; here
+/// the sequence ends where the mathematical one does.
+fn step_count(start: i64, stop: i64, step: i64) -> u64 {
+    let (start, stop, step) = (i128::from(start), i128::from(stop), i128::from(step));
+    let n = if stop < start {
         if step >= 0 {
-            return v;
+            return 0;
         }
-        let mut i = start;
-        while i > stop {
-            v.push(i);
-            i += step;
+        (start - stop + (-step) - 1) / -step
+    } else {
+        if step <= 0 {
+            return 0;
         }
-        return v;
-    }
-    if step <= 0 {
-        return v;
-    }
-    let mut i = start;
-    while i < stop {
-        v.push(i);
-        i += step;
+        (stop - start + step - 1) / step
+    };
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Sprig's `untilStep`, once the memory budget has room for `bytes_each` per number.
+fn until_step_within(
+    start: i64,
+    stop: i64,
+    step: i64,
+    bytes_each: u64,
+) -> Result<Vec<i64>, super::FuncError> {
+    let n = step_count(start, stop, step);
+    CallCtx::reserve(n.saturating_mul(bytes_each))?;
+    Ok(until_step(start, stop, step))
+}
+
+fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
+    let n = step_count(start, stop, step);
+    let mut v = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    let mut i = i128::from(start);
+    for _ in 0..n {
+        // Within [start, stop) by construction of `n`.
+        v.push(i as i64);
+        i += i128::from(step);
     }
     v
 }
@@ -146,43 +167,36 @@ fn int_list(v: Vec<i64>) -> Value {
     ))
 }
 
-fn seq(params: &[i64]) -> String {
-    let j = |v: Vec<i64>| {
-        v.iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+/// Most bytes one number of `seq` prints: `-9223372036854775808` and a space.
+const SEQ_BYTES_EACH: u64 = 21;
+
+/// Sprig's `seq`: the end is inclusive, the direction follows the ends (Go's `int` arithmetic
+/// wraps at the ends of its range, as here).
+fn seq(params: &[i64]) -> Result<String, super::FuncError> {
+    let (start, stop, step) = match *params {
+        [] => return Ok(String::new()),
+        [end] => {
+            let inc = if end < 1 { -1 } else { 1 };
+            (1, end.wrapping_add(inc), inc)
+        }
+        [start, end] => {
+            let step = if end < start { -1 } else { 1 };
+            (start, end.wrapping_add(step), step)
+        }
+        [start, step, end] => {
+            let inc = if end < start { -1 } else { 1 };
+            if end < start && step > 0 {
+                return Ok(String::new());
+            }
+            (start, end.wrapping_add(inc), step)
+        }
+        _ => return Ok(String::new()),
     };
-    match params.len() {
-        0 => String::new(),
-        1 => {
-            let end = params[0];
-            if end == 0 {
-                String::new()
-            } else if end > 0 {
-                j(until_step(1, end + 1, 1))
-            } else {
-                j(until_step(1, end - 1, -1))
-            }
-        }
-        2 => {
-            let (start, end) = (params[0], params[1]);
-            if end > start {
-                j(until_step(start, end + 1, 1))
-            } else {
-                j(until_step(start, end - 1, -1))
-            }
-        }
-        3 => {
-            let (start, step, end) = (params[0], params[1], params[2]);
-            if end > start {
-                j(until_step(start, end + 1, step))
-            } else {
-                j(until_step(start, end - 1, step))
-            }
-        }
-        _ => String::new(),
-    }
+    Ok(until_step_within(start, stop, step, SEQ_BYTES_EACH)?
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -274,19 +288,16 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::Float(round(to_float64(&a[0]), i(&a[1]), on)))
     });
     m.add("seq", Sig::variadic(&[], int), |_, a| {
-        Ok(Value::str(seq(&a.iter().map(i).collect::<Vec<_>>())))
+        Ok(Value::str(seq(&a.iter().map(i).collect::<Vec<_>>())?))
     });
-    m.add("until", Sig::fixed(&[int]), |cx, a| {
+    m.add("until", Sig::fixed(&[int]), |_, a| {
         let n = i(&a[0]);
-        cx.check_output(n.unsigned_abs() as usize)?;
-        Ok(int_list(until_step(0, n, if n < 0 { -1 } else { 1 })))
+        let step = if n < 0 { -1 } else { 1 };
+        Ok(int_list(until_step_within(0, n, step, VALUE_BYTES)?))
     });
-    m.add("untilStep", Sig::fixed(&[int, int, int]), |cx, a| {
+    m.add("untilStep", Sig::fixed(&[int, int, int]), |_, a| {
         let (start, stop, step) = (i(&a[0]), i(&a[1]), i(&a[2]));
-        if step != 0 {
-            cx.check_output(((stop - start) / step).unsigned_abs() as usize)?;
-        }
-        Ok(int_list(until_step(start, stop, step)))
+        Ok(int_list(until_step_within(start, stop, step, VALUE_BYTES)?))
     });
 }
 
@@ -307,8 +318,24 @@ mod tests {
 
     #[test]
     fn seqs() {
-        assert_eq!(seq(&[3]), "1 2 3");
-        assert_eq!(seq(&[2, -1]), "2 1 0 -1");
-        assert_eq!(seq(&[0, 2, 6]), "0 2 4 6");
+        assert_eq!(seq(&[3]).unwrap(), "1 2 3");
+        assert_eq!(seq(&[2, -1]).unwrap(), "2 1 0 -1");
+        assert_eq!(seq(&[0, 2, 6]).unwrap(), "0 2 4 6");
+        // What helm 3.17.1 prints for the edges.
+        assert_eq!(seq(&[0]).unwrap(), "1 0");
+        assert_eq!(seq(&[2, 5, 2]).unwrap(), "2");
+        assert_eq!(seq(&[3, 3, 1]).unwrap(), "");
+        assert_eq!(seq(&[5, -2, 1]).unwrap(), "5 3 1");
+        // Go's int arithmetic would wrap and loop forever; the sequence ends instead.
+        assert_eq!(
+            until_step(i64::MAX - 7, i64::MAX, 5),
+            [i64::MAX - 7, i64::MAX - 2]
+        );
+        assert_eq!(
+            until_step(i64::MIN + 3, i64::MIN, -2),
+            [i64::MIN + 3, i64::MIN + 1]
+        );
+        assert_eq!(step_count(0, i64::MAX, 1), i64::MAX as u64);
+        assert_eq!(step_count(5, 0, -10), 1);
     }
 }

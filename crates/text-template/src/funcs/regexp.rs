@@ -119,18 +119,24 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     both(m, "regexReplaceAll", Sig::fixed(&[st, st, st]), |a| {
-        Ok(Value::str(
-            compile(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2])),
-        ))
+        Ok(Value::str(replace_all(
+            &*compile(s(&a[0]))?,
+            s(&a[1]),
+            s(&a[2]),
+            true,
+        )?))
     });
     both(
         m,
         "regexReplaceAllLiteral",
         Sig::fixed(&[st, st, st]),
         |a| {
-            Ok(Value::str(
-                compile(s(&a[0]))?.replace_all(s(&a[1]), regex::NoExpand(s(&a[2]))),
-            ))
+            Ok(Value::str(replace_all(
+                &*compile(s(&a[0]))?,
+                s(&a[1]),
+                s(&a[2]),
+                false,
+            )?))
         },
     );
     both(m, "regexSplit", Sig::fixed(&[st, st, Ty::Int]), |a| {
@@ -151,6 +157,45 @@ pub(crate) fn register(m: &mut FuncMap) {
         }
         Ok(Value::str(out))
     });
+}
+
+/// `Regex::replace_all` (expanding `$name` in `rep` when `expand`), within the memory budget:
+/// every match can add the whole replacement, and `$0$0…` doubles what each match adds, so
+/// the result is checked as it grows rather than estimated.
+fn replace_all(
+    re: &regex::Regex,
+    text: &str,
+    rep: &str,
+    expand: bool,
+) -> Result<String, FuncError> {
+    let mut out = String::new();
+    let mut last = 0;
+    // Each `$` of the replacement adds at most a group of the match, no longer than the match.
+    let refs = if expand { rep.matches('$').count() } else { 0 };
+    let mut next = |start: usize, end: usize, out: &mut String| {
+        let most = out.len() + (start - last) + rep.len() + refs.saturating_mul(end - start);
+        crate::exec::CallCtx::reserve(most as u64)?;
+        // Expanding costs a step per reference: a million matches of a thousand `$0` each
+        // reach the step limit and the deadline, not only the budget.
+        crate::budget::work(refs as u64 + 1).map_err(|l| FuncError::new(l.to_string()))?;
+        out.push_str(&text[last..start]);
+        last = end;
+        Ok::<_, FuncError>(())
+    };
+    if expand {
+        for caps in re.captures_iter(text) {
+            let Some(m) = caps.get(0) else { continue };
+            next(m.start(), m.end(), &mut out)?;
+            caps.expand(rep, &mut out);
+        }
+    } else {
+        for m in re.find_iter(text) {
+            next(m.start(), m.end(), &mut out)?;
+            out.push_str(rep);
+        }
+    }
+    out.push_str(&text[last..]);
+    Ok(out)
 }
 
 /// Go's `Regexp.FindAllStringIndex`: an empty match right after the previous match is skipped.

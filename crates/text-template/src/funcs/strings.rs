@@ -1,6 +1,7 @@
 //! Sprig's string functions.
 
 use super::{FuncMap, Sig, Ty, err, i, s};
+use crate::exec::CallCtx;
 use crate::gofmt;
 use crate::value::{ElemType, List, Map, Value};
 
@@ -244,13 +245,13 @@ pub(crate) fn register(m: &mut FuncMap) {
         };
         Ok(Value::str(String::from_utf8_lossy(r)))
     });
-    m.add("repeat", Sig::fixed(&[int, st]), |cx, a| {
+    m.add("repeat", Sig::fixed(&[int, st]), |_, a| {
         let n = i(&a[0]);
         if n < 0 {
             return err("strings: negative Repeat count");
         }
         let t = s(&a[1]);
-        cx.check_output((n as usize).saturating_mul(t.len()))?;
+        CallCtx::reserve((n as u64).saturating_mul(t.len() as u64))?;
         Ok(Value::str(t.repeat(n as usize)))
     });
     m.add("trimall", Sig::fixed(&[st, st]), |_, a| {
@@ -301,9 +302,11 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::str(super::xstrings::to_camel_case(s(&a[0]))))
     });
     m.add("wrap", Sig::fixed(&[int, st]), |_, a| {
+        wrap_budget(s(&a[1]), i(&a[0]), "")?;
         Ok(Value::str(wrap_custom(s(&a[1]), i(&a[0]), "", false)))
     });
     m.add("wrapWith", Sig::fixed(&[int, st, st]), |_, a| {
+        wrap_budget(s(&a[2]), i(&a[0]), s(&a[1]))?;
         Ok(Value::str(wrap_custom(s(&a[2]), i(&a[0]), s(&a[1]), true)))
     });
     m.add("contains", Sig::fixed(&[st, st]), |_, a| {
@@ -336,34 +339,38 @@ pub(crate) fn register(m: &mut FuncMap) {
         let f = "%v ".repeat(parts.len());
         Ok(Value::str(gofmt::sprintf(f.trim(), &parts)))
     });
-    m.add("indent", Sig::fixed(&[int, st]), |cx, a| {
-        let pad = " ".repeat(i(&a[0]).max(0) as usize);
+    m.add("indent", Sig::fixed(&[int, st]), |_, a| {
         let t = s(&a[1]);
-        cx.check_output(t.len() + pad.len() * (t.matches('\n').count() + 1))?;
+        let pad = padding(i(&a[0]), t)?;
         Ok(Value::str(format!(
             "{pad}{}",
             t.replace('\n', &format!("\n{pad}"))
         )))
     });
-    m.add("nindent", Sig::fixed(&[int, st]), |cx, a| {
-        let pad = " ".repeat(i(&a[0]).max(0) as usize);
+    m.add("nindent", Sig::fixed(&[int, st]), |_, a| {
         let t = s(&a[1]);
-        cx.check_output(t.len() + pad.len() * (t.matches('\n').count() + 1))?;
+        let pad = padding(i(&a[0]), t)?;
         Ok(Value::str(format!(
             "\n{pad}{}",
             t.replace('\n', &format!("\n{pad}"))
         )))
     });
-    m.add("replace", Sig::fixed(&[st, st, st]), |cx, a| {
+    m.add("replace", Sig::fixed(&[st, st, st]), |_, a| {
         let (old, new, src) = (s(&a[0]), s(&a[1]), s(&a[2]));
         if old.is_empty() {
-            cx.check_output(src.len() + new.len() * (src.chars().count() + 1))?;
+            let slots = src.chars().count() as u64 + 1;
+            CallCtx::reserve((new.len() as u64).saturating_mul(slots) + src.len() as u64)?;
             let mut out = String::from(new);
             for c in src.chars() {
                 out.push(c);
                 out.push_str(new);
             }
             return Ok(Value::str(out));
+        }
+        if new.len() > old.len() {
+            let hits = src.matches(old).count() as u64;
+            let growth = (new.len() - old.len()) as u64;
+            CallCtx::reserve(hits.saturating_mul(growth) + src.len() as u64)?;
         }
         Ok(Value::str(src.replace(old, new)))
     });
@@ -392,7 +399,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::string_list(strslice(&a[0])))
     });
     m.add("join", Sig::fixed(&[st, any]), |_, a| {
-        Ok(Value::str(strslice(&a[1]).join(s(&a[0]))))
+        let parts = strslice(&a[1]);
+        let sep = s(&a[0]);
+        let text: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        let seps = (sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64);
+        CallCtx::reserve(text.saturating_add(seps))?;
+        Ok(Value::str(parts.join(sep)))
     });
     m.add("sortAlpha", Sig::fixed(&[any]), |_, a| {
         let mut v = match &a[0] {
@@ -422,7 +434,7 @@ pub(crate) fn register(m: &mut FuncMap) {
                     "Requested random string length {n} is less than 0."
                 ));
             }
-            cx.check_output(n as usize)?;
+            CallCtx::reserve(n as u64)?;
             let chars: Vec<char> = if set.is_empty() {
                 (32u8..127).map(char::from).collect()
             } else {
@@ -434,6 +446,30 @@ pub(crate) fn register(m: &mut FuncMap) {
             Ok(Value::str(out))
         });
     }
+}
+
+/// The padding `indent`/`nindent` put before each line of `text`, once the memory budget has
+/// room for the result (Go would try to allocate whatever width it is given).
+fn padding(width: i64, text: &str) -> Result<String, super::FuncError> {
+    let width = width.max(0) as u64;
+    let lines = text.matches('\n').count() as u64 + 1;
+    CallCtx::reserve(
+        width
+            .saturating_mul(lines)
+            .saturating_add(text.len() as u64 + 1),
+    )?;
+    Ok(" ".repeat(width as usize))
+}
+
+/// Checks that what `wrap`/`wrapWith` may produce fits the memory budget: at most one line
+/// break per `width` characters (at least one per character), and reading the text costs work
+/// in proportion to its length times the window it scans.
+fn wrap_budget(text: &str, width: i64, newline: &str) -> Result<(), super::FuncError> {
+    let n = text.len() as u64;
+    let breaks = n / width.max(1) as u64 + 1;
+    let newline = newline.len().max(1) as u64;
+    CallCtx::reserve(n.saturating_add(breaks.saturating_mul(newline)))?;
+    CallCtx::work(n.saturating_mul(breaks.min(n)) >> 12)
 }
 
 fn trim_set(s: &str, cutset: &str) -> String {

@@ -1,8 +1,9 @@
 //! Integration tests of the text-template crate: Helm conformance fixtures, the chart corpus,
-//! and property tests.
+//! property tests, and hostile input.
 
 mod conformance;
 mod corpus;
 mod crypto;
 mod helm_env;
+mod hostile;
 mod props;

@@ -48,7 +48,7 @@ proptest! {
         let mut set = TemplateSet::helm();
         if set.parse("t", &text).is_ok() {
             let data = Value::map([("Values", Value::map([("a", Value::list(vec![Value::Float(1.0)]))]))]);
-            let limits = Limits { max_steps: 100_000, max_output_bytes: 1 << 20, max_depth: 50 };
+            let limits = Limits { max_steps: 100_000, max_output_bytes: 1 << 20, max_depth: 50, ..Limits::default() };
             let mut ctx = ExecContext::new(1).with_limits(limits);
             let _ = set.execute("t", &data, &mut ctx);
         }
@@ -68,7 +68,10 @@ fn recursive_template_hits_depth_limit() {
     assert!(
         matches!(
             err,
-            text_template::Error::Limit(text_template::Limit::Depth(_))
+            text_template::Error::Limit {
+                limit: text_template::Limit::Depth(_),
+                ..
+            }
         ),
         "{err}"
     );
@@ -92,14 +95,17 @@ fn exponential_include_hits_step_limit() {
     assert!(
         matches!(
             err,
-            text_template::Error::Limit(text_template::Limit::Steps(_))
+            text_template::Error::Limit {
+                limit: text_template::Limit::Steps(_),
+                ..
+            }
         ),
         "{err}"
     );
 }
 
 #[test]
-fn huge_repeat_hits_output_limit() {
+fn huge_repeat_hits_the_memory_budget() {
     let mut set = TemplateSet::helm();
     set.parse("t", r#"{{ repeat 1000000000 "abcdefgh" }}"#)
         .unwrap();
@@ -108,7 +114,10 @@ fn huge_repeat_hits_output_limit() {
     assert!(
         matches!(
             err,
-            text_template::Error::Limit(text_template::Limit::OutputBytes(_))
+            text_template::Error::Limit {
+                limit: text_template::Limit::MemoryBytes(_),
+                ..
+            }
         ),
         "{err}"
     );

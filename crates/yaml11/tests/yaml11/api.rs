@@ -114,6 +114,33 @@ fn limits_are_named_errors() {
 }
 
 #[test]
+fn alias_expansion_is_counted_in_bytes() {
+    // Ten aliases of a 100 KB string: few nodes, a megabyte of copies.
+    let big = "x".repeat(100_000);
+    let mut text = format!("a: &a {big}\nl:\n");
+    for _ in 0..10 {
+        text.push_str("- *a\n");
+    }
+    let limits = Limits {
+        max_value_bytes: 500_000,
+        ..Limits::default()
+    };
+    let err = parse_stream(&text, &limits).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooManyBytes {
+            document: 1,
+            limit: 500_000
+        }
+    );
+    assert!(
+        err.to_string().contains("values over 500000 bytes"),
+        "{err}"
+    );
+    assert!(parse_stream(&text, &Limits::default()).is_ok());
+}
+
+#[test]
 fn mapping_keeps_document_order() {
     let v = parse_value("z: 1\na: 2\nm: 3\n", &Limits::default()).unwrap();
     let m: &Mapping = v.as_mapping().unwrap();

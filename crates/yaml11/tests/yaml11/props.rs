@@ -39,7 +39,7 @@ proptest! {
     #[test]
     fn random_text_never_panics(text in yamlish()) {
         let _ = parse_stream(&text, &Limits::default());
-        let tight = Limits { max_depth: 3, max_nodes: 20, max_documents: 3, max_bytes: 1 << 20 };
+        let tight = Limits { max_depth: 3, max_nodes: 20, max_documents: 3, max_bytes: 1 << 20, max_value_bytes: 1 << 20 };
         let _ = parse_stream(&text, &tight);
     }
 
@@ -458,7 +458,7 @@ proptest! {
     #[test]
     fn shallow_reads_of_random_text_agree(text in yamlish(), keep in 0usize..4) {
         same_as_full(&text, &Limits::default(), keep)?;
-        let tight = Limits { max_depth: 3, max_nodes: 20, max_documents: 3, max_bytes: 1 << 20 };
+        let tight = Limits { max_depth: 3, max_nodes: 20, max_documents: 3, max_bytes: 1 << 20, max_value_bytes: 1 << 20 };
         same_as_full(&text, &tight, keep)?;
     }
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::util::shown;
+use crate::{JobKey, shown};
 
 /// A GitHub repository, `owner/name`.
 ///
@@ -239,7 +239,7 @@ macro_rules! string_serde {
     )*};
 }
 
-string_serde!(RepoName, CommitSha, DeliveryId);
+string_serde!(RepoName, CommitSha, DeliveryId, JobKey);
 
 /// An identifier that does not follow GitHub's rules.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -264,6 +264,14 @@ pub enum IdError {
     /// Not a valid `X-GitHub-Delivery` value.
     #[error("invalid delivery id {input:?}: {reason}")]
     DeliveryId {
+        /// The text given (cut at 100 characters).
+        input: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// Not a job key (`owner/name#pr/N`, `owner/name#push/BRANCH`, `owner/name#release/TAG`).
+    #[error("invalid job key {input:?}: {reason}")]
+    JobKey {
         /// The text given (cut at 100 characters).
         input: String,
         /// Which rule it breaks.

@@ -1,7 +1,13 @@
-//! Small helpers shared by the modules.
+//! How untrusted text appears in messages.
 
-/// Untrusted text for an error message or a reason: at most 100 characters, cut with `…`.
-pub(crate) fn shown(value: &str) -> String {
+/// Untrusted text (a header, a payload field) for an error message or a reason: at most 100
+/// characters, cut with `…`, so a hostile value cannot flood a log line.
+///
+/// ```
+/// assert_eq!(github_ids::shown("abc"), "abc");
+/// assert_eq!(github_ids::shown(&"x".repeat(500)).chars().count(), 101);
+/// ```
+pub fn shown(value: &str) -> String {
     const MAX: usize = 100;
     match value.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}…", &value[..end]),
