@@ -203,7 +203,12 @@ impl Repository {
     pub fn merge_base(&self, one: &CommitId, two: &CommitId) -> Result<Option<CommitId>> {
         self.recovering(|| {
             self.repo_with_commit(*one)?;
-            let repo = self.repo_with_commit(*two)?;
+            let mut repo = self.repo_with_commit(*two)?;
+            if repo.is_shallow().unwrap_or(true) {
+                // A shallow mirror's histories end at the commits fetched: where two of them
+                // meet is only known with the history behind them, fetched once.
+                repo = self.deepen()?;
+            }
             let base = repo
                 .merge_base(one.to_gix(), two.to_gix())
                 .map_err(|e| tree::corrupt_or_git("find the merge base", &e))?;
@@ -272,6 +277,27 @@ impl Repository {
     }
 
     /// The mirror, after making sure `commit` is in it (fetching it if not).
+    /// Fetches the remote's whole history into the mirror (it stops being shallow).
+    fn deepen(&self) -> Result<gix::Repository> {
+        let mut state = self.lock();
+        self.cache.ensure_open(&self.entry, &mut state)?;
+        let repo = thread_local(&state);
+        let _lock = self.cache.lock_process(&self.entry)?;
+        let outcome = net::fetch(
+            &self.cache,
+            &repo,
+            &self.entry.url,
+            &self.auth,
+            &ALL_REFS.map(String::from),
+            History::Complete,
+            &self.interrupt,
+        )?;
+        self.cache
+            .record_fetched(&self.entry, &mut state, &outcome.updated);
+        // A fresh handle: the old one still knows the shallow boundary it was opened with.
+        Ok(gix::open_opts(repo.path(), repo.open_options().clone()).map_or(repo, |fresh| fresh))
+    }
+
     fn repo_with_commit(&self, commit: CommitId) -> Result<gix::Repository> {
         let mut state = self.lock();
         self.cache.ensure_open(&self.entry, &mut state)?;
