@@ -362,6 +362,13 @@ impl Inner {
             .open(&entry.lock_path)
             .map_err(|e| Error::io(&entry.lock_path, e))?;
         file.lock().map_err(|e| Error::io(&entry.lock_path, e))?;
+        // Every fetch runs under this lock, so a `shallow.lock` found now was left by a
+        // process killed mid-fetch; left there, it would fail every later fetch of the mirror.
+        let stale = entry.dir.join("shallow.lock");
+        if stale.exists() {
+            tracing::warn!(mirror = %entry.dir.display(), "removing a stale shallow.lock left by an interrupted fetch");
+            let _ = fs::remove_file(&stale);
+        }
         Ok(ProcessLock(file))
     }
 
