@@ -177,8 +177,16 @@ fn process_import_values(c: &mut Chart) -> Result<(), String> {
         }
         r.import_values = out;
     }
-    let cvals = crate::values::copy_map(&Value::Map(cvals));
-    coalesce_tables(&cvals, &b, "", true);
+    // Helm deep-copies before merging what was imported (the imports share maps with
+    // `cvals`). With nothing imported the copy would be all there is, and nothing else holds
+    // `cvals`; every later reader deep-copies `c.values` itself.
+    let cvals = if b.is_empty() {
+        cvals
+    } else {
+        let cvals = crate::values::copy_map(&Value::Map(cvals));
+        coalesce_tables(&cvals, &b, "", true);
+        cvals
+    };
     c.values = Value::Map(cvals);
     Ok(())
 }

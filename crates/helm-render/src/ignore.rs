@@ -23,7 +23,9 @@ pub struct IgnoreError {
 #[derive(Debug, Clone)]
 struct Pattern {
     raw: String,
-    glob: String,
+    /// The glob as characters: matched against every path of a chart, so split once.
+    glob: Vec<char>,
+    shape: Shape,
     negate: bool,
     must_dir: bool,
     anchor: Anchor,
@@ -37,6 +39,39 @@ enum Anchor {
     Path,
     /// No `/`: the base name only.
     Base,
+}
+
+/// Globs most rules are, matched without the general matcher (same results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No `*`, `?`, `[` or `\\`: the name itself (`OWNERS`, `.git`).
+    Literal,
+    /// `*` then a literal (`*.swp`, `*~`): a suffix after a part without `/`.
+    StarSuffix,
+    /// Anything else.
+    General,
+}
+
+impl Shape {
+    fn of(glob: &[char]) -> Shape {
+        let special = |c: &char| matches!(c, '*' | '?' | '[' | '\\');
+        match glob.split_first() {
+            _ if !glob.iter().any(special) => Shape::Literal,
+            Some(('*', rest)) if !rest.is_empty() && !rest.iter().any(special) => Shape::StarSuffix,
+            _ => Shape::General,
+        }
+    }
+
+    fn matches(self, glob: &[char], name: &[char]) -> bool {
+        match self {
+            Shape::Literal => glob == name,
+            Shape::StarSuffix => {
+                let suffix = &glob[1..];
+                name.ends_with(suffix) && !name[..name.len() - suffix.len()].contains(&'/')
+            }
+            Shape::General => match_from(glob, name).unwrap_or(false),
+        }
+    }
 }
 
 /// A parsed `.helmignore`.
@@ -104,9 +139,11 @@ impl Rules {
         } else {
             (Anchor::Base, rule)
         };
+        let glob: Vec<char> = glob.chars().collect();
         self.patterns.push(Pattern {
             raw,
-            glob: glob.to_owned(),
+            shape: Shape::of(&glob),
+            glob,
             negate,
             must_dir,
             anchor,
@@ -119,25 +156,21 @@ impl Rules {
         if path.is_empty() || path == "." || path == "./" {
             return false;
         }
+        let chars: Vec<char> = path.chars().collect();
+        let base = chars.iter().rposition(|&c| c == '/').map_or(0, |i| i + 1);
         for p in &self.patterns {
-            let subject = match p.anchor {
-                Anchor::Base => path.rsplit('/').next().unwrap_or(path),
-                Anchor::Root | Anchor::Path => path,
-            };
-            let matched = go_match(&p.glob, subject).unwrap_or(false);
-            if p.negate {
-                if p.must_dir && !is_dir {
-                    return true;
-                }
-                if !matched {
-                    return true;
-                }
-                continue;
-            }
             if p.must_dir && !is_dir {
+                if p.negate {
+                    return true;
+                }
                 continue;
             }
-            if matched {
+            let subject = match p.anchor {
+                Anchor::Base => &chars[base..],
+                Anchor::Root | Anchor::Path => &chars[..],
+            };
+            let matched = p.shape.matches(&p.glob, subject);
+            if matched != p.negate {
                 return true;
             }
         }
@@ -329,6 +362,20 @@ fn get_esc(chunk: &[char]) -> Result<(char, &[char]), BadPattern> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// The shortcuts for literal and `*suffix` globs agree with the general matcher.
+        #[test]
+        fn shapes_agree_with_go_match(glob in "[*a.b/?]{0,5}", name in "[a.b/]{0,6}") {
+            let g: Vec<char> = glob.chars().collect();
+            let n: Vec<char> = name.chars().collect();
+            proptest::prop_assert_eq!(
+                Shape::of(&g).matches(&g, &n),
+                match_from(&g, &n).unwrap_or(false)
+            );
+        }
+    }
 
     #[test]
     fn go_match_cases() {

@@ -22,6 +22,27 @@ pub const NATIVE_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Debug, Clone, Default)]
 pub struct NativeRenderer {
     limits: Limits,
+    teardown: Teardown,
+}
+
+/// What happens to what a render built once it is done with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Teardown {
+    /// Freed (a server renders many charts).
+    #[default]
+    Free,
+    /// Left for the process's exit (see [`NativeRenderer::leaving_memory_to_exit`]).
+    LeaveToExit,
+}
+
+impl Teardown {
+    /// Drops `v`, or leaves it allocated when the process is about to exit.
+    pub(crate) fn dispose<T>(self, v: T) {
+        match self {
+            Teardown::Free => drop(v),
+            Teardown::LeaveToExit => std::mem::forget(v),
+        }
+    }
 }
 
 const DEBUG_HINT: &str = "\n\nUse --debug flag to render out invalid YAML";
@@ -36,7 +57,19 @@ impl NativeRenderer {
     /// memory); the output limit is further capped by [`Options::max_output_bytes`] and the
     /// memory budget by [`Options::max_memory_bytes`].
     pub fn with_limits(limits: Limits) -> Self {
-        NativeRenderer { limits }
+        NativeRenderer {
+            limits,
+            teardown: Teardown::Free,
+        }
+    }
+
+    /// The same renderer for a process that exits after one render (the CLI's `render`): what
+    /// a render built (parsed templates, schemas, values, outputs) is left for the exit to
+    /// reclaim instead of being freed piece by piece, a tenth of a large chart's render. A
+    /// long-running process must not use this: every render would keep its memory.
+    pub fn leaving_memory_to_exit(mut self) -> Self {
+        self.teardown = Teardown::LeaveToExit;
+        self
     }
 
     fn chart_err(message: impl Into<String>) -> RenderError {
@@ -88,35 +121,69 @@ impl Renderer for NativeRenderer {
         let mut bounds = schema::Bounds {
             evaluations_left: schema::MAX_SCHEMA_EVALUATIONS,
             deadline: Some(deadline),
+            teardown: self.teardown,
         };
-        validate_schemas(&root, &vals, &mut budget, &mut bounds, "")
-            .map_err(|e| match e {
-                RenderError::Timeout { .. } => RenderError::Timeout {
-                    seconds: options.timeout.as_secs_f64(),
-                },
-                e => e,
-            })?
-            .map_err(|e| {
-            Self::chart_err(format!(
-                "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
-            ))
-        })?;
-        if !root.metadata.kube_version.is_empty()
-            && !semver::is_compatible_range(&root.metadata.kube_version, &caps.kube_version.version)
-        {
-            return Err(Self::chart_err(format!(
-                "chart requires kubeVersion: {} which is incompatible with Kubernetes {}{DEBUG_HINT}",
-                root.metadata.kube_version, caps.kube_version.version
-            )));
-        }
+        // Helm validates the values against the schemas, then checks kubeVersion, then parses
+        // the templates. Parsing has no effect but its result, so with a schema to check and
+        // a second core the two run side by side; the errors still come in Helm's order.
+        let schemas = |budget: &mut Budget, bounds: &mut schema::Bounds| {
+            validate_schemas(&root, &vals, budget, bounds, "")
+                .map_err(|e| match e {
+                    RenderError::Timeout { .. } => RenderError::Timeout {
+                        seconds: options.timeout.as_secs_f64(),
+                    },
+                    e => e,
+                })?
+                .map_err(|e| {
+                    Self::chart_err(format!(
+                        "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
+                    ))
+                })
+        };
+        let kube_version = || {
+            if !root.metadata.kube_version.is_empty()
+                && !semver::is_compatible_range(
+                    &root.metadata.kube_version,
+                    &caps.kube_version.version,
+                )
+            {
+                return Err(Self::chart_err(format!(
+                    "chart requires kubeVersion: {} which is incompatible with Kubernetes {}{DEBUG_HINT}",
+                    root.metadata.kube_version, caps.kube_version.version
+                )));
+            }
+            Ok(())
+        };
+        let parsed = if schemas_beside_parsing(&root) {
+            let (checked, parsed) = std::thread::scope(|scope| {
+                let checker = std::thread::Builder::new()
+                    .name("values-schemas".into())
+                    .spawn_scoped(scope, || schemas(&mut budget, &mut bounds));
+                let parsed = parse_templates(&root, &vals, &caps, options);
+                // A panic in the checker is a bug; surface it here.
+                let checked = checker
+                    .ok()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                (checked, parsed)
+            });
+            // No thread could be started: check here.
+            checked.unwrap_or_else(|| schemas(&mut budget, &mut bounds))?;
+            kube_version()?;
+            parsed?
+        } else {
+            schemas(&mut budget, &mut bounds)?;
+            kube_version()?;
+            parse_templates(&root, &vals, &caps, options)?
+        };
         let limits = Limits {
             max_output_bytes: self.limits.max_output_bytes.min(options.max_output_bytes),
             max_memory_bytes: budget.max(),
             ..self.limits
         };
         let time = options.timeout.saturating_sub(started.elapsed());
-        let rendered = render_templates(&root, &vals, &caps, options, limits, time, &budget)?;
+        let rendered = render_templates(parsed, options, limits, time, &budget, self.teardown)?;
         let manifest = assemble(&root, &rendered, options)?;
+        self.teardown.dispose((rendered, root, vals, user, caps));
         if manifest.len() > options.max_output_bytes {
             return Err(RenderError::OutputTooLarge {
                 limit: options.max_output_bytes,
@@ -241,7 +308,9 @@ fn validate_schemas(
     if let Some(s) = &c.schema {
         let file = format!("{path}/values.schema.json");
         let json = to_json(vals, budget, &file).map_err(load_to_render)?;
-        match schema::validate(s, &json, bounds) {
+        let checked = schema::validate(s, &json, bounds);
+        bounds.teardown.dispose(json);
+        match checked {
             Ok(()) => {}
             Err(schema::Invalid::Values(e)) => sb.push_str(&format!("{}:\n{e}", c.name())),
             Err(schema::Invalid::Stopped(schema::Stopped::Deadline)) => {
@@ -344,11 +413,14 @@ fn collect<'a>(
 }
 
 /// Helm's `sortTemplates`: deeper paths first, then reverse lexical.
-fn sort_templates(names: &mut [String]) {
-    names.sort_by(|a, b| {
-        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
-        cb.cmp(&ca).then_with(|| b.cmp(a))
-    });
+fn sort_templates(names: &mut Vec<String>) {
+    // Depths counted once per name, not at every comparison.
+    let mut keyed: Vec<(usize, String)> = names
+        .drain(..)
+        .map(|n| (memchr::memchr_iter(b'/', n.as_bytes()).count(), n))
+        .collect();
+    keyed.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| b.cmp(a)));
+    names.extend(keyed.into_iter().map(|(_, n)| n));
 }
 
 fn seed_for(name: &str, options: &Options) -> u64 {
@@ -423,15 +495,43 @@ fn cleanup_exec_error(filename: &str, msg: &str) -> String {
     msg.to_string()
 }
 
-fn render_templates(
-    root: &Chart,
+/// Below this much schema, or this much template text, the schemas are checked before parsing
+/// on one thread: a thread costs more than it saves.
+const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (4 << 10, 32 << 10);
+
+/// Whether [`validate_schemas`] runs on a second thread while the templates are parsed.
+fn schemas_beside_parsing(root: &Chart) -> bool {
+    fn sizes(c: &Chart) -> (usize, usize) {
+        let own = (
+            c.schema.as_ref().map_or(0, |s| s.len()),
+            c.templates.iter().map(|(_, t)| t.len()).sum(),
+        );
+        c.dependencies
+            .iter()
+            .map(sizes)
+            .fold(own, |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+    let (schema, templates) = sizes(root);
+    schema >= SCHEMAS_BESIDE_PARSING_BYTES.0
+        && templates >= SCHEMAS_BESIDE_PARSING_BYTES.1
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// Every template with the data it runs with, parsed into one set in Helm's order.
+struct Parsed<'a> {
+    tpls: BTreeMap<String, Renderable<'a>>,
+    names: Vec<String>,
+    set: TemplateSet,
+    /// Whether the output is large enough for [`HeadsWorker`].
+    second_thread: bool,
+}
+
+fn parse_templates<'a>(
+    root: &'a Chart,
     vals: &Map,
     caps: &Capabilities,
     options: &Options,
-    limits: Limits,
-    budget: Duration,
-    memory: &Budget,
-) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
+) -> Result<Parsed<'a>, RenderError> {
     let top = Map::new();
     top.insert("Values", Value::Map(vals.clone()));
     top.insert("Capabilities", Value::object(caps.clone()));
@@ -461,6 +561,30 @@ fn render_templates(
             cleanup_parse_error(&names[i], &e.to_string())
         ))
     })?;
+    let second_thread = second_thread(&texts);
+    drop(texts);
+    Ok(Parsed {
+        tpls,
+        names,
+        set,
+        second_thread,
+    })
+}
+
+fn render_templates(
+    parsed: Parsed<'_>,
+    options: &Options,
+    limits: Limits,
+    budget: Duration,
+    memory: &Budget,
+    teardown: Teardown,
+) -> Result<BTreeMap<String, RenderedFile>, RenderError> {
+    let Parsed {
+        tpls,
+        names,
+        set,
+        second_thread,
+    } = parsed;
     let deadline = Instant::now() + budget;
     let mut steps_used = 0u64;
     let mut bytes_used = 0usize;
@@ -469,15 +593,29 @@ fn render_templates(
     // Each output's documents are split and their heads read (a YAML parse, the largest
     // single cost on big charts) on another thread while the next templates execute; once
     // they have all run, this thread reads what is left of the queue too, and the worker
-    // frees the template set while the result is assembled and returned.
-    let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+    // frees the template set while the result is assembled and returned. Outputs go over in
+    // batches of about HEADS_BATCH_BYTES: a hand-over per file woke the worker hundreds of
+    // times on charts of many small templates, each wake a wait for a core on a busy machine.
+    let (tx, rx) = std::sync::mpsc::channel::<Batch>();
+    let mut batch: Batch = Vec::new();
+    let mut batch_bytes = 0;
+    let mut out = BTreeMap::new();
+    let hand_over = move |batch: Batch, out: &mut BTreeMap<String, RenderedFile>| {
+        // The queue outlives the sender, so a send cannot fail; if it did, the heads are
+        // read here.
+        if let Err(e) = tx.send(batch) {
+            for (name, content) in e.0 {
+                let heads = file_heads(&name, &content);
+                out.insert(name, RenderedFile { content, heads });
+            }
+        }
+    };
     let queue = Arc::new(std::sync::Mutex::new(rx));
-    let worker = if second_thread(&texts) {
+    let worker = if second_thread {
         HeadsWorker::start(queue.clone())
     } else {
         None
     };
-    let mut out = BTreeMap::new();
     for name in &names {
         let base = name.rsplit('/').next().unwrap_or(name);
         if base.starts_with('_') {
@@ -508,12 +646,11 @@ fn render_templates(
             Ok(s) => {
                 bytes_used += s.len();
                 let content = strip_no_value(s);
-                // The queue outlives the sender, so a send cannot fail; if it did, the
-                // heads are read here.
-                if let Err(e) = tx.send((name.clone(), content)) {
-                    let (name, content) = e.0;
-                    let heads = file_heads(&name, &content);
-                    out.insert(name, RenderedFile { content, heads });
+                batch_bytes += content.len();
+                batch.push((name.clone(), content));
+                if batch_bytes >= HEADS_BATCH_BYTES {
+                    hand_over(std::mem::take(&mut batch), &mut out);
+                    batch_bytes = 0;
                 }
             }
             // Returning drops the sender and the worker handle: the worker sees the queue
@@ -532,23 +669,36 @@ fn render_templates(
             }
         }
     }
-    drop(tx);
+    if !batch.is_empty() {
+        hand_over(batch, &mut out);
+    }
+    // Closing the queue (the sender goes with the closure) ends the worker once it is empty.
+    drop(hand_over);
     read_heads(&queue, &mut out);
     match worker {
-        Some(w) => out.extend(w.finish(set)),
-        None => drop(set),
+        Some(w) => out.extend(w.finish(set, teardown)),
+        None => teardown.dispose(set),
     }
+    teardown.dispose(tpls);
     Ok(out)
 }
 
+/// Rendered files (name, output) handed to whichever thread reads their heads.
+type Batch = Vec<(String, String)>;
+
+/// Output gathered before it is handed over for its heads to be read.
+const HEADS_BATCH_BYTES: usize = 64 << 10;
+
 /// Reads heads from the queue until it is closed and empty.
 fn read_heads(
-    queue: &std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>,
+    queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>,
     out: &mut BTreeMap<String, RenderedFile>,
 ) {
-    while let Some((name, content)) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
-        let heads = file_heads(&name, &content);
-        out.insert(name, RenderedFile { content, heads });
+    while let Some(batch) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
+        for (name, content) in batch {
+            let heads = file_heads(&name, &content);
+            out.insert(name, RenderedFile { content, heads });
+        }
     }
 }
 
@@ -563,7 +713,7 @@ struct HeadsWorker {
 impl HeadsWorker {
     /// Starts the thread; `None` when no thread can be started (the caller reads the heads).
     fn start(
-        queue: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>>,
+        queue: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>>,
     ) -> Option<HeadsWorker> {
         let (done_tx, done) = std::sync::mpsc::channel();
         let (trash, trash_rx) = std::sync::mpsc::channel::<TemplateSet>();
@@ -581,10 +731,13 @@ impl HeadsWorker {
     }
 
     /// The heads the worker read (after the queue closed), handing it `set` to free.
-    fn finish(self, set: TemplateSet) -> BTreeMap<String, RenderedFile> {
+    fn finish(self, set: TemplateSet, teardown: Teardown) -> BTreeMap<String, RenderedFile> {
         let heads = self.done.recv().expect("manifest head thread panicked");
-        // If the thread is gone, the set is freed here instead.
-        let _ = self.trash.send(set);
+        match teardown {
+            // If the thread is gone, the set is freed here instead.
+            Teardown::Free => drop(self.trash.send(set)),
+            Teardown::LeaveToExit => std::mem::forget(set),
+        }
         heads
     }
 }
@@ -723,10 +876,6 @@ pub(crate) fn split_manifests(big: &str) -> Vec<&str> {
 
 /// [`split_manifests`] as byte ranges of `big`.
 fn split_manifest_ranges(big: &str) -> Vec<std::ops::Range<usize>> {
-    static SEP: OnceLock<regex::Regex> = OnceLock::new();
-    let sep = SEP.get_or_init(|| {
-        regex::Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*").expect("valid regex")
-    });
     let trimmed = big.trim();
     let base = big.len() - big.trim_start().len();
     let mut out = Vec::new();
@@ -739,12 +888,52 @@ fn split_manifest_ranges(big: &str) -> Vec<std::ops::Range<usize>> {
         }
     };
     let mut last = 0;
-    for m in sep.find_iter(trimmed) {
-        push(last, m.start());
-        last = m.end();
+    for (start, end) in separators(trimmed.as_bytes()) {
+        push(last, start);
+        last = end;
     }
     push(last, trimmed.len());
     out
+}
+
+/// Go's `\s` in RE2: what the separator pattern counts as space.
+fn is_sep_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// The matches of Helm's separator `(?:^|\s*\n)---\s*` in `text`, leftmost-first and
+/// without overlaps, as a regex engine finds them (this runs on every rendered file; compiling
+/// the regex cost more than splitting a small chart's output).
+///
+/// A match that is not at the very start holds `\n---`; it begins where the run of spaces
+/// before that newline begins (not before the previous match's end) and ends after the spaces
+/// that follow the dashes.
+fn separators(text: &[u8]) -> Vec<(usize, usize)> {
+    let skip_spaces = |mut i: usize| {
+        while i < text.len() && is_sep_space(text[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut found = Vec::new();
+    let mut from = 0;
+    if text.starts_with(b"---") {
+        from = skip_spaces(3);
+        found.push((0, from));
+    }
+    let mut search = from;
+    while let Some(i) = memchr::memmem::find(&text[search..], b"\n---") {
+        let newline = search + i;
+        let mut start = newline;
+        while start > from && is_sep_space(text[start - 1]) {
+            start -= 1;
+        }
+        let end = skip_spaces(newline + 4);
+        found.push((start, end));
+        from = end;
+        search = end;
+    }
+    found
 }
 
 fn head_error(path: &str, msg: String) -> RenderError {
@@ -1098,6 +1287,18 @@ mod tests {
             ["a: 1", "b: 2", "---"]
         );
         assert_eq!(split_manifests("---\na: 1"), ["a: 1"]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// The hand-written splitter finds exactly what Helm's separator regex finds.
+        #[test]
+        fn separators_match_helms_regex(text in "[-a \t\n\r\x0b\x0c]{0,40}") {
+            let re = regex::Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*").unwrap();
+            let want: Vec<(usize, usize)> =
+                re.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            proptest::prop_assert_eq!(separators(text.as_bytes()), want);
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub const MAX_SCHEMA_EVALUATIONS: u64 = 1_000_000;
 pub(crate) struct Bounds {
     pub(crate) evaluations_left: u64,
     pub(crate) deadline: Option<Instant>,
+    /// Whether the parsed schema is freed after use.
+    pub(crate) teardown: crate::native::Teardown,
 }
 
 /// Why validation stopped without a verdict.
@@ -58,7 +60,10 @@ pub(crate) fn validate(schema: &[u8], values: &J, bounds: &mut Bounds) -> Result
     };
     let errs = v.errors(&root, values, "(root)", 0);
     bounds.evaluations_left = v.left.get();
-    if let Some(why) = v.stopped.take() {
+    let stopped = v.stopped.take();
+    bounds.teardown.dispose(v);
+    bounds.teardown.dispose(root);
+    if let Some(why) = stopped {
         return Err(Invalid::Stopped(why));
     }
     if errs.is_empty() {
@@ -482,6 +487,7 @@ mod tests {
         let mut bounds = Bounds {
             evaluations_left: MAX_SCHEMA_EVALUATIONS,
             deadline: None,
+            teardown: Default::default(),
         };
         super::validate(schema, values, &mut bounds).map_err(|e| match e {
             Invalid::Values(m) => m,
@@ -496,6 +502,7 @@ mod tests {
         let mut bounds = Bounds {
             evaluations_left: 10_000,
             deadline: None,
+            teardown: Default::default(),
         };
         assert!(super::validate(schema, &v, &mut bounds).is_ok());
         // 4^32 evaluations without memoising; a few hundred with.
@@ -520,6 +527,7 @@ mod tests {
         let mut bounds = Bounds {
             evaluations_left: MAX_SCHEMA_EVALUATIONS,
             deadline: None,
+            teardown: Default::default(),
         };
         assert!(matches!(
             super::validate(schema.as_bytes(), &v, &mut bounds),

@@ -24,7 +24,11 @@ pub(crate) fn parse_within(
     budget: &mut crate::budget::Budget,
     file: &str,
 ) -> Result<yaml11::Value, ReadError> {
-    let text = String::from_utf8_lossy(data);
+    // Valid UTF-8 is checked far faster than it is converted lossily (values files are large).
+    let text = match std::str::from_utf8(data) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(data),
+    };
     match yaml11::parse_value(&text, &budget.yaml_limits()) {
         Ok(v) => {
             // The document, then the values converted from it.

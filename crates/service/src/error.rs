@@ -110,9 +110,10 @@ pub enum CompareError {
         chart: String,
         /// The revision.
         revision: String,
-        /// Which limit, where (the renderer's error).
+        /// Which limit, where (the renderer's error; boxed, it is larger than the other
+        /// variants).
         #[source]
-        source: helm_render::RenderError,
+        source: Box<helm_render::RenderError>,
     },
     /// A rendered manifest is not valid Kubernetes YAML.
     #[error("chart {chart} rendered an invalid manifest at {revision}")]
@@ -356,7 +357,7 @@ impl CompareError {
             e @ (R::OutputTooLarge { .. } | R::Limit { .. }) => CompareError::RenderLimit {
                 chart: chart.to_owned(),
                 revision: revision.to_owned(),
-                source: e,
+                source: Box::new(e),
             },
             R::Unavailable { reason, .. } => CompareError::RendererUnavailable(reason),
             R::Option(m) => CompareError::InvalidRequest(m),

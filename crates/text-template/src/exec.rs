@@ -45,13 +45,15 @@ impl Default for Options {
 /// starting a thread costs more than parsing a small chart.
 const PARALLEL_PARSE_BYTES: usize = 256 << 10;
 
+type Parsed = Result<Vec<Tree>, parse::ParseError>;
+
 /// Parses `templates` on `threads` threads, largest first so that one big template does not
-/// finish last; returns the trees in input order, or the first failure in input order.
+/// finish last; returns every result in input order.
 fn parse_in_parallel(
     templates: &[(&str, &str)],
     threads: usize,
     has: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<Vec<Vec<Tree>>, (usize, Error)> {
+) -> Vec<Parsed> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut by_size: Vec<usize> = (0..templates.len()).collect();
     by_size.sort_by_key(|&i| std::cmp::Reverse(templates[i].1.len()));
@@ -78,9 +80,36 @@ fn parse_in_parallel(
     });
     // Every index was claimed exactly once, so sorting restores input order.
     all.sort_unstable_by_key(|(i, _)| *i);
-    all.into_iter()
-        .map(|(i, r)| r.map_err(|e| (i, Error::from(e))))
-        .collect()
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// For each template, the index of the first template with the same text (its own index when
+/// it is the first).
+fn first_of_same_text(templates: &[(&str, &str)]) -> Vec<usize> {
+    // Keyed by length and a few bytes, confirmed by comparing the texts: hashing whole texts
+    // would cost as much as comparing the few that collide.
+    let key = |text: &str| {
+        let b = text.as_bytes();
+        let edge = |s: &[u8]| s.iter().fold(0u64, |h, &x| h.rotate_left(5) ^ u64::from(x));
+        (
+            b.len(),
+            edge(&b[..b.len().min(32)]),
+            edge(&b[b.len().saturating_sub(32)..]),
+        )
+    };
+    let mut seen: HashMap<(usize, u64, u64), Vec<usize>> = HashMap::new();
+    let mut first = Vec::with_capacity(templates.len());
+    for (i, (_, text)) in templates.iter().enumerate() {
+        let same = seen.entry(key(text)).or_default();
+        match same.iter().find(|&&j| templates[j].1 == *text) {
+            Some(&j) => first.push(j),
+            None => {
+                same.push(i);
+                first.push(i);
+            }
+        }
+    }
+    first
 }
 
 /// A set of named templates sharing definitions, like Go's `*template.Template` with its
@@ -157,24 +186,63 @@ impl TemplateSet {
     pub fn parse_all(&mut self, templates: &[(&str, &str)]) -> Result<(), (usize, Error)> {
         let funcs = self.funcs.clone();
         let has = |n: &str| funcs.contains(n) || builtin::is_builtin(n);
-        let total: usize = templates.iter().map(|(_, text)| text.len()).sum();
+        // A library chart vendored into every subchart (Bitnami's `common`) brings the same
+        // text many times: each distinct text is parsed once, its copies share the nodes.
+        let first = first_of_same_text(templates);
+        let distinct: Vec<(&str, &str)> = (0..templates.len())
+            .filter(|&i| first[i] == i)
+            .map(|i| templates[i])
+            .collect();
+        let total: usize = distinct.iter().map(|(_, text)| text.len()).sum();
         let threads = if total < PARALLEL_PARSE_BYTES {
             1
         } else {
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
-                .min(templates.len())
+                .min(distinct.len())
         };
-        let parsed = if threads <= 1 {
-            let mut parsed = Vec::with_capacity(templates.len());
-            for (i, (name, text)) in templates.iter().enumerate() {
-                parsed.push(parse::parse(name, text, &has).map_err(|e| (i, Error::from(e)))?);
+        let results: Vec<Parsed> = if threads <= 1 {
+            // In order, stopping at the first failure (nothing after it is needed).
+            let mut results = Vec::with_capacity(distinct.len());
+            for (name, text) in &distinct {
+                let r = parse::parse(name, text, &has);
+                let failed = r.is_err();
+                results.push(r);
+                if failed {
+                    break;
+                }
             }
-            parsed
+            results
         } else {
-            parse_in_parallel(templates, threads, &has)?
+            parse_in_parallel(&distinct, threads, &has)
         };
-        for trees in parsed {
+        // Joined in input order; the first template that does not parse, in that order, is the
+        // error.
+        let mut slot_of = vec![usize::MAX; templates.len()];
+        let mut slots = 0;
+        let mut joined: Vec<Vec<Tree>> = Vec::with_capacity(templates.len());
+        for (i, (name, text)) in templates.iter().enumerate() {
+            let j = first[i];
+            let trees = if j == i {
+                slot_of[i] = slots;
+                slots += 1;
+                match results.get(slot_of[i]) {
+                    Some(Ok(trees)) => trees.clone(),
+                    Some(Err(e)) => return Err((i, Error::from(e.clone()))),
+                    None => unreachable!("parsing stops only after a failure"),
+                }
+            } else {
+                let Some(Ok(original)) = results.get(slot_of[j]) else {
+                    unreachable!("an earlier copy failed, so this one was not reached")
+                };
+                match parse::renamed(original, templates[j].0, name) {
+                    Some(trees) => trees,
+                    None => parse::parse(name, text, &has).map_err(|e| (i, Error::from(e)))?,
+                }
+            };
+            joined.push(trees);
+        }
+        for trees in joined {
             for t in trees {
                 parse::associate(&mut self.trees, t);
             }
@@ -311,7 +379,11 @@ impl<'a> CallCtx<'a> {
             },
             tree,
             out,
-            vars: vec![("$".into(), dot.clone())],
+            vars: {
+                let mut vars = Vec::with_capacity(8);
+                vars.push(("$", dot.clone()));
+                vars
+            },
             at: At::None,
             dot_iface: false,
         };
@@ -453,7 +525,8 @@ struct State<'t, 'c> {
     cx: CallCtx<'c>,
     tree: &'t Tree,
     out: &'c mut String,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, innermost last; names borrowed from the tree.
+    vars: Vec<(&'t str, Value)>,
     at: At<'t>,
     /// Whether dot has Go's static type `interface{}` (a map or slice element).
     dot_iface: bool,
@@ -500,7 +573,7 @@ impl<'t, 'c> State<'t, 'c> {
 
     fn var_value(&self, name: &str) -> R<Value> {
         for (n, v) in self.vars.iter().rev() {
-            if n == name {
+            if *n == name {
                 return Ok(v.clone());
             }
         }
@@ -509,7 +582,7 @@ impl<'t, 'c> State<'t, 'c> {
 
     fn set_var(&mut self, name: &str, value: Value) -> R<()> {
         for (n, v) in self.vars.iter_mut().rev() {
-            if n == name {
+            if *n == name {
                 *v = value;
                 return Ok(());
             }
@@ -536,8 +609,13 @@ impl<'t, 'c> State<'t, 'c> {
                 let val = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
-                    let s = self.printable(&val)?;
-                    self.write(&s)?;
+                    // A string prints as itself: written without a formatted copy.
+                    if let Value::String(s) = &val {
+                        self.write(s)?;
+                    } else {
+                        let s = self.printable(&val)?;
+                        self.write(&s)?;
+                    }
                 }
             }
             Node::If {
@@ -576,7 +654,11 @@ impl<'t, 'c> State<'t, 'c> {
                     },
                     tree: &tree,
                     out: &mut *self.out,
-                    vars: vec![("$".into(), new_dot.clone())],
+                    vars: {
+                        let mut vars = Vec::with_capacity(8);
+                        vars.push(("$", new_dot.clone()));
+                        vars
+                    },
                     at: At::None,
                     dot_iface: false,
                 };
@@ -777,7 +859,7 @@ impl<'t, 'c> State<'t, 'c> {
             if pipe.is_assign {
                 self.set_var(var, value.clone())?;
             } else {
-                self.vars.push((var.clone(), value.clone()));
+                self.vars.push((var.as_str(), value.clone()));
             }
         }
         Ok(value)
@@ -940,11 +1022,6 @@ impl<'t, 'c> State<'t, 'c> {
             _ => {}
         }
         let has_args = args.len() > 1 || final_.is_some();
-        let typ = if iface {
-            "interface {}".to_string()
-        } else {
-            receiver.type_name()
-        };
         match &receiver {
             Value::Object(o) => {
                 if let Some(sig) = o.method(name) {
@@ -992,6 +1069,11 @@ impl<'t, 'c> State<'t, 'c> {
             }
             _ => {}
         }
+        let typ = if iface {
+            "interface {}".to_string()
+        } else {
+            receiver.type_name()
+        };
         Err(self.errorf(format!("can't evaluate field {name} in type {typ}")))
     }
 
@@ -1005,10 +1087,12 @@ impl<'t, 'c> State<'t, 'c> {
         final_: Option<Value>,
     ) -> R<Value> {
         self.at = At::Arg(ident);
-        let (f, is_builtin) = match self.cx.funcs.get(name) {
-            Some(f) => (f.clone(), false),
+        // Borrowed for the call, not cloned (a clone copied the signature at every call).
+        let funcs: &FuncMap = self.cx.funcs;
+        let (f, is_builtin) = match funcs.get(name) {
+            Some(f) => (f, false),
             None => match builtin::get(name) {
-                Some(f) => (f.clone(), true),
+                Some(f) => (f, true),
                 None => {
                     return Err(self.errorf(format!(
                         "{} is not a defined function",
@@ -1018,7 +1102,7 @@ impl<'t, 'c> State<'t, 'c> {
             },
         };
         let rest = if args.is_empty() { args } else { &args[1..] };
-        self.eval_call(dot, &f, is_builtin, name, cmd, rest, final_)
+        self.eval_call(dot, f, is_builtin, name, cmd, rest, final_)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1247,5 +1331,70 @@ impl<'t, 'c> State<'t, 'c> {
                 ty.go_name()
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(set: &TemplateSet, name: &str) -> String {
+        match set.execute(name, &Value::Nil, &mut ExecContext::new(1)) {
+            Ok(s) => s,
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn copies_of_a_text_are_parsed_once_and_keep_their_own_names() {
+        let lib = r#"{{ define "lib.x" }}x{{ end }}{{ index 1 2 }}"#;
+        let mut set = TemplateSet::helm();
+        set.parse_all(&[
+            ("a/lib.tpl", lib),
+            ("b/lib.tpl", lib),
+            ("c.yaml", r#"{{ include "lib.x" . }}"#),
+        ])
+        .unwrap();
+        assert_eq!(set.names(), ["a/lib.tpl", "b/lib.tpl", "c.yaml", "lib.x"]);
+        assert_eq!(run(&set, "c.yaml"), "x");
+        // Errors name the copy that ran, not the text it was parsed from.
+        assert!(
+            run(&set, "b/lib.tpl").contains("template: b/lib.tpl:1:"),
+            "{}",
+            run(&set, "b/lib.tpl")
+        );
+        assert!(run(&set, "a/lib.tpl").contains("template: a/lib.tpl:1:"));
+    }
+
+    #[test]
+    fn a_copy_that_defines_its_own_name_is_parsed_for_itself() {
+        // Renaming would turn this define into a second top-level tree: parsed as Go would,
+        // the copy fails exactly where a separate parse fails.
+        let text = r#"{{ define "b" }}defined{{ end }}top"#;
+        let mut set = TemplateSet::helm();
+        let err = set.parse_all(&[("a", text), ("b", text)]).unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(
+            err.1
+                .to_string()
+                .contains("multiple definition of template"),
+            "{}",
+            err.1
+        );
+    }
+
+    #[test]
+    fn the_first_failure_in_input_order_is_reported_for_copies_too() {
+        let bad = "{{ if }}";
+        let mut set = TemplateSet::helm();
+        let err = set
+            .parse_all(&[("ok", "fine"), ("x", bad), ("y", bad)])
+            .unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.to_string().starts_with("template: x:1:"), "{}", err.1);
+        assert!(
+            !set.contains("ok"),
+            "a failed parse leaves the set unchanged"
+        );
     }
 }

@@ -147,6 +147,9 @@ struct Lexer<'a> {
 
 /// Tokenizes `input`; the list ends with an `Eof` or an `Error` item.
 pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
+    // About sixteen tokens per action at most (delimiters, spaces, words, the text before it): sized from
+    // the number of `{{` so that the list is not copied a dozen times as it grows.
+    let actions = memchr::memmem::find_iter(input.as_bytes(), LEFT_DELIM).count();
     let mut l = Lexer {
         input,
         pos: 0,
@@ -154,7 +157,7 @@ pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
         line: 1,
         start_line: 1,
         paren_depth: 0,
-        items: Vec::with_capacity(64),
+        items: Vec::with_capacity(actions * 16 + 2),
         done: false,
     };
     let mut inside = false;
@@ -173,7 +176,7 @@ impl<'a> Lexer<'a> {
         &self.input[self.pos..]
     }
     fn next(&mut self) -> Option<char> {
-        let c = self.rest().chars().next()?;
+        let c = self.peek()?;
         self.pos += c.len_utf8();
         if c == '\n' {
             self.line += 1;
@@ -181,7 +184,33 @@ impl<'a> Lexer<'a> {
         Some(c)
     }
     fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+        // Actions are nearly always ASCII: decode a character only when it is not.
+        match self.input.as_bytes().get(self.pos) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            Some(_) => self.rest().chars().next(),
+            None => None,
+        }
+    }
+    /// Skips ASCII letters, digits and `_` (the common case of [`is_alnum`] runs).
+    fn skip_ascii_alnum(&mut self) {
+        const WORD: [bool; 256] = {
+            let mut t = [false; 256];
+            let mut c = 0;
+            while c < 256 {
+                t[c] = c == b'_' as usize || (c as u8).is_ascii_alphanumeric();
+                c += 1;
+            }
+            t
+        };
+        let b = self.input.as_bytes();
+        let mut i = self.pos;
+        while let Some(&c) = b.get(i) {
+            if !WORD[c as usize] {
+                break;
+            }
+            i += 1;
+        }
+        self.pos = i;
     }
     fn backup(&mut self, c: Option<char>) {
         if let Some(c) = c {
@@ -318,7 +347,7 @@ impl<'a> Lexer<'a> {
 
     fn lex_comment(&mut self) -> bool {
         self.pos += LEFT_COMMENT.len();
-        let Some(x) = self.rest().find(RIGHT_COMMENT) else {
+        let Some(x) = memchr::memmem::find(self.rest().as_bytes(), RIGHT_COMMENT.as_bytes()) else {
             self.errorf("unclosed comment".into());
             return false;
         };
@@ -459,6 +488,7 @@ impl<'a> Lexer<'a> {
 
     fn lex_identifier(&mut self) -> bool {
         loop {
+            self.skip_ascii_alnum();
             let r = self.next();
             match r {
                 Some(c) if is_alnum(c) => {}
@@ -513,6 +543,7 @@ impl<'a> Lexer<'a> {
             return true;
         }
         loop {
+            self.skip_ascii_alnum();
             let r = self.next();
             match r {
                 Some(c) if is_alnum(c) => {}
@@ -612,6 +643,10 @@ impl<'a> Lexer<'a> {
 
     fn lex_quote(&mut self) -> bool {
         loop {
+            // Jump to the next byte that can end or escape the string (all ASCII, so never
+            // inside a multi-byte character).
+            let b = &self.input.as_bytes()[self.pos..];
+            self.pos += memchr::memchr3(b'\\', b'"', b'\n', b).unwrap_or(b.len());
             match self.next() {
                 Some('\\') => {
                     let r = self.next();
@@ -634,6 +669,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_raw_quote(&mut self) -> bool {
+        // A raw string may span lines: count them as the cursor jumps to the closing quote.
+        let b = &self.input.as_bytes()[self.pos..];
+        let skip = memchr::memchr(b'`', b).unwrap_or(b.len());
+        self.line += newlines(&b[..skip]);
+        self.pos += skip;
         loop {
             match self.next() {
                 None => {

@@ -10,13 +10,14 @@ use crate::lex::{Item, ItemType, lex};
 pub(crate) type Pos = usize;
 
 /// A parsed template: one file's top level, or one `define`/`block`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Tree {
     pub name: String,
     /// The name of the top-level template the text was parsed for (the file).
     pub parse_name: String,
     pub text: Arc<str>,
-    pub root: Vec<Node>,
+    /// Shared by the trees of files with identical text (see [`renamed`]).
+    pub root: Arc<Vec<Node>>,
 }
 
 impl Tree {
@@ -354,8 +355,10 @@ enum Parsed {
     Else,
 }
 
-struct Parser<'f, 's> {
-    items: Vec<Item<'s>>,
+struct Parser<'f, 'i, 's> {
+    /// The tokens, borrowed: the parser hands out references instead of copying a token at
+    /// every look-ahead.
+    items: &'i [Item<'s>],
     idx: usize,
     max_seen: usize,
     parse_name: String,
@@ -379,8 +382,9 @@ pub(crate) fn parse(
     let _stack = crate::budget::parse_scope();
     let text: Arc<str> = Arc::from(text);
     let src = text.clone();
+    let items = lex(&src);
     let mut p = Parser {
-        items: lex(&src),
+        items: &items,
         idx: 0,
         max_seen: 0,
         parse_name: name.to_string(),
@@ -396,13 +400,13 @@ pub(crate) fn parse(
         name: name.to_string(),
         parse_name: name.to_string(),
         text,
-        root,
+        root: Arc::new(root),
     };
     p.add_tree(top)?;
     Ok(p.trees)
 }
 
-impl<'s> Parser<'_, 's> {
+impl<'i, 's> Parser<'_, 'i, 's> {
     /// Each parenthesis and control structure recurses: past what the stack allows, fail as Go
     /// does past 10,000 parentheses (Go's stacks grow; a Rust thread's do not).
     fn nest(&self) -> PResult<()> {
@@ -422,25 +426,25 @@ impl<'s> Parser<'_, 's> {
         }
     }
 
-    fn item(&mut self, i: usize) -> Item<'s> {
+    fn item(&mut self, i: usize) -> &'i Item<'s> {
         let i = i.min(self.items.len().saturating_sub(1));
         if i > self.max_seen {
             self.max_seen = i;
         }
-        self.items[i].clone()
+        &self.items[i]
     }
-    fn next(&mut self) -> Item<'s> {
+    fn next(&mut self) -> &'i Item<'s> {
         let it = self.item(self.idx);
         self.idx += 1;
         it
     }
-    fn peek(&mut self) -> Item<'s> {
+    fn peek(&mut self) -> &'i Item<'s> {
         self.item(self.idx)
     }
     fn backup(&mut self) {
         self.idx -= 1;
     }
-    fn next_non_space(&mut self) -> Item<'s> {
+    fn next_non_space(&mut self) -> &'i Item<'s> {
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -448,15 +452,15 @@ impl<'s> Parser<'_, 's> {
             }
         }
     }
-    fn peek_non_space(&mut self) -> Item<'s> {
+    fn peek_non_space(&mut self) -> &'i Item<'s> {
         let t = self.next_non_space();
         self.backup();
         t
     }
-    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<Item<'s>> {
+    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<&'i Item<'s>> {
         let t = self.next_non_space();
         if t.typ != typ {
-            return Err(self.unexpected(&t, context));
+            return Err(self.unexpected(t, context));
         }
         Ok(t)
     }
@@ -529,7 +533,7 @@ impl<'s> Parser<'_, 's> {
         let context = "define clause";
         let tok = self.next_non_space();
         if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
-            return Err(self.unexpected(&tok, context));
+            return Err(self.unexpected(tok, context));
         }
         let name = unquote(&tok.val).map_err(|e| self.errorf(e))?;
         self.expect(ItemType::RightDelim, context)?;
@@ -541,7 +545,7 @@ impl<'s> Parser<'_, 's> {
             name,
             parse_name: self.parse_name.clone(),
             text: self.text.clone(),
-            root: list,
+            root: Arc::new(list),
         };
         self.add_tree(tree)
     }
@@ -561,7 +565,7 @@ impl<'s> Parser<'_, 's> {
         let tok = self.next_non_space();
         match tok.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: TextSpan::new(&self.text, tok.val),
+                text: TextSpan::new(&self.text, tok.val.clone()),
             })),
             ItemType::LeftDelim => {
                 let saved = self.action_line;
@@ -570,7 +574,7 @@ impl<'s> Parser<'_, 's> {
                 self.action_line = saved;
                 r
             }
-            _ => Err(self.unexpected(&tok, "input")),
+            _ => Err(self.unexpected(tok, "input")),
         }
     }
 
@@ -586,7 +590,7 @@ impl<'s> Parser<'_, 's> {
                 };
                 let t = self.next_non_space();
                 if t.typ != ItemType::RightDelim {
-                    return Err(self.unexpected(&t, &format!("{{{{{kw}}}}}")));
+                    return Err(self.unexpected(t, &format!("{{{{{kw}}}}}")));
                 }
                 if self.range_depth == 0 {
                     return Err(self.errorf(format!("{{{{{kw}}}}} outside {{{{range}}}}")));
@@ -692,7 +696,7 @@ impl<'s> Parser<'_, 's> {
     fn block_control(&mut self) -> PResult<Node> {
         let context = "block clause";
         let tok = self.next_non_space();
-        let name = self.parse_template_name(&tok, context)?;
+        let name = self.parse_template_name(tok, context)?;
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         let (list, end) = self.with_fresh_vars(|p| p.item_list())?;
         if let Parsed::Else = end {
@@ -702,7 +706,7 @@ impl<'s> Parser<'_, 's> {
             name: name.clone(),
             parse_name: self.parse_name.clone(),
             text: self.text.clone(),
-            root: list,
+            root: Arc::new(list),
         };
         self.add_tree(tree)?;
         Ok(Node::Template {
@@ -715,7 +719,7 @@ impl<'s> Parser<'_, 's> {
     fn template_control(&mut self) -> PResult<Node> {
         let context = "template clause";
         let tok = self.next_non_space();
-        let name = self.parse_template_name(&tok, context)?;
+        let name = self.parse_template_name(tok, context)?;
         let mut pipe = None;
         if self.next_non_space().typ != ItemType::RightDelim {
             self.backup();
@@ -797,7 +801,7 @@ impl<'s> Parser<'_, 's> {
                     let cmd = self.command()?;
                     pipe.cmds.push(cmd);
                 }
-                _ => return Err(self.unexpected(&tok, context)),
+                _ => return Err(self.unexpected(tok, context)),
             }
         }
     }
@@ -840,7 +844,7 @@ impl<'s> Parser<'_, 's> {
                 ItemType::Space => continue,
                 ItemType::RightDelim | ItemType::RightParen => self.backup(),
                 ItemType::Pipe => {}
-                _ => return Err(self.unexpected(&tok, "operand")),
+                _ => return Err(self.unexpected(tok, "operand")),
             }
             break;
         }
@@ -858,7 +862,7 @@ impl<'s> Parser<'_, 's> {
             let pos = self.peek().pos;
             let mut fields = Vec::new();
             while self.peek().typ == ItemType::Field {
-                let f = self.next().val;
+                let f = &self.next().val;
                 fields.push(f[1..].to_string());
             }
             return Ok(Some(match node {
@@ -903,7 +907,7 @@ impl<'s> Parser<'_, 's> {
                 }
                 Arg::Identifier {
                     pos,
-                    name: tok.val.into_owned(),
+                    name: tok.val.to_string(),
                 }
             }
             ItemType::Dot => Arg::Dot { pos },
@@ -939,7 +943,7 @@ impl<'s> Parser<'_, 's> {
                 let text = unquote(&tok.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos,
-                    quoted: tok.val.into_owned(),
+                    quoted: tok.val.to_string(),
                     text,
                 }
             }
@@ -974,7 +978,10 @@ pub(crate) fn unquote(s: &str) -> Result<String, String> {
             }
             Ok(body.replace('\r', ""))
         }
-        b'"' if !body.contains(['\\', '"', '\n']) => Ok(body.to_string()),
+        // Most strings have no escape: one vectorised scan instead of a char-by-char pattern.
+        b'"' if memchr::memchr3(b'\\', b'"', b'\n', body.as_bytes()).is_none() => {
+            Ok(body.to_string())
+        }
         b'"' | b'\'' => {
             let mut out = String::new();
             let mut rest = body;
@@ -1223,6 +1230,31 @@ fn parse_go_float(text: &str) -> Option<f64> {
 }
 
 /// Trees by name, with Go's replacement rule: an empty definition never replaces a non-empty one.
+/// The trees [`parse`] returns for `to` when it returned `trees` for `from` and both files hold
+/// the same text: only the file's own name changes, the nodes are shared. `None` when a
+/// `define` carries the file's name (renaming would rename it too): parse that one.
+pub(crate) fn renamed(trees: &[Tree], from: &str, to: &str) -> Option<Vec<Tree>> {
+    let (top, defines) = trees.split_last()?;
+    if top.name != from || defines.iter().any(|t| t.name == from || t.name == to) {
+        return None;
+    }
+    Some(
+        trees
+            .iter()
+            .map(|t| Tree {
+                name: if t.name == from {
+                    to.to_string()
+                } else {
+                    t.name.clone()
+                },
+                parse_name: to.to_string(),
+                text: t.text.clone(),
+                root: t.root.clone(),
+            })
+            .collect(),
+    )
+}
+
 pub(crate) fn associate(map: &mut HashMap<String, Arc<Tree>>, tree: Tree) {
     if let Some(old) = map.get(&tree.name)
         && tree.is_empty()

@@ -378,6 +378,10 @@ impl Value {
             return Value::Nil;
         }
         match self {
+            // A slice is immutable: a list of scalars is shared as it is. A list holding
+            // lists or maps is copied one level, each inner list judged on its own (a walk
+            // of the whole tree first would be exponential on a list holding one list twice).
+            Value::List(l) if !l.items().iter().any(Value::is_collection) => Value::List(l.clone()),
             Value::List(l) => {
                 if crate::budget::charge(64 + crate::budget::VALUE_BYTES * l.len() as u64).is_err()
                 {
@@ -407,6 +411,11 @@ impl Value {
             }
             other => other.clone(),
         }
+    }
+
+    /// Whether this is a list or a map (anything a deep copy may have to copy).
+    fn is_collection(&self) -> bool {
+        matches!(self, Value::List(_) | Value::Map(_))
     }
 
     /// Converts a YAML value read by `yaml11` the way Helm does (through JSON): every number

@@ -381,9 +381,9 @@ impl<'a> Reader<'a> {
             }
             match self.peek() {
                 b'#' => {
-                    while self.pos < self.b.len() && !is_break(self.b[self.pos]) {
-                        self.pos += 1;
-                    }
+                    // Values files are mostly comments: jump to the line's end.
+                    let rest = &self.b[self.pos..];
+                    self.pos += memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
                 }
                 b'\n' | b'\r' if !self.at_end() => {
                     self.newline();

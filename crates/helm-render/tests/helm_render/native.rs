@@ -106,6 +106,58 @@ fn required_failure_is_a_chart_error() {
     }
 }
 
+/// A chart large enough that its schemas are checked on a second thread while its templates
+/// parse (a long schema, long templates), with a template that does not parse.
+fn schema_and_parse_error_chart(kube_version: &str) -> ChartFiles {
+    let mut c = ChartFiles::new();
+    c.insert(
+        "Chart.yaml",
+        format!("apiVersion: v2\nname: demo\nversion: 0.1.0\nkubeVersion: \"{kube_version}\"\n"),
+    );
+    c.insert("values.yaml", "replicas: 1\n");
+    let padding = "x".repeat(8 << 10);
+    c.insert(
+        "values.schema.json",
+        format!(
+            r#"{{"description": "{padding}", "type": "object", "properties": {{"replicas": {{"type": "integer", "minimum": 1}}}}}}"#
+        ),
+    );
+    c.insert("templates/a.yaml", format!("# {}\n", "y".repeat(64 << 10)));
+    c.insert("templates/b.yaml", "{{ if }}\n");
+    c
+}
+
+#[test]
+fn schema_then_kube_version_then_parse_errors_come_in_helms_order() {
+    let chart_err =
+        |chart: &ChartFiles, opts: &Options| match NativeRenderer::new().render(chart, opts) {
+            Err(RenderError::Chart { message }) => message,
+            other => panic!("{other:?}"),
+        };
+    let bad_values = Options {
+        set: vec!["replicas=0".into()],
+        ..Options::default()
+    };
+    let any_kube = schema_and_parse_error_chart(">=1.0.0-0");
+    let old_kube = schema_and_parse_error_chart("<1.0.0-0");
+    let schema = chart_err(&any_kube, &bad_values);
+    assert!(
+        schema.starts_with("values don't meet the specifications of the schema(s)"),
+        "{schema}"
+    );
+    assert_eq!(chart_err(&old_kube, &bad_values), schema);
+    let kube = chart_err(&old_kube, &Options::default());
+    assert!(
+        kube.starts_with("chart requires kubeVersion: <1.0.0-0"),
+        "{kube}"
+    );
+    let parse = chart_err(&any_kube, &Options::default());
+    assert!(
+        parse.starts_with("parse error at (demo/templates/b.yaml:1)"),
+        "{parse}"
+    );
+}
+
 /// Splits `cases.txt` flags the way the generator's unquoted `$flags` does (on spaces).
 fn options_from_flags(dir: &Path, flags: &str) -> Options {
     let mut o = Options::default();

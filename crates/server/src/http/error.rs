@@ -250,12 +250,12 @@ mod tests {
                 CompareError::RenderLimit {
                     chart: "c".into(),
                     revision: "v".into(),
-                    source: helm_render::RenderError::Limit {
+                    source: Box::new(helm_render::RenderError::Limit {
                         limit: "max_steps",
                         value: 10,
                         template: None,
                         message: "more than 10 template steps".into(),
-                    },
+                    }),
                 },
                 422,
                 "limits_exceeded",

@@ -154,6 +154,9 @@ impl PrivateKey {
             RSA_2048_STEPS
         })
         .map_err(|e| e.message().to_owned())?;
+        if let Some(k) = super::rsa_fast::generate(rng, bits) {
+            return Ok(PrivateKey::Rsa(Box::new(k)));
+        }
         rsa::RsaPrivateKey::new(rng, bits)
             .map(|k| PrivateKey::Rsa(Box::new(k)))
             .map_err(|e| format!("error generating rsa key: {e}"))
@@ -271,11 +274,11 @@ impl PrivateKey {
 
     fn sign(&self, msg: &[u8]) -> Vec<u8> {
         match self {
-            PrivateKey::Rsa(k) => {
+            PrivateKey::Rsa(k) => super::rsa_fast::sign_sha256(k, msg).unwrap_or_else(|| {
                 rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.as_ref().clone())
                     .sign(msg)
                     .to_vec()
-            }
+            }),
             PrivateKey::Ec(k) => {
                 let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(k).sign(msg);
                 sig.to_der().as_bytes().to_vec()

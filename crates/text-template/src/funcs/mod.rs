@@ -19,6 +19,7 @@ pub(crate) mod helm;
 pub(crate) mod lists;
 pub(crate) mod numeric;
 pub(crate) mod regexp;
+pub(crate) mod rsa_fast;
 pub(crate) mod semver;
 pub(crate) mod strings;
 pub(crate) mod xstrings;
@@ -161,10 +162,35 @@ impl fmt::Debug for Function {
     }
 }
 
+/// FNV-1a for function names. Every identifier of every template is looked up while parsing
+/// and every call while executing; SipHash, the default, was most of that cost. The keys are
+/// the fixed names the engine registers, so a weak hash cannot be driven into collisions by a
+/// chart's templates (they only look names up).
+#[derive(Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> Self {
+        NameHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 /// Functions by name.
 #[derive(Clone, Default, Debug)]
 pub struct FuncMap {
-    map: HashMap<String, Function>,
+    map: HashMap<String, Function, std::hash::BuildHasherDefault<NameHasher>>,
 }
 
 impl FuncMap {

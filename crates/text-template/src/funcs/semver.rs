@@ -273,7 +273,9 @@ fn parse_constraint_part(p: &str) -> Option<Constraint> {
 }
 
 fn check(v: &Version, c: &Constraint) -> bool {
-    if !v.pre.is_empty() && c.con.pre.is_empty() {
+    // A prerelease satisfies only constraints that name one, except an exact `!=`
+    // (Masterminds checks this in every comparison but there).
+    if !v.pre.is_empty() && c.con.pre.is_empty() && (c.op != "!=" || c.dirty) {
         return false;
     }
     let cmp = v.compare(&c.con);
@@ -304,10 +306,24 @@ fn check(v: &Version, c: &Constraint) -> bool {
         }
         "!=" => {
             if c.dirty {
-                !in_tilde(v)
-            } else {
-                cmp != Ordering::Equal
+                if c.con.major != v.major {
+                    return true;
+                }
+                if c.con.minor != v.minor && !c.minor_dirty {
+                    return true;
+                }
+                if c.minor_dirty {
+                    return false;
+                }
+                if c.con.patch != v.patch && !c.patch_dirty {
+                    return true;
+                }
+                if c.patch_dirty {
+                    return (!v.pre.is_empty() || !c.con.pre.is_empty())
+                        && cmp_pre(&v.pre, &c.con.pre) != Ordering::Equal;
+                }
             }
+            cmp != Ordering::Equal
         }
         ">" => {
             if !c.dirty {
@@ -497,6 +513,64 @@ mod tests {
         // Masterminds requires identifiers after `-` and `+` (helm-render shares this parser).
         for bad in ["1.2.3-", "1.2.3+", "1.2.3-+b", "1.2.3-rc..1", "1.2.x"] {
             assert!(Version::parse(bad).is_none(), "{bad:?} parsed");
+        }
+    }
+
+    /// Wildcards, partial versions and prereleases against every operator, as helm v3.17.1
+    /// answered `semverCompare` for each pair (`t`/`f` per version, in order). A wildcard major
+    /// accepts every release version, which a dependency's `version: "*"` relies on.
+    #[test]
+    fn matches_helm_on_wildcards_and_partial_versions() {
+        const VERSIONS: [&str; 10] = [
+            "1.0.8",
+            "0.0.0",
+            "0.5.0",
+            "0.0.5",
+            "23.4.5",
+            "1.0.0-rc.1",
+            "1.2.3",
+            "1.3.0",
+            "2.0.0",
+            "0.0.1-alpha",
+        ];
+        const HELM: &[(&str, &str)] = &[
+            ("*", "tttttftttf"),
+            ("x", "tttttftttf"),
+            ("X", "tttttftttf"),
+            ("=*", "tttttftttf"),
+            ("~*", "tttttftttf"),
+            (">*", "tftttftttf"),
+            ("<=*", "ftftffffff"),
+            ("!=*", "tftttftttf"),
+            ("1.x", "tfffffttff"),
+            ("^*", "ftffffffff"),
+            ("<*", "ffffffffff"),
+            (">=*", "tttttftttf"),
+            ("1", "tfffffttff"),
+            ("~1", "tfffffttff"),
+            ("^0", "ftttffffff"),
+            ("!=1.x", "fttttffftf"),
+            ("!=1.2.x", "tttttffttf"),
+            ("<=1", "ttttffttff"),
+            ("<=1.2", "ttttfftfff"),
+            (">1", "fffftffftf"),
+            (">1.2", "fffftffttf"),
+            ("~0", "ftttffffff"),
+            ("=0", "ftttffffff"),
+            ("~0.0", "ftftffffff"),
+            ("!=0.0.0", "tftttttttt"),
+            (">0.0", "tftftftttf"),
+            ("2.x.x", "fffffffftf"),
+            ("*.*.*", "tttttftttf"),
+        ];
+        for (constraint, want) in HELM {
+            for (v, w) in VERSIONS.iter().zip(want.chars()) {
+                assert_eq!(
+                    semver_compare(constraint, v),
+                    Ok(w == 't'),
+                    "semverCompare {constraint:?} {v:?}"
+                );
+            }
         }
     }
 }
