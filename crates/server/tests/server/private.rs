@@ -320,11 +320,13 @@ async fn a_private_pull_request_is_read_with_an_installation_token_for_the_one_r
         description.contains("1 chart comparison"),
         "compared with the merge base (v1), so the chart changed: {description}"
     );
-    let runs = fake.check_runs("acme", "charts");
-    assert!(
-        runs.iter()
+    // The check run is completed after the status is set.
+    wait_for("the push's completed check run", || {
+        fake.check_runs("acme", "charts")
+            .iter()
             .any(|r| r.head_sha == world.head2 && r.status == "completed")
-    );
+    })
+    .await;
 
     // A deleted branch is ignored: nothing runs, nothing is written.
     let mut deleted = push.clone();
