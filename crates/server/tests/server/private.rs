@@ -536,6 +536,17 @@ async fn forks_by_outsiders_are_not_run_and_a_moved_pull_ref_is_refused() {
         .deliver("pull_request", &serde_json::to_vec(&p).unwrap(), &id)
         .await;
     assert_eq!(s, 202, "a labelled outsider's fork runs: {ack}");
+    let job = ack["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(srv.wait_job(&job).await["status"], "succeeded");
+    wait_for("the labelled fork's success", || {
+        fake.statuses("acme", "charts", &world.head2)
+            .iter()
+            .filter(|s| s.state == "success")
+            .count()
+            >= 2
+    })
+    .await;
+    assert_eq!(fake.comments("acme", "charts", 7).len(), 1);
 }
 
 fn git_update_ref(bare: &std::path::Path, name: &str, sha: &str) {
