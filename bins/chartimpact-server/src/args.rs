@@ -78,7 +78,8 @@ pub struct Args {
     /// `sqlite://PATH` or `postgres://…` (default: SQLite in the data directory).
     #[arg(long, env = "CHARTIMPACT_DATABASE_URL", hide_env_values = true)]
     database_url: Option<Secret>,
-    /// Hosts https repositories may be on (comma list).
+    /// Hosts repositories may be on (comma list; `host` for port 443, `host:port` for
+    /// another).
     #[arg(
         long,
         env = "CHARTIMPACT_ALLOWED_REPO_HOSTS",
@@ -86,6 +87,11 @@ pub struct Args {
         default_value = "github.com"
     )]
     allowed_repo_hosts: Vec<String>,
+    /// Let the hosts named in --allowed-repo-hosts resolve to private or loopback addresses
+    /// (GitHub Enterprise on an internal network), and the host of --github-git-url use plain
+    /// http when that URL says http.
+    #[arg(long, env = "CHARTIMPACT_ALLOW_PRIVATE_REPO_HOSTS")]
+    allow_private_repo_hosts: bool,
     /// Send a chart repository's requests to a mirror: `ORIGINAL-URL=MIRROR-URL` (comma list
     /// or repeated; air-gapped sites, Artifactory/Nexus proxies). The mirror's host must be
     /// allowed too.
@@ -484,19 +490,30 @@ impl Args {
             }
             config.workers.workers = n;
         }
+        self.check_repo_hosts()?;
         let secrets: Vec<&str> = self.webhook_secrets.iter().map(Secret::expose).collect();
         if !secrets.is_empty() && self.webhooks_enabled {
             let secrets = github_events::WebhookSecrets::from_list(&secrets)
                 .map_err(|e| anyhow::Error::new(e).context("--webhook-secrets"))?;
             let mut webhooks = server::WebhookConfig::new(secrets);
             webhooks.git_url = self.github_git_url.trim_end_matches('/').to_owned();
+            let list = |v: &[String]| -> Vec<String> {
+                v.iter()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            };
             webhooks.policy = github_events::RoutingPolicy {
-                trigger_labels: self.webhook_trigger_labels.clone(),
+                trigger_labels: list(&self.webhook_trigger_labels),
                 run_drafts: self.webhook_drafts,
                 allow_forks: self.webhook_forks,
-                push_branches: self.webhook_push_branches.clone(),
-                repos: self.webhook_repos.clone(),
+                push_branches: list(&self.webhook_push_branches),
+                repos: list(&self.webhook_repos),
             };
+            webhooks
+                .policy
+                .validate()
+                .map_err(|e| anyhow::anyhow!("--webhook-repos / --webhook-push-branches: {e}"))?;
             config.webhooks = Some(webhooks);
         }
         if let Some(n) = self.max_concurrent_compares {
@@ -530,23 +547,22 @@ impl Args {
         if let Some(file) = &self.helm_repo_credentials {
             credentials.extend(chart_repo::Credentials::from_file(file)?);
         }
-        let policy = chart_source::UrlPolicy {
-            allowed_hosts: self.allowed_repo_hosts.clone(),
-            allow_local: self.allow_local_repos,
-            allow_private_addresses: false,
-        };
+        let policy = self.git_policy()?;
         // Chart repositories (named in requests, and by the charts' dependencies) pass the same
         // allow-list and address checks as git hosts, on every redirect too. Local use
         // (--allow-local-repos: the operator's own machine) admits any chart repository,
-        // including ones on this machine's network.
+        // including ones on this machine's network; private repository hosts admit chart
+        // repositories on the listed internal hosts.
         let chart_policy = chart_source::UrlPolicy {
             allowed_hosts: if self.allow_local_repos {
                 vec!["*".to_owned()]
             } else {
-                self.allowed_repo_hosts.clone()
+                self.repo_hosts()
             },
             allow_local: false,
-            allow_private_addresses: self.allow_local_repos,
+            allow_private_addresses: self.allow_local_repos || self.allow_private_repo_hosts,
+            plain_http_hosts: Vec::new(),
+            allow_ssh: false,
         };
         let limit = |n: u64| (n > 0).then_some(n);
         let engine = service::Engine::builder(data_dir)
@@ -588,6 +604,162 @@ pub fn warn_secret_flags(matches: &clap::ArgMatches) {
                 "a secret was given on the command line, where the process list shows it: {advice}"
             );
         }
+    }
+}
+
+impl Args {
+    fn repo_hosts(&self) -> Vec<String> {
+        self.allowed_repo_hosts
+            .iter()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// The host and port of `--github-git-url`, with its scheme.
+    fn git_url_parts(&self) -> anyhow::Result<(String, String, Option<u16>)> {
+        let url = self.github_git_url.trim().trim_end_matches('/');
+        // Never echo credentials someone wrote into the URL.
+        let shown = match url.split_once("://") {
+            Some((scheme, rest)) if rest.split('/').next().unwrap_or_default().contains('@') => {
+                let after = rest.split_once('@').map_or("", |(_, a)| a);
+                format!("{scheme}://***@{after}")
+            }
+            _ => url.to_owned(),
+        };
+        let url = url.to_owned();
+        let bad = |why: &str| {
+            let url = &shown;
+            anyhow::anyhow!(
+                "--github-git-url {url:?} {why}: give the base of clone URLs, e.g. \
+                 https://github.com or https://ghe.example.com (clone URLs are \
+                 {{git-url}}/{{owner}}/{{repo}}.git)"
+            )
+        };
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("has no scheme"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme == "file" {
+            return Ok((scheme, String::new(), None));
+        }
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(bad(
+                "carries credentials: the server authenticates git with --github-token or the \
+                 GitHub App, never with credentials in a URL",
+            ));
+        }
+        if authority.is_empty() {
+            return Err(bad("has no host"));
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                let port: u16 = p.parse().map_err(|_| bad("has an invalid port"))?;
+                (h.to_owned(), Some(port))
+            }
+            _ => (authority.to_owned(), None),
+        };
+        Ok((scheme, host.to_ascii_lowercase(), port))
+    }
+
+    /// Whether webhook jobs run here (and clone from --github-git-url).
+    fn webhooks_on(&self) -> bool {
+        self.webhooks_enabled
+            && self
+                .webhook_secrets
+                .iter()
+                .any(|s| !s.expose().trim().is_empty())
+    }
+
+    /// Refuses, at start-up and with what to do, configurations that would fail every job:
+    /// a git URL git may not use under the host policy (when webhooks run), `*` with private
+    /// hosts.
+    fn check_repo_hosts(&self) -> anyhow::Result<()> {
+        let hosts = self.repo_hosts();
+        if self.allow_private_repo_hosts && hosts.iter().any(|h| h == "*") {
+            anyhow::bail!(
+                "--allow-private-repo-hosts with --allowed-repo-hosts '*' would let any host reach \
+                 this network: name the internal hosts in --allowed-repo-hosts instead"
+            );
+        }
+        if !self.webhooks_on() {
+            return Ok(());
+        }
+        let (scheme, host, port) = self.git_url_parts()?;
+        let shown = match port {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        match scheme.as_str() {
+            "https" => {
+                let policy = chart_source::UrlPolicy {
+                    allowed_hosts: hosts,
+                    ..chart_source::UrlPolicy::default()
+                };
+                if !policy.allows_host(&host, port.unwrap_or(443)) {
+                    anyhow::bail!(
+                        "--github-git-url {} names host {shown}, which is not in \
+                         --allowed-repo-hosts ({}): add {shown} there",
+                        self.github_git_url,
+                        self.allowed_repo_hosts.join(",")
+                    );
+                }
+            }
+            "http" => {
+                if !self.allow_private_repo_hosts {
+                    anyhow::bail!(
+                        "--github-git-url {} uses plain http, which is allowed only for an \
+                         internal git server: add --allow-private-repo-hosts (and {shown} to \
+                         --allowed-repo-hosts), or use https",
+                        self.github_git_url
+                    );
+                }
+                if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&shown)) {
+                    anyhow::bail!(
+                        "--github-git-url {} names host {shown}, which is not in \
+                         --allowed-repo-hosts ({}): add {shown} there",
+                        self.github_git_url,
+                        self.allowed_repo_hosts.join(",")
+                    );
+                }
+            }
+            "file" => {
+                if !self.allow_local_repos {
+                    anyhow::bail!(
+                        "--github-git-url {} is a local path: add --allow-local-repos (local use \
+                         and tests only), or use https",
+                        self.github_git_url
+                    );
+                }
+            }
+            other => anyhow::bail!(
+                "--github-git-url {} uses {other}: only https (or http for an internal server \
+                 with --allow-private-repo-hosts) can be used",
+                self.github_git_url
+            ),
+        }
+        Ok(())
+    }
+
+    /// The git URL policy: the allowed hosts (private ones with --allow-private-repo-hosts),
+    /// local paths with --allow-local-repos, plain http only to the host of an http
+    /// --github-git-url.
+    fn git_policy(&self) -> anyhow::Result<chart_source::UrlPolicy> {
+        self.check_repo_hosts()?;
+        let plain_http_hosts = match self.git_url_parts() {
+            Ok((scheme, host, port))
+                if self.webhooks_on() && self.allow_private_repo_hosts && scheme == "http" =>
+            {
+                vec![format!("{host}:{}", port.unwrap_or(80))]
+            }
+            _ => Vec::new(),
+        };
+        Ok(chart_source::UrlPolicy {
+            allowed_hosts: self.repo_hosts(),
+            allow_local: self.allow_local_repos,
+            allow_private_addresses: self.allow_private_repo_hosts,
+            plain_http_hosts,
+            allow_ssh: false,
+        })
     }
 }
 

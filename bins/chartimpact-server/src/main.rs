@@ -65,12 +65,16 @@ async fn run(args: args::Args) -> anyhow::Result<()> {
     let store = store::open(&database_url, &store::OpenOptions::default())
         .await
         .context("cannot open the result store")?;
-    let publisher = args.publisher(github, store.clone());
-    let state = server::AppState::builder(Arc::new(engine), store.clone(), config)
+    let publisher = args.publisher(github.clone(), store.clone());
+    let mut state = server::AppState::builder(Arc::new(engine), store.clone(), config)
         .renderers(renderers)
         .git_version(args::git_version())
-        .publisher(publisher)
-        .build();
+        .publisher(publisher);
+    if let Some(client) = github {
+        // Webhook jobs read repositories with the same credentials (scoped per job).
+        state = state.git_credentials(client);
+    }
+    let state = state.build();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -29,7 +29,7 @@ pub struct DetectArgs {
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let engine = args.engine.engine()?;
-    let ctx = service::Context::default();
+    let ctx = crate::engine::context();
     let found = match &args.from {
         Some(from) => {
             let to = args.to.as_deref().unwrap_or("HEAD");

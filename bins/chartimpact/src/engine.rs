@@ -59,7 +59,8 @@ pub struct EngineArgs {
         value_name = "FILE"
     )]
     pub helm_repo_credentials: Option<PathBuf>,
-    /// Talk to OCI registries over plain http (as helm's flag).
+    /// Talk to OCI registries over plain http (as helm's flag), and to git servers named in
+    /// --allowed-repo-hosts.
     #[arg(long)]
     pub plain_http: bool,
 }
@@ -102,11 +103,20 @@ impl EngineArgs {
                 allowed_hosts: self.allowed_repo_hosts.clone(),
                 allow_local: true,
                 allow_private_addresses: true,
+                // The user's own tool: plain http to their listed hosts when they ask for it,
+                // and ssh through their own `ssh` (its keys, agent and known hosts).
+                plain_http_hosts: if self.plain_http {
+                    self.allowed_repo_hosts.clone()
+                } else {
+                    Vec::new()
+                },
+                allow_ssh: true,
             })
             .chart_repo_policy(chart_source::UrlPolicy {
                 allowed_hosts: vec!["*".into()],
                 allow_local: false,
                 allow_private_addresses: true,
+                ..Default::default()
             })
             .helm_repo_mirrors(mirrors)
             .helm_repo_credentials(credentials)
@@ -116,10 +126,18 @@ impl EngineArgs {
     }
 }
 
+/// The context of a command: git authenticates as the user's own git would (`~/.netrc`,
+/// credential helpers, `GIT_ASKPASS`; `GIT_SSH_COMMAND`/`GIT_SSH` for ssh URLs).
+pub fn context() -> service::Context {
+    let mut ctx = service::Context::default();
+    ctx.git_auth = service::GitAuth::UserGit;
+    ctx
+}
+
 /// A spinner on stderr naming the stage, only when stderr is a terminal.
 pub fn progress() -> (service::Context, Option<indicatif::ProgressBar>) {
     use std::io::IsTerminal;
-    let mut ctx = service::Context::default();
+    let mut ctx = context();
     if !std::io::stderr().is_terminal() {
         return (ctx, None);
     }

@@ -112,6 +112,7 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
             renderer: Some(args.renderer.into()),
             ..service::CompareRequest::default()
         },
+        ..service::pr::PrRequest::default()
     };
     let report = engine.analyze_pr(&req, &ctx);
     if let Some(b) = bar {

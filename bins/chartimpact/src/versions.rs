@@ -41,7 +41,8 @@ pub struct VersionsArgs {
 
 pub fn run(args: VersionsArgs) -> anyhow::Result<ExitCode> {
     let engine = args.engine.engine()?;
-    let ctx = service::Context::with_timeout(std::time::Duration::from_secs(120));
+    let mut ctx = crate::engine::context();
+    ctx.set_timeout(std::time::Duration::from_secs(120));
     if let (Some(helm), Some(chart)) = (&args.helm_repo, &args.chart) {
         let v = engine.chart_versions(helm, chart, &ctx)?;
         let out = match args.output {

@@ -157,6 +157,7 @@ mod tests {
             allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
             allow_local: false,
             allow_private_addresses: private,
+            ..Default::default()
         }
     }
 

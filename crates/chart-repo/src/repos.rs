@@ -295,6 +295,7 @@ impl ChartRepos {
                 allowed_hosts: vec!["*".into()],
                 allow_local: false,
                 allow_private_addresses: false,
+                ..Default::default()
             },
             credentials: Credentials::new(),
             mirrors: Vec::new(),

@@ -15,8 +15,8 @@ use std::{
 use tracing::{debug, info, warn};
 
 use crate::{
-    ChartLimits, Error, RepoUrl, Resolve, Result, SystemResolver, UrlPolicy, Versions, net,
-    repository::Repository,
+    ChartLimits, Error, GitAuth, RepoUrl, Resolve, Result, SystemResolver, UrlPolicy, Versions,
+    net, repository::Repository,
 };
 
 /// The source of the current time, injectable so tests can move time without sleeping.
@@ -159,7 +159,10 @@ impl MirrorCacheBuilder {
 /// (git over https is blocking in gix): call them from `spawn_blocking` in async code.
 ///
 /// - A mirror lives in `<data-dir>/mirrors/<slug>-<sha256 prefix>` (see [`RepoUrl::cache_key`])
-///   and survives restarts.
+///   and survives restarts. Each credential identity ([`GitAuth::identity`]) has a mirror of
+///   its own (the key gets a digest of the identity): what one identity fetched is never
+///   served to another or to anonymous callers, and credentials never live in a mirror (they
+///   are sent per request, never written into its config).
 /// - Requests for one repository are serialized by an in-process mutex and a lock file, so
 ///   concurrent requests share one fetch and two processes never write one mirror at once;
 ///   different repositories proceed in parallel.
@@ -237,13 +240,21 @@ impl MirrorCache {
             .check_with(url, &*self.inner.config.resolver)
     }
 
-    /// Opens (creating if needed) the mirror of `url` and returns a handle to it.
+    /// Opens (creating if needed) the anonymous mirror of `url` and returns a handle to it
+    /// (credentials in the URL itself are used, with a mirror of their own).
     ///
     /// This checks the URL against the policy and the mirror's integrity, but does not touch
     /// the network: fetches happen when a revision is missing or stale.
     pub fn repository(&self, url: &str) -> Result<Repository> {
+        self.repository_with(url, &GitAuth::Anonymous)
+    }
+
+    /// Opens (creating if needed) the mirror of `url` for the identity of `auth`, whose
+    /// fetches authenticate with it. Credentials in the URL take precedence over `auth`.
+    pub fn repository_with(&self, url: &str, auth: &GitAuth) -> Result<Repository> {
         let url = self.check_url(url)?;
-        let entry = self.entry(url);
+        let auth = effective_auth(&url, auth);
+        let entry = self.entry(url, &auth);
         {
             let mut state = entry.state.lock().unwrap_or_else(|p| p.into_inner());
             self.inner.ensure_open(&entry, &mut state)?;
@@ -253,15 +264,22 @@ impl MirrorCache {
             cache: self.inner.clone(),
             entry,
             interrupt: Default::default(),
+            auth,
         })
     }
 
     /// Tags and branches of `url` with the commit each points at, listed from the remote
     /// without cloning (ls-remote). Tags are sorted by semantic version where they parse.
     pub fn versions(&self, url: &str) -> Result<Versions> {
+        self.versions_with(url, &GitAuth::Anonymous)
+    }
+
+    /// [`MirrorCache::versions`], authenticating as `auth`.
+    pub fn versions_with(&self, url: &str, auth: &GitAuth) -> Result<Versions> {
         let url = self.check_url(url)?;
+        let auth = effective_auth(&url, auth);
         let scratch = self.inner.scratch()?;
-        let refs = net::ls_remote(&self.inner, &scratch.to_thread_local(), &url)?;
+        let refs = net::ls_remote(&self.inner, &scratch.to_thread_local(), &url, &auth)?;
         Ok(Versions::from_remote_refs(&refs))
     }
 
@@ -276,12 +294,9 @@ impl MirrorCache {
         }
     }
 
-    /// The mirror directory used for `url` (it may not exist yet).
+    /// The anonymous mirror directory used for `url` (it may not exist yet).
     pub fn mirror_dir(&self, url: &str) -> Result<PathBuf> {
-        Ok(self
-            .inner
-            .mirrors_dir
-            .join(self.check_url(url)?.cache_key()))
+        self.mirror_dir_with(url, &GitAuth::Anonymous)
     }
 
     /// Bytes the mirrors take on disk now.
@@ -387,8 +402,15 @@ impl MirrorCache {
         out
     }
 
-    fn entry(&self, url: RepoUrl) -> Arc<Entry> {
-        let key = url.cache_key();
+    /// The mirror directory used for `url` by the identity of `auth`.
+    pub fn mirror_dir_with(&self, url: &str, auth: &GitAuth) -> Result<PathBuf> {
+        let url = self.check_url(url)?;
+        let auth = effective_auth(&url, auth);
+        Ok(self.inner.mirrors_dir.join(mirror_key(&url, &auth)))
+    }
+
+    fn entry(&self, url: RepoUrl, auth: &GitAuth) -> Arc<Entry> {
+        let key = mirror_key(&url, auth);
         let mut entries = self.inner.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .entry(key.clone())
@@ -401,6 +423,30 @@ impl MirrorCache {
                 })
             })
             .clone()
+    }
+}
+
+/// The credentials a handle of `url` uses: the URL's own, else `auth`.
+fn effective_auth(url: &RepoUrl, auth: &GitAuth) -> GitAuth {
+    match url.credentials() {
+        Some(c) => GitAuth::fixed(c.clone()),
+        None => auth.clone(),
+    }
+}
+
+/// The mirror's directory name: the URL's cache key, and for credentials a digest of their
+/// identity (so identities never share objects or refs).
+fn mirror_key(url: &RepoUrl, auth: &GitAuth) -> String {
+    match auth.identity() {
+        None => url.cache_key(),
+        Some(identity) => {
+            let digest = ring::digest::digest(&ring::digest::SHA256, identity.as_bytes());
+            let hex: String = digest.as_ref()[..6]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{}-auth-{hex}", url.cache_key())
+        }
     }
 }
 
@@ -524,7 +570,11 @@ impl Inner {
         let tmp = self.mirrors_dir.join(format!(
             ".tmp-{}-{}",
             std::process::id(),
-            entry.url.cache_key()
+            entry
+                .dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         ));
         remove_dir(&tmp)?;
         init_bare(&tmp)?;

@@ -32,6 +32,16 @@ pub enum Error {
         #[source]
         source: GitError,
     },
+    /// The remote refused access: it needs credentials and none were given, or it refused
+    /// the ones given (also after asking their source for fresh ones). Final: retrying with
+    /// the same credentials cannot help.
+    #[error("repository {url} refused access: {reason}")]
+    AccessDenied {
+        /// The normalized URL, without credentials.
+        url: String,
+        /// What was refused and what to check (never a secret).
+        reason: String,
+    },
     /// The revision is neither a tag, a branch, a commit id nor a ref of the repository.
     #[error("revision {revision:?} not found{}", Suggestions(suggestions))]
     RevisionNotFound {
@@ -175,6 +185,14 @@ impl GitError {
         GitError {
             message: message.into(),
             retryable: false,
+        }
+    }
+
+    /// A transient error made from a message (already free of secrets).
+    pub(crate) fn transient(message: impl Into<String>) -> Self {
+        GitError {
+            message: message.into(),
+            retryable: true,
         }
     }
 

@@ -48,6 +48,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod auth;
 mod cache;
 mod charts;
 mod error;
@@ -61,6 +62,7 @@ mod url;
 mod version;
 mod versions;
 
+pub use auth::{CredentialSource, Credentials, GitAuth};
 pub use cache::{CacheStats, Clock, Eviction, MirrorCache, MirrorCacheBuilder, SystemClock};
 pub use charts::{
     AffectReason, AffectedChart, AffectedOptions, ChartInfo, ChartStatus, Dependency,

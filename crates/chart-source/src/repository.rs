@@ -11,8 +11,8 @@ use crate::TreeId;
 use tracing::{debug, instrument};
 
 use crate::{
-    AffectedChart, AffectedOptions, ChangedPath, ChartFiles, ChartInfo, CommitId, Error, RepoUrl,
-    Resolved, Result, RevisionKind,
+    AffectedChart, AffectedOptions, ChangedPath, ChartFiles, ChartInfo, CommitId, Error, GitAuth,
+    RepoUrl, Resolved, Result, RevisionKind,
     cache::{Entry, EntryState, Inner},
     charts,
     net::{self, History},
@@ -33,6 +33,8 @@ pub struct Repository {
     pub(crate) cache: Arc<Inner>,
     pub(crate) entry: Arc<Entry>,
     pub(crate) interrupt: Arc<AtomicBool>,
+    /// How this handle's fetches authenticate (the mirror is this identity's).
+    pub(crate) auth: GitAuth,
 }
 
 impl std::fmt::Debug for Repository {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for Repository {
         f.debug_struct("Repository")
             .field("url", &self.entry.url)
             .field("dir", &self.entry.dir)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -195,6 +198,24 @@ impl Repository {
         })
     }
 
+    /// The best common ancestor of two commits (fetched when missing), or `None` when their
+    /// histories never meet: what a new branch is compared against (`git merge-base`).
+    pub fn merge_base(&self, one: &CommitId, two: &CommitId) -> Result<Option<CommitId>> {
+        self.recovering(|| {
+            self.repo_with_commit(*one)?;
+            let mut repo = self.repo_with_commit(*two)?;
+            if repo.is_shallow().unwrap_or(true) {
+                // A shallow mirror's histories end at the commits fetched: where two of them
+                // meet is only known with the history behind them, fetched once.
+                repo = self.deepen()?;
+            }
+            let base = repo
+                .merge_base(one.to_gix(), two.to_gix())
+                .map_err(|e| tree::corrupt_or_git("find the merge base", &e))?;
+            Ok(base.map(|id| CommitId::from_gix(id.detach())))
+        })
+    }
+
     /// Charts affected by the changes between two commits: files changed under the chart,
     /// values files named in `options`, and local `file://` dependencies (including library
     /// charts) that are affected themselves. Added and removed charts are included.
@@ -256,6 +277,27 @@ impl Repository {
     }
 
     /// The mirror, after making sure `commit` is in it (fetching it if not).
+    /// Fetches the remote's whole history into the mirror (it stops being shallow).
+    fn deepen(&self) -> Result<gix::Repository> {
+        let mut state = self.lock();
+        self.cache.ensure_open(&self.entry, &mut state)?;
+        let repo = thread_local(&state);
+        let _lock = self.cache.lock_process(&self.entry)?;
+        let outcome = net::fetch(
+            &self.cache,
+            &repo,
+            &self.entry.url,
+            &self.auth,
+            &ALL_REFS.map(String::from),
+            History::Complete,
+            &self.interrupt,
+        )?;
+        self.cache
+            .record_fetched(&self.entry, &mut state, &outcome.updated);
+        // A fresh handle: the old one still knows the shallow boundary it was opened with.
+        Ok(gix::open_opts(repo.path(), repo.open_options().clone()).map_or(repo, |fresh| fresh))
+    }
+
     fn repo_with_commit(&self, commit: CommitId) -> Result<gix::Repository> {
         let mut state = self.lock();
         self.cache.ensure_open(&self.entry, &mut state)?;
@@ -331,6 +373,7 @@ impl Repository {
                     &self.cache,
                     &repo,
                     &self.entry.url,
+                    &self.auth,
                     &[format!("+{tag}:{tag}"), format!("+{branch}:{branch}")],
                     History::Tips,
                     &self.interrupt,
@@ -353,6 +396,7 @@ impl Repository {
                             &self.cache,
                             &repo,
                             &self.entry.url,
+                            &self.auth,
                             &ALL_REFS.map(String::from),
                             history,
                             &self.interrupt,
@@ -399,6 +443,7 @@ impl Repository {
             &self.cache,
             repo,
             &self.entry.url,
+            &self.auth,
             &[refspec.to_owned()],
             History::Tips,
             &self.interrupt,
@@ -428,6 +473,7 @@ impl Repository {
             &self.cache,
             repo,
             &self.entry.url,
+            &self.auth,
             &[by_id],
             History::Tips,
             &self.interrupt,
@@ -446,6 +492,7 @@ impl Repository {
                 &self.cache,
                 repo,
                 &self.entry.url,
+                &self.auth,
                 &ALL_REFS.map(String::from),
                 history,
                 &self.interrupt,
@@ -479,7 +526,7 @@ impl Repository {
     }
 
     fn cache_ls_remote(&self, repo: &gix::Repository) -> Result<Vec<net::RemoteRef>> {
-        net::ls_remote(&self.cache, repo, &self.entry.url)
+        net::ls_remote(&self.cache, repo, &self.entry.url, &self.auth)
     }
 }
 

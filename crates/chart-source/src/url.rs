@@ -2,26 +2,33 @@
 
 use std::{
     fmt, io,
-    net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs},
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs},
     path::{Path, PathBuf},
     sync::Arc,
 };
 
-use crate::{Error, GitError, Result};
+use crate::{Credentials, Error, GitError, Result};
 
 /// Which repository URLs may be used (the defence against server-side request forgery).
 ///
-/// - `https://` only, to a host in `allowed_hosts` (an entry `host` allows port 443, an entry
+/// - `https://` to a host in `allowed_hosts` (an entry `host` allows port 443, an entry
 ///   `host:port` that port);
+/// - `http://` only to a host in `plain_http_hosts` as well (an entry `host` allows port 80):
+///   an internal git server the operator configured with an http URL;
+/// - `ssh://` and scp-like `user@host:path` URLs only with `allow_ssh` (git runs the system
+///   `ssh`, with the user's keys: for the CLI), to an allowed host (`host` allows port 22);
 /// - `file://` URLs and plain paths only when `allow_local` is set;
 /// - every address the host resolves to must be public unless `allow_private_addresses`
 ///   is set (loopback, private, link-local, unique-local, shared and unspecified addresses are
-///   refused);
+///   refused). The check is repeated when git connects, and http(s) connections go to exactly
+///   the addresses that passed it (pinned resolution), so a name that resolves elsewhere
+///   between the check and the connection (DNS rebinding) gains nothing;
 /// - URLs that start with `-`, contain whitespace or control characters, a query or a fragment,
-///   and scp-like or other schemes (`ssh`, `git`, `http`, `ext::` …) are refused.
+///   and other schemes (`git`, `ext::` …) are refused.
 ///
-/// Credentials in a URL (`https://user:token@host/…`) are accepted but never appear in
-/// messages, logs or the cache key.
+/// Credentials in a URL (`https://user:token@host/…`) are accepted: they are sent as basic auth
+/// in a header (never in the URL git is given), never appear in messages, logs or the cache
+/// key, and the mirror they fetch into is theirs alone.
 ///
 /// ```
 /// use chart_source::UrlPolicy;
@@ -31,13 +38,19 @@ use crate::{Error, GitError, Result};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlPolicy {
-    /// Hosts that https URLs may name, compared case-insensitively (`github.com` by default;
+    /// Hosts that URLs may name, compared case-insensitively (`github.com` by default;
     /// `*` names every host).
     pub allowed_hosts: Vec<String>,
     /// Whether `file://` URLs and plain paths are allowed (default `false`).
     pub allow_local: bool,
     /// Whether hosts may resolve to loopback/private/link-local addresses (default `false`).
     pub allow_private_addresses: bool,
+    /// Hosts that may be reached over plain `http` (`host` for port 80, or `host:port`); each
+    /// must be in `allowed_hosts` too. Default: none.
+    pub plain_http_hosts: Vec<String>,
+    /// Whether `ssh://` and scp-like (`git@host:owner/repo`) URLs are allowed (default
+    /// `false`).
+    pub allow_ssh: bool,
 }
 
 impl Default for UrlPolicy {
@@ -46,6 +59,8 @@ impl Default for UrlPolicy {
             allowed_hosts: vec!["github.com".to_owned()],
             allow_local: false,
             allow_private_addresses: false,
+            plain_http_hosts: Vec::new(),
+            allow_ssh: false,
         }
     }
 }
@@ -95,40 +110,122 @@ impl UrlPolicy {
                     })?;
                 Ok(RepoUrl::local(canonical))
             }
-            Location::Https { host, port, path } => {
-                let effective_port = port.unwrap_or(443);
-                let allowed = self.allows_host(host, effective_port);
-                if !allowed {
+            Location::Remote(remote) => {
+                match remote.scheme {
+                    Scheme::Https => {}
+                    Scheme::Http => {
+                        if !host_listed(&self.plain_http_hosts, &remote.host, remote.port(), 80) {
+                            return Err(refuse("only https urls are allowed".into()));
+                        }
+                    }
+                    Scheme::Ssh if !self.allow_ssh => {
+                        return Err(refuse(if remote.scp {
+                            "scp-like (ssh) urls are refused; only https urls are allowed".into()
+                        } else {
+                            "only https urls are allowed".into()
+                        }));
+                    }
+                    Scheme::Ssh => {}
+                }
+                let default_port = remote.scheme.default_port();
+                if !host_listed(
+                    &self.allowed_hosts,
+                    &remote.host,
+                    remote.port(),
+                    default_port,
+                ) {
                     return Err(refuse(format!(
-                        "host {host}{} is not in the allowed hosts ({})",
-                        port.map(|p| format!(":{p}")).unwrap_or_default(),
+                        "host {}{} is not in the allowed hosts ({})",
+                        remote.host,
+                        remote.port.map(|p| format!(":{p}")).unwrap_or_default(),
                         self.allowed_hosts.join(", ")
                     )));
                 }
-                let addrs = match host.parse::<IpAddr>() {
-                    Ok(ip) => vec![ip],
-                    Err(_) => resolver.resolve(host, effective_port).map_err(|e| {
-                        Error::RepositoryUnreachable {
-                            url: parsed.display(),
-                            tried: format!("resolving host {host}"),
-                            source: GitError::message(e.to_string()),
-                        }
-                    })?,
-                };
-                if addrs.is_empty() {
-                    return Err(Error::RepositoryUnreachable {
-                        url: parsed.display(),
-                        tried: format!("resolving host {host}"),
-                        source: GitError::message("no addresses"),
-                    });
-                }
-                for ip in &addrs {
-                    if let Some(why) = self.refuses_address(*ip) {
-                        return Err(refuse(format!("host {host} resolves to {why}")));
-                    }
-                }
-                Ok(RepoUrl::https(host, *port, path, parsed.userinfo.clone()))
+                self.addresses(remote, resolver)
+                    .map_err(|e| e.with_url(&parsed.display()))?;
+                Ok(RepoUrl::remote(remote, parsed.userinfo.as_deref()))
             }
+        }
+    }
+
+    /// Every address `remote`'s host resolves to, each checked against the policy.
+    fn addresses(&self, remote: &Remote, resolver: &dyn Resolve) -> Result<Vec<IpAddr>> {
+        let shown = || format!("{}://{}", remote.scheme.as_str(), remote.authority());
+        let host = &remote.host;
+        let addrs =
+            match host.parse::<IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => resolver.resolve(host, remote.port()).map_err(|e| {
+                    Error::RepositoryUnreachable {
+                        url: shown(),
+                        tried: format!("resolving host {host}"),
+                        source: GitError::message(e.to_string()),
+                    }
+                })?,
+            };
+        if addrs.is_empty() {
+            return Err(Error::RepositoryUnreachable {
+                url: shown(),
+                tried: format!("resolving host {host}"),
+                source: GitError::message("no addresses"),
+            });
+        }
+        for ip in &addrs {
+            if let Some(why) = self.refuses_address(*ip) {
+                return Err(Error::RepositoryNotAllowed {
+                    url: shown(),
+                    reason: format!("host {host} resolves to {why}"),
+                });
+            }
+        }
+        Ok(addrs)
+    }
+
+    /// For an http(s) repository named by host name: the host and the addresses git must
+    /// connect to, resolved now and checked against the policy (the connection is pinned to
+    /// them). `None` for local repositories, IP literals and ssh (the system `ssh` resolves).
+    pub(crate) fn pin(
+        &self,
+        url: &RepoUrl,
+        resolver: &dyn Resolve,
+    ) -> Result<Option<(String, Vec<SocketAddr>)>> {
+        let Some(remote) = url.remote.as_ref() else {
+            return Ok(None);
+        };
+        if remote.scheme == Scheme::Ssh {
+            return Ok(None);
+        }
+        let addrs = self
+            .addresses(remote, resolver)
+            .map_err(|e| e.with_url(url.normalized()))?;
+        if remote.host.parse::<IpAddr>().is_ok() {
+            return Ok(None);
+        }
+        let port = remote.port();
+        Ok(Some((
+            remote.host.clone(),
+            addrs
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, port))
+                .collect(),
+        )))
+    }
+}
+
+impl Error {
+    /// The same refusal or failure, naming `url` (the original, redacted form).
+    fn with_url(self, shown: &str) -> Error {
+        match self {
+            Error::RepositoryNotAllowed { reason, .. } => Error::RepositoryNotAllowed {
+                url: shown.to_owned(),
+                reason,
+            },
+            Error::RepositoryUnreachable { tried, source, .. } => Error::RepositoryUnreachable {
+                url: shown.to_owned(),
+                tried,
+                source,
+            },
+            other => other,
         }
     }
 }
@@ -138,23 +235,7 @@ impl UrlPolicy {
     /// port 443, an entry `host:port` that port; `*` allows every host). For other kinds of
     /// repository (Helm chart repositories, OCI registries) that check their own URLs.
     pub fn allows_host(&self, host: &str, port: u16) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let host = host.trim_matches(['[', ']']);
-        self.allowed_hosts.iter().any(|entry| {
-            let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
-            if entry == "*" {
-                return true;
-            }
-            match entry
-                .rsplit_once(':')
-                .filter(|(_, p)| p.parse::<u16>().is_ok())
-            {
-                Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
-                    h.trim_matches(['[', ']']) == host && p.parse() == Ok(port)
-                }
-                _ => entry.trim_matches(['[', ']']) == host && port == 443,
-            }
-        })
+        host_listed(&self.allowed_hosts, host, port, 443)
     }
 
     /// Why a connection to `ip` is refused under this policy (`"a loopback address
@@ -168,17 +249,106 @@ impl UrlPolicy {
     }
 }
 
+/// Whether `host:port` matches one of `entries` (`host` matches `default_port`, `host:port`
+/// that port, `[v6]:port` likewise; `*` every host), case-insensitively.
+fn host_listed(entries: &[String], host: &str, port: u16, default_port: u16) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_matches(['[', ']']);
+    entries.iter().any(|entry| {
+        let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+        if entry == "*" {
+            return true;
+        }
+        match entry
+            .rsplit_once(':')
+            .filter(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
+                h.trim_matches(['[', ']']) == host && p.parse() == Ok(port)
+            }
+            _ => entry.trim_matches(['[', ']']) == host && port == default_port,
+        }
+    })
+}
+
+/// A URL scheme git talks over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Https,
+    Http,
+    Ssh,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Https => 443,
+            Scheme::Http => 80,
+            Scheme::Ssh => 22,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+            Scheme::Ssh => "ssh",
+        }
+    }
+}
+
+/// A network repository location.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    pub(crate) scheme: Scheme,
+    /// Lower case; IPv6 without brackets.
+    pub(crate) host: String,
+    /// `None` for the scheme's default port.
+    port: Option<u16>,
+    /// Starts with `/` (scp-like paths are given one).
+    path: String,
+    /// The ssh user (`git`); not a secret.
+    ssh_user: Option<String>,
+    /// Written scp-like (`git@host:owner/repo`).
+    scp: bool,
+    /// An scp-like path written from the root (`git@host:/srv/repo`), which the server
+    /// must get as such; others are relative to the ssh user's home.
+    scp_absolute: bool,
+}
+
+impl Remote {
+    pub(crate) fn port(&self) -> u16 {
+        self.port.unwrap_or(self.scheme.default_port())
+    }
+
+    fn host_part(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
+    fn authority(&self) -> String {
+        format!(
+            "{}{}",
+            self.host_part(),
+            self.port.map(|p| format!(":{p}")).unwrap_or_default()
+        )
+    }
+}
+
 /// A repository URL that passed the [`UrlPolicy`], normalized.
 ///
 /// `Display` shows the normalized form, which never contains credentials:
 /// `https://github.com/argoproj/argo-helm` for `https://user:tok@GitHub.com/argoproj/argo-helm.git/`,
-/// `file:///abs/path` for a local path.
+/// `file:///abs/path` for a local path, `ssh://github.com/o/r` for `git@github.com:o/r.git`.
 #[derive(Clone)]
 pub struct RepoUrl {
     normalized: String,
     fetch_url: String,
-    secret: Option<String>,
-    local: bool,
+    credentials: Option<Credentials>,
+    remote: Option<Remote>,
 }
 
 impl RepoUrl {
@@ -187,37 +357,59 @@ impl RepoUrl {
         RepoUrl {
             normalized: format!("file://{path}"),
             fetch_url: path,
-            secret: None,
-            local: true,
+            credentials: None,
+            remote: None,
         }
     }
 
-    fn https(host: &str, port: Option<u16>, path: &str, userinfo: Option<String>) -> Self {
-        let port_part = port.map(|p| format!(":{p}")).unwrap_or_default();
-        let host_part = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.to_owned()
-        };
+    fn remote(remote: &Remote, userinfo: Option<&str>) -> Self {
+        let path = &remote.path;
         let mut norm_path = path
             .trim_end_matches('/')
             .trim_end_matches(".git")
             .to_owned();
-        if host == "github.com" {
+        if remote.host == "github.com" {
             norm_path = norm_path.to_ascii_lowercase();
         }
-        let userinfo_part = userinfo
-            .as_ref()
-            .map(|u| format!("{u}@"))
-            .unwrap_or_default();
-        RepoUrl {
-            normalized: format!("https://{host_part}{port_part}{norm_path}"),
-            fetch_url: format!(
-                "https://{userinfo_part}{host_part}{port_part}{}",
+        let scheme = remote.scheme.as_str();
+        let authority = remote.authority();
+        let fetch_url = match remote.scheme {
+            Scheme::Ssh if remote.scp => format!(
+                "{}{}:{}{}",
+                remote
+                    .ssh_user
+                    .as_ref()
+                    .map(|u| format!("{u}@"))
+                    .unwrap_or_default(),
+                remote.host_part(),
+                if remote.scp_absolute { "/" } else { "" },
+                path.trim_start_matches('/').trim_end_matches('/')
+            ),
+            Scheme::Ssh => format!(
+                "ssh://{}{authority}{}",
+                remote
+                    .ssh_user
+                    .as_ref()
+                    .map(|u| format!("{u}@"))
+                    .unwrap_or_default(),
                 path.trim_end_matches('/')
             ),
-            secret: userinfo,
-            local: false,
+            Scheme::Https | Scheme::Http => {
+                format!("{scheme}://{authority}{}", path.trim_end_matches('/'))
+            }
+        };
+        let credentials = match remote.scheme {
+            Scheme::Ssh => None,
+            Scheme::Https | Scheme::Http => userinfo.map(|u| match u.split_once(':') {
+                Some((user, pass)) => Credentials::new(percent_decode(user), percent_decode(pass)),
+                None => Credentials::new(percent_decode(u), ""),
+            }),
+        };
+        RepoUrl {
+            normalized: format!("{scheme}://{authority}{norm_path}"),
+            fetch_url,
+            credentials,
+            remote: Some(remote.clone()),
         }
     }
 
@@ -229,7 +421,12 @@ impl RepoUrl {
 
     /// Whether this is a local repository (`file://` or a path).
     pub fn is_local(&self) -> bool {
-        self.local
+        self.remote.is_none()
+    }
+
+    /// Whether the URL carried credentials (`https://user:token@host/…`).
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
     }
 
     /// The directory name of this repository's mirror: a readable slug of the normalized URL
@@ -271,22 +468,26 @@ impl RepoUrl {
         }
     }
 
-    /// The URL handed to git, with credentials if any. Never log this.
+    /// The URL handed to git: never with credentials.
     pub(crate) fn fetch_url(&self) -> &str {
         &self.fetch_url
     }
 
-    /// Secrets to remove from any git error text.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        if let Some(s) = &self.secret {
-            out.push(s.as_str());
-            if let Some((user, pass)) = s.split_once(':') {
-                out.push(pass);
-                out.push(user);
-            }
-        }
-        out
+    /// Credentials the URL carried.
+    pub(crate) fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// The host, for http(s) and ssh repositories.
+    pub(crate) fn host(&self) -> Option<&str> {
+        self.remote.as_ref().map(|r| r.host.as_str())
+    }
+
+    /// Whether git talks ssh to this repository.
+    pub(crate) fn is_ssh(&self) -> bool {
+        self.remote
+            .as_ref()
+            .is_some_and(|r| r.scheme == Scheme::Ssh)
     }
 }
 
@@ -318,11 +519,7 @@ impl Parsed {
 #[derive(Debug)]
 enum Location {
     Local(PathBuf),
-    Https {
-        host: String,
-        port: Option<u16>,
-        path: String,
-    },
+    Remote(Remote),
 }
 
 /// Removes the user-info part of anything that looks like `scheme://userinfo@host` (and
@@ -390,12 +587,10 @@ fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
     }
     let original = url.to_owned();
     if let Some((scheme, rest)) = url.split_once("://") {
-        match scheme.to_ascii_lowercase().as_str() {
-            "https" => parse_https(rest).map(|(location, userinfo)| Parsed {
-                location,
-                userinfo,
-                original,
-            }),
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "https" => Scheme::Https,
+            "http" => Scheme::Http,
+            "ssh" | "git+ssh" | "ssh+git" => Scheme::Ssh,
             "file" => {
                 let path = rest.strip_prefix("localhost").unwrap_or(rest);
                 if !path.starts_with('/') {
@@ -404,14 +599,31 @@ fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
                 if path.contains(['?', '#']) {
                     return Err("url has a query or fragment");
                 }
-                Ok(Parsed {
+                return Ok(Parsed {
                     location: Location::Local(PathBuf::from(percent_decode(path))),
                     userinfo: None,
                     original,
-                })
+                });
             }
-            _ => Err("only https urls are allowed"),
+            _ => return Err("only https urls are allowed"),
+        };
+        let (mut remote, userinfo) = parse_remote(scheme, rest)?;
+        if scheme == Scheme::Ssh {
+            if userinfo.as_deref().is_some_and(|u| u.contains(':')) {
+                return Err("ssh urls must not carry a password");
+            }
+            remote.ssh_user = userinfo.clone();
+            return Ok(Parsed {
+                location: Location::Remote(remote),
+                userinfo: None,
+                original,
+            });
         }
+        Ok(Parsed {
+            location: Location::Remote(remote),
+            userinfo,
+            original,
+        })
     } else if url.contains("::") {
         Err("transport helpers (like ext::) are refused")
     } else if url
@@ -419,7 +631,11 @@ fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
         .next()
         .is_some_and(|first| first.contains(':') && !Path::new(url).exists())
     {
-        Err("scp-like (ssh) urls are refused; only https urls are allowed")
+        parse_scp(url).map(|remote| Parsed {
+            location: Location::Remote(remote),
+            userinfo: None,
+            original,
+        })
     } else {
         Ok(Parsed {
             location: Location::Local(PathBuf::from(url)),
@@ -429,7 +645,79 @@ fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
     }
 }
 
-fn parse_https(rest: &str) -> std::result::Result<(Location, Option<String>), &'static str> {
+/// `[user@]host:path`, git's scp-like ssh syntax.
+fn parse_scp(url: &str) -> std::result::Result<Remote, &'static str> {
+    const REFUSED: &str = "scp-like (ssh) urls are refused; only https urls are allowed";
+    let (authority, path) = url.split_once(':').ok_or(REFUSED)?;
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    if user.is_some_and(|u| {
+        u.is_empty()
+            || u.starts_with('-')
+            || !u
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    }) {
+        return Err(REFUSED);
+    }
+    let host = host.to_ascii_lowercase();
+    if !valid_host_name(&host) || path.is_empty() || path.starts_with('-') {
+        return Err(REFUSED);
+    }
+    let scp_absolute = path.starts_with('/');
+    let path = format!("/{}", path.trim_start_matches('/'));
+    check_path(&path)?;
+    Ok(Remote {
+        scheme: Scheme::Ssh,
+        host,
+        port: None,
+        path,
+        ssh_user: user.map(str::to_owned),
+        scp: true,
+        scp_absolute,
+    })
+}
+
+fn valid_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn check_path(path: &str) -> std::result::Result<(), &'static str> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err("url has no repository path");
+    }
+    if path.contains("//") {
+        return Err("url path has empty segments");
+    }
+    if path
+        .split('/')
+        .map(percent_decode)
+        .any(|seg| seg == "." || seg == ".." || seg.contains('/'))
+    {
+        return Err("url path has dot segments or encoded separators");
+    }
+    if !path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~/%+".contains(&b))
+    {
+        return Err("url path has unexpected characters");
+    }
+    Ok(())
+}
+
+fn parse_remote(
+    scheme: Scheme,
+    rest: &str,
+) -> std::result::Result<(Remote, Option<String>), &'static str> {
     if rest.contains(['?', '#']) {
         return Err("url has a query or fragment");
     }
@@ -461,48 +749,27 @@ fn parse_https(rest: &str) -> std::result::Result<(Location, Option<String>), &'
     if host.is_empty() {
         return Err("url has no host");
     }
-    if !host.contains(':')
-        && !host.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-    {
+    if !host.contains(':') && !valid_host_name(&host) {
         return Err("url has an invalid host name");
     }
     let port = match port {
         None => None,
         Some(p) => match p.parse::<u16>() {
-            Ok(443) => None,
+            Ok(p) if p == scheme.default_port() => None,
             Ok(0) | Err(_) => return Err("url has an invalid port"),
             Ok(p) => Some(p),
         },
     };
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return Err("url has no repository path");
-    }
-    if path.contains("//") {
-        return Err("url path has empty segments");
-    }
-    if path
-        .split('/')
-        .map(percent_decode)
-        .any(|seg| seg == "." || seg == ".." || seg.contains('/'))
-    {
-        return Err("url path has dot segments or encoded separators");
-    }
-    if !path
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~/%+".contains(&b))
-    {
-        return Err("url path has unexpected characters");
-    }
+    check_path(path)?;
     Ok((
-        Location::Https {
+        Remote {
+            scheme,
             host,
             port,
             path: path.to_owned(),
+            ssh_user: None,
+            scp: false,
+            scp_absolute: false,
         },
         userinfo.map(str::to_owned),
     ))
@@ -619,7 +886,9 @@ mod tests {
             "{}",
             a.cache_key()
         );
-        assert_eq!(b.fetch_url(), "https://x:tok@github.com/argoproj/argo-helm");
+        // Credentials never go into the URL git is given.
+        assert_eq!(b.fetch_url(), "https://github.com/argoproj/argo-helm");
+        assert_eq!(b.credentials().unwrap().password(), "tok");
         assert!(!format!("{b} {b:?}").contains("tok"));
     }
 

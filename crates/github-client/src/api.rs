@@ -10,8 +10,8 @@ use crate::models::{
     MAX_STATUS_DESCRIPTION_CHARS, RawApp, RawComment, RawId, RawPull, RawUser, truncate_chars,
 };
 use crate::{
-    Annotation, CheckRunOutput, CheckRunRequest, Comment, Error, GithubClient, PullFile,
-    PullRequest, StatusRequest, User,
+    Annotation, CheckRunOutput, CheckRunRequest, Comment, Error, GitToken, GithubClient, PullFile,
+    PullRequest, SecretString, StatusRequest, User,
 };
 
 /// Page size for every list call (the API maximum, reference §3.1, §3.4, R23).
@@ -66,6 +66,52 @@ fn check_run_json(req: &CheckRunRequest, with_head_sha: bool) -> Value {
 }
 
 impl GithubClient {
+    /// A token git can read `repo` with over HTTPS (as user `x-access-token`): with token auth
+    /// the token itself; with App auth a new installation token scoped to this one repository
+    /// (`repositories: [name]` in the request), minted for each call and never cached or
+    /// shared with other repositories' work. Its expiry comes with it (`None` for a token).
+    #[tracing::instrument(skip_all, fields(repo = %repo, installation_id = installation))]
+    pub async fn git_token(
+        &self,
+        repo: &RepoName,
+        installation: Option<u64>,
+    ) -> Result<GitToken, Error> {
+        if let Some(token) = self.personal_token() {
+            return Ok(GitToken {
+                token,
+                expires_at: None,
+            });
+        }
+        let Some(installation) = installation else {
+            return Err(Error::Auth {
+                reason: format!(
+                    "github app auth needs the installation id to read {repo} with git (the \
+                     delivery carried none)"
+                ),
+            });
+        };
+        let body = json!({"repositories": [repo.name()]});
+        let call = Call {
+            as_app: true,
+            // Minting a token twice is harmless, so this POST may be retried.
+            ..Call::write(
+                Method::POST,
+                format!("/app/installations/{installation}/access_tokens"),
+                Some(&body),
+                None,
+                Retry::Idempotent,
+            )
+        };
+        let raw: crate::models::RawInstallationToken = self.execute(call).await?.json()?;
+        let expires_at = raw.expires_at.parse().map_err(|_| Error::Auth {
+            reason: "installation token has an unreadable expires_at".into(),
+        })?;
+        Ok(GitToken {
+            token: SecretString::new(raw.token),
+            expires_at: Some(expires_at),
+        })
+    }
+
     /// Who we are, to recognise our own comments (reference R26): `GET /user` with a token;
     /// with App auth `GET /app` (JWT) and the login `<slug>[bot]`. `installation` is unused
     /// (identity does not depend on it) and kept for call-site symmetry.

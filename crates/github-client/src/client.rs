@@ -373,6 +373,14 @@ impl GithubClient {
         self.inner.config.check_runs_with_token
     }
 
+    /// The token of token auth (`None` with App auth).
+    pub(crate) fn personal_token(&self) -> Option<SecretString> {
+        match &self.inner.auth {
+            Auth::Token(t) => Some(t.clone()),
+            Auth::App { .. } => None,
+        }
+    }
+
     pub(crate) fn resolve(&self, target: &str) -> Result<Url, Error> {
         if target.starts_with('/') {
             let base = self.inner.base.as_str().trim_end_matches('/');

@@ -74,9 +74,9 @@ pub use error::Error;
 pub use github_ids::RepoName;
 pub use models::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus,
-    Comment, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS, MAX_PR_FILES,
-    MAX_STATUS_CONTEXT_CHARS, MAX_STATUS_DESCRIPTION_CHARS, PrBranch, PullFile, PullRequest,
-    RateLimitSnapshot, StatusRequest, StatusState, User,
+    Comment, GitToken, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS,
+    MAX_PR_FILES, MAX_STATUS_CONTEXT_CHARS, MAX_STATUS_DESCRIPTION_CHARS, PrBranch, PullFile,
+    PullRequest, RateLimitSnapshot, StatusRequest, StatusState, User,
 };
 pub use reqwest::Method;
 pub use secret::SecretString;

@@ -372,6 +372,15 @@ pub(crate) struct RawId {
     pub id: u64,
 }
 
+/// A token git authenticates with ([`GithubClient::git_token`](crate::GithubClient::git_token)).
+#[derive(Debug, Clone)]
+pub struct GitToken {
+    /// The token (send as the password of user `x-access-token`).
+    pub token: crate::SecretString,
+    /// When it stops working; `None` for a personal token.
+    pub expires_at: Option<jiff::Timestamp>,
+}
+
 #[derive(Deserialize)]
 pub(crate) struct RawInstallationToken {
     pub token: String,

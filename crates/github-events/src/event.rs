@@ -18,6 +18,8 @@ pub enum Event {
     Ping(PingEvent),
     /// `issue_comment` (comments on issues and pull requests).
     IssueComment(IssueCommentEvent),
+    /// `merge_group`: a merge queue asks for checks on the commit it would merge.
+    MergeGroup(MergeGroupEvent),
     /// An event ChartImpact does not handle (`installation`, `check_run`, names GitHub adds
     /// later). Not an error: it is answered "ignored".
     Other {
@@ -37,6 +39,7 @@ impl Event {
             Event::Release(_) => "release",
             Event::Ping(_) => "ping",
             Event::IssueComment(_) => "issue_comment",
+            Event::MergeGroup(_) => "merge_group",
             Event::Other { event, .. } => event,
         }
     }
@@ -47,6 +50,7 @@ impl Event {
             Event::PullRequest(e) => Some(&e.action),
             Event::Release(e) => Some(&e.action),
             Event::IssueComment(e) => Some(&e.action),
+            Event::MergeGroup(e) => Some(&e.action),
             Event::Other { action, .. } => action.as_deref(),
             Event::Push(_) | Event::Ping(_) => None,
         }
@@ -60,6 +64,7 @@ impl Event {
             Event::Push(e) => Some(&e.repo),
             Event::Release(e) => Some(&e.repo),
             Event::IssueComment(e) => Some(&e.repo),
+            Event::MergeGroup(e) => Some(&e.repo),
             Event::Ping(_) | Event::Other { .. } => None,
         }
     }
@@ -99,6 +104,9 @@ pub struct PullRequestEvent {
     pub default_branch: Option<String>,
     /// `pull_request.labels[].name`.
     pub labels: Vec<String>,
+    /// `pull_request.author_association`: `OWNER`, `MEMBER`, `COLLABORATOR`, `CONTRIBUTOR`,
+    /// `FIRST_TIME_CONTRIBUTOR`, `NONE`, … (`NONE` when absent).
+    pub author_association: String,
     /// `label.name`: the label added or removed by a `labeled`/`unlabeled` action.
     pub label: Option<String>,
     /// Whether `changes.base` is present: an `edited` action that changed the base branch.
@@ -192,8 +200,29 @@ pub struct PingEvent {
     pub hook_id: Option<u64>,
     /// `hook.events`: the events the hook is subscribed to (`*` for all).
     pub events: Vec<String>,
+    /// `hook.type`: `Repository`, `Organization` or `App`.
+    pub hook_type: Option<String>,
     /// `zen`: a line of GitHub zen.
     pub zen: Option<String>,
+}
+
+/// A `merge_group` delivery: the merge queue's temporary branch needs its checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeGroupEvent {
+    /// `action`: `checks_requested` or `destroyed`.
+    pub action: String,
+    /// `repository.full_name`.
+    pub repo: RepoName,
+    /// `merge_group.head_sha`: the commit the queue would merge (checks go there).
+    pub head_sha: CommitSha,
+    /// `merge_group.head_ref`: `refs/heads/gh-readonly-queue/main/pr-7-…`.
+    pub head_ref: String,
+    /// `merge_group.base_sha`: the target branch's commit.
+    pub base_sha: CommitSha,
+    /// `merge_group.base_ref`: `refs/heads/main`.
+    pub base_ref: String,
+    /// `installation.id`.
+    pub installation_id: Option<u64>,
 }
 
 /// An `issue_comment` delivery: a comment on an issue or a pull request.
@@ -245,6 +274,7 @@ mod tests {
             base_repo_id: 1,
             default_branch: Some("main".into()),
             labels: vec![],
+            author_association: "OWNER".into(),
             label: None,
             base_changed: false,
             installation_id: None,

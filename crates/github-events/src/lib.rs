@@ -41,7 +41,11 @@
 //! let event = parse("ping", &json)?;
 //! assert_eq!(
 //!     route(&event, &RoutingPolicy::default()),
-//!     Decision::Pong { events: vec!["pull_request".into(), "push".into()] },
+//!     Decision::Pong {
+//!         events: vec!["pull_request".into(), "push".into()],
+//!         hook_id: Some(42),
+//!         hook_type: None,
+//!     },
 //! );
 //!
 //! // A tampered body does not verify.
@@ -61,7 +65,9 @@ mod summary;
 mod verify;
 
 pub use body::{BodyError, payload_bytes};
-pub use event::{Event, IssueCommentEvent, PingEvent, PullRequestEvent, PushEvent, ReleaseEvent};
+pub use event::{
+    Event, IssueCommentEvent, MergeGroupEvent, PingEvent, PullRequestEvent, PushEvent, ReleaseEvent,
+};
 pub use github_ids::{CommitSha, DeliveryId, IdError, JobKey, RepoName};
 pub use parse::{ParseError, parse};
 pub use route::{Decision, PolicyError, RERUN_COMMAND, RoutingPolicy, Target, route};

@@ -9,7 +9,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer};
 
 use crate::event::{
-    Event, IssueCommentEvent, PingEvent, PullRequestEvent, PushEvent, ReleaseEvent,
+    Event, IssueCommentEvent, MergeGroupEvent, PingEvent, PullRequestEvent, PushEvent, ReleaseEvent,
 };
 use github_ids::shown;
 use github_ids::{CommitSha, RepoName};
@@ -32,6 +32,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
         "issue_comment" => {
             Event::IssueComment(decode::<wire::IssueCommentPayload>(event, body)?.into())
         }
+        "merge_group" => Event::MergeGroup(decode::<wire::MergeGroupPayload>(event, body)?.into()),
         _ => Event::Other {
             event: event.to_owned(),
             action: decode::<wire::AnyPayload>(event, body)?
@@ -65,10 +66,42 @@ fn decode<T: DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, ParseError
         source,
     };
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| error(e.path().to_string(), e.into_inner()))?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let source = e.into_inner();
+        // A missing field is reported at the object that lacks it: name the field itself.
+        let path = match missing_field(&source.to_string()) {
+            Some(field) if path == "." => field.to_owned(),
+            Some(field) => format!("{path}.{field}"),
+            None => path,
+        };
+        error(path, source)
+    })?;
     de.end().map_err(|e| error(".".into(), e))?;
     Ok(value)
+}
+
+/// The field named by serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")?
+        .split('`')
+        .next()
+        .filter(|f| !f.is_empty())
+}
+
+/// A pull request number: GitHub's start at 1.
+fn pull_number<'de, D>(deserializer: D) -> Result<u64, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let n = u64::deserialize(deserializer)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom(
+            "0 is not a pull request number (they start at 1)",
+        ));
+    }
+    Ok(n)
 }
 
 /// A payload that cannot be read.
@@ -143,6 +176,7 @@ mod wire {
     #[derive(Deserialize)]
     pub(super) struct PullRequestPayload {
         pub action: String,
+        #[serde(deserialize_with = "pull_number")]
         pub number: u64,
         pub pull_request: PullRequest,
         pub repository: Repository,
@@ -161,6 +195,7 @@ mod wire {
         pub base: Base,
         #[serde(default, deserialize_with = "null_default")]
         pub labels: Vec<Label>,
+        pub author_association: Option<String>,
     }
 
     #[derive(Deserialize)]
@@ -239,6 +274,24 @@ mod wire {
     pub(super) struct Hook {
         #[serde(default, deserialize_with = "null_default")]
         pub events: Vec<String>,
+        #[serde(rename = "type")]
+        pub hook_type: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct MergeGroupPayload {
+        pub action: String,
+        pub merge_group: MergeGroup,
+        pub repository: Repository,
+        pub installation: Option<Installation>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct MergeGroup {
+        pub head_sha: CommitSha,
+        pub head_ref: String,
+        pub base_sha: CommitSha,
+        pub base_ref: String,
     }
 
     #[derive(Deserialize)]
@@ -293,6 +346,7 @@ impl From<wire::PullRequestPayload> for PullRequestEvent {
             base_repo_id: pr.base.repo.id,
             default_branch: p.repository.default_branch,
             labels: pr.labels.into_iter().map(|l| l.name).collect(),
+            author_association: pr.author_association.unwrap_or_else(|| "NONE".into()),
             label: p.label.map(|l| l.name),
             base_changed: p.changes.is_some_and(|c| c.base.is_some()),
             installation_id: p.installation.map(|i| i.id),
@@ -332,10 +386,29 @@ impl From<wire::ReleasePayload> for ReleaseEvent {
 
 impl From<wire::PingPayload> for PingEvent {
     fn from(p: wire::PingPayload) -> Self {
+        let (events, hook_type) = match p.hook {
+            Some(h) => (h.events, h.hook_type),
+            None => (Vec::new(), None),
+        };
         PingEvent {
             hook_id: p.hook_id,
-            events: p.hook.map(|h| h.events).unwrap_or_default(),
+            events,
+            hook_type,
             zen: p.zen,
+        }
+    }
+}
+
+impl From<wire::MergeGroupPayload> for MergeGroupEvent {
+    fn from(p: wire::MergeGroupPayload) -> Self {
+        MergeGroupEvent {
+            action: p.action,
+            repo: p.repository.full_name,
+            head_sha: p.merge_group.head_sha,
+            head_ref: p.merge_group.head_ref,
+            base_sha: p.merge_group.base_sha,
+            base_ref: p.merge_group.base_ref,
+            installation_id: p.installation.map(|i| i.id),
         }
     }
 }
@@ -403,6 +476,26 @@ mod tests {
         let body = minimal_pr(SHA_A, r#"{"id":2,"full_name":"../etc"}"#);
         let err = parse("pull_request", body.as_bytes()).unwrap_err();
         assert_eq!(err.path(), Some("pull_request.head.repo.full_name"));
+    }
+
+    #[test]
+    fn a_missing_field_is_named_and_pull_request_zero_is_refused() {
+        let err = parse("pull_request", br#"{"number":1}"#).unwrap_err();
+        assert_eq!(err.path(), Some("action"));
+        let err = parse("push", br#"{"before":"x"}"#).unwrap_err();
+        assert!(err.path() != Some("."), "{err}");
+        let body = minimal_pr(SHA_A, "null").replace(r#""number":7"#, r#""number":0"#);
+        let err = parse("pull_request", body.as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some("number"));
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .to_string()
+                .contains("0 is not a pull request number")
+        );
+        let body = minimal_pr(SHA_A, "null").replace(r#""state":"open","#, "");
+        let err = parse("pull_request", body.as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some("pull_request.state"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Routing: what to do with a parsed event, decided from the event and a policy alone.
 
-use crate::event::{Event, IssueCommentEvent, PullRequestEvent, PushEvent, ReleaseEvent};
+use crate::event::{
+    Event, IssueCommentEvent, MergeGroupEvent, PullRequestEvent, PushEvent, ReleaseEvent,
+};
 use crate::glob;
 use github_ids::shown;
 use github_ids::{CommitSha, JobKey, RepoName};
@@ -8,7 +10,8 @@ use github_ids::{CommitSha, JobKey, RepoName};
 /// The comment that asks ChartImpact to analyse a pull request again.
 pub const RERUN_COMMAND: &str = "/chartimpact rerun";
 
-/// Author associations allowed to ask for a rerun (reference `github.md` §8 item 9).
+/// Author associations allowed to ask for a rerun, and whose fork pull requests run
+/// (reference `github.md` §8 item 9): people with write access.
 const RERUN_ASSOCIATIONS: [&str; 3] = ["OWNER", "MEMBER", "COLLABORATOR"];
 
 /// Which events lead to work. The default runs pull requests from the repository itself
@@ -21,14 +24,16 @@ pub struct RoutingPolicy {
     /// Analyse draft pull requests too.
     pub run_drafts: bool,
     /// Analyse pull requests from forks (`Target::PullRequest { fork: true, .. }`; reference
-    /// `github.md` §8 item 9 and R18: off by default).
+    /// `github.md` §8 item 9 and R18: off by default) — when their author has write access
+    /// (`OWNER`, `MEMBER`, `COLLABORATOR`), or, for anyone else's, once a maintainer added one
+    /// of the `trigger_labels` (only people with triage access can label).
     pub allow_forks: bool,
     /// Branches whose pushes are analysed: exact names, or patterns where `*` matches any run
     /// of characters (`release/*`, `*`).
     pub push_branches: Vec<String>,
     /// Repositories that are enabled, as `owner/name` patterns where `*` matches within one
-    /// segment (`my-org/*`, `*/charts`, `*/*`), compared case-insensitively. Empty means every
-    /// repository.
+    /// segment (`my-org/*`, `*/charts`, `*/*`), compared case-insensitively; a lone `*` means
+    /// every repository, as does an empty list.
     pub repos: Vec<String>,
 }
 
@@ -37,10 +42,9 @@ impl RoutingPolicy {
     pub fn repo_enabled(&self, repo: &RepoName) -> bool {
         let full = repo.to_string();
         self.repos.is_empty()
-            || self
-                .repos
-                .iter()
-                .any(|pattern| glob::matches(pattern.trim(), &full, Some('/'), true))
+            || self.repos.iter().any(|pattern| {
+                pattern.trim() == "*" || glob::matches(pattern.trim(), &full, Some('/'), true)
+            })
     }
 
     /// Whether pushes to `branch` are analysed.
@@ -57,20 +61,21 @@ impl RoutingPolicy {
             .any(|l| l.to_lowercase() == label.to_lowercase())
     }
 
-    /// Checks the patterns, for configuration loading: every `repos` entry must be
+    /// Checks the patterns, for configuration loading: every `repos` entry must be `*` or
     /// `owner/name` (each part non-empty, made of repository-name characters and `*`), every
     /// branch pattern and trigger label non-empty.
     pub fn validate(&self) -> Result<(), PolicyError> {
         for pattern in &self.repos {
-            let ok = pattern.split_once('/').is_some_and(|(owner, name)| {
-                let part_ok = |s: &str| {
-                    !s.is_empty()
-                        && s.bytes().all(|b| {
-                            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'*')
-                        })
-                };
-                part_ok(owner) && part_ok(name)
-            });
+            let ok = pattern.trim() == "*"
+                || pattern.split_once('/').is_some_and(|(owner, name)| {
+                    let part_ok = |s: &str| {
+                        !s.is_empty()
+                            && s.bytes().all(|b| {
+                                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'*')
+                            })
+                    };
+                    part_ok(owner) && part_ok(name)
+                });
             if !ok {
                 return Err(PolicyError::RepoPattern {
                     pattern: shown(pattern),
@@ -139,6 +144,10 @@ pub enum Decision {
     Pong {
         /// `hook.events` of the ping.
         events: Vec<String>,
+        /// `hook_id`.
+        hook_id: Option<u64>,
+        /// `hook.type`: `Repository`, `Organization` or `App`.
+        hook_type: Option<String>,
     },
     /// Nothing to do (answer 200 with the reason, R8).
     Ignore {
@@ -273,6 +282,7 @@ impl Target {
 /// - `push`: a branch in `push_branches` runs; deleted branches and tags are ignored.
 /// - `release`: `published` runs, every other action is ignored.
 /// - `ping`: pong.
+/// - `merge_group`: `checks_requested` runs like a push of the group's head (base → head).
 /// - `issue_comment`: a new comment on a pull request that is exactly [`RERUN_COMMAND`]
 ///   (trimmed), by an `OWNER`, `MEMBER` or `COLLABORATOR`, reruns; others are ignored.
 /// - Repositories outside `repos`, and every other event, are ignored.
@@ -288,8 +298,11 @@ pub fn route(event: &Event, policy: &RoutingPolicy) -> Decision {
         Event::Release(release) => route_release(release),
         Event::Ping(ping) => Decision::Pong {
             events: ping.events.clone(),
+            hook_id: ping.hook_id,
+            hook_type: ping.hook_type.clone(),
         },
         Event::IssueComment(comment) => route_comment(comment),
+        Event::MergeGroup(group) => route_merge_group(group),
         Event::Other { event, .. } => {
             Decision::ignore(format!("ignored: unsupported event {}", shown(event)))
         }
@@ -332,6 +345,23 @@ fn route_pull_request(pr: &PullRequestEvent, policy: &RoutingPolicy) -> Decision
     if fork && !policy.allow_forks {
         return Decision::ignore("ignored: pull request from a fork");
     }
+    if fork
+        && !RERUN_ASSOCIATIONS.contains(&pr.author_association.as_str())
+        && !pr.labels.iter().any(|l| policy.is_trigger_label(l))
+    {
+        return Decision::ignore(format!(
+            "ignored: pull request from a fork by an author without write access ({}); {}",
+            shown(&pr.author_association),
+            match policy.trigger_labels.first() {
+                Some(label) => format!(
+                    "a maintainer can add the label {:?} to have it analysed",
+                    shown(label)
+                ),
+                None => "configure a trigger label to let maintainers opt such pull requests in"
+                    .to_owned(),
+            }
+        ));
+    }
     Decision::Run(Target::PullRequest {
         repo: pr.repo.clone(),
         number: pr.number,
@@ -368,6 +398,31 @@ fn route_push(push: &PushEvent, policy: &RoutingPolicy) -> Decision {
         before: push.before.clone(),
         after: push.after.clone(),
         installation_id: push.installation_id,
+    })
+}
+
+/// A merge queue's group is analysed like a push of its head onto the target branch: base →
+/// head, with the commit status on the head the queue waits for.
+fn route_merge_group(group: &MergeGroupEvent) -> Decision {
+    if group.action != "checks_requested" {
+        return Decision::ignore(format!(
+            "ignored: merge_group action {}",
+            shown(&group.action)
+        ));
+    }
+    let branch = group
+        .head_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&group.head_ref);
+    if branch.is_empty() {
+        return Decision::ignore("ignored: merge_group without a head branch");
+    }
+    Decision::Run(Target::Push {
+        repo: group.repo.clone(),
+        branch: branch.to_owned(),
+        before: group.base_sha.clone(),
+        after: group.head_sha.clone(),
+        installation_id: group.installation_id,
     })
 }
 
@@ -438,6 +493,7 @@ mod tests {
             base_repo_id: 1,
             default_branch: Some("main".into()),
             labels: vec![],
+            author_association: "MEMBER".into(),
             label: None,
             base_changed: false,
             installation_id: Some(3),
@@ -572,12 +628,15 @@ mod tests {
         let ping = Event::Ping(PingEvent {
             hook_id: Some(1),
             events: vec!["push".into()],
+            hook_type: Some("Repository".into()),
             zen: None,
         });
         assert_eq!(
             route(&ping, &RoutingPolicy::default()),
             Decision::Pong {
-                events: vec!["push".into()]
+                events: vec!["push".into()],
+                hook_id: Some(1),
+                hook_type: Some("Repository".into()),
             }
         );
         let other = Event::Other {
@@ -602,7 +661,13 @@ mod tests {
             ..RoutingPolicy::default()
         };
         assert_eq!(ok.validate(), Ok(()));
-        for bad in ["*", "org", "a/b/c", "/b", "a/", "a b/c"] {
+        let star = RoutingPolicy {
+            repos: vec!["*".into()],
+            ..RoutingPolicy::default()
+        };
+        assert_eq!(star.validate(), Ok(()));
+        assert!(star.repo_enabled(&"any-org/any-repo".parse().unwrap()));
+        for bad in ["org", "a/b/c", "/b", "a/", "a b/c", "**x"] {
             let policy = RoutingPolicy {
                 repos: vec![bad.into()],
                 ..RoutingPolicy::default()

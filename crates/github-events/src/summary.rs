@@ -36,6 +36,7 @@ pub fn summary(event: &Event) -> EventSummary {
             s.sha = Some(pr.head_sha.to_string());
         }
         Event::Push(push) => s.sha = Some(push.after.to_string()),
+        Event::MergeGroup(group) => s.sha = Some(group.head_sha.to_string()),
         Event::IssueComment(comment) => s.number = Some(comment.number.to_string()),
         Event::Release(_) | Event::Ping(_) | Event::Other { .. } => {}
     }

@@ -4,6 +4,39 @@
 use github_events::{CommitSha, RepoName};
 use serde::{Deserialize, Serialize};
 
+/// A job's stored payload: `payload` with the delivery that queued it (`deliveryId`), so
+/// every log line of the job can name the delivery.
+pub(crate) fn stored_payload(payload: &JobPayload, delivery: &str) -> serde_json::Result<Vec<u8>> {
+    let mut value = serde_json::to_value(payload)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("deliveryId".into(), delivery.into());
+    }
+    serde_json::to_vec(&value)
+}
+
+/// The same with a stored payload (a rerun's: the new delivery replaces the old one).
+pub(crate) fn restamp_payload(stored: &[u8], delivery: &str) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(stored) {
+        Ok(mut value) => {
+            if let Some(map) = value.as_object_mut() {
+                map.insert("deliveryId".into(), delivery.into());
+            }
+            serde_json::to_vec(&value).unwrap_or_else(|_| stored.to_vec())
+        }
+        Err(_) => stored.to_vec(),
+    }
+}
+
+/// The delivery that queued a job, from its stored payload.
+pub(crate) fn delivery_of(stored: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Stamp {
+        #[serde(rename = "deliveryId")]
+        delivery_id: Option<String>,
+    }
+    serde_json::from_slice::<Stamp>(stored).ok()?.delivery_id
+}
+
 /// What a queued job analyses (stored as the job's payload).
 ///
 /// Its identifiers are typed and validated when the payload is read: repositories and commits
@@ -116,6 +149,21 @@ impl JobPayload {
             JobPayload::PullRequest { repo, .. }
             | JobPayload::Push { repo, .. }
             | JobPayload::Release { repo, .. } => repo,
+        }
+    }
+
+    /// The GitHub App installation to act as, when the delivery came from one.
+    pub fn installation_id(&self) -> Option<u64> {
+        match self {
+            JobPayload::PullRequest {
+                installation_id, ..
+            }
+            | JobPayload::Push {
+                installation_id, ..
+            }
+            | JobPayload::Release {
+                installation_id, ..
+            } => *installation_id,
         }
     }
 }

@@ -194,6 +194,8 @@ struct Inner {
     flights: single_flight::SingleFlight<compare::Outcome>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     publisher: Arc<dyn Publisher>,
+    /// The GitHub credentials job fetches authenticate with (scoped per job).
+    git_client: Option<github_client::GithubClient>,
     /// Wakes an idle worker when a job is queued here.
     job_ready: tokio::sync::Notify,
     /// Webhook deliveries being acknowledged right now: workers hold off new claims while
@@ -242,6 +244,7 @@ pub struct AppStateBuilder {
     renderers: Vec<RendererStatus>,
     git_version: Option<String>,
     publisher: Arc<dyn Publisher>,
+    git_client: Option<github_client::GithubClient>,
 }
 
 impl AppStateBuilder {
@@ -258,7 +261,17 @@ impl AppStateBuilder {
             renderers: Vec::new(),
             git_version: None,
             publisher: Arc::new(LogPublisher),
+            git_client: None,
         }
+    }
+
+    /// The GitHub credentials webhook jobs read repositories with: with App auth an
+    /// installation token minted per job for its one repository, with a token that token;
+    /// sent to git as basic auth (`x-access-token`), never written anywhere. Without it jobs
+    /// fetch anonymously (public repositories only).
+    pub fn git_credentials(mut self, client: github_client::GithubClient) -> Self {
+        self.git_client = Some(client);
+        self
     }
 
     /// Where job results go (default: the log).
@@ -299,6 +312,7 @@ impl AppStateBuilder {
                 flights: single_flight::SingleFlight::default(),
                 metrics: metrics::handle(),
                 publisher: self.publisher,
+                git_client: self.git_client,
                 job_ready: tokio::sync::Notify::new(),
                 intake: std::sync::atomic::AtomicUsize::new(0),
                 local_listener: std::sync::atomic::AtomicBool::new(false),

@@ -42,7 +42,8 @@ impl Stage {
     }
 }
 
-/// Per-call context: a deadline, a cancellation flag and a progress callback.
+/// Per-call context: a deadline, a cancellation flag, a progress callback and how git
+/// authenticates.
 #[derive(Clone, Default)]
 pub struct Context {
     /// When to stop the work, and the timeout it came from (for the error message).
@@ -51,6 +52,9 @@ pub struct Context {
     pub cancel: Arc<AtomicBool>,
     /// Called when a stage starts.
     pub progress: Option<Arc<dyn Fn(Stage) + Send + Sync>>,
+    /// How this call's git fetches authenticate (anonymous by default). Each identity has
+    /// mirrors of its own: what one caller's credentials fetched is never served to another.
+    pub git_auth: chart_source::GitAuth,
 }
 
 impl std::fmt::Debug for Context {
@@ -58,6 +62,7 @@ impl std::fmt::Debug for Context {
         f.debug_struct("Context")
             .field("deadline", &self.deadline)
             .field("cancel", &self.cancel)
+            .field("git_auth", &self.git_auth)
             .finish_non_exhaustive()
     }
 }

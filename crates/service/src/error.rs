@@ -21,6 +21,10 @@ pub enum CompareError {
     /// The repository cannot be reached.
     #[error(transparent)]
     RepositoryUnreachable(chart_source::Error),
+    /// The repository refused access: it needs credentials, or refused the ones given
+    /// (final; the message names the repository, never the credentials).
+    #[error(transparent)]
+    RepositoryAccessDenied(chart_source::Error),
     /// A revision does not exist; `suggestions` lists the nearest tags and branches.
     #[error(
         "revision {revision:?} not found in {repository}{}",
@@ -179,6 +183,7 @@ impl CompareError {
             CompareError::InvalidRequest(_) => "invalid_request",
             CompareError::RepositoryNotAllowed(_) => "repository_not_allowed",
             CompareError::RepositoryUnreachable(_) => "repository_unreachable",
+            CompareError::RepositoryAccessDenied(_) => "repository_access_denied",
             CompareError::RevisionNotFound { .. } => "revision_not_found",
             CompareError::ChartNotFound { .. } => "chart_not_found",
             CompareError::HelmChartNotFound { .. } => "chart_not_found",
@@ -267,6 +272,7 @@ impl CompareError {
         match e {
             E::RepositoryNotAllowed { .. } => CompareError::RepositoryNotAllowed(e),
             E::RepositoryUnreachable { .. } => CompareError::RepositoryUnreachable(e),
+            E::AccessDenied { .. } => CompareError::RepositoryAccessDenied(e),
             E::RevisionNotFound {
                 revision,
                 suggestions,

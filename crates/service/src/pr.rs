@@ -28,6 +28,13 @@ pub struct PrRequest {
     /// Where `.chartimpact.yaml` is read (default: the base revision). Never the head: a pull
     /// request must not be able to change the policy it is judged by.
     pub config_revision: Option<String>,
+    /// Compare against the merge base of `base` and `head` instead of `base` itself: a new
+    /// branch against where it left the default branch.
+    pub merge_base: bool,
+    /// A ref to fetch the head through (`refs/pull/7/head` for a fork), which must point at
+    /// `head` (a full commit id): a pull request that moved on since is refused rather than
+    /// a different commit analysed and reported as this one.
+    pub head_ref: Option<String>,
     /// Render and diff options applied to every chart (repository, chart path and versions
     /// are filled in per chart).
     pub template: CompareRequest,
@@ -169,6 +176,13 @@ impl PrReport {
     /// The PR comment body: marker, verdict and a table of charts first, then each chart's
     /// report; never more than GitHub's 65,536 characters.
     pub fn markdown(&self, full_result_url: Option<&str>) -> String {
+        self.markdown_within(full_result_url, diff_core::report::MARKDOWN_LIMIT)
+    }
+
+    /// [`PrReport::markdown`] with the charts' reports cut to fit `limit` characters (the
+    /// summary table is always whole): a comment GitHub refused as too long is posted again
+    /// at half the size.
+    pub fn markdown_within(&self, full_result_url: Option<&str>, limit: usize) -> String {
         let mut head = String::new();
         let _ = writeln!(head, "{COMMENT_MARKER}");
         let _ = writeln!(head, "## ChartImpact: {}\n", verdict_words(self.verdict()));
@@ -244,7 +258,6 @@ impl PrReport {
             }
         }
         head.push('\n');
-        let limit = diff_core::report::MARKDOWN_LIMIT;
         let budget = limit.saturating_sub(head.len() + 512) / self.charts.len().max(1);
         let mut out = head;
         for c in &self.charts {

@@ -55,6 +55,21 @@ pub struct Scenario {
     /// Values files in the repository, in order.
     #[serde(default)]
     pub values_files: Vec<String>,
+    /// `--set` values (`key=value`), applied after the values files.
+    #[serde(default)]
+    pub set: Vec<String>,
+    /// Release name the chart is rendered as (default `release`, as a request's).
+    #[serde(default)]
+    pub release_name: Option<String>,
+    /// Release namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Kubernetes version the chart is rendered for (`.Capabilities.KubeVersion`).
+    #[serde(default)]
+    pub kube_version: Option<String>,
+    /// API versions the cluster serves (`.Capabilities.APIVersions`), on top of the defaults.
+    #[serde(default)]
+    pub api_versions: Vec<String>,
 }
 
 /// `failOn`: the least verdict that makes the commit status `failure`.

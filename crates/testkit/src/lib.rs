@@ -1,6 +1,7 @@
 //! Test-only helpers for ChartImpact: an in-process fake of the GitHub REST API, git
 //! fixtures ([`git`], [`RepoBuilder`]), a [`FakeRenderer`] for tests above rendering, and chart
-//! repositories on loopback ([`chart_repos`]: a Helm repository server, a real OCI registry).
+//! repositories on loopback ([`chart_repos`]: a Helm repository server, a real OCI registry),
+//! and [`GitHttpServer`]: `git http-backend` behind basic auth, for private repositories.
 //!
 //! [`FakeGithub`] is an axum server on `127.0.0.1:0` holding its state behind a mutex
 //! (the bors pattern, STYLE.md rule 17). It behaves like api.github.com for the calls the
@@ -34,6 +35,7 @@
 
 pub mod chart_repos;
 mod git;
+mod git_http;
 mod render;
 mod replay;
 pub mod schema;
@@ -41,6 +43,7 @@ mod server;
 mod state;
 
 pub use git::{RepoBuilder, files, git, tree};
+pub use git_http::{GitCredentialCheck, GitHttpServer, GitRequest};
 pub use render::FakeRenderer;
 pub use replay::{ReplayEntry, ReplayMismatch, load_fixture};
 pub use server::{

@@ -323,6 +323,12 @@ impl FakeGithub {
         st.app.public_key = public_key;
     }
 
+    /// The longest comment body accepted from now on (default GitHub's 65,536 characters):
+    /// a lower limit makes a long report hit GitHub's 422 as a huge one would.
+    pub fn set_comment_limit(&self, chars: usize) {
+        self.lock().comment_limit = chars;
+    }
+
     /// Lifetime of installation tokens issued from now on (default 3600 s).
     pub fn set_token_lifetime(&self, secs: i64) {
         self.lock().token_lifetime_secs = secs;
@@ -344,6 +350,9 @@ impl FakeGithub {
                 installation,
                 expires_at,
                 revoked: false,
+                // Like GITHUB_TOKEN: the installation's repositories (Actions scopes it to
+                // the workflow's repository; tests use one).
+                repositories: None,
             },
         );
         token
@@ -353,6 +362,36 @@ impl FakeGithub {
     pub fn expire_installation_tokens(&self) {
         for t in self.lock().tokens.values_mut() {
             t.revoked = true;
+        }
+    }
+
+    /// Whether git over HTTP may read `owner/repo` with basic auth `username:password`, as
+    /// GitHub decides it: user `x-access-token` and an installation token this fake issued,
+    /// not expired or revoked, and scoped to the repository when its request named
+    /// repositories.
+    pub fn accepts_git_credentials(
+        &self,
+        owner: &str,
+        repo: &str,
+        username: &str,
+        password: &str,
+    ) -> bool {
+        accepts_git(&self.shared, owner, repo, username, password)
+    }
+
+    /// A credential check for [`GitHttpServer::start_with`](crate::GitHttpServer::start_with)
+    /// that accepts what [`FakeGithub::accepts_git_credentials`] accepts for the repository
+    /// the request path names (`/owner/name.git/…`).
+    pub fn git_credential_check(
+        &self,
+    ) -> impl Fn(&str, &str, &str) -> bool + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move |user, pass, path| {
+            let mut parts = path.trim_start_matches('/').split('/');
+            let (Some(owner), Some(name)) = (parts.next(), parts.next()) else {
+                return false;
+            };
+            accepts_git(&shared, owner, name.trim_end_matches(".git"), user, pass)
         }
     }
 
@@ -618,6 +657,18 @@ fn authenticate(st: &State, headers: &HeaderMap, now: u64) -> Result<Principal, 
         return Err(Reply::message(401, "Bad credentials"));
     }
     Ok(Principal::User)
+}
+
+fn accepts_git(shared: &Shared, _owner: &str, repo: &str, username: &str, password: &str) -> bool {
+    let st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    username == "x-access-token"
+        && st.tokens.get(password).is_some_and(|t| {
+            !t.revoked
+                && t.expires_at > now() as i64
+                && t.repositories
+                    .as_ref()
+                    .is_none_or(|names| names.iter().any(|n| n == repo))
+        })
 }
 
 fn etag_of(bytes: &[u8]) -> String {
@@ -1032,12 +1083,19 @@ fn route(
             let n = st.id();
             let token = format!("ghs_fake{installation}x{n}");
             let expires_at = now as i64 + st.token_lifetime_secs;
+            let repositories = json_body["repositories"].as_array().map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            });
             st.tokens.insert(
                 token.clone(),
                 IssuedToken {
                     installation,
                     expires_at,
                     revoked: false,
+                    repositories,
                 },
             );
             let expires = jiff::Timestamp::from_second(expires_at)
@@ -1101,7 +1159,7 @@ fn route(
                 return rep;
             }
             let text = json_body["body"].as_str().unwrap_or_default().to_string();
-            if text.chars().count() > MAX_COMMENT_CHARS {
+            if text.chars().count() > st.comment_limit {
                 return reject(
                     st,
                     method,
@@ -1162,7 +1220,7 @@ fn route(
                         return rep;
                     }
                     let text = json_body["body"].as_str().unwrap_or_default().to_string();
-                    if text.chars().count() > MAX_COMMENT_CHARS {
+                    if text.chars().count() > st.comment_limit {
                         return reject(
                             st,
                             method,

@@ -262,6 +262,9 @@ pub(crate) struct IssuedToken {
     pub installation: u64,
     pub expires_at: i64,
     pub revoked: bool,
+    /// Repository names the token was scoped to (`repositories` in its request); `None`:
+    /// every repository of the installation.
+    pub repositories: Option<Vec<String>>,
 }
 
 /// Everything the fake knows, behind one mutex.
@@ -271,6 +274,8 @@ pub(crate) struct State {
     pub user_id: u64,
     pub app: App,
     pub token_lifetime_secs: i64,
+    /// Longest comment body accepted (characters).
+    pub comment_limit: usize,
     pub pulls: HashMap<(String, String, u64), PullSeed>,
     pub comments: BTreeMap<u64, (String, String, StoredComment)>,
     pub statuses: Vec<(String, String, String, StoredStatus)>,
@@ -300,6 +305,7 @@ impl State {
                 public_key: None,
             },
             token_lifetime_secs: 3600,
+            comment_limit: crate::MAX_COMMENT_CHARS,
             pulls: HashMap::new(),
             comments: BTreeMap::new(),
             statuses: Vec::new(),

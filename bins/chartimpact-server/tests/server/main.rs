@@ -351,7 +351,7 @@ fn a_killed_server_loses_no_job_and_runs_none_twice() {
     let client = reqwest::blocking::Client::new();
     let mut jobs = Vec::new();
     for (i, sha) in shas.iter().enumerate() {
-        let body = pr_delivery(i as u64, &base, sha);
+        let body = pr_delivery(i as u64 + 1, &base, sha);
         let r = client
             .post(format!("{}/api/webhooks/github", srv.url))
             .header("content-type", "application/json")
@@ -592,4 +592,53 @@ fn tokens_come_from_a_file_or_the_environment_and_a_flag_is_warned_about() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--api-token") && err.contains("16"), "{err}");
     assert!(!err.contains("tiny-tok"), "{err}");
+}
+
+#[test]
+fn a_git_url_jobs_could_not_use_refuses_to_start_saying_what_to_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--webhook-secrets",
+                "0123456789abcdef0123456789abcdef",
+            ])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{extra:?} started");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&["--github-git-url", "http://git.internal:8080"]);
+    assert!(err.contains("--allow-private-repo-hosts"), "{err}");
+    let err = refused(&[
+        "--github-git-url",
+        "http://git.internal:8080",
+        "--allow-private-repo-hosts",
+    ]);
+    assert!(err.contains("add git.internal:8080"), "{err}");
+    let err = refused(&["--github-git-url", "https://ghe.example.com"]);
+    assert!(err.contains("add ghe.example.com"), "{err}");
+    let err = refused(&[
+        "--github-git-url",
+        "https://x-access-token:ghp_SECRETinURL@ghe.example.com",
+    ]);
+    assert!(err.contains("credentials"), "{err}");
+    assert!(!err.contains("ghp_SECRETinURL"), "{err}");
+    let err = refused(&["--github-git-url", "ftp://ghe.example.com"]);
+    assert!(err.contains("only https"), "{err}");
+    let err = refused(&[
+        "--allowed-repo-hosts",
+        "*",
+        "--allow-private-repo-hosts",
+        "--github-git-url",
+        "https://ghe.example.com",
+    ]);
+    assert!(err.contains("name the internal hosts"), "{err}");
+    let err = refused(&["--webhook-repos", "*/*/*"]);
+    assert!(err.contains("--webhook-repos"), "{err}");
 }

@@ -4,6 +4,7 @@ mod compare;
 mod deploy;
 mod helm_repo;
 mod post;
+mod private;
 mod render;
 
 use std::io::Write;

@@ -322,6 +322,7 @@ fn policy_applies_to_repositories_and_redirects() {
         allowed_hosts: vec![format!("127.0.0.1:{}", redirecting.port)],
         allow_local: false,
         allow_private_addresses: true,
+        ..Default::default()
     });
     let repos = b.build().unwrap();
     let e = repos
@@ -340,6 +341,7 @@ fn policy_applies_to_repositories_and_redirects() {
         allowed_hosts: vec!["*".into()],
         allow_local: false,
         allow_private_addresses: false,
+        ..Default::default()
     });
     let strict = b.build().unwrap();
     let e = strict

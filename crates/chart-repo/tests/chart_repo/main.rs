@@ -43,6 +43,7 @@ pub fn open_policy() -> UrlPolicy {
         allowed_hosts: vec!["*".into()],
         allow_local: false,
         allow_private_addresses: true,
+        ..Default::default()
     }
 }
 

@@ -6,5 +6,6 @@ mod fixtures;
 mod mirror;
 mod network;
 mod policy;
+mod private;
 mod revisions;
 mod versions;

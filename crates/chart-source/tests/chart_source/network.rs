@@ -13,8 +13,8 @@ fn cache(data: &std::path::Path, port: u16) -> MirrorCache {
     MirrorCache::builder(data)
         .policy(UrlPolicy {
             allowed_hosts: vec![format!("127.0.0.1:{port}")],
-            allow_local: false,
             allow_private_addresses: true,
+            ..UrlPolicy::default()
         })
         .network_deadline(Duration::from_millis(600))
         .retry_min_delay(Duration::from_millis(20))

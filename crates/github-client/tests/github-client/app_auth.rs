@@ -286,3 +286,39 @@ fn app_key_is_hidden_in_debug() {
     let dbg = format!("{auth:?}");
     assert!(!dbg.contains("PRIVATE KEY"), "{dbg}");
 }
+
+#[tokio::test]
+async fn git_tokens_are_minted_per_call_for_the_one_repository() {
+    let gh = fake().await;
+    let client = app_client(&gh);
+    let first = client.git_token(&repo(), Some(1)).await.unwrap();
+    let second = client.git_token(&repo(), Some(1)).await.unwrap();
+    assert_ne!(first.token.expose(), second.token.expose(), "never cached");
+    assert!(first.expires_at.is_some());
+    assert!(!format!("{first:?}").contains(first.token.expose()));
+    let posts: Vec<_> = gh
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/app/installations/1/access_tokens")
+        .collect();
+    assert_eq!(posts.len(), 2);
+    for p in &posts {
+        assert_eq!(
+            p.json().unwrap()["repositories"],
+            serde_json::json!([repo().name()]),
+            "scoped to the one repository"
+        );
+    }
+    // GitHub's git server would take it for that repository only.
+    let (owner, name) = (repo().owner().to_owned(), repo().name().to_owned());
+    let token = first.token.expose();
+    assert!(gh.accepts_git_credentials(&owner, &name, "x-access-token", token));
+    assert!(!gh.accepts_git_credentials(&owner, "other", "x-access-token", token));
+    // Without an installation id there is nothing to mint from: a clear error.
+    let err = client.git_token(&repo(), None).await.unwrap_err();
+    assert!(err.to_string().contains("installation id"), "{err}");
+    // A token client hands out its token, unchanged.
+    let t = token_client(&gh).git_token(&repo(), None).await.unwrap();
+    assert!(t.expires_at.is_none());
+    gh.assert_no_validation_failures();
+}

@@ -53,20 +53,30 @@ fn invalid_values_name_their_path() {
 }
 
 #[test]
-fn missing_fields_name_their_parent() {
+fn missing_fields_are_named() {
     let mut pr = support::pull_request("o/r", "opened");
     pr["pull_request"]["base"]
         .as_object_mut()
         .unwrap()
         .remove("ref");
     let err = parse("pull_request", &support::bytes(&pr)).unwrap_err();
-    assert_eq!(err.path(), Some("pull_request.base"));
+    assert_eq!(err.path(), Some("pull_request.base.ref"));
     let source = std::error::Error::source(&err).unwrap().to_string();
     assert!(source.contains("missing field `ref`"), "{source}");
 
     let mut pr = support::pull_request("o/r", "opened");
     pr["pull_request"]["base"]["repo"] = Value::Null;
     assert_eq!(error_path("pull_request", &pr), "pull_request.base.repo");
+
+    // Top-level fields are named too, never `.`.
+    for field in ["action", "number", "repository", "pull_request"] {
+        let mut pr = support::pull_request("o/r", "opened");
+        pr.as_object_mut().unwrap().remove(field);
+        assert_eq!(error_path("pull_request", &pr), field);
+    }
+    let mut push = support::push("o/r", "refs/heads/main", support::HEAD);
+    push.as_object_mut().unwrap().remove("ref");
+    assert_eq!(error_path("push", &push), "ref");
 }
 
 #[test]

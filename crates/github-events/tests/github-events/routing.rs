@@ -54,6 +54,7 @@ fn repository_globs() {
         &["my-org/*"],
         &["*/charts"],
         &["*/*"],
+        &["*"],
         &["MY-ORG/Charts"],
         &["other/x", "my-org/ch*"],
         &["my-org/*s"],
@@ -64,7 +65,6 @@ fn repository_globs() {
         &["my-org/other"][..],
         &["other-org/*"],
         &["my-org"],
-        &["*"],
         &["my-*/x*"],
         &["my-org/charts-*"],
         &["*/charts/*"],
@@ -217,15 +217,39 @@ fn edited_runs_only_when_the_base_changed() {
 
 #[test]
 fn fork_pull_requests() {
-    let mut fork = support::pull_request("o/r", "synchronize");
-    fork["pull_request"]["head"]["repo"] =
-        json!({"id": 11, "full_name": "someone/r", "fork": true});
-    let fork = parse("pull_request", &support::bytes(&fork)).unwrap();
+    let fork_by = |association: &str| {
+        let mut fork = support::pull_request("o/r", "synchronize");
+        fork["pull_request"]["head"]["repo"] =
+            json!({"id": 11, "full_name": "someone/r", "fork": true});
+        fork["pull_request"]["author_association"] = json!(association);
+        parse("pull_request", &support::bytes(&fork)).unwrap()
+    };
+    let fork = fork_by("MEMBER");
     assert_eq!(route(&fork, &RoutingPolicy::default()).kind(), "ignore");
     let allow = RoutingPolicy {
         allow_forks: true,
         ..RoutingPolicy::default()
     };
+    // Someone without write access: never on their own say, whatever else is set.
+    for association in ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "NONE", "MANNEQUIN"] {
+        let Decision::Ignore { reason } = route(&fork_by(association), &allow) else {
+            panic!("{association}: a fork by an outsider must not run")
+        };
+        assert!(reason.contains("without write access"), "{reason}");
+    }
+    // … until a maintainer adds a trigger label (the payload's PR carries `chartimpact`).
+    let labelled = RoutingPolicy {
+        trigger_labels: vec!["ChartImpact".into()],
+        ..allow.clone()
+    };
+    assert_eq!(route(&fork_by("NONE"), &labelled).kind(), "run");
+    for association in ["OWNER", "MEMBER", "COLLABORATOR"] {
+        assert_eq!(
+            route(&fork_by(association), &allow).kind(),
+            "run",
+            "{association}"
+        );
+    }
     let Decision::Run(target) = route(&fork, &allow) else {
         panic!()
     };
@@ -242,6 +266,48 @@ fn fork_pull_requests() {
         route(&same, &RoutingPolicy::default()),
         Decision::Run(Target::PullRequest { fork: false, .. })
     ));
+}
+
+#[test]
+fn merge_groups_run_like_a_push_of_their_head() {
+    let group = |action: &str| {
+        json!({
+            "action": action,
+            "merge_group": {
+                "head_sha": support::HEAD,
+                "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+                "base_sha": support::BASE,
+                "base_ref": "refs/heads/main",
+                "head_commit": {"id": support::HEAD, "message": "Bump chart"},
+            },
+            "repository": {"id": 10, "full_name": "o/r", "default_branch": "main"},
+            "installation": {"id": 99},
+            "sender": {"login": "octocat"},
+        })
+    };
+    let event = parse("merge_group", &support::bytes(&group("checks_requested"))).unwrap();
+    let Decision::Run(Target::Push {
+        branch,
+        before,
+        after,
+        installation_id,
+        ..
+    }) = route(&event, &RoutingPolicy::default())
+    else {
+        panic!("a merge group runs")
+    };
+    assert!(
+        branch.starts_with("gh-readonly-queue/main/pr-7-"),
+        "{branch}"
+    );
+    assert_eq!(before.to_string(), support::BASE);
+    assert_eq!(after.to_string(), support::HEAD);
+    assert_eq!(installation_id, Some(99));
+    let destroyed = parse("merge_group", &support::bytes(&group("destroyed"))).unwrap();
+    assert_eq!(
+        route(&destroyed, &RoutingPolicy::default()).kind(),
+        "ignore"
+    );
 }
 
 #[test]

@@ -198,7 +198,7 @@ fn signed_webhook_files() {
             other => panic!("unexpected file {other}"),
         };
         assert_eq!(decision.kind(), expected, "{name}: {decision:?}");
-        if let Decision::Pong { events } = decision {
+        if let Decision::Pong { events, .. } = decision {
             assert_eq!(events, ["*"]);
         }
     }

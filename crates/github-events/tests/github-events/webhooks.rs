@@ -57,7 +57,8 @@ const TABLE: &[(&str, Expect, Expect)] = &[
     ("pull_request.opened.1.json", SAME, SAME),
     ("pull_request.opened.3.json", SAME, SAME),
     ("pull_request.opened.synth-draft.json", Ignore, SAME),
-    ("pull_request.opened.synth-fork.json", Ignore, FORK),
+    // A fork by a CONTRIBUTOR (no write access) without a trigger label: never analysed.
+    ("pull_request.opened.synth-fork.json", Ignore, Ignore),
     ("pull_request.opened.synth-null-body.json", SAME, SAME),
     ("pull_request.opened.synth-unknown-field.json", SAME, SAME),
     ("pull_request.ready_for_review.*", SAME, SAME),
@@ -65,6 +66,7 @@ const TABLE: &[(&str, Expect, Expect)] = &[
     ("pull_request.review_request_removed.*", Ignore, Ignore),
     ("pull_request.review_requested.*", Ignore, Ignore),
     ("pull_request.synchronize.1.json", SAME, SAME),
+    // The same author's fork with the trigger label `bug` a maintainer added: analysed.
     ("pull_request.synchronize.synth-fork.json", Ignore, FORK),
     // `head.repo.fork` is true but head and base are the same repository: not a fork PR.
     (
@@ -286,12 +288,23 @@ fn forks_and_deleted_forks() {
         allow_forks: true,
         ..RoutingPolicy::default()
     };
+    // Its author is a CONTRIBUTOR: without write access and without a trigger label, the
+    // fork is not analysed even with forks allowed.
+    assert_eq!(fork.author_association, "CONTRIBUTOR");
+    assert_eq!(
+        route(&Event::PullRequest(fork.clone()), &allow).kind(),
+        "ignore"
+    );
+    let by_collaborator = github_events::PullRequestEvent {
+        author_association: "COLLABORATOR".into(),
+        ..fork
+    };
     let Decision::Run(Target::PullRequest {
         repo,
         fork: true,
         head_ref,
         ..
-    }) = route(&Event::PullRequest(fork), &allow)
+    }) = route(&Event::PullRequest(by_collaborator), &allow)
     else {
         panic!("fork not run with allow_forks")
     };

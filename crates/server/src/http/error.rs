@@ -91,7 +91,9 @@ impl From<CompareError> for ApiError {
     fn from(e: CompareError) -> Self {
         let status = match &e {
             CompareError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            CompareError::RepositoryNotAllowed(_) => StatusCode::FORBIDDEN,
+            CompareError::RepositoryNotAllowed(_) | CompareError::RepositoryAccessDenied(_) => {
+                StatusCode::FORBIDDEN
+            }
             CompareError::RevisionNotFound { .. }
             | CompareError::ChartNotFound { .. }
             | CompareError::HelmChartNotFound { .. }

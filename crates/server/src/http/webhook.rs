@@ -196,6 +196,11 @@ pub(crate) async fn github(
     )
     .await?;
     let (status, reason) = (response.0, response.2);
+    let job = response
+        .1
+        .get("jobId")
+        .and_then(|j| j.as_str())
+        .unwrap_or("-");
     // The audit line: who sent what and what became of it — never payloads or secrets.
     tracing::info!(
         delivery = %delivery_id,
@@ -204,6 +209,7 @@ pub(crate) async fn github(
         repo = summary.repo.as_deref().unwrap_or("-"),
         pr = summary.number.as_deref().unwrap_or("-"),
         sha = summary.sha.as_deref().unwrap_or("-"),
+        job,
         outcome = reason,
         ms = started.elapsed().as_millis() as u64,
         "webhook delivery"
@@ -311,7 +317,8 @@ async fn handle(
             Some(store::NewJob {
                 key: target.job_key(),
                 revision: target.sha_or_tag(),
-                payload: serde_json::to_vec(&payload).map_err(ApiError::internal)?,
+                payload: crate::job::stored_payload(&payload, delivery.as_str())
+                    .map_err(ApiError::internal)?,
                 max_attempts: workers.max_attempts,
                 now: state.now(),
             })
@@ -324,7 +331,7 @@ async fn handle(
             .map(|previous| store::NewJob {
                 key: previous.key,
                 revision: previous.revision,
-                payload: previous.payload,
+                payload: crate::job::restamp_payload(&previous.payload, delivery.as_str()),
                 max_attempts: workers.max_attempts,
                 now: state.now(),
             }),
@@ -355,8 +362,28 @@ async fn handle(
         ));
     }
     match decision {
-        Decision::Pong { events } => {
-            tracing::info!(events = ?events, "webhook ping");
+        Decision::Pong {
+            events,
+            hook_id,
+            hook_type,
+        } => {
+            tracing::info!(
+                delivery = %delivery,
+                hook_id,
+                hook_type = hook_type.as_deref().unwrap_or("-"),
+                events = ?events,
+                "webhook ping"
+            );
+            let subscribed = |name: &str| events.iter().any(|e| e == name || e == "*");
+            // An App's ping lists no events (they are the App's settings, not the hook's).
+            if !events.is_empty() && !subscribed("pull_request") {
+                tracing::warn!(
+                    hook_id,
+                    events = ?events,
+                    "this webhook is not subscribed to pull_request events: pull requests will not \
+                     be analysed; subscribe it to pull_request (and push, release if wanted)"
+                );
+            }
             Ok((
                 StatusCode::OK,
                 json!({"status": "pong", "events": events}),
@@ -384,9 +411,12 @@ async fn handle(
                 "cancelled",
             ))
         }
-        Decision::Run(_) => match accepted.enqueued {
+        Decision::Run(target) => match accepted.enqueued {
             Some(out) => {
                 state.inner.job_ready.notify_one();
+                if out.status == store::JobStatus::Deferred {
+                    announce_deferred(state, out.job_id, JobPayload::from_target(&target));
+                }
                 Ok(enqueued(state, &out))
             }
             None => Ok(nothing_to_rerun()),
@@ -443,6 +473,25 @@ pub(crate) fn public(state: &AppState, id: store::JobId) -> String {
         // number no one outside can use (jobs need the token then).
         None => id.to_string(),
     }
+}
+
+/// Tells the publisher a job waits for room in the queue (a pending "queue full, will retry"
+/// status), off the delivery's path.
+fn announce_deferred(state: &AppState, id: store::JobId, payload: JobPayload) {
+    let publisher = state.inner.publisher.clone();
+    let public_id = public(state, id);
+    tokio::spawn(async move {
+        let update = crate::publish::PublishUpdate::Deferred {
+            job: crate::job::JobRef {
+                id,
+                public_id,
+                payload,
+            },
+        };
+        if let Err(e) = publisher.publish(&update).await {
+            tracing::warn!(job = %id, error = %e, "deferral not published");
+        }
+    });
 }
 
 /// The answer to a delivery whose job was enqueued (or coalesced).

@@ -53,6 +53,9 @@ fn failed(e: github_publish::Error) -> PublishError {
 /// longer than any job runs with all its retries.
 const CHECK_RUN_MEMORY: Duration = Duration::from_secs(6 * 3600);
 
+/// The smallest size a refused comment is cut down to before giving up.
+const MIN_COMMENT_LIMIT: usize = 512;
+
 /// Publishes job results on GitHub.
 pub struct GithubPublisher {
     client: GithubClient,
@@ -63,6 +66,8 @@ pub struct GithubPublisher {
     check_runs: Mutex<HashMap<String, (u64, Instant)>>,
     /// Comment and check run ids per pull request, shared with the other replicas.
     store: Arc<dyn store::Store>,
+    /// Whether skipping check runs (token auth) was logged already.
+    checks_skipped_logged: std::sync::atomic::AtomicBool,
 }
 
 impl GithubPublisher {
@@ -81,6 +86,7 @@ impl GithubPublisher {
             per_pr: Mutex::new(HashMap::new()),
             check_runs: Mutex::new(HashMap::new()),
             store,
+            checks_skipped_logged: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -109,7 +115,20 @@ impl GithubPublisher {
         let Some((repo, sha, installation)) = target(&job.payload) else {
             return;
         };
-        if !self.client.is_app() || self.check_run_of(job, false).is_some() {
+        if !self.client.is_app() {
+            // Only an App may write checks; the comment and the status carry the result.
+            if !self
+                .checks_skipped_logged
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::info!(
+                    "check runs skipped: they need GitHub App auth (--github-app-id); results \
+                     go to the PR comment and the commit status"
+                );
+            }
+            return;
+        }
+        if self.check_run_of(job, false).is_some() {
             return;
         }
         let pr = pull_request_of(&job.payload);
@@ -126,6 +145,7 @@ impl GithubPublisher {
             status: Some(CheckStatus::InProgress),
             details_url: self.job_url(job),
             external_id: Some(job.public_id.clone()),
+            started_at: Some(jiff::Timestamp::now()),
             output: Some(CheckRunOutput {
                 title: outcome::PENDING_DESCRIPTION.to_owned(),
                 summary: "ChartImpact is rendering and comparing every chart this change affects."
@@ -180,9 +200,24 @@ impl GithubPublisher {
         output: CheckRunOutput,
         details_url: Option<String>,
     ) {
-        let Some((repo, sha, installation)) = target(&job.payload) else {
+        self.complete_check_run_on(job, None, conclusion, output, details_url)
+            .await;
+    }
+
+    /// [`Self::complete_check_run`], on `commit` when the job's payload names none (a
+    /// release: its tag's commit is known once analysed).
+    async fn complete_check_run_on(
+        &self,
+        job: &JobRef,
+        commit: Option<&str>,
+        conclusion: CheckConclusion,
+        output: CheckRunOutput,
+        details_url: Option<String>,
+    ) {
+        let Some((repo, sha, installation)) = owned_target(&job.payload, commit) else {
             return;
         };
+        let (repo, sha) = (&repo, &sha);
         if !self.client.is_app() {
             return;
         }
@@ -334,14 +369,31 @@ impl GithubPublisher {
                 self.start_check_run(job).await;
                 pending
             }
+            PublishUpdate::Deferred { job } => {
+                let Some((repo, sha, installation)) = target(&job.payload) else {
+                    return Ok(());
+                };
+                self.status(
+                    repo,
+                    sha,
+                    StatusState::Pending,
+                    "Queue full: the analysis will run when there is room",
+                    self.job_url(job),
+                    installation,
+                )
+                .await
+            }
             PublishUpdate::Finished {
                 job,
                 report,
                 compare_ids,
             } => {
-                let Some((repo, sha, installation)) = target(&job.payload) else {
+                let Some((repo, sha, installation)) =
+                    owned_target(&job.payload, Some(&report.head_commit))
+                else {
                     return Ok(());
                 };
+                let (repo, sha) = (&repo, &sha);
                 let result = outcome::report_outcome(report);
                 let url = self.result_url(job, compare_ids);
                 if let JobPayload::PullRequest {
@@ -374,9 +426,27 @@ impl GithubPublisher {
                         return Ok(());
                     }
                     let job_url = self.job_url(job);
-                    let (body, if_missing) = outcome::report_comment(report, job_url.as_deref());
-                    self.upsert_comment(repo, *number, &body, if_missing, installation)
-                        .await?;
+                    let (mut body, if_missing) =
+                        outcome::report_comment(report, job_url.as_deref());
+                    loop {
+                        match self
+                            .upsert_comment(repo, *number, &body, if_missing, installation)
+                            .await
+                        {
+                            // GitHub measures differently than we do (or changed its limit):
+                            // the same report, each chart's part at half the size.
+                            Err(e)
+                                if report.wants_comment()
+                                    && e.0.contains("answered 422")
+                                    && body.chars().count() / 2 >= MIN_COMMENT_LIMIT =>
+                            {
+                                let chars = body.chars().count();
+                                tracing::warn!(job = %job.id, chars, "comment refused as too long; posting it at half the size");
+                                body = report.markdown_within(job_url.as_deref(), chars / 2);
+                            }
+                            other => break other?,
+                        }
+                    }
                 }
                 self.status(
                     repo,
@@ -387,14 +457,15 @@ impl GithubPublisher {
                     installation,
                 )
                 .await?;
-                self.complete_check_run(
+                self.complete_check_run_on(
                     job,
+                    Some(&report.head_commit),
                     result.conclusion,
                     CheckRunOutput {
                         title: result.description.clone(),
                         summary: result.description,
                         text: Some(report.markdown(None)),
-                        annotations: Vec::new(),
+                        annotations: high_signal_annotations(report),
                     },
                     url,
                 )
@@ -469,6 +540,75 @@ impl GithubPublisher {
 fn pull_request_of(payload: &JobPayload) -> Option<(&RepoName, u64)> {
     match payload {
         JobPayload::PullRequest { repo, number, .. } => Some((repo, *number)),
+        _ => None,
+    }
+}
+
+/// One annotation per high signal, on the template the resource came from (Helm's `# Source:`
+/// comment, under the chart's directory) or, when the renderer named none, on the chart's
+/// `Chart.yaml`. Rendering loses the template line a field came from, so annotations point
+/// at the file's first line and name the field.
+fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client::Annotation> {
+    let mut out = Vec::new();
+    for chart in &report.charts {
+        let Ok(result) = &chart.outcome else {
+            continue;
+        };
+        let resources = &result.comparison.structured_diff.resources;
+        for signal in &result.comparison.impact.signals {
+            if signal.level != diff_core::Level::High {
+                continue;
+            }
+            let source = resources
+                .iter()
+                .find(|r| {
+                    r.identity.kind == signal.kind
+                        && r.identity.namespace == signal.namespace
+                        && signal.resource == format!("{}/{}", r.identity.kind, r.identity.name)
+                })
+                .and_then(|r| r.source.as_deref())
+                // `chart/templates/x.yaml`: the chart's own directory name comes first.
+                .and_then(|s| s.split_once('/').map(|(_, rest)| rest.to_owned()));
+            let path = format!(
+                "{}/{}",
+                chart.chart_path.trim_end_matches('/'),
+                source.as_deref().unwrap_or("Chart.yaml")
+            );
+            let mut message = format!("{}: {}", signal.resource, signal.description);
+            if let Some(field) = &signal.field {
+                message.push_str(&format!(" (field `{field}`)"));
+            }
+            if let Some(scenario) = &chart.scenario {
+                message.push_str(&format!(" [scenario {scenario}]"));
+            }
+            out.push(github_client::Annotation {
+                path,
+                start_line: 1,
+                end_line: 1,
+                annotation_level: github_client::AnnotationLevel::Warning,
+                message,
+                title: Some(format!("High risk: {}", signal.title)),
+            });
+        }
+    }
+    out
+}
+
+/// [`target`], owned, and for a release on `commit`, its tag's commit (known once the tag
+/// was resolved).
+fn owned_target(
+    payload: &JobPayload,
+    commit: Option<&str>,
+) -> Option<(RepoName, CommitSha, Option<u64>)> {
+    if let Some((repo, sha, installation)) = target(payload) {
+        return Some((repo.clone(), sha.clone(), installation));
+    }
+    match payload {
+        JobPayload::Release {
+            repo,
+            installation_id,
+            ..
+        } => Some((repo.clone(), commit?.parse().ok()?, *installation_id)),
         _ => None,
     }
 }

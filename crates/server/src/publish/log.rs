@@ -14,6 +14,9 @@ impl Publisher for LogPublisher {
                 PublishUpdate::Started { job } => {
                     tracing::info!(job = %job.public_id, repo = %job.payload.repo(), "analysis started")
                 }
+                PublishUpdate::Deferred { job } => {
+                    tracing::info!(job = %job.id, repo = %job.payload.repo(), "queue full; the analysis will run when there is room")
+                }
                 PublishUpdate::Finished { job, report, .. } => tracing::info!(
                     job = %job.public_id,
                     repo = %job.payload.repo(),

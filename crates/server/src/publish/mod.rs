@@ -29,6 +29,12 @@ pub enum PublishUpdate {
         /// The job.
         job: JobRef,
     },
+    /// The queue is full: the job waits and will run when there is room (a pending status
+    /// that says so).
+    Deferred {
+        /// The job.
+        job: JobRef,
+    },
     /// The analysis finished: every affected chart's result.
     Finished {
         /// The job.

@@ -8,7 +8,7 @@ use crate::job::JobPayload;
 /// One update as [`RecordingPublisher`] keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    /// `started`, `finished`, `stopped` or `failed`.
+    /// `started`, `deferred`, `finished`, `stopped` or `failed`.
     pub kind: &'static str,
     /// The job's public id (as links and `/api/jobs/{id}` name it).
     pub job: String,
@@ -46,6 +46,14 @@ impl Publisher for RecordingPublisher {
             let record = match update {
                 PublishUpdate::Started { job } => Recorded {
                     kind: "started",
+                    job: job.public_id.clone(),
+                    payload: job.payload.clone(),
+                    outcome: None,
+                    markdown: None,
+                    compare_ids: vec![],
+                },
+                PublishUpdate::Deferred { job } => Recorded {
+                    kind: "deferred",
                     job: job.public_id.clone(),
                     payload: job.payload.clone(),
                     outcome: None,

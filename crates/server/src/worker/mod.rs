@@ -5,13 +5,14 @@
 //! runs out and another worker takes the job again. [`cleanup`] removes what has expired.
 
 pub(crate) mod cleanup;
+mod git_auth;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use service::pr::{PrReport, PrRequest};
-use service::{CompareError, CompareRequest, Context};
+use service::{CompareError, Context};
 
 use crate::AppState;
 use crate::job::{JobPayload, JobRef};
@@ -88,7 +89,17 @@ async fn worker(state: AppState, name: String, mut shutdown: tokio::sync::watch:
             .claim_job(&name, cfg.lease, state.now(), cfg.limits)
             .await;
         match claimed {
-            Ok(Some(job)) => run_job(&state, &name, job).await,
+            Ok(Some(job)) => {
+                // Every line the job logs, here and in the engine, carries its ids.
+                let span = tracing::info_span!(
+                    "job",
+                    job_id = %job.id,
+                    key = %job.key,
+                    delivery_id = %crate::job::delivery_of(&job.payload).as_deref().unwrap_or("-"),
+                    installation_id = tracing::field::Empty
+                );
+                tracing::Instrument::instrument(run_job(&state, &name, job), span).await
+            }
             Ok(None) => {
                 tokio::select! {
                     () = state.inner.job_ready.notified() => {}
@@ -137,6 +148,9 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
         public_id: crate::http::webhook::public(state, job.id),
         payload: payload.clone(),
     };
+    if let Some(id) = payload.installation_id() {
+        tracing::Span::current().record("installation_id", id);
+    }
     tracing::info!(job = %job.id, key = %job.key, revision = %job.revision, attempt = job.attempts, "job started");
 
     // The lease is renewed while the analysis runs; losing it (or the job being superseded or
@@ -293,6 +307,29 @@ fn clone_url(git_url: &str, repo: &github_events::RepoName) -> String {
     format!("{}/{repo}.git", git_url.trim_end_matches('/'))
 }
 
+/// The release before `tag`: the next older version of the same chart (tags come newest
+/// first per chart), or for tags that are no versions the one before it in name order.
+fn previous_tag(tags: &[service::RefInfo], tag: &str) -> Option<String> {
+    let this = tags.iter().find(|t| t.name == tag)?;
+    if this.version.is_some() {
+        tags.iter()
+            .skip_while(|t| t.name != tag)
+            .skip(1)
+            .find(|t| t.chart == this.chart && t.version.is_some())
+            .map(|t| t.name.clone())
+    } else {
+        tags.iter()
+            .filter(|t| t.version.is_none() && t.name.as_str() < tag)
+            .map(|t| t.name.clone())
+            .max()
+    }
+}
+
+/// The commit id of a push that created its branch (`before` is all zeros).
+fn is_zero_sha(sha: &str) -> bool {
+    !sha.is_empty() && sha.bytes().all(|b| b == b'0')
+}
+
 async fn analyze(
     state: &AppState,
     payload: &JobPayload,
@@ -306,14 +343,28 @@ async fn analyze(
         .map_or("https://github.com", |w| w.git_url.as_str())
         .to_owned();
     let repository = clone_url(&git_url, payload.repo());
+    let installation = payload.installation_id();
+    let git_auth = git_auth::for_job(
+        state.inner.git_client.as_ref(),
+        payload.repo(),
+        installation,
+    )
+    .await?;
     let service = state.inner.service.clone();
     let timeout = state.inner.config.workers.job_timeout;
     let payload = payload.clone();
     let stop = cancel.clone();
+    let span = tracing::Span::current();
     let work = tokio::task::spawn_blocking(move || {
+        let _span = span.enter();
         let mut ctx = Context::with_timeout(timeout);
         ctx.cancel = cancel;
-        let (base, head, config_revision) = match &payload {
+        ctx.git_auth = git_auth;
+        let mut request = PrRequest {
+            repository,
+            ..PrRequest::default()
+        };
+        match &payload {
             JobPayload::PullRequest {
                 base_sha,
                 head_sha,
@@ -322,41 +373,54 @@ async fn analyze(
                 default_branch,
                 ..
             } => {
-                // A fork's head commit is only reachable from the base repository through
-                // the pull request ref.
-                let head = if *fork {
-                    format!("refs/pull/{number}/head")
-                } else {
-                    head_sha.to_string()
-                };
+                request.base = base_sha.to_string();
+                request.head = head_sha.to_string();
+                // A fork's head commit is only reachable from the base repository through the
+                // pull request ref, which must still point at the head this job was made for.
+                if *fork {
+                    request.head_ref = Some(format!("refs/pull/{number}/head"));
+                }
                 // The policy is the base repository's, from its default branch.
-                (base_sha.to_string(), head, default_branch.clone())
+                request.config_revision = default_branch.clone();
             }
-            JobPayload::Push { before, after, .. } => (before.to_string(), after.to_string(), None),
+            JobPayload::Push { before, after, .. } => {
+                request.head = after.to_string();
+                if is_zero_sha(&before.to_string()) {
+                    // A new branch: what it adds since it left the default branch.
+                    request.base = "HEAD".into();
+                    request.merge_base = true;
+                } else {
+                    request.base = before.to_string();
+                }
+            }
             JobPayload::Release { tag, .. } => {
-                let versions = service.versions(&repository, &ctx)?;
-                let previous = versions
-                    .tags
-                    .iter()
-                    .skip_while(|t| *t != tag)
-                    .nth(1)
-                    .cloned()
-                    .ok_or_else(|| {
-                        CompareError::InvalidRequest(format!(
-                            "release {tag} has no earlier tag to compare with"
-                        ))
-                    })?;
-                (previous, tag.clone(), None)
+                let versions = service.versions(&request.repository, &ctx)?;
+                let previous = previous_tag(&versions.tag_details, tag).ok_or_else(|| {
+                    CompareError::InvalidRequest(format!(
+                        "release {tag} has no earlier tag to compare with"
+                    ))
+                })?;
+                request.base = previous;
+                request.head = tag.clone();
             }
-        };
-        let request = PrRequest {
-            repository,
-            base,
-            head,
-            config_revision,
-            template: CompareRequest::default(),
-        };
-        service.analyze_pr(&request, &ctx).map(Arc::new)
+        }
+        match service.analyze_pr(&request, &ctx) {
+            // A force push can leave `before` unreachable (gone from every branch): compare
+            // with where the branch left the default branch instead.
+            Err(CompareError::RevisionNotFound { revision, .. })
+                if matches!(payload, JobPayload::Push { .. }) && revision == request.base =>
+            {
+                tracing::info!(
+                    before = %request.base,
+                    "the commit before the push is gone (force push); comparing with the merge base of the default branch"
+                );
+                request.base = "HEAD".into();
+                request.merge_base = true;
+                service.analyze_pr(&request, &ctx)
+            }
+            other => other,
+        }
+        .map(Arc::new)
     });
     // The engine stops at its deadline; work stuck where it does not look is given up on a
     // little later, so the job fails visibly (and its lease is let go) instead of holding a
@@ -509,4 +573,46 @@ async fn finish(
         tracing::info!(job = %job.id, "job was superseded or cancelled as it finished");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str, chart: Option<&str>, version: Option<&str>) -> service::RefInfo {
+        service::RefInfo {
+            name: name.into(),
+            commit: "0".repeat(40),
+            version: version.map(str::to_owned),
+            chart: chart.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_previous_release_is_the_next_older_version_of_the_same_chart() {
+        // As the versions listing orders them: newest first per chart, then unversioned by name.
+        let tags = [
+            tag("1.2.0", None, Some("1.2.0")),
+            tag("1.1.0", None, Some("1.1.0")),
+            tag("app-2.0.0", Some("app"), Some("2.0.0")),
+            tag("app-1.0.0", Some("app"), Some("1.0.0")),
+            tag("beta", None, None),
+            tag("v1", None, None),
+            tag("v2", None, None),
+        ];
+        let previous = |t: &str| previous_tag(&tags, t);
+        assert_eq!(previous("1.2.0").as_deref(), Some("1.1.0"));
+        assert_eq!(previous("1.1.0"), None);
+        assert_eq!(previous("app-2.0.0").as_deref(), Some("app-1.0.0"));
+        assert_eq!(previous("v2").as_deref(), Some("v1"));
+        assert_eq!(previous("beta"), None);
+        assert_eq!(previous("missing"), None);
+    }
+
+    #[test]
+    fn only_all_zeros_is_a_new_branch() {
+        assert!(is_zero_sha(&"0".repeat(40)));
+        assert!(!is_zero_sha(""));
+        assert!(!is_zero_sha("0000000000000000000000000000000000000001"));
+    }
 }

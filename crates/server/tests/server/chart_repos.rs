@@ -40,6 +40,7 @@ async fn start(open: bool) -> (TestServer, tempfile::TempDir) {
             allowed_hosts: vec!["*".into()],
             allow_local: false,
             allow_private_addresses: true,
+            ..Default::default()
         });
     }
     let engine = b.build().unwrap();

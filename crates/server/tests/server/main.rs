@@ -7,6 +7,7 @@ mod compat;
 mod limits;
 mod openapi;
 mod operations;
+mod private;
 mod publish;
 mod security;
 mod storage;
@@ -136,6 +137,8 @@ pub struct Setup {
     pub publisher: Option<Arc<dyn server::Publisher>>,
     /// Takes precedence over `publisher`.
     pub publisher_on_store: Option<PublisherOnStore>,
+    /// The GitHub credentials job fetches authenticate with.
+    pub git_client: Option<github_client::GithubClient>,
 }
 
 impl Default for Setup {
@@ -151,6 +154,7 @@ impl Default for Setup {
             renderer: None,
             publisher: None,
             publisher_on_store: None,
+            git_client: None,
         }
     }
 }
@@ -185,6 +189,9 @@ impl TestServer {
         }
         if let Some(clock) = setup.clock {
             builder = builder.clock(clock.clock());
+        }
+        if let Some(client) = setup.git_client {
+            builder = builder.git_credentials(client);
         }
         let state = builder.build();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

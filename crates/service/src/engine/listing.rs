@@ -90,7 +90,7 @@ impl Engine {
         ctx.check()?;
         let v = self
             .mirrors
-            .versions(repository)
+            .versions_with(repository, &ctx.git_auth)
             .map_err(|e| CompareError::from_source(e, repository, ""))?;
         let mut branches: Vec<_> = v.branches.iter().collect();
         // Default branch first, then by name.

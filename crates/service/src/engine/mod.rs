@@ -305,7 +305,7 @@ impl Engine {
     pub(crate) fn repository(&self, url: &str, ctx: &Context) -> Result<Repository, CompareError> {
         let repo = self
             .mirrors
-            .repository(url)
+            .repository_with(url, &ctx.git_auth)
             .map_err(|e| CompareError::from_source(e, url, ""))?;
         Ok(repo.with_interrupt(ctx.cancel.clone()))
     }

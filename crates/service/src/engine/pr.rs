@@ -17,7 +17,33 @@ impl Engine {
             repo.resolve(rev)
                 .map_err(|e| CompareError::from_source(e, repo.url().normalized(), rev))
         };
-        let (base, head) = (resolve(&req.base)?, resolve(&req.head)?);
+        if let Some(head_ref) = &req.head_ref {
+            let at = resolve(head_ref)?;
+            if !at.commit.to_hex().eq_ignore_ascii_case(req.head.trim()) {
+                return Err(CompareError::InvalidRequest(format!(
+                    "{head_ref} of {} is at {}, not at {}: the pull request moved on; its newer \
+                     head is analysed instead",
+                    repo.url().normalized(),
+                    at.commit.to_hex(),
+                    req.head.trim()
+                )));
+            }
+        }
+        let (mut base, head) = (resolve(&req.base)?, resolve(&req.head)?);
+        if req.merge_base {
+            let merge_base = repo
+                .merge_base(&base.commit, &head.commit)
+                .map_err(|e| CompareError::from_source(e, repo.url().normalized(), &req.base))?
+                .ok_or_else(|| {
+                    CompareError::InvalidRequest(format!(
+                        "{} and {} have no common history in {}",
+                        req.base,
+                        req.head,
+                        repo.url().normalized()
+                    ))
+                })?;
+            base.commit = merge_base;
+        }
         // The policy's revision: the caller's (the default branch on GitHub) when the mirror has
         // it, else the base. A missing default branch is no fault of the file, and the base is as
         // safe (the pull request does not control it either).
@@ -88,6 +114,18 @@ impl Engine {
                 request.allow_missing_chart = true;
                 if let Some(s) = scenario {
                     request.values_files = s.values_files.clone();
+                    // The scenario's own render settings over the request's.
+                    request.set.extend(s.set.iter().cloned());
+                    request.api_versions.extend(s.api_versions.iter().cloned());
+                    for (to, from) in [
+                        (&mut request.release_name, &s.release_name),
+                        (&mut request.namespace, &s.namespace),
+                        (&mut request.kube_version, &s.kube_version),
+                    ] {
+                        if from.is_some() {
+                            to.clone_from(from);
+                        }
+                    }
                 }
                 let outcome = self.run(&request, ctx).map(|mut r| {
                     r.version1 = req.base.clone();

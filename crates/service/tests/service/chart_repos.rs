@@ -50,6 +50,7 @@ fn engine(data: &Path, mirror: Option<&Server>) -> service::Engine {
         allowed_hosts: vec!["*".into()],
         allow_local: false,
         allow_private_addresses: true,
+        ..Default::default()
     })
     .plain_http(true)
     .renderers(service::Renderers {
@@ -210,6 +211,7 @@ fn a_git_chart_without_its_dependency_and_no_way_to_fetch_it_names_the_dependenc
         allowed_hosts: vec!["charts.example.com".into()],
         allow_local: false,
         allow_private_addresses: false,
+        ..Default::default()
     })
     .renderers(service::Renderers {
         native: Some(Arc::new(helm_render::NativeRenderer::new())),

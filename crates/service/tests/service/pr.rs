@@ -245,3 +245,93 @@ fn an_invalid_config_is_reported_with_what_to_fix_and_the_defaults_apply() {
         assert!(md.contains("Fix the file on `base`"), "{md}");
     }
 }
+
+/// Renders one ConfigMap that shows the release settings it was given.
+struct SettingsEcho;
+
+impl helm_render::Renderer for SettingsEcho {
+    fn info(&self) -> helm_render::RendererInfo {
+        helm_render::RendererInfo {
+            name: "native",
+            version: "echo-1".into(),
+        }
+    }
+
+    fn render(
+        &self,
+        chart: &helm_render::ChartFiles,
+        o: &helm_render::Options,
+    ) -> Result<helm_render::Outcome, helm_render::RenderError> {
+        // The template's text changes between the sides, so the resource shows in the diff
+        // under a name and key made of the settings.
+        let changing = chart
+            .iter()
+            .find(|(p, _)| *p == "templates/app.yaml")
+            .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+            .unwrap_or_default();
+        let manifest = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n  namespace: {}\ndata:\n  {:?}: {:?}\n",
+            o.release_name,
+            o.namespace,
+            format!(
+                "{}|{}|{}",
+                o.set.join(","),
+                o.kube_version.clone().unwrap_or_default(),
+                o.api_versions.join(",")
+            ),
+            changing,
+        );
+        Ok(helm_render::Outcome {
+            manifest,
+            renderer: self.info(),
+        })
+    }
+}
+
+#[test]
+fn a_scenario_renders_with_its_release_name_namespace_set_values_and_capabilities() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = "charts:\n- path: c\n  scenarios:\n  - name: prod\n    releaseName: app-prod\n    namespace: prod\n    set: [replicaCount=3]\n    kubeVersion: \"1.30.0\"\n    apiVersions: [monitoring.coreos.com/v1]\n  - name: plain\n";
+    let r = policy_repo(tmp.path(), config, config);
+    let engine = engine_with(&tmp.path().join("data"), Arc::new(SettingsEcho));
+    let report = engine
+        .analyze_pr(
+            &PrRequest {
+                repository: r.dir.to_string_lossy().into_owned(),
+                base: "base".into(),
+                head: "head".into(),
+                ..PrRequest::default()
+            },
+            &Context::default(),
+        )
+        .unwrap();
+    let diff = |scenario: &str| {
+        let c = report
+            .charts
+            .iter()
+            .find(|c| c.scenario.as_deref() == Some(scenario))
+            .unwrap();
+        let r = c.outcome.as_ref().unwrap();
+        serde_json::to_string(&r.comparison.structured_diff).unwrap()
+    };
+    let prod = diff("prod");
+    for wanted in [
+        "app-prod",
+        "\"prod\"",
+        "replicaCount=3|1.30.0|monitoring.coreos.com/v1",
+    ] {
+        assert!(prod.contains(wanted), "{wanted} in {prod:.3000}");
+    }
+    let plain = diff("plain");
+    assert!(
+        plain.contains("\"release\"")
+            && plain.contains("\"default\"")
+            && !plain.contains("replicaCount"),
+        "{plain:.3000}"
+    );
+
+    // Unknown keys in a scenario are still refused, by name.
+    let bad = "charts:\n- path: c\n  scenarios:\n  - name: x\n    releasename: y\n";
+    let err = service::pr::RepoConfig::parse(bad).unwrap_err().to_string();
+    assert!(err.contains("releasename"), "{err}");
+}
