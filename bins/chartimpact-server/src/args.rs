@@ -295,6 +295,12 @@ pub struct Args {
     /// renders go first.
     #[arg(long, env = "CHARTIMPACT_RENDER_CACHE_MAX_BYTES", default_value = "1GiB", value_parser = parse_bytes, value_name = "SIZE")]
     render_cache_max_bytes: u64,
+    /// The memory budget of each render (`256MiB`, bytes): a chart whose templates, values
+    /// or archives would need more is refused with 422 `limits_exceeded`. Each compare renders
+    /// two sides at once, so size the host for `--max-concurrent-compares` × 2 × this
+    /// (docs/SECURITY.md).
+    #[arg(long, env = "CHARTIMPACT_RENDER_MEMORY_LIMIT", default_value = "256MiB", value_parser = parse_bytes, value_name = "SIZE")]
+    render_memory_limit: u64,
 }
 
 /// `1073741824`, `1GiB`, `1Gi`, `1G` (powers of 1024 either way: these are disk quotas, not
@@ -568,6 +574,7 @@ impl Args {
         let engine = service::Engine::builder(data_dir)
             .mirror_cache_max_bytes(limit(self.mirror_cache_max_bytes))
             .render_cache_max_bytes(limit(self.render_cache_max_bytes))
+            .render_memory_max_bytes(Some(self.render_memory_limit))
             .policy(policy)
             .chart_repo_policy(chart_policy)
             .helm_repo_mirrors(mirrors)

@@ -90,10 +90,11 @@ async fn worker(state: AppState, name: String, mut shutdown: tokio::sync::watch:
             .await;
         match claimed {
             Ok(Some(job)) => {
-                // Every line the job logs, here and in the engine, carries its ids.
+                // Every line the job logs, here and in the engine, carries its ids: the
+                // public job id, the one the API and the published links show.
                 let span = tracing::info_span!(
                     "job",
-                    job_id = %job.id,
+                    job_id = %crate::http::webhook::public(&state, job.id),
                     key = %job.key,
                     delivery_id = %crate::job::delivery_of(&job.payload).as_deref().unwrap_or("-"),
                     installation_id = tracing::field::Empty

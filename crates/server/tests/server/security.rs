@@ -403,7 +403,9 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Durati
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_and_connection_floods_are_cut_off() {
     let mut setup = Setup::default();
-    setup.config.header_read_timeout = Duration::from_secs(1);
+    // Long enough that the idle connections held below outlive a busy machine's scheduling,
+    // short enough to see the slow headers cut off.
+    setup.config.header_read_timeout = Duration::from_secs(3);
     setup.config.body_read_timeout = Duration::from_secs(1);
     setup.config.max_connections_per_client = 4;
     let srv = TestServer::start(setup).await;
@@ -426,7 +428,8 @@ async fn slow_clients_and_connection_floods_are_cut_off() {
 
         // More connections than a client may hold: the extra ones are closed at once.
         let held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-        std::thread::sleep(Duration::from_millis(200));
+        // Time for the accept loop to count them (they are closed at the header deadline).
+        std::thread::sleep(Duration::from_millis(300));
         let mut extra = TcpStream::connect(&addr).unwrap();
         let _ = extra.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
         let (answer, took) = read_until_closed(&mut extra, Duration::from_secs(5));

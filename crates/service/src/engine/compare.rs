@@ -88,7 +88,11 @@ impl Engine {
         (renderer, mode): Rendering<'_>,
         ctx: &Context,
     ) -> Result<Side, CompareError> {
+        let defaults = helm_render::Options::default();
         let options = helm_render::Options {
+            max_memory_bytes: self
+                .render_memory_max_bytes
+                .unwrap_or(defaults.max_memory_bytes),
             release_name: req.release_name.clone().unwrap_or_else(|| "release".into()),
             namespace: req.namespace.clone().unwrap_or_else(|| "default".into()),
             values: input.values,
@@ -96,7 +100,7 @@ impl Engine {
             kube_version: req.kube_version.clone(),
             api_versions: req.api_versions.clone(),
             timeout: ctx.remaining(),
-            ..helm_render::Options::default()
+            ..defaults
         };
         let dependencies: Vec<DependencyInfo> = input
             .resolution

@@ -96,6 +96,7 @@ pub struct Engine {
     clock: Clock,
     mirror_cache_max_bytes: Option<u64>,
     render_cache_max_bytes: Option<u64>,
+    render_memory_max_bytes: Option<u64>,
 }
 
 /// Where an engine takes the time of a comparison (`generatedAt`) from.
@@ -115,6 +116,7 @@ pub struct EngineBuilder {
     plain_http: bool,
     mirror_cache_max_bytes: Option<u64>,
     render_cache_max_bytes: Option<u64>,
+    render_memory_max_bytes: Option<u64>,
 }
 
 impl EngineBuilder {
@@ -123,6 +125,13 @@ impl EngineBuilder {
     /// unlimited).
     pub fn mirror_cache_max_bytes(&mut self, max: Option<u64>) -> &mut Self {
         self.mirror_cache_max_bytes = max;
+        self
+    }
+
+    /// The memory budget of each render (see docs/SECURITY.md; default: the renderer's own,
+    /// 256 MiB). A chart that needs more is refused with `limits_exceeded`.
+    pub fn render_memory_max_bytes(&mut self, max: Option<u64>) -> &mut Self {
+        self.render_memory_max_bytes = max;
         self
     }
 
@@ -224,6 +233,7 @@ impl EngineBuilder {
             clock: self.clock.clone(),
             mirror_cache_max_bytes: self.mirror_cache_max_bytes,
             render_cache_max_bytes: self.render_cache_max_bytes,
+            render_memory_max_bytes: self.render_memory_max_bytes,
         })
     }
 }
@@ -257,6 +267,7 @@ impl Engine {
             plain_http: false,
             mirror_cache_max_bytes: None,
             render_cache_max_bytes: None,
+            render_memory_max_bytes: None,
         }
     }
 

@@ -348,3 +348,48 @@ fn generated_at_is_the_engines_clock() {
         "2026-01-01T00:00:00Z"
     );
 }
+
+#[test]
+fn the_render_memory_budget_is_the_engines_to_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = RepoBuilder::new(tmp.path().join("repo"));
+    let chart = |n: u32| {
+        files(&[
+            (
+                "charts/app/Chart.yaml",
+                "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+            ),
+            (
+                "charts/app/templates/cm.yaml",
+                &format!("{CM}{{{{ repeat {n} \"x\" | quote }}}}\n"),
+            ),
+        ])
+    };
+    r.commit(&chart(200_000), "v1");
+    r.commit(&chart(300_000), "v2");
+    let engine = |budget: Option<u64>| {
+        service::Engine::builder(tmp.path().join(format!("data-{budget:?}")))
+            .policy(chart_source::UrlPolicy {
+                allow_local: true,
+                ..Default::default()
+            })
+            .renderers(service::Renderers {
+                native: Some(Arc::new(helm_render::NativeRenderer::new())),
+                ..Default::default()
+            })
+            .render_memory_max_bytes(budget)
+            .build()
+            .unwrap()
+    };
+    // The default budget (256 MiB) renders 300 KB strings; 64 KiB does not, and says why.
+    engine(None).compare(&req(&r), &Context::default()).unwrap();
+    let err = engine(Some(64 * 1024))
+        .compare(&req(&r), &Context::default())
+        .unwrap_err();
+    assert_eq!(err.code(), "limits_exceeded", "{err}");
+    assert!(
+        err.message().contains("max_memory_bytes") || err.message().contains("memory"),
+        "{}",
+        err.message()
+    );
+}
