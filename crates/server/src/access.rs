@@ -346,6 +346,24 @@ pub(crate) async fn metrics_access(
     next.run(req).await
 }
 
+/// Whether the request has full access (the API token, or a plainly local request).
+pub(crate) fn is_full(access: &Option<axum::Extension<Access>>) -> bool {
+    matches!(access, Some(axum::Extension(Access::Full)))
+}
+
+/// `Ok` with full access; otherwise what an anonymous request for `what` is told.
+pub(crate) fn require_full(
+    state: &AppState,
+    access: &Option<axum::Extension<Access>>,
+    what: &str,
+) -> Result<(), ApiError> {
+    if is_full(access) {
+        Ok(())
+    } else {
+        Err(needs_token(state, what))
+    }
+}
+
 /// What an anonymous request to a route that needs more is told.
 pub(crate) fn needs_token(state: &AppState, what: &str) -> ApiError {
     crate::metrics::rejected("forbidden");

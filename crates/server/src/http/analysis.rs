@@ -8,7 +8,7 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::access::{Access, needs_token};
+use crate::access::{Access, is_full, needs_token, require_full};
 use crate::results::{ORIGIN_WEBHOOK, span, ts};
 use crate::{ApiError, AppState};
 
@@ -18,10 +18,6 @@ const LIST_MAX: u32 = 200;
 /// `limit` of popular charts: default and cap.
 const POPULAR_DEFAULT: u32 = 20;
 const POPULAR_MAX: u32 = 100;
-
-fn full(access: &Option<axum::Extension<Access>>) -> bool {
-    matches!(access, Some(axum::Extension(Access::Full)))
-}
 
 /// `GET /api/analysis/{id}`: anyone may read a result by its id (ids are digests of what was
 /// compared: knowing one means having asked for that comparison, or having been given the
@@ -50,7 +46,8 @@ pub(crate) async fn get(
     let s = &found.summary;
     let mut comparison: Value = serde_json::from_slice(&found.document)
         .map_err(|e| ApiError::internal(format_args!("stored document {id}: {e}")))?;
-    if !full(&access) && comparison.get("origin").and_then(Value::as_str) == Some(ORIGIN_WEBHOOK) {
+    if !is_full(&access) && comparison.get("origin").and_then(Value::as_str) == Some(ORIGIN_WEBHOOK)
+    {
         return Err(needs_token(
             &state,
             "this result is from a webhook analysis (a pull request, push or release); reading it",
@@ -134,9 +131,7 @@ pub(crate) async fn list(
     access: Option<axum::Extension<Access>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if !full(&access) {
-        return Err(needs_token(&state, "listing stored results"));
-    }
+    require_full(&state, &access, "listing stored results")?;
     reject_unknown(
         &q,
         &[
@@ -213,9 +208,7 @@ pub(crate) async fn popular(
     access: Option<axum::Extension<Access>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if !full(&access) {
-        return Err(needs_token(&state, "the most compared charts"));
-    }
+    require_full(&state, &access, "the most compared charts")?;
     reject_unknown(&q, &["limit", "days"])?;
     let limit = param_u32(&q, "limit")?
         .unwrap_or(POPULAR_DEFAULT)

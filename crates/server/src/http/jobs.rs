@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::analysis::{param_u32, reject_unknown};
 use super::webhook::public;
-use crate::access::{Access, needs_token};
+use crate::access::{Access, require_full};
 use crate::job::JobPayload;
 use crate::results::ts;
 use crate::{ApiError, AppState};
@@ -32,13 +32,14 @@ fn retention_words(d: Duration) -> String {
     }
 }
 
-/// `GET /api/jobs/{id}`.
+/// `GET /api/jobs/{id}`: jobs name repositories, pull requests, branches and errors, so only
+/// a request with full access reads them; `id` is the public id (see [`crate::public_id`]).
 pub(crate) async fn get(
     State(state): State<AppState>,
     access: Option<axum::Extension<Access>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full_access(&state, access, "reading a job")?;
+    require_full(&state, &access, "reading a job")?;
     let job_id = decode(&state, &id)?;
     // A well-formed id may name a job that finished longer ago than the retention and was
     // purged (see `run_cleanup`): say so, so an old link is not mistaken for a bad one.
@@ -58,20 +59,6 @@ pub(crate) async fn get(
     let mut body = job_json(&state, &job);
     body["success"] = json!(true);
     Ok(axum::Json(body).into_response())
-}
-
-/// Jobs name repositories, pull requests, branches and errors: only a request with full
-/// access (the API token, or a plainly local request) reads or re-runs them.
-pub(crate) fn full_access(
-    state: &AppState,
-    access: Option<axum::Extension<Access>>,
-    what: &str,
-) -> Result<(), ApiError> {
-    if matches!(access, Some(axum::Extension(Access::Full))) {
-        Ok(())
-    } else {
-        Err(needs_token(state, what))
-    }
 }
 
 /// The job behind a public id (see [`crate::public_id`]); anything else is unknown.
@@ -126,7 +113,7 @@ pub(crate) async fn list(
     access: Option<axum::Extension<Access>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    full_access(&state, access, "listing jobs")?;
+    require_full(&state, &access, "listing jobs")?;
     reject_unknown(&q, &["status", "repository", "limit", "offset"])?;
     let status = match q.get("status").map(String::as_str) {
         None | Some("") => None,
@@ -181,7 +168,7 @@ pub(crate) async fn rerun(
     access: Option<axum::Extension<Access>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full_access(&state, access, "re-running a job")?;
+    require_full(&state, &access, "re-running a job")?;
     let unknown = || ApiError::not_found(format!("no job with id {id:?}"));
     let job_id = decode(&state, &id)?;
     let store = &state.inner.store;

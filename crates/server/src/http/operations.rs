@@ -9,9 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::analysis::{param_u32, reject_unknown};
-use super::jobs::full_access;
 use super::webhook::public;
-use crate::access::Access;
+use crate::access::{Access, require_full};
 use crate::results::ts;
 use crate::{ApiError, AppState};
 
@@ -25,7 +24,7 @@ pub(crate) async fn deliveries(
     access: Option<axum::Extension<Access>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    full_access(&state, access, "listing webhook deliveries")?;
+    require_full(&state, &access, "listing webhook deliveries")?;
     reject_unknown(&q, &["limit", "offset"])?;
     let limit = param_u32(&q, "limit")?
         .unwrap_or(LIST_DEFAULT)
@@ -69,7 +68,7 @@ pub(crate) async fn overview(
     State(state): State<AppState>,
     access: Option<axum::Extension<Access>>,
 ) -> Result<Response, ApiError> {
-    full_access(&state, access, "reading the operations overview")?;
+    require_full(&state, &access, "reading the operations overview")?;
     let queue = state
         .inner
         .store
