@@ -72,6 +72,9 @@ pub use id::{CommitId, ParseIdError, TreeId};
 pub use repository::Repository;
 pub use revision::{Resolved, RevisionKind};
 pub use tree::{Change, ChangedPath, ChartFile, ChartFiles, ChartLimits, FileMode};
-pub use url::{RepoUrl, Resolve, StaticResolver, SystemResolver, UrlPolicy, redact_url};
+pub use url::{
+    RepoUrl, Resolve, StaticResolver, SystemResolver, UrlPolicy, has_userinfo, redact_url,
+    without_userinfo,
+};
 pub use version::{ParseVersionError, Version};
 pub use versions::{Branch, Tag, Versions};

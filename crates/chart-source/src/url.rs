@@ -547,6 +547,38 @@ pub fn redact_url(url: &str) -> String {
         .collect()
 }
 
+/// Whether `url` carries credentials (`scheme://user:password@host/…`).
+///
+/// ```
+/// assert!(chart_source::has_userinfo("https://user:tok@github.com/o/r"));
+/// assert!(!chart_source::has_userinfo("https://github.com/o/r@v1"));
+/// ```
+pub fn has_userinfo(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(_, rest)| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        authority.contains('@')
+    })
+}
+
+/// `url` without its `user:password@` part, whole (what a stored request keeps; for messages
+/// and logs, [`redact_url`] also shortens it).
+///
+/// ```
+/// assert_eq!(
+///     chart_source::without_userinfo("https://user:tok@github.com/o/r"),
+///     "https://github.com/o/r"
+/// );
+/// ```
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{tail}")
+}
+
 pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -854,6 +886,20 @@ impl Resolve for StaticResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_found_and_removed() {
+        assert!(has_userinfo("https://user:tok@github.com/o/r"));
+        assert!(has_userinfo("oci://u:p@registry.example/charts"));
+        assert!(!has_userinfo("https://github.com/o/r"));
+        assert!(!has_userinfo("https://github.com/o/r@v1"));
+        assert!(!has_userinfo("/tmp/repo"));
+        assert_eq!(
+            without_userinfo("https://user:tok@github.com/o/r"),
+            "https://github.com/o/r"
+        );
+        assert_eq!(without_userinfo("/tmp/a@b"), "/tmp/a@b");
+    }
 
     fn resolver() -> StaticResolver {
         StaticResolver::new([

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use service::{CompareRequest, CompareResponse};
+use service::{CompareRequest, CompareResponse, without_userinfo};
 
 use crate::AppState;
 
@@ -70,25 +70,6 @@ pub(crate) fn request_echo(request: &CompareRequest) -> serde_json::Value {
     echo
 }
 
-/// Whether `url` carries credentials (`scheme://user:password@host/…`).
-pub(crate) fn has_userinfo(url: &str) -> bool {
-    url.split_once("://").is_some_and(|(_, rest)| {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        authority.contains('@')
-    })
-}
-
-/// `url` without its `user:password@` part.
-pub(crate) fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}://{host}{tail}")
-}
-
 /// The stored form of a result: the response (secrets redacted) with the request beside it
 /// (`request`), or, for a webhook job's result, `"origin": "webhook"`.
 pub(crate) fn stored_document(
@@ -152,20 +133,6 @@ pub(crate) async fn save(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn credentials_are_found_and_removed() {
-        assert!(has_userinfo("https://user:tok@github.com/o/r"));
-        assert!(has_userinfo("oci://u:p@registry.example/charts"));
-        assert!(!has_userinfo("https://github.com/o/r"));
-        assert!(!has_userinfo("https://github.com/o/r@v1"));
-        assert!(!has_userinfo("/tmp/repo"));
-        assert_eq!(
-            without_userinfo("https://user:tok@github.com/o/r"),
-            "https://github.com/o/r"
-        );
-        assert_eq!(without_userinfo("/tmp/a@b"), "/tmp/a@b");
-    }
 
     #[test]
     fn the_echo_keeps_digests_of_values_and_sets_never_the_text() {

@@ -46,7 +46,7 @@ mod response;
 
 pub use api::{CacheDisk, CacheStats, CompareService, DiskUsage};
 pub use chart_source::Credentials as GitCredentials;
-pub use chart_source::{CredentialSource, GitAuth};
+pub use chart_source::{CredentialSource, GitAuth, has_userinfo, without_userinfo};
 pub use context::{Context, Stage};
 pub use engine::{Clock, Engine, EngineBuilder, Renderers};
 pub use error::CompareError;

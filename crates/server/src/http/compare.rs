@@ -58,7 +58,7 @@ pub(crate) async fn read_request(
 /// logs, caches and errors, and the server has its own for the hosts it serves (never echoing
 /// the URL back, which would put the credential in the answer).
 pub(crate) fn refuse_credentials(field: &str, url: &str) -> Result<(), ApiError> {
-    if crate::results::has_userinfo(url) {
+    if service::has_userinfo(url) {
         crate::metrics::rejected("credentials_in_url");
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -162,19 +162,7 @@ impl Engine {
 /// A chart repository URL as results show it: without user-info (credentials belong in the
 /// credentials file, never in a stored result).
 pub(crate) fn chart_repo_shown(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            if path.is_empty() {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{host}/{path}")
-            }
-        }
-        None => url.to_owned(),
-    }
+    chart_source::without_userinfo(url.trim().trim_end_matches('/'))
 }
 
 fn entry(c: ChartInfo, status: Option<ChartChange>) -> ChartEntry {
