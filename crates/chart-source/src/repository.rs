@@ -81,6 +81,62 @@ impl Repository {
         self.recovering(|| self.resolve_once(revision, &spec))
     }
 
+    /// Fetches, in one round trip, the tags and branches named by `revisions` that
+    /// [`Repository::resolve`] would otherwise fetch one by one (a compare's two versions: on a
+    /// cold mirror, one connection and one pack instead of two). Only what resolving needs is
+    /// fetched (each name's tip, shallow); revisions already known, full ids, `HEAD` and full
+    /// ref names are left to `resolve`. Best effort: a failure here is logged and left for
+    /// `resolve`, which reports it with its revision.
+    #[instrument(skip_all, fields(repo = %self.entry.url))]
+    pub fn prefetch(&self, revisions: &[&str]) {
+        let mut state = self.lock();
+        if let Err(e) = self.cache.ensure_open(&self.entry, &mut state) {
+            debug!(error = %e, "prefetch skipped");
+            return;
+        }
+        let repo = thread_local(&state);
+        let mut refspecs = Vec::new();
+        let mut names = 0;
+        for revision in revisions {
+            let Ok(RevSpec::Name { name, hex }) = RevSpec::parse(revision) else {
+                continue;
+            };
+            let tag = format!("refs/tags/{name}");
+            let branch = format!("refs/heads/{name}");
+            let known = matches!(peel_ref(&repo, &tag), Ok(Some(_)))
+                || (self.cache.is_fresh(&state, &branch)
+                    && matches!(peel_ref(&repo, &branch), Ok(Some(_))))
+                || (hex && matches!(local_prefix(&repo, revision, &name), Ok(Some(_))));
+            let tag_spec = format!("+{tag}:{tag}");
+            if !known && !refspecs.contains(&tag_spec) {
+                names += 1;
+                refspecs.push(tag_spec);
+                refspecs.push(format!("+{branch}:{branch}"));
+            }
+        }
+        // One name is fetched as fast by `resolve` itself.
+        if names < 2 {
+            return;
+        }
+        let fetched = self.cache.lock_process(&self.entry).and_then(|_lock| {
+            net::fetch(
+                &self.cache,
+                &repo,
+                &self.entry.url,
+                &self.auth,
+                &refspecs,
+                History::Tips,
+                &self.interrupt,
+            )
+        });
+        match fetched {
+            Ok(outcome) => self
+                .cache
+                .record_fetched(&self.entry, &mut state, &outcome.updated),
+            Err(e) => debug!(error = %e, "prefetch failed; each revision is fetched by itself"),
+        }
+    }
+
     /// Reads the chart directory `path` (repository-relative; `""` or `"."` for the root) at
     /// `commit` into memory, straight from the object database.
     ///

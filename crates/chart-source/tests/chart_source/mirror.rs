@@ -429,3 +429,34 @@ fn git_lock_files_a_killed_fetch_left_do_not_block_later_fetches() {
     assert_eq!(repo.resolve("v2").unwrap().commit.to_string(), c2);
     assert!(!mirror.join("shallow.lock").exists());
 }
+
+#[test]
+fn a_compare_s_two_names_are_fetched_in_one_round_trip() {
+    let (up, c1) = upstream();
+    up.write("chart/values.yaml", "replicas: 5\n");
+    let c2 = up.commit("two");
+    up.git(&["tag", "v2"]);
+    let cache = cache(&up.tmp.path().join("data"));
+    let repo = cache.repository(&up.url()).unwrap();
+    // A tag, a branch, and a name the remote does not have: one fetch for all of them.
+    repo.prefetch(&["v1", "main", "no-such-tag"]);
+    assert_eq!(cache.stats().fetches, 1);
+    assert_eq!(repo.resolve("v1").unwrap().commit.to_string(), c1);
+    assert_eq!(repo.resolve("main").unwrap().commit.to_string(), c2);
+    assert_eq!(cache.stats().fetches, 1, "both came with the prefetch");
+    // The unknown name is still reported by `resolve`, with its own fetch.
+    assert!(matches!(
+        repo.resolve("no-such-tag"),
+        Err(Error::RevisionNotFound { .. })
+    ));
+    assert_eq!(cache.stats().fetches, 2);
+    // Names already held need no prefetch (`v2` came along as a tag of a fetched commit); a
+    // single missing name is left to `resolve`.
+    up.git(&["tag", "v3", &c1]);
+    repo.prefetch(&["v1", "main", "v2"]);
+    repo.prefetch(&["v1", "v3"]);
+    assert_eq!(cache.stats().fetches, 2);
+    assert_eq!(repo.resolve("v2").unwrap().commit.to_string(), c2);
+    assert_eq!(repo.resolve("v3").unwrap().commit.to_string(), c1);
+    assert_eq!(cache.stats().fetches, 3);
+}

@@ -377,6 +377,7 @@ impl Engine {
             repo.resolve(rev)
                 .map_err(|e| CompareError::from_source(e, repo.url().normalized(), rev))
         };
+        repo.prefetch(&[&req.version1, &req.version2]);
         let r1 = resolve(&req.version1)?;
         let r2 = resolve(&req.version2)?;
         timings.insert("resolve".to_owned(), ms(t.elapsed()));
