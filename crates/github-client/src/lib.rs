@@ -71,7 +71,7 @@ pub use auth::Auth;
 pub use client::{API_VERSION, ClientBuilder, GithubClient};
 pub use error::Error;
 /// Repositories are named by [`github_ids::RepoName`], validated where the name came in.
-pub use github_ids::RepoName;
+pub use github_ids::{DeliveryId, RepoName};
 pub use models::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus,
     Comment, GitToken, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS,
