@@ -378,6 +378,6 @@ async fn the_work_of_a_delivery_carries_its_id_on_every_request() {
         later.iter().all(|r| r.header("x-github-delivery").is_none()),
         "{later:?}"
     );
-    assert_eq!(gh.writes().len(), 4, "one comment and three statuses");
+    assert_eq!(gh.writes().len(), 6, "two token mints, a comment, three statuses");
     gh.assert_no_validation_failures();
 }
