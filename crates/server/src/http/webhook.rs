@@ -415,7 +415,12 @@ async fn handle(
             Some(out) => {
                 state.inner.job_ready.notify_one();
                 if out.status == store::JobStatus::Deferred {
-                    announce_deferred(state, out.job_id, JobPayload::from_target(&target));
+                    announce_deferred(
+                        state,
+                        out.job_id,
+                        JobPayload::from_target(&target),
+                        delivery,
+                    );
                 }
                 Ok(enqueued(state, &out))
             }
@@ -436,6 +441,7 @@ async fn handle(
                         number,
                         comment_id,
                         installation_id,
+                        delivery: Some(delivery.clone()),
                     },
                 );
                 Ok(enqueued(state, &out))
@@ -477,7 +483,13 @@ pub(crate) fn public(state: &AppState, id: store::JobId) -> String {
 
 /// Tells the publisher a job waits for room in the queue (a pending "queue full, will retry"
 /// status), off the delivery's path.
-fn announce_deferred(state: &AppState, id: store::JobId, payload: JobPayload) {
+fn announce_deferred(
+    state: &AppState,
+    id: store::JobId,
+    payload: JobPayload,
+    delivery: &github_events::DeliveryId,
+) {
+    let delivery = Some(delivery.clone());
     let publisher = state.inner.publisher.clone();
     let public_id = public(state, id);
     tokio::spawn(async move {
@@ -486,6 +498,7 @@ fn announce_deferred(state: &AppState, id: store::JobId, payload: JobPayload) {
                 id,
                 public_id,
                 payload,
+                delivery,
             },
         };
         if let Err(e) = publisher.publish(&update).await {

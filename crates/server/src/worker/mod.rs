@@ -148,6 +148,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
         id: job.id,
         public_id: crate::http::webhook::public(state, job.id),
         payload: payload.clone(),
+        delivery: crate::job::delivery_id_of(&job.payload),
     };
     if let Some(id) = payload.installation_id() {
         tracing::Span::current().record("installation_id", id);
@@ -203,7 +204,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
         tracing::warn!(job = %job.id, error = %e, "pending status not published");
     }
 
-    let outcome = analyze(state, &payload, cancel.clone()).await;
+    let outcome = analyze(state, &job_ref, cancel.clone()).await;
     let stopped = stop.lock().ok().and_then(|s| *s);
     if let Some(why) = stopped {
         beat.abort();
@@ -333,9 +334,10 @@ fn is_zero_sha(sha: &str) -> bool {
 
 async fn analyze(
     state: &AppState,
-    payload: &JobPayload,
+    job: &JobRef,
     cancel: Arc<AtomicBool>,
 ) -> Result<Arc<PrReport>, Failure> {
+    let payload = &job.payload;
     let git_url = state
         .inner
         .config
@@ -345,8 +347,17 @@ async fn analyze(
         .to_owned();
     let repository = clone_url(&git_url, payload.repo());
     let installation = payload.installation_id();
+    // Token minting for the job carries its delivery too (R32).
+    let git_client = state
+        .inner
+        .git_client
+        .as_ref()
+        .map(|c| match &job.delivery {
+            Some(delivery) => c.for_delivery(delivery),
+            None => c.clone(),
+        });
     let git_auth = git_auth::for_job(
-        state.inner.git_client.as_ref(),
+        git_client.as_ref(),
         payload.repo(),
         installation,
     )

@@ -764,6 +764,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
                 default_branch: Some("main".into()),
                 installation_id: Some(77),
             },
+            delivery: None,
         };
         let failed = |message: &str| PublishUpdate::Failed {
             job: job.clone(),
@@ -937,6 +938,7 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
             default_branch: None,
             installation_id: None,
         },
+        delivery: None,
     };
     publisher
         .publish(&PublishUpdate::Failed {
