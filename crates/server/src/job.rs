@@ -104,6 +104,7 @@ impl JobPayload {
         match t {
             T::PullRequest {
                 repo,
+                repo_id: _,
                 number,
                 base_sha,
                 head_sha,
@@ -125,6 +126,7 @@ impl JobPayload {
             },
             T::Push {
                 repo,
+                repo_id: _,
                 branch,
                 before,
                 after,
@@ -138,6 +140,7 @@ impl JobPayload {
             },
             T::Release {
                 repo,
+                repo_id: _,
                 tag,
                 installation_id,
             } => JobPayload::Release {
@@ -155,6 +158,17 @@ impl JobPayload {
             | JobPayload::Push { repo, .. }
             | JobPayload::Release { repo, .. } => repo,
         }
+    }
+
+    /// The same, for the repository under `name`: a job runs under the newest name its
+    /// repository was seen with (the store renames a job whose repository was renamed, R14).
+    pub fn with_repo(mut self, name: RepoName) -> Self {
+        match &mut self {
+            JobPayload::PullRequest { repo, .. }
+            | JobPayload::Push { repo, .. }
+            | JobPayload::Release { repo, .. } => *repo = name,
+        }
+        self
     }
 
     /// The GitHub App installation to act as, when the delivery came from one.

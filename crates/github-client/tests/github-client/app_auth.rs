@@ -326,7 +326,8 @@ async fn git_tokens_are_minted_per_call_for_the_one_repository() {
 #[tokio::test]
 async fn the_work_of_a_delivery_carries_its_id_on_every_request() {
     let gh = fake().await;
-    let delivery: github_client::DeliveryId = "72d3162e-cc78-11e3-81ab-4c9367dc0958".parse().unwrap();
+    let delivery: github_client::DeliveryId =
+        "72d3162e-cc78-11e3-81ab-4c9367dc0958".parse().unwrap();
     let plain = app_client(&gh);
     let for_job = plain.for_delivery(&delivery);
     // Token minting (installation token for the comment, and a git token) and the writes.
@@ -375,9 +376,15 @@ async fn the_work_of_a_delivery_carries_its_id_on_every_request() {
     let later = &gh.requests()[4..];
     assert_eq!(later.len(), 2, "{later:?}");
     assert!(
-        later.iter().all(|r| r.header("x-github-delivery").is_none()),
+        later
+            .iter()
+            .all(|r| r.header("x-github-delivery").is_none()),
         "{later:?}"
     );
-    assert_eq!(gh.writes().len(), 6, "two token mints, a comment, three statuses");
+    assert_eq!(
+        gh.writes().len(),
+        6,
+        "two token mints, a comment, three statuses"
+    );
     gh.assert_no_validation_failures();
 }

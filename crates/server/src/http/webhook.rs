@@ -324,8 +324,13 @@ async fn handle(
             })
         }
         // Re-runs the pull request's latest job, if any (else the delivery is only recorded).
-        Decision::Rerun { repo, number, .. } => store
-            .latest_job(&JobKey::pull_request(repo.clone(), *number))
+        Decision::Rerun {
+            repo,
+            repo_id,
+            number,
+            ..
+        } => store
+            .latest_job(&JobKey::pull_request(repo.clone(), *number).with_repo_id(*repo_id))
             .await
             .map_err(|e| ApiError::store(&e))?
             .map(|previous| store::NewJob {
@@ -397,10 +402,11 @@ async fn handle(
         )),
         Decision::Cancel {
             repo,
+            repo_id,
             number,
             reason,
         } => {
-            let key = JobKey::pull_request(repo, number);
+            let key = JobKey::pull_request(repo, number).with_repo_id(repo_id);
             let cancelled = store
                 .cancel_jobs(&key, reason, state.now())
                 .await
@@ -431,6 +437,7 @@ async fn handle(
             number,
             comment_id,
             installation_id,
+            ..
         } => match accepted.enqueued {
             Some(out) => {
                 state.inner.job_ready.notify_one();

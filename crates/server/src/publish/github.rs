@@ -447,14 +447,7 @@ impl GithubPublisher {
                         outcome::report_comment(report, job_url.as_deref());
                     loop {
                         match self
-                            .upsert_comment(
-                                client,
-                                repo,
-                                *number,
-                                &body,
-                                if_missing,
-                                installation,
-                            )
+                            .upsert_comment(client, repo, *number, &body, if_missing, installation)
                             .await
                         {
                             // GitHub measures differently than we do (or changed its limit):

@@ -29,8 +29,8 @@ use super::{BEGIN_WRITE, SqliteEngine};
 use crate::deliveries::accept_in;
 use crate::jobs::{self, PreparedJob};
 use crate::{
-    AcceptOutcome, DeliveryId, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits,
-    StoreError, time,
+    AcceptOutcome, DeliveryId, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, StoreError,
+    time,
 };
 
 /// The most deliveries one transaction accepts, so a group holds the writer briefly and its
@@ -268,7 +268,7 @@ impl GroupState<'_> {
                 let j = n.job;
                 serde_json::json!([
                     j.kind,
-                    j.key,
+                    j.written_key,
                     j.repo,
                     j.revision,
                     hex(&j.payload),

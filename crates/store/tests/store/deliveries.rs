@@ -746,6 +746,9 @@ async fn deliveries_from_before_and_after_a_rename_share_one_job() {
             }
         };
         let first = accept("r1", "acme/charts", "a").await.enqueued.unwrap();
+        let job1 = store.get_job(first.job_id).await.unwrap().unwrap();
+        assert_eq!(job1.key.to_string(), "acme/charts#pr/1");
+        assert_eq!(job1.key.identity(), "7#pr/1");
         let renamed = accept("r2", "acme/helm", "a").await.enqueued.unwrap();
         assert!(renamed.coalesced);
         assert_eq!(renamed.job_id, first.job_id);
@@ -774,6 +777,17 @@ async fn deliveries_from_before_and_after_a_rename_share_one_job() {
         assert_eq!(live[0].id, ids[0]);
         assert_eq!(live[0].revision, "b");
         assert_eq!(live[0].key.repo_id(), Some(7));
+        assert_eq!(live[0].key.to_string(), "acme/helm-3#pr/1");
+        // A new head under the name it came with, in one group or not.
+        let (n1, n2) = tokio::join!(
+            accept("r6", "acme/helm-3", "c"),
+            accept("r7", "acme/helm-3", "d"),
+        );
+        for o in [n1, n2] {
+            let id = o.enqueued.unwrap().job_id;
+            let job = store.get_job(id).await.unwrap().unwrap();
+            assert_eq!(job.key.to_string(), "acme/helm-3#pr/1");
+        }
         assert_eq!(
             store.get_job(first.job_id).await.unwrap().unwrap().status,
             JobStatus::Superseded

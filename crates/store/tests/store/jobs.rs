@@ -1393,7 +1393,10 @@ async fn a_renamed_repository_keeps_its_jobs_key() {
             assert_eq!(latest.id, new.job_id);
         }
         // Without the id, a name is only the jobs enqueued without one.
-        assert_eq!(store.latest_job(&key("octo/charts#pr/1")).await.unwrap(), None);
+        assert_eq!(
+            store.latest_job(&key("octo/charts#pr/1")).await.unwrap(),
+            None
+        );
         let cancelled = store
             .cancel_jobs(&key(PR1).with_repo_id(7), "closed".into(), t0())
             .await

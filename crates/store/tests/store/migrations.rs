@@ -109,11 +109,7 @@ async fn seed(db: &TestDb, version: i64) {
                  max_attempts, run_at, created_at, repo_id, key_identity, repo_identity) \
                  VALUES ('pull_request', $1, 'acme/old-name', 'seed6', $2, 'queued', 0, 3, \
                  $3, $3, 7, '7#pr/300', '7')",
-                &[
-                    Arg::Text(SEED_RENAMED_KEY),
-                    Arg::Bytes(b"{}"),
-                    Arg::Int(t),
-                ],
+                &[Arg::Text(SEED_RENAMED_KEY), Arg::Bytes(b"{}"), Arg::Int(t)],
             )
             .await;
         }
