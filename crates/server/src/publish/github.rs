@@ -581,10 +581,49 @@ fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client:
             continue;
         };
         let resources = &result.comparison.structured_diff.resources;
-        for signal in &result.comparison.impact.signals {
+        for (index, signal) in result.comparison.impact.signals.iter().enumerate() {
             if signal.level != diff_core::Level::High {
                 continue;
             }
+            let mut message = format!("{}: {}", signal.resource, signal.description);
+            if let Some(field) = &signal.field {
+                message.push_str(&format!(" (field `{field}`)"));
+            }
+            if let Some(scenario) = &chart.scenario {
+                message.push_str(&format!(" [scenario {scenario}]"));
+            }
+            let title = format!("High risk: {}", signal.title);
+            let annotation = |path: String, line: u32, message: String, title: String| {
+                github_client::Annotation {
+                    path,
+                    start_line: u64::from(line),
+                    end_line: u64::from(line),
+                    annotation_level: github_client::AnnotationLevel::Warning,
+                    message,
+                    title: Some(title),
+                }
+            };
+            // The line behind the signal in the head's template, and the value it reads
+            // when that changed (R29); see `service::pr::SignalSource`.
+            if let Some(source) = chart.sources.iter().find(|s| s.signal == index) {
+                out.push(annotation(
+                    source.path.clone(),
+                    source.line,
+                    message.clone(),
+                    title.clone(),
+                ));
+                if let Some(values) = &source.values {
+                    out.push(annotation(
+                        values.path.clone(),
+                        values.line,
+                        format!("This value changed; {message}"),
+                        format!("{title} (changed value)"),
+                    ));
+                }
+                continue;
+            }
+            // No template known (or the report came from elsewhere): the chart's template or
+            // Chart.yaml, line 1.
             let source = resources
                 .iter()
                 .find(|r| {
@@ -600,21 +639,7 @@ fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client:
                 chart.chart_path.trim_end_matches('/'),
                 source.as_deref().unwrap_or("Chart.yaml")
             );
-            let mut message = format!("{}: {}", signal.resource, signal.description);
-            if let Some(field) = &signal.field {
-                message.push_str(&format!(" (field `{field}`)"));
-            }
-            if let Some(scenario) = &chart.scenario {
-                message.push_str(&format!(" [scenario {scenario}]"));
-            }
-            out.push(github_client::Annotation {
-                path,
-                start_line: 1,
-                end_line: 1,
-                annotation_level: github_client::AnnotationLevel::Warning,
-                message,
-                title: Some(format!("High risk: {}", signal.title)),
-            });
+            out.push(annotation(path, 1, message, title));
         }
     }
     out
