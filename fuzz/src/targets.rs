@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use helm_render::{ChartFiles, NativeRenderer, Options, Renderer, ValuesFile};
-use text_template::helm_objects::Files;
+use text_template::helm_objects::{FileContent, Files};
 use text_template::{ExecContext, Limits, TemplateSet, Value};
 
 /// The parts of a render target's input, in order.
@@ -85,10 +85,16 @@ fn data() -> Value {
     let files = Files::new([
         (
             "files/a.txt".to_string(),
-            Arc::new(b"hello\nworld\n".to_vec()),
+            Arc::new(FileContent::new(b"hello\nworld\n".to_vec())),
         ),
-        ("files/b.bin".to_string(), Arc::new(vec![0, 159, 146, 150])),
-        (format!("files/{}", "a".repeat(40)), Arc::new(b"x".to_vec())),
+        (
+            "files/b.bin".to_string(),
+            Arc::new(FileContent::new(vec![0, 159, 146, 150])),
+        ),
+        (
+            format!("files/{}", "a".repeat(40)),
+            Arc::new(FileContent::new(b"x".to_vec())),
+        ),
     ]);
     Value::map([
         (

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use text_template::Value;
+use text_template::helm_objects::FileContent;
 
 use crate::budget::{Budget, MAX_SUBCHART_DEPTH};
 use crate::error::LoadError;
@@ -93,7 +94,7 @@ pub struct Chart {
     /// `values.yaml` (a map; empty when absent).
     pub values: Value,
     /// `values.schema.json`.
-    pub schema: Option<Arc<Vec<u8>>>,
+    pub schema: Option<Arc<FileContent>>,
     /// `templates/…` files in load order.
     pub templates: Vec<ChartFile>,
     /// Every other file (what `.Files` sees, and `crds/`).
@@ -138,7 +139,15 @@ impl Chart {
 }
 
 /// A file of a chart: its path and its contents, shared with the [`ChartFiles`] it came from.
-pub type ChartFile = (String, Arc<Vec<u8>>);
+pub type ChartFile = (String, Arc<FileContent>);
+
+/// The bytes of a file the loader needs, read now if they were not yet.
+fn contents<'a>(name: &str, data: &'a FileContent) -> Result<&'a [u8], LoadError> {
+    data.read().map_err(|e| LoadError::Io {
+        path: name.to_owned(),
+        source: std::io::Error::other(e.to_owned()),
+    })
+}
 
 fn meta_err(m: impl Into<String>) -> LoadError {
     LoadError::Metadata(m.into())
@@ -185,7 +194,7 @@ fn load_files(
     for (name, data) in &files {
         if name == "Chart.yaml" {
             have_meta = true;
-            let v = read_yaml(data, budget, "Chart.yaml")?
+            let v = read_yaml(contents(name, data)?, budget, "Chart.yaml")?
                 .map_err(|e| meta_err(format!("cannot load Chart.yaml: {e}")))?;
             apply_metadata(&mut c.metadata, &v)
                 .map_err(|e| meta_err(format!("cannot load Chart.yaml: {e}")))?;
@@ -205,7 +214,7 @@ fn load_files(
                 }
             }
             "values.yaml" => {
-                let v = read_yaml(&data, budget, "values.yaml")?
+                let v = read_yaml(contents(&name, &data)?, budget, "values.yaml")?
                     .map_err(|e| meta_err(format!("cannot load values.yaml: {e}")))?;
                 c.values = yamlconv::to_values_map(&v)
                     .map_err(|e| meta_err(format!("cannot load values.yaml: {e}")))?;
@@ -213,7 +222,7 @@ fn load_files(
             "values.schema.json" => c.schema = Some(data),
             "requirements.yaml" => {
                 have_meta = true;
-                let v = read_yaml(&data, budget, "requirements.yaml")?
+                let v = read_yaml(contents(&name, &data)?, budget, "requirements.yaml")?
                     .map_err(|e| meta_err(format!("cannot load requirements.yaml: {e}")))?;
                 if let Some(m) = v.as_mapping() {
                     for (k, dv) in m.iter() {
@@ -267,7 +276,7 @@ fn load_files(
                 ..FileLimits::default()
             };
             let file = format!("charts/{n}");
-            match ChartFiles::from_tgz(data, limits) {
+            match ChartFiles::from_tgz(contents(&file, data)?, limits) {
                 Ok(f) => budget.charge(f.total_bytes(), &file).and_then(|()| {
                     let inner = f.shared().map(|(k, v)| (k.to_string(), v.clone()));
                     load_files(inner.collect(), budget, depth + 1)

@@ -5,6 +5,8 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use text_template::helm_objects::FileContent;
+
 use crate::LoadError;
 use crate::ignore::Rules;
 
@@ -30,8 +32,9 @@ impl Default for FileLimits {
 #[derive(Debug, Clone, Default)]
 pub struct ChartFiles {
     /// Contents are shared: a chart's loader, its `.Files` and its template trees take
-    /// references, not copies (megabytes for charts with CRDs).
-    files: BTreeMap<String, Arc<Vec<u8>>>,
+    /// references, not copies (megabytes for charts with CRDs). Files of a directory are read
+    /// when first asked for ([`ChartFiles::from_dir`]).
+    files: BTreeMap<String, Arc<FileContent>>,
     /// `.helmignore` and byte-order marks are already dealt with (a directory or archive read
     /// by this module, or [`ChartFiles::filtered`]): rendering takes the files as they are.
     filtered: bool,
@@ -40,7 +43,7 @@ pub struct ChartFiles {
 /// Two sets are equal when they hold the same files, however they were read.
 impl PartialEq for ChartFiles {
     fn eq(&self, other: &Self) -> bool {
-        self.files == other.files
+        self.files.len() == other.files.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
     }
 }
 
@@ -57,23 +60,43 @@ impl ChartFiles {
     /// Adds (or replaces) a file. The set counts as unfiltered again: rendering applies
     /// `.helmignore` to it.
     pub fn insert(&mut self, path: impl Into<String>, data: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), Arc::new(data.into()));
+        self.files
+            .insert(path.into(), Arc::new(FileContent::new(data.into())));
         self.filtered = false;
     }
 
-    /// The file at `path`.
+    /// The file at `path`, read now if it was not yet. A file that cannot be read reads as
+    /// empty and [`ChartFiles::unreadable`] says why.
     pub fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(|d| d.as_slice())
+        self.files.get(path).map(|d| d.bytes())
     }
 
-    /// Files in path order.
+    /// Files in path order, each read now if it was not yet (see [`ChartFiles::get`]).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.files.iter().map(|(k, v)| (k.as_str(), v.bytes()))
     }
 
-    /// Files in path order, sharing their contents.
-    pub(crate) fn shared(&self) -> impl Iterator<Item = (&str, &Arc<Vec<u8>>)> {
+    /// Files in path order with their sizes, without reading any (a file not read yet has the
+    /// size it had when its directory was walked).
+    pub fn sizes(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v.len()))
+    }
+
+    /// Files in path order, sharing their contents (not read by this).
+    pub(crate) fn shared(&self) -> impl Iterator<Item = (&str, &Arc<FileContent>)> {
         self.files.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The first file, in path order, that was asked for and could not be read (a file
+    /// removed or made unreadable after the chart directory was walked): a render that used
+    /// it must fail with this error rather than go on with empty contents.
+    pub fn unreadable(&self) -> Option<LoadError> {
+        self.files.iter().find_map(|(path, c)| {
+            c.error().map(|message| LoadError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(message.to_owned()),
+            })
+        })
     }
 
     /// Number of files.
@@ -86,9 +109,9 @@ impl ChartFiles {
         self.files.is_empty()
     }
 
-    /// Total bytes.
+    /// Total bytes (of files not read yet: their size on disk).
     pub fn total_bytes(&self) -> u64 {
-        self.files.values().map(|v| v.len() as u64).sum()
+        self.files.values().map(|v| v.len()).sum()
     }
 
     /// Applies the chart's `.helmignore` (plus Helm's default `templates/.?*`) and strips UTF-8
@@ -98,14 +121,14 @@ impl ChartFiles {
         if self.filtered {
             return Ok(self);
         }
-        let rules = ignore_rules(self.files.get(".helmignore").map(|d| d.as_slice()))?;
+        let rules = ignore_rules(self.files.get(".helmignore").map(|d| d.bytes()))?;
         let mut out = ChartFiles::new();
         for (path, data) in self.files {
             if is_ignored(&rules, &path) {
                 continue;
             }
-            let data = match data.strip_prefix(BOM) {
-                Some(rest) => Arc::new(rest.to_vec()),
+            let data = match data.bytes().strip_prefix(BOM) {
+                Some(rest) => Arc::new(FileContent::new(rest.to_vec())),
                 None => data,
             };
             out.files.insert(path, data);
@@ -120,7 +143,10 @@ impl ChartFiles {
     }
 
     /// Reads a chart directory: every regular file, symlinks followed only when they stay
-    /// inside the chart, then [`ChartFiles::filtered`].
+    /// inside the chart, then [`ChartFiles::filtered`]. Files are found and their sizes
+    /// checked against the limits now; their contents are read when first asked for (a
+    /// render reads its templates, values and schema, and `.Files` what templates ask for),
+    /// each at most the size it had when the directory was walked.
     pub fn from_dir(dir: &Path, limits: FileLimits) -> Result<ChartFiles, LoadError> {
         let root = dir.canonicalize().map_err(|source| LoadError::Io {
             path: dir.display().to_string(),
@@ -139,11 +165,18 @@ impl ChartFiles {
             rules: &rules,
             limits,
             found: Vec::new(),
+            total: 0,
         };
         walk.dir(&root, "", 0)?;
-        let mut files = read_files(walk.found, limits)?;
-        files.filtered = true;
-        Ok(files)
+        let files = walk
+            .found
+            .into_iter()
+            .map(|(logical, real, size)| (logical, Arc::new(on_demand(real, size))))
+            .collect();
+        Ok(ChartFiles {
+            files,
+            filtered: true,
+        })
     }
 
     /// Reads a packaged chart (`.tgz`) the way Helm's `LoadArchiveFiles` does: the top-level
@@ -221,7 +254,9 @@ impl ChartFiles {
                 .map_err(|e| LoadError::Archive(e.to_string()))?;
             total += data.len() as u64;
             check_limits(files.len() + 1, total, limits)?;
-            files.files.insert(clean, Arc::new(strip_bom(data)));
+            files
+                .files
+                .insert(clean, Arc::new(FileContent::new(strip_bom(data))));
         }
         if files.is_empty() {
             return Err(LoadError::Archive("no files in chart archive".into()));
@@ -242,7 +277,11 @@ impl ChartFiles {
                     source,
                 })?;
             }
-            std::fs::write(&target, data.as_slice()).map_err(|source| LoadError::Io {
+            let data = data.read().map_err(|e| LoadError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(e.to_owned()),
+            })?;
+            std::fs::write(&target, data).map_err(|source| LoadError::Io {
                 path: target.display().to_string(),
                 source,
             })?;
@@ -268,7 +307,10 @@ impl ChartFiles {
 impl FromIterator<(String, Vec<u8>)> for ChartFiles {
     fn from_iter<T: IntoIterator<Item = (String, Vec<u8>)>>(iter: T) -> Self {
         ChartFiles {
-            files: iter.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            files: iter
+                .into_iter()
+                .map(|(k, v)| (k, Arc::new(FileContent::new(v))))
+                .collect(),
             filtered: false,
         }
     }
@@ -340,8 +382,10 @@ struct Walk<'a> {
     root: &'a Path,
     rules: &'a Rules,
     limits: FileLimits,
-    /// Files to read: logical path and real path, in walk order.
-    found: Vec<(String, PathBuf)>,
+    /// Files to read: logical path, real path and size, in walk order.
+    found: Vec<(String, PathBuf, u64)>,
+    /// Their sizes summed.
+    total: u64,
 }
 
 impl Walk<'_> {
@@ -372,15 +416,15 @@ impl Walk<'_> {
             let path = entry.path();
             // The directory entry's own type, without a stat call unless it is a symlink.
             let own = entry.file_type().map_err(io(&path))?;
-            let (real, kind) = if own.is_symlink() {
+            let (real, kind, meta) = if own.is_symlink() {
                 let target = path.canonicalize().map_err(io(&path))?;
                 if !target.starts_with(self.root) {
                     return Err(LoadError::PathEscapes { path: logical_path });
                 }
-                let kind = std::fs::metadata(&target).map_err(io(&target))?.file_type();
-                (target, kind)
+                let meta = std::fs::metadata(&target).map_err(io(&target))?;
+                (target, meta.file_type(), Some(meta))
             } else {
-                (path, own)
+                (path, own, None)
             };
             if kind.is_dir() {
                 // Every file below an ignored directory is ignored (`is_ignored`).
@@ -391,8 +435,13 @@ impl Walk<'_> {
                 if self.rules.ignore(&logical_path, false) {
                     continue;
                 }
-                check_limits(self.found.len() + 1, 0, self.limits)?;
-                self.found.push((logical_path, real));
+                let size = match meta {
+                    Some(meta) => meta.len(),
+                    None => entry.metadata().map_err(io(&real))?.len(),
+                };
+                self.total = self.total.saturating_add(size);
+                check_limits(self.found.len() + 1, self.total, self.limits)?;
+                self.found.push((logical_path, real, size));
             } else {
                 return Err(LoadError::Irregular { path: logical_path });
             }
@@ -401,29 +450,22 @@ impl Walk<'_> {
     }
 }
 
-/// Reads the files a walk found, in walk order, within the limits: a file is read only up to
-/// what is left of the byte budget (plus one byte, to notice it is over).
-fn read_files(found: Vec<(String, PathBuf)>, limits: FileLimits) -> Result<ChartFiles, LoadError> {
-    let mut files = ChartFiles::new();
-    let mut total = 0u64;
-    for (logical, real) in found {
-        let io = |source| LoadError::Io {
-            path: real.display().to_string(),
-            source,
-        };
-        let budget = limits
-            .max_total_bytes
-            .saturating_sub(total)
-            .saturating_add(1);
-        let file = std::fs::File::open(&real).map_err(io)?;
-        let size = file.metadata().map_err(io)?.len();
-        let mut data = Vec::with_capacity(usize::try_from(size.min(budget)).unwrap_or(0));
-        file.take(budget).read_to_end(&mut data).map_err(io)?;
-        total += data.len() as u64;
-        check_limits(files.len() + 1, total, limits)?;
-        files.files.insert(logical, Arc::new(strip_bom(data)));
-    }
-    Ok(files)
+/// The contents of the file at `real`, read on first use: at most the `size` it had when the
+/// chart was walked (the limits were checked against that), its byte-order mark stripped.
+fn on_demand(real: PathBuf, size: u64) -> FileContent {
+    FileContent::on_demand(size, move || {
+        let file = std::fs::File::open(&real).map_err(|e| e.to_string())?;
+        let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.take(size.saturating_add(1))
+            .read_to_end(&mut data)
+            .map_err(|e| e.to_string())?;
+        if data.len() as u64 > size {
+            return Err(format!(
+                "it grew past the {size} bytes it had when the chart was read"
+            ));
+        }
+        Ok(strip_bom(data))
+    })
 }
 
 /// `path.Clean` for `/`-separated relative paths.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use text_template::helm_objects::{Capabilities, Files, KubeVersion};
+use text_template::helm_objects::{Capabilities, FileContent, Files, KubeVersion};
 use text_template::{ExecContext, Limit, Limits, Map, TemplateSet, Value};
 
 use crate::budget::{self, Budget};
@@ -89,7 +89,6 @@ impl Renderer for NativeRenderer {
 
     fn render(&self, chart: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
         options.validate()?;
-        let started = Instant::now();
         let unfiltered;
         let files = if chart.is_filtered() {
             chart
@@ -97,6 +96,20 @@ impl Renderer for NativeRenderer {
             unfiltered = chart.clone().filtered()?;
             &unfiltered
         };
+        let rendered = self.render_files(files, options);
+        // A file of a directory is read when first used; one that could not be read then
+        // (removed or made unreadable since the directory was walked) read as empty, so its
+        // error is the render's, whatever else happened.
+        match files.unreadable() {
+            Some(e) => Err(load_to_render(e)),
+            None => rendered,
+        }
+    }
+}
+
+impl NativeRenderer {
+    fn render_files(&self, files: &ChartFiles, options: &Options) -> Result<Outcome, RenderError> {
+        let started = Instant::now();
         let deadline = started + options.timeout;
         let mut budget = Budget::new(options.max_memory_bytes.min(self.limits.max_memory_bytes));
         let mut root = Chart::load_within(files, &mut budget).map_err(load_to_render)?;
@@ -308,7 +321,7 @@ fn validate_schemas(
     if let Some(s) = &c.schema {
         let file = format!("{path}/values.schema.json");
         let json = to_json(vals, budget, &file).map_err(load_to_render)?;
-        let checked = schema::validate(s, &json, bounds);
+        let checked = schema::validate(s.bytes(), &json, bounds);
         bounds.teardown.dispose(json);
         match checked {
             Ok(()) => {}
@@ -401,9 +414,9 @@ fn collect<'a>(
         out.insert(
             format!("{full_path}/{name}"),
             Renderable {
-                text: std::str::from_utf8(data)
+                text: std::str::from_utf8(data.bytes())
                     .map(std::borrow::Cow::Borrowed)
-                    .unwrap_or_else(|_| String::from_utf8_lossy(data)),
+                    .unwrap_or_else(|_| String::from_utf8_lossy(data.bytes())),
                 data: next.clone(),
                 base_path: format!("{full_path}/templates"),
             },
@@ -503,8 +516,8 @@ const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (4 << 10, 32 << 10);
 fn schemas_beside_parsing(root: &Chart) -> bool {
     fn sizes(c: &Chart) -> (usize, usize) {
         let own = (
-            c.schema.as_ref().map_or(0, |s| s.len()),
-            c.templates.iter().map(|(_, t)| t.len()).sum(),
+            c.schema.as_ref().map_or(0, |s| s.len() as usize),
+            c.templates.iter().map(|(_, t)| t.len() as usize).sum(),
         );
         c.dependencies
             .iter()
@@ -1032,7 +1045,7 @@ fn by_kind(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn crd_objects(c: &Chart, full_path: &str, out: &mut Vec<(String, Arc<Vec<u8>>)>) {
+fn crd_objects(c: &Chart, full_path: &str, out: &mut Vec<(String, Arc<FileContent>)>) {
     for (name, data) in &c.files {
         let lower = name.to_ascii_lowercase();
         let ext = lower.rsplit_once('.').map(|(_, e)| e);
@@ -1105,7 +1118,7 @@ fn assemble(
         for (name, data) in crds {
             b.push_str(&format!(
                 "---\n# Source: {name}\n{}\n",
-                String::from_utf8_lossy(&data)
+                String::from_utf8_lossy(data.bytes())
             ));
         }
     }
@@ -1161,9 +1174,15 @@ fn unsupported_features_within(
     if unsupported.is_empty() {
         return found;
     }
-    for (path, data) in chart.iter() {
+    // Only templates and archives are read (a directory's other files stay unread).
+    for (path, content) in chart.shared() {
         let in_templates = path.starts_with("templates/") || path.contains("/templates/");
         let is_archive = path.ends_with(".tgz");
+        let data = if is_archive || in_templates {
+            content.bytes()
+        } else {
+            continue;
+        };
         let texts: Vec<(String, String)> = if is_archive {
             let limits = crate::FileLimits {
                 max_total_bytes: budget.remaining(),

@@ -275,14 +275,125 @@ impl Object for HelmVersion {
     }
 }
 
+/// The contents of one chart file: bytes in memory, or a file on disk that is read the first
+/// time something asks for it.
+///
+/// A render needs a chart's templates, values and schema; most of its other files (changelogs,
+/// CRDs, docs, tests) are there for `.Files` and few templates ask for them. Reading them only
+/// when asked saves the reads and the memory they fill (a chart's CRDs and changelog are often
+/// most of its bytes). A file that cannot be read when it is first asked for reads as empty
+/// and keeps its error ([`FileContent::error`]), so that whoever loaded the chart can fail the
+/// render afterwards, naming the file, instead of every reader handling I/O errors.
+pub struct FileContent {
+    bytes: std::sync::OnceLock<Result<Vec<u8>, String>>,
+    read: Option<ReadContent>,
+    /// The size given for contents not read yet.
+    size: u64,
+}
+
+/// Reads a file's contents, or says why it cannot.
+type ReadContent = Box<dyn Fn() -> Result<Vec<u8>, String> + Send + Sync>;
+
+impl FileContent {
+    /// Contents already in memory.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        FileContent {
+            size: bytes.len() as u64,
+            bytes: std::sync::OnceLock::from(Ok(bytes)),
+            read: None,
+        }
+    }
+
+    /// Contents of about `size` bytes that `read` produces the first time they are asked for
+    /// (once, whichever thread asks first); an `Err` is the reason they could not be read.
+    pub fn on_demand(
+        size: u64,
+        read: impl Fn() -> Result<Vec<u8>, String> + Send + Sync + 'static,
+    ) -> Self {
+        FileContent {
+            bytes: std::sync::OnceLock::new(),
+            read: Some(Box::new(read)),
+            size,
+        }
+    }
+
+    /// The length in bytes: of the contents once read, else the size they were given with.
+    pub fn len(&self) -> u64 {
+        match self.bytes.get() {
+            Some(Ok(b)) => b.len() as u64,
+            _ => self.size,
+        }
+    }
+
+    /// Whether [`FileContent::len`] is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn state(&self) -> &Result<Vec<u8>, String> {
+        self.bytes.get_or_init(|| match &self.read {
+            Some(read) => read(),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// The bytes, read now if they were not yet; empty when they cannot be read.
+    pub fn bytes(&self) -> &[u8] {
+        self.state().as_deref().unwrap_or(&[])
+    }
+
+    /// The bytes, or why they could not be read.
+    pub fn read(&self) -> Result<&[u8], &str> {
+        self.state().as_deref().map_err(String::as_str)
+    }
+
+    /// Why the bytes could not be read, if they were asked for and could not be.
+    pub fn error(&self) -> Option<&str> {
+        self.bytes.get()?.as_ref().err().map(String::as_str)
+    }
+
+    /// Whether the bytes are in memory (given, or read already).
+    pub fn is_loaded(&self) -> bool {
+        self.bytes.get().is_some()
+    }
+}
+
+impl From<Vec<u8>> for FileContent {
+    fn from(bytes: Vec<u8>) -> Self {
+        FileContent::new(bytes)
+    }
+}
+
+impl std::fmt::Debug for FileContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.bytes.get() {
+            Some(Ok(b)) => write!(f, "FileContent({} bytes)", b.len()),
+            Some(Err(e)) => write!(f, "FileContent(unreadable: {e})"),
+            None => f.write_str("FileContent(not read yet)"),
+        }
+    }
+}
+
 /// `engine.files`: a chart's non-template files by path.
 #[derive(Debug, Clone, Default)]
-pub struct Files(pub Arc<BTreeMap<String, Arc<Vec<u8>>>>);
+pub struct Files(pub Arc<BTreeMap<String, Arc<FileContent>>>);
 
 impl Files {
-    /// Files from `(path, bytes)` pairs; the bytes are shared with whoever else holds them.
-    pub fn new(files: impl IntoIterator<Item = (String, Arc<Vec<u8>>)>) -> Self {
+    /// Files from `(path, contents)` pairs; the contents are shared with whoever else holds
+    /// them.
+    pub fn new(files: impl IntoIterator<Item = (String, Arc<FileContent>)>) -> Self {
         Files(Arc::new(files.into_iter().collect()))
+    }
+
+    /// The file at `path`: `None` when there is none, an error when it cannot be read.
+    fn read(&self, path: &str) -> Result<Option<&[u8]>, FuncError> {
+        match self.0.get(path) {
+            None => Ok(None),
+            Some(c) => c
+                .read()
+                .map(Some)
+                .map_err(|e| FuncError::new(format!("cannot read chart file {path}: {e}"))),
+        }
     }
 }
 
@@ -497,13 +608,12 @@ impl Object for Files {
             .to_string();
         match name {
             "Get" => Ok(Value::str(
-                self.0
-                    .get(&arg)
+                self.read(&arg)?
                     .map(|b| crate::gostr::from_go_bytes(b).into_owned())
                     .unwrap_or_default(),
             )),
             "GetBytes" => Ok(Value::Bytes(Arc::from(
-                self.0.get(&arg).map_or(&[][..], |b| b.as_slice()),
+                self.read(&arg)?.unwrap_or_default(),
             ))),
             "Glob" => Ok(Value::object(Files(Arc::new(
                 self.0
@@ -513,7 +623,7 @@ impl Object for Files {
                     .collect(),
             )))),
             "Lines" => {
-                let Some(b) = self.0.get(&arg) else {
+                let Some(b) = self.read(&arg)? else {
                     return Ok(Value::List(List::typed(vec![], ElemType::String)));
                 };
                 let mut s = crate::gostr::from_go_bytes(b).into_owned();
@@ -525,22 +635,28 @@ impl Object for Files {
             // An empty group (a Glob that matched nothing) is still a map in Go, not nil:
             // `{}`, as Helm prints it.
             "AsConfig" | "AsSecrets" => {
-                let m = Value::map(self.0.iter().map(|(k, v)| {
+                let mut entries = Vec::with_capacity(self.0.len());
+                for k in self.0.keys() {
+                    let v = self.read(k)?.unwrap_or_default();
                     let text = if name == "AsConfig" {
                         crate::gostr::from_go_bytes(v).into_owned()
                     } else {
-                        base64::engine::general_purpose::STANDARD.encode(v.as_slice())
+                        base64::engine::general_purpose::STANDARD.encode(v)
                     };
-                    (base_name(k).to_string(), Value::str(text))
-                }));
-                Ok(Value::str(crate::to_yaml(&m)))
+                    entries.push((base_name(k).to_string(), Value::str(text)));
+                }
+                Ok(Value::str(crate::to_yaml(&Value::map(entries))))
             }
             _ => Err(FuncError::new(format!("no method {name}"))),
         }
     }
     fn format(&self) -> String {
         // Go prints each byte as a decimal number: up to four bytes of text per byte.
-        let size: u64 = self.0.values().map(|v| v.len() as u64 * 4 + 8).sum();
+        let size: u64 = self
+            .0
+            .values()
+            .map(|v| v.bytes().len() as u64 * 4 + 8)
+            .sum();
         if crate::budget::room(size).is_err() {
             return String::new();
         }
@@ -550,7 +666,7 @@ impl Object for Files {
             .map(|(k, v)| {
                 format!(
                     "{k}:{}",
-                    crate::gofmt::sprint_value(&Value::Bytes(Arc::from(v.as_slice())))
+                    crate::gofmt::sprint_value(&Value::Bytes(Arc::from(v.bytes())))
                 )
             })
             .collect();
@@ -560,7 +676,7 @@ impl Object for Files {
         Value::map(
             self.0
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::Bytes(Arc::from(v.as_slice())))),
+                .map(|(k, v)| (k.clone(), Value::Bytes(Arc::from(v.bytes())))),
         )
     }
     fn kind(&self) -> &'static str {
@@ -574,6 +690,61 @@ impl Object for Files {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_read_once_when_first_asked_for_and_unreadable_ones_say_so() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counter = reads.clone();
+        let notes = Arc::new(FileContent::on_demand(4, move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(b"a\nb\n".to_vec())
+        }));
+        let locked = Arc::new(FileContent::on_demand(
+            1,
+            || Err("permission denied".into()),
+        ));
+        let files = Files::new([
+            ("notes.txt".to_string(), notes.clone()),
+            ("secret.txt".to_string(), locked.clone()),
+        ]);
+        assert!(!notes.is_loaded() && !locked.is_loaded());
+        // Globbing names files without reading them.
+        let g = files
+            .call_method("Glob", vec![Value::str("*.txt")])
+            .unwrap();
+        let Value::Object(g) = g else {
+            panic!("Glob gives files")
+        };
+        assert_eq!(g.len(), Some(2));
+        assert_eq!(reads.load(Ordering::SeqCst), 0);
+        let got = files
+            .call_method("Get", vec![Value::str("notes.txt")])
+            .unwrap();
+        assert_eq!(got.as_str(), Some("a\nb\n"));
+        let lines = files
+            .call_method("Lines", vec![Value::str("notes.txt")])
+            .unwrap();
+        let Value::List(lines) = lines else {
+            panic!("Lines gives a list")
+        };
+        assert_eq!(lines.len(), 2);
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        for method in ["Get", "GetBytes", "Lines"] {
+            let err = files
+                .call_method(method, vec![Value::str("secret.txt")])
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "cannot read chart file secret.txt: permission denied"
+            );
+        }
+        let err = files.call_method("AsConfig", vec![]).unwrap_err();
+        assert!(err.to_string().contains("secret.txt"), "{err}");
+        assert_eq!(locked.error(), Some("permission denied"));
+        assert_eq!(locked.bytes(), b"");
+        assert_eq!(notes.error(), None);
+    }
 
     #[test]
     fn globs_take_linear_time() {

@@ -207,3 +207,90 @@ fn write_to_refuses_paths_that_leave_the_directory() {
         Err(LoadError::PathEscapes { .. })
     ));
 }
+
+/// A chart whose changelog and CRDs are large and that one template reads `notes.txt` from.
+fn chart_with_unused_files(dir: &std::path::Path) {
+    write(
+        dir,
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: a\nversion: 1.0.0\n"),
+            ("values.yaml", "greeting: hi\n"),
+            ("CHANGELOG.md", &"- a change\n".repeat(20_000)),
+            ("crds/big.yaml", &"# crd\n".repeat(20_000)),
+            ("notes.txt", "read me"),
+            (
+                "templates/cm.yaml",
+                "kind: ConfigMap\ndata:\n  greeting: {{ .Values.greeting }}\n  notes: {{ .Files.Get \"notes.txt\" | quote }}\n",
+            ),
+        ],
+    );
+}
+
+/// The manifest, or the error with its causes.
+fn render(files: &ChartFiles) -> Result<String, String> {
+    use helm_render::Renderer as _;
+    helm_render::NativeRenderer::new()
+        .render(files, &helm_render::Options::default())
+        .map(|o| o.manifest)
+        .map_err(|e| {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            text
+        })
+}
+
+#[test]
+fn a_directory_s_files_are_read_when_a_render_first_uses_them() {
+    // Files a render never looks at (changelog, CRDs without --include-crds) are never read:
+    // removing them after the directory was walked changes nothing.
+    let d = super::tempdir();
+    chart_with_unused_files(d.path());
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    // Their sizes count against the limits and the total all the same.
+    assert!(files.total_bytes() > 200_000, "{}", files.total_bytes());
+    std::fs::remove_file(d.path().join("CHANGELOG.md")).unwrap();
+    std::fs::remove_dir_all(d.path().join("crds")).unwrap();
+    let manifest = render(&files).unwrap();
+    assert!(manifest.contains("greeting: hi"), "{manifest}");
+    assert!(manifest.contains("notes: \"read me\""), "{manifest}");
+    assert!(files.unreadable().is_none());
+}
+
+#[test]
+fn a_file_gone_when_the_render_reads_it_fails_the_render_naming_it() {
+    let d = super::tempdir();
+    chart_with_unused_files(d.path());
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    std::fs::remove_file(d.path().join("notes.txt")).unwrap();
+    let err = render(&files).unwrap_err();
+    assert!(err.contains("notes.txt"), "{err}");
+
+    // A template gone: the render fails with the read error, not with what an empty
+    // template would have made of it.
+    write(d.path(), &[("notes.txt", "back")]);
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    std::fs::remove_file(d.path().join("templates/cm.yaml")).unwrap();
+    let err = render(&files).unwrap_err();
+    assert!(err.contains("templates/cm.yaml"), "{err}");
+    // Other readers see the file as empty, and the set says why.
+    assert_eq!(files.get("templates/cm.yaml"), Some(&b""[..]));
+    assert!(
+        matches!(files.unreadable(), Some(LoadError::Io { path, .. }) if path == "templates/cm.yaml")
+    );
+}
+
+#[test]
+fn a_file_that_grew_after_the_walk_is_not_read_past_its_size() {
+    // The limits were checked against the sizes seen while walking; a file that grows
+    // afterwards (to gigabytes, say) is not read beyond them.
+    let d = super::tempdir();
+    chart_with_unused_files(d.path());
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    write(d.path(), &[("notes.txt", &"x".repeat(100_000))]);
+    let err = render(&files).unwrap_err();
+    assert!(err.contains("notes.txt") && err.contains("grew"), "{err}");
+}

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use text_template::helm_objects::Files;
+use text_template::helm_objects::{FileContent, Files};
 use text_template::{Error, ExecContext, Limit, Limits, TemplateSet, Value};
 
 /// Parses `text` as template `t` and executes it on a 2 MiB thread with these limits.
@@ -316,7 +316,7 @@ fn deeply_nested_values_are_freed_without_exhausting_the_stack() {
 
 #[test]
 fn large_files_read_again_and_again_are_counted() {
-    let big = Arc::new(vec![b'x'; 10 << 20]);
+    let big = Arc::new(FileContent::new(vec![b'x'; 10 << 20]));
     let data = Value::map([(
         "Files",
         Value::object(Files::new([("big.txt".to_string(), big)])),
@@ -346,7 +346,10 @@ fn globs_do_not_backtrack() {
     let name = format!("{}.txt", "a".repeat(100));
     let data = Value::map([(
         "Files",
-        Value::object(Files::new([(name, Arc::new(b"x".to_vec()))])),
+        Value::object(Files::new([(
+            name,
+            Arc::new(FileContent::new(b"x".to_vec())),
+        )])),
     )]);
     let pattern = format!("{}b", "**a".repeat(50));
     let t = format!(r#"{{{{ len (.Files.Glob "{pattern}") }}}}"#);
@@ -360,7 +363,10 @@ fn globs_do_not_backtrack() {
     let t = format!(r#"{{{{ len (.Files.Glob "{alts}") }}}}"#);
     let files = Value::map([(
         "Files",
-        Value::object(Files::new([("x".to_string(), Arc::new(vec![]))])),
+        Value::object(Files::new([(
+            "x".to_string(),
+            Arc::new(FileContent::new(vec![])),
+        )])),
     )]);
     assert_limit(run_with(&t, files, limits, None), steps, "max_steps");
 }
