@@ -23,7 +23,9 @@
 //! - status descriptions are cut to 140 chars (R28), check run annotations go out in chunks
 //!   of 50 (R29), and check runs are refused up front with token auth (R30) unless the token
 //!   is declared an installation token that may write them (GitHub Actions' `GITHUB_TOKEN`,
-//!   [`ClientBuilder::check_runs_with_token`]).
+//!   [`ClientBuilder::check_runs_with_token`]);
+//! - the work of one webhook delivery goes through [`GithubClient::for_delivery`], whose
+//!   requests (token minting included) carry `X-GitHub-Delivery` (R32).
 //!
 //! Secrets live in [`SecretString`], whose `Debug` prints `***`; tokens never appear in logs
 //! or errors (R31).
