@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use crate::auth::AppSigner;
 use crate::ratelimit::{self, Limited, now_secs};
-use crate::{Auth, Error, RateLimitSnapshot, SecretString, link};
+use crate::{Auth, DeliveryId, Error, RateLimitSnapshot, SecretString, link};
 
 /// The REST API version every request pins (reference §3.6, R19).
 pub const API_VERSION: &str = "2022-11-28";
@@ -37,6 +37,7 @@ struct Config {
     timeout: Duration,
     max_concurrent_reads: usize,
     check_runs_with_token: bool,
+    send_delivery_ids: bool,
 }
 
 impl Default for Config {
@@ -54,6 +55,7 @@ impl Default for Config {
             timeout: Duration::from_secs(30),
             max_concurrent_reads: 10,
             check_runs_with_token: false,
+            send_delivery_ids: true,
         }
     }
 }
@@ -134,6 +136,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the clients of [`GithubClient::for_delivery`] send `X-GitHub-Delivery` (default
+    /// on, reference R32). Off, they send what the client itself sends.
+    pub fn send_delivery_ids(&mut self, send: bool) -> &mut Self {
+        self.config.send_delivery_ids = send;
+        self
+    }
+
     /// Builds the client.
     pub fn build(&self) -> Result<GithubClient, Error> {
         static PROVIDER: Once = Once::new();
@@ -200,6 +209,7 @@ impl ClientBuilder {
                 etags: Mutex::new(HashMap::new()),
                 rate: Mutex::new(RateLimitSnapshot::default()),
             }),
+            delivery: None,
         })
     }
 }
@@ -240,9 +250,15 @@ struct Inner {
 ///
 /// Every request carries `User-Agent`, `Accept: application/vnd.github+json`,
 /// `X-GitHub-Api-Version` and `Authorization: Bearer …` (reference R19).
+///
+/// [`for_delivery`](GithubClient::for_delivery) gives a handle on the same client (same token
+/// cache, write spacing and rate-limit state) whose requests also carry the webhook delivery
+/// that caused them (R32).
 #[derive(Clone)]
 pub struct GithubClient {
     inner: Arc<Inner>,
+    /// `X-GitHub-Delivery` to send with every request, for the work of one delivery.
+    delivery: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for GithubClient {
@@ -356,6 +372,41 @@ impl GithubClient {
             api_url: api_url.to_string(),
             config: Config::default(),
         }
+    }
+
+    /// The same client for the work of one webhook delivery: every request it sends (token
+    /// minting included) carries `X-GitHub-Delivery: <delivery>`, so GitHub's side and ours can
+    /// be matched up (Probot's convention, reference R32). Unless turned off with
+    /// [`ClientBuilder::send_delivery_ids`]. Shares everything else with `self`.
+    ///
+    /// ```
+    /// use github_client::{Auth, DeliveryId, GithubClient};
+    ///
+    /// let client = GithubClient::builder("https://api.github.com")
+    ///     .auth(Auth::Token("ghp_example".into()))
+    ///     .build()?;
+    /// let delivery: DeliveryId = "72d3162e-cc78-11e3-81ab-4c9367dc0958".parse().unwrap();
+    /// let for_job = client.for_delivery(&delivery);
+    /// assert_eq!(for_job.delivery(), Some(delivery.as_str()));
+    /// assert_eq!(client.delivery(), None);
+    /// # Ok::<(), github_client::Error>(())
+    /// ```
+    pub fn for_delivery(&self, delivery: &DeliveryId) -> GithubClient {
+        let header = self
+            .inner
+            .config
+            .send_delivery_ids
+            .then(|| HeaderValue::from_str(delivery.as_str()).ok())
+            .flatten();
+        GithubClient {
+            inner: self.inner.clone(),
+            delivery: header,
+        }
+    }
+
+    /// The delivery id this handle sends in `X-GitHub-Delivery`, if any.
+    pub fn delivery(&self) -> Option<&str> {
+        self.delivery.as_ref().and_then(|d| d.to_str().ok())
     }
 
     /// The last rate-limit headers seen (reference R21); empty before the first response.
@@ -556,6 +607,9 @@ impl GithubClient {
                 .http
                 .request(call.method.clone(), url.clone())
                 .header(header::AUTHORIZATION, auth);
+            if let Some(delivery) = &self.delivery {
+                req = req.header("x-github-delivery", delivery.clone());
+            }
             let cached = if call.cache {
                 self.inner.etags.lock().unwrap().get(&cache_key).cloned()
             } else {

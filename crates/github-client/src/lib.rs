@@ -23,7 +23,9 @@
 //! - status descriptions are cut to 140 chars (R28), check run annotations go out in chunks
 //!   of 50 (R29), and check runs are refused up front with token auth (R30) unless the token
 //!   is declared an installation token that may write them (GitHub Actions' `GITHUB_TOKEN`,
-//!   [`ClientBuilder::check_runs_with_token`]).
+//!   [`ClientBuilder::check_runs_with_token`]);
+//! - the work of one webhook delivery goes through [`GithubClient::for_delivery`], whose
+//!   requests (token minting included) carry `X-GitHub-Delivery` (R32).
 //!
 //! Secrets live in [`SecretString`], whose `Debug` prints `***`; tokens never appear in logs
 //! or errors (R31).
@@ -71,7 +73,7 @@ pub use auth::Auth;
 pub use client::{API_VERSION, ClientBuilder, GithubClient};
 pub use error::Error;
 /// Repositories are named by [`github_ids::RepoName`], validated where the name came in.
-pub use github_ids::RepoName;
+pub use github_ids::{DeliveryId, RepoName};
 pub use models::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRunOutput, CheckRunRequest, CheckStatus,
     Comment, GitToken, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS,

@@ -56,6 +56,19 @@ impl Event {
         }
     }
 
+    /// `repository.id` of [`Event::repo`]: the same for a repository across renames
+    /// (reference R14).
+    pub fn repo_id(&self) -> Option<u64> {
+        match self {
+            Event::PullRequest(e) => Some(e.repo_id),
+            Event::Push(e) => Some(e.repo_id),
+            Event::Release(e) => Some(e.repo_id),
+            Event::IssueComment(e) => Some(e.repo_id),
+            Event::MergeGroup(e) => Some(e.repo_id),
+            Event::Ping(_) | Event::Other { .. } => None,
+        }
+    }
+
     /// The repository the event happened in (the base repository of a pull request), when
     /// the event is one ChartImpact reads a repository from.
     pub fn repo(&self) -> Option<&RepoName> {
@@ -137,6 +150,8 @@ impl PullRequestEvent {
 pub struct PushEvent {
     /// `repository.full_name`.
     pub repo: RepoName,
+    /// `repository.id`: what identifies the repository across renames (R14).
+    pub repo_id: u64,
     /// `ref`: `refs/heads/<branch>` or `refs/tags/<tag>`.
     pub git_ref: String,
     /// `before`: all zeros when the ref was created.
@@ -181,6 +196,8 @@ pub struct ReleaseEvent {
     pub action: String,
     /// `repository.full_name`.
     pub repo: RepoName,
+    /// `repository.id`: what identifies the repository across renames (R14).
+    pub repo_id: u64,
     /// `release.tag_name`.
     pub tag: String,
     /// `release.target_commitish`: a branch name or a commit id.
@@ -213,6 +230,8 @@ pub struct MergeGroupEvent {
     pub action: String,
     /// `repository.full_name`.
     pub repo: RepoName,
+    /// `repository.id`: what identifies the repository across renames (R14).
+    pub repo_id: u64,
     /// `merge_group.head_sha`: the commit the queue would merge (checks go there).
     pub head_sha: CommitSha,
     /// `merge_group.head_ref`: `refs/heads/gh-readonly-queue/main/pr-7-…`.
@@ -232,6 +251,8 @@ pub struct IssueCommentEvent {
     pub action: String,
     /// `repository.full_name`.
     pub repo: RepoName,
+    /// `repository.id`: what identifies the repository across renames (R14).
+    pub repo_id: u64,
     /// `issue.number` (the pull request number for a comment on a pull request).
     pub number: u64,
     /// Whether `issue.pull_request` is present: the comment is on a pull request.
@@ -304,6 +325,7 @@ mod tests {
     fn push_refs() {
         let push = |r: &str, after: CommitSha| PushEvent {
             repo: "o/r".parse().unwrap(),
+            repo_id: 1,
             git_ref: r.into(),
             before: sha('1'),
             after,

@@ -359,6 +359,7 @@ impl From<wire::PushPayload> for PushEvent {
     fn from(p: wire::PushPayload) -> Self {
         PushEvent {
             repo: p.repository.full_name,
+            repo_id: p.repository.id,
             git_ref: p.git_ref,
             before: p.before,
             after: p.after,
@@ -375,6 +376,7 @@ impl From<wire::ReleasePayload> for ReleaseEvent {
         ReleaseEvent {
             action: p.action,
             repo: p.repository.full_name,
+            repo_id: p.repository.id,
             tag: p.release.tag_name,
             target_commitish: p.release.target_commitish,
             prerelease: p.release.prerelease,
@@ -404,6 +406,7 @@ impl From<wire::MergeGroupPayload> for MergeGroupEvent {
         MergeGroupEvent {
             action: p.action,
             repo: p.repository.full_name,
+            repo_id: p.repository.id,
             head_sha: p.merge_group.head_sha,
             head_ref: p.merge_group.head_ref,
             base_sha: p.merge_group.base_sha,
@@ -418,6 +421,7 @@ impl From<wire::IssueCommentPayload> for IssueCommentEvent {
         IssueCommentEvent {
             action: p.action,
             repo: p.repository.full_name,
+            repo_id: p.repository.id,
             number: p.issue.number,
             is_pull_request: p.issue.pull_request.is_some(),
             body: p.comment.body.unwrap_or_default(),

@@ -122,6 +122,8 @@ pub enum Decision {
     Cancel {
         /// The base repository.
         repo: RepoName,
+        /// Its `repository.id` (what the jobs are keyed by, R14).
+        repo_id: u64,
         /// The pull request number.
         number: u64,
         /// Why, for people (`pull request closed`).
@@ -132,6 +134,8 @@ pub enum Decision {
     Rerun {
         /// The base repository.
         repo: RepoName,
+        /// Its `repository.id` (what the jobs are keyed by, R14).
+        repo_id: u64,
         /// The pull request number.
         number: u64,
         /// `comment.id` of the command, so the caller can acknowledge it with a reaction.
@@ -183,6 +187,8 @@ pub enum Target {
     PullRequest {
         /// The base repository, where results are posted.
         repo: RepoName,
+        /// Its `repository.id`, which survives renames: the job key's identity (R14).
+        repo_id: u64,
         /// The pull request number.
         number: u64,
         /// The base commit.
@@ -206,6 +212,8 @@ pub enum Target {
     Push {
         /// The repository.
         repo: RepoName,
+        /// Its `repository.id`, which survives renames: the job key's identity (R14).
+        repo_id: u64,
         /// The branch.
         branch: String,
         /// The commit before the push; all zeros for a new branch (compare against the
@@ -220,6 +228,8 @@ pub enum Target {
     Release {
         /// The repository.
         repo: RepoName,
+        /// Its `repository.id`, which survives renames: the job key's identity (R14).
+        repo_id: u64,
         /// The release's tag.
         tag: String,
         /// The GitHub App installation to act as.
@@ -229,12 +239,23 @@ pub enum Target {
 
 impl Target {
     /// The key that at most one job runs under at a time: `owner/name#pr/7`,
-    /// `owner/name#push/main`, `owner/name#release/v1.2.0`.
+    /// `owner/name#push/main`, `owner/name#release/v1.2.0`, identified by the repository's id
+    /// so that a rename does not make it another key (R14).
     pub fn job_key(&self) -> JobKey {
-        match self {
+        let key = match self {
             Target::PullRequest { repo, number, .. } => JobKey::pull_request(repo.clone(), *number),
             Target::Push { repo, branch, .. } => JobKey::push(repo.clone(), branch),
             Target::Release { repo, tag, .. } => JobKey::release(repo.clone(), tag),
+        };
+        key.with_repo_id(self.repo_id())
+    }
+
+    /// `repository.id` of [`Target::repo`].
+    pub fn repo_id(&self) -> u64 {
+        match self {
+            Target::PullRequest { repo_id, .. }
+            | Target::Push { repo_id, .. }
+            | Target::Release { repo_id, .. } => *repo_id,
         }
     }
 
@@ -314,6 +335,7 @@ fn route_pull_request(pr: &PullRequestEvent, policy: &RoutingPolicy) -> Decision
         "closed" => {
             return Decision::Cancel {
                 repo: pr.repo.clone(),
+                repo_id: pr.repo_id,
                 number: pr.number,
                 reason: "pull request closed".into(),
             };
@@ -364,6 +386,7 @@ fn route_pull_request(pr: &PullRequestEvent, policy: &RoutingPolicy) -> Decision
     }
     Decision::Run(Target::PullRequest {
         repo: pr.repo.clone(),
+        repo_id: pr.repo_id,
         number: pr.number,
         base_sha: pr.base_sha.clone(),
         head_sha: pr.head_sha.clone(),
@@ -394,6 +417,7 @@ fn route_push(push: &PushEvent, policy: &RoutingPolicy) -> Decision {
     }
     Decision::Run(Target::Push {
         repo: push.repo.clone(),
+        repo_id: push.repo_id,
         branch: branch.to_owned(),
         before: push.before.clone(),
         after: push.after.clone(),
@@ -419,6 +443,7 @@ fn route_merge_group(group: &MergeGroupEvent) -> Decision {
     }
     Decision::Run(Target::Push {
         repo: group.repo.clone(),
+        repo_id: group.repo_id,
         branch: branch.to_owned(),
         before: group.base_sha.clone(),
         after: group.head_sha.clone(),
@@ -435,6 +460,7 @@ fn route_release(release: &ReleaseEvent) -> Decision {
     }
     Decision::Run(Target::Release {
         repo: release.repo.clone(),
+        repo_id: release.repo_id,
         tag: release.tag.clone(),
         installation_id: release.installation_id,
     })
@@ -461,6 +487,7 @@ fn route_comment(comment: &IssueCommentEvent) -> Decision {
     }
     Decision::Rerun {
         repo: comment.repo.clone(),
+        repo_id: comment.repo_id,
         number: comment.number,
         comment_id: comment.comment_id,
         installation_id: comment.installation_id,
@@ -505,6 +532,7 @@ mod tests {
         IssueCommentEvent {
             action: "created".into(),
             repo: "o/r".parse().unwrap(),
+            repo_id: 1,
             number: 7,
             is_pull_request: true,
             body: body.into(),
@@ -534,6 +562,7 @@ mod tests {
             panic!()
         };
         assert_eq!(target.job_key().to_string(), "o/r#pr/7");
+        assert_eq!(target.job_key().identity(), "1#pr/7");
         assert_eq!(target.sha_or_tag(), "a".repeat(40));
         assert_eq!(target.installation_id(), Some(3));
     }
@@ -579,6 +608,7 @@ mod tests {
         let policy = RoutingPolicy::default();
         let rerun = Decision::Rerun {
             repo: "o/r".parse().unwrap(),
+            repo_id: 1,
             number: 7,
             comment_id: 1,
             installation_id: None,

@@ -77,6 +77,7 @@ mod tests {
         let event = Event::IssueComment(IssueCommentEvent {
             action: "created".into(),
             repo: "o/r".parse().unwrap(),
+            repo_id: 1,
             number: 9,
             is_pull_request: true,
             body: "secret-looking body".into(),

@@ -10,8 +10,15 @@ use crate::{IdError, RepoName, shown};
 ///
 /// Written `owner/name#pr/7`, `owner/name#push/main` or `owner/name#release/v1.2.0`;
 /// `Display` and `FromStr` round-trip. A newer trigger of the same key (a new head, a new
-/// push) supersedes the older one's job; the [repository](JobKey::repo) is what per-repository
-/// limits count.
+/// push) supersedes the older one's job; the repository is what per-repository limits count.
+///
+/// A repository keeps its numeric id (`repository.id` of a delivery) when it is renamed or
+/// moves to another owner, and its name does not. So a key that knows the id
+/// ([`with_repo_id`](JobKey::with_repo_id)) is identified by it (reference R14): its
+/// [`identity`](JobKey::identity) is `{repo_id}#pr/7` whatever the repository is called, and
+/// two deliveries for the same pull request with a rename in between are the same key. The
+/// name stays for people and for API calls. The id is not part of the written form (it is
+/// stored beside it), so `FromStr` gives a key without one.
 ///
 /// ```
 /// use github_ids::{JobKey, RepoName};
@@ -22,11 +29,23 @@ use crate::{IdError, RepoName, shown};
 /// assert_eq!(key.kind(), "push");
 /// assert_eq!(key.to_string().parse::<JobKey>()?, key);
 /// assert!("acme/charts#tag/v1".parse::<JobKey>().is_err());
+///
+/// // Renamed between two deliveries: another name, the same identity.
+/// let before = JobKey::pull_request(RepoName::new("acme", "charts")?, 7).with_repo_id(42);
+/// let after = JobKey::pull_request(RepoName::new("acme", "helm-charts")?, 7).with_repo_id(42);
+/// assert_eq!(before.identity(), "42#pr/7");
+/// assert_eq!(before.identity(), after.identity());
+/// assert_eq!(after.repo_identity(), "42");
+/// assert_eq!(after.to_string(), "acme/helm-charts#pr/7");
+/// // Without an id, the name is the identity.
+/// assert_eq!(key.identity(), "acme/charts#push/release/1.x");
+/// assert_eq!(key.repo_identity(), "acme/charts");
 /// # Ok::<(), github_ids::IdError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct JobKey {
     repo: RepoName,
+    repo_id: Option<u64>,
     subject: Subject,
 }
 
@@ -42,6 +61,7 @@ impl JobKey {
     pub fn pull_request(repo: RepoName, number: u64) -> Self {
         JobKey {
             repo,
+            repo_id: None,
             subject: Subject::PullRequest(number),
         }
     }
@@ -50,6 +70,7 @@ impl JobKey {
     pub fn push(repo: RepoName, branch: impl Into<String>) -> Self {
         JobKey {
             repo,
+            repo_id: None,
             subject: Subject::Push(branch.into()),
         }
     }
@@ -58,13 +79,46 @@ impl JobKey {
     pub fn release(repo: RepoName, tag: impl Into<String>) -> Self {
         JobKey {
             repo,
+            repo_id: None,
             subject: Subject::Release(tag.into()),
         }
     }
 
-    /// The repository.
+    /// The same key, identified by the repository's numeric id (`repository.id`).
+    pub fn with_repo_id(mut self, repo_id: u64) -> Self {
+        self.repo_id = Some(repo_id);
+        self
+    }
+
+    /// The repository, by the name it had when the key was made.
     pub fn repo(&self) -> &RepoName {
         &self.repo
+    }
+
+    /// The repository's numeric id, when known.
+    pub fn repo_id(&self) -> Option<u64> {
+        self.repo_id
+    }
+
+    /// What tells the repository apart across renames: its id in decimal when known, else its
+    /// name (`owner/name`). The two forms never collide: a name has a `/`, an id has none.
+    pub fn repo_identity(&self) -> String {
+        match self.repo_id {
+            Some(id) => id.to_string(),
+            None => self.repo.to_string(),
+        }
+    }
+
+    /// What tells the key apart across renames, and so what "the same key" means: the
+    /// [repository's identity](JobKey::repo_identity) and the subject, e.g. `42#pr/7`, or the
+    /// written form (`owner/name#pr/7`) when the id is unknown.
+    pub fn identity(&self) -> String {
+        let repo = self.repo_identity();
+        match &self.subject {
+            Subject::PullRequest(number) => format!("{repo}#pr/{number}"),
+            Subject::Push(branch) => format!("{repo}#push/{branch}"),
+            Subject::Release(tag) => format!("{repo}#release/{tag}"),
+        }
     }
 
     /// What triggers the key's jobs: `pull_request`, `push` or `release` (the webhook events).
@@ -118,7 +172,11 @@ impl FromStr for JobKey {
                 "expected #pr/NUMBER, #push/BRANCH or #release/TAG after the repository".into(),
             ));
         };
-        Ok(JobKey { repo, subject })
+        Ok(JobKey {
+            repo,
+            repo_id: None,
+            subject,
+        })
     }
 }
 
@@ -184,6 +242,34 @@ mod tests {
             assert!(matches!(err, IdError::JobKey { .. }), "{bad}: {err:?}");
             assert!(err.to_string().contains(reason), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_repository_id_identifies_a_key_across_renames() {
+        let old = JobKey::pull_request(repo(), 7).with_repo_id(9);
+        let renamed = JobKey::pull_request("acme/helm".parse().unwrap(), 7).with_repo_id(9);
+        assert_eq!(old.identity(), renamed.identity());
+        assert_eq!(old.identity(), "9#pr/7");
+        assert_ne!(old, renamed, "the names differ");
+        assert_eq!(renamed.repo().to_string(), "acme/helm");
+        assert_eq!(renamed.repo_id(), Some(9));
+        // Another repository, or another subject, is another key.
+        let other = JobKey::pull_request(repo(), 7).with_repo_id(10);
+        assert_ne!(old.identity(), other.identity());
+        let push = JobKey::push(repo(), "pr/7").with_repo_id(9);
+        assert_ne!(push.identity(), old.identity());
+        assert_eq!(push.identity(), "9#push/pr/7");
+        assert_eq!(
+            JobKey::release(repo(), "v1").with_repo_id(9).identity(),
+            "9#release/v1"
+        );
+        // An id never looks like a name, so keys with and without one never share an identity.
+        let unnamed = JobKey::pull_request(repo(), 7);
+        assert_eq!(unnamed.identity(), "acme/charts#pr/7");
+        assert_eq!(unnamed.repo_id(), None);
+        // The written form is the name's; it parses back without the id.
+        assert_eq!(old.to_string(), "acme/charts#pr/7");
+        assert_eq!(old.to_string().parse::<JobKey>().unwrap(), unnamed);
     }
 
     #[test]

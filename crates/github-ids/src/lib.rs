@@ -12,7 +12,9 @@
 //! - [`CommitSha`]: 40 hex digits, lowercase;
 //! - [`DeliveryId`]: the `X-GitHub-Delivery` header;
 //! - [`JobKey`]: what one job analyses (`owner/name#pr/7`, `#push/main`, `#release/v1`), the
-//!   unit of "at most one job at a time", and the repository it belongs to.
+//!   unit of "at most one job at a time", and the repository it belongs to — identified by
+//!   the repository's numeric id when known, so a rename keeps the key
+//!   ([`JobKey::identity`]).
 //!
 //! Each has `Display` and `FromStr` that round-trip, and serde through that string (so an
 //! invalid id fails to deserialize). With the `sqlx` feature each is also a `sqlx::Type` for

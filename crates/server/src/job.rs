@@ -1,7 +1,7 @@
 //! What a webhook job carries: the payload stored with it in the queue, as the intake
 //! writes it and the workers and publishers read it.
 
-use github_events::{CommitSha, RepoName};
+use github_events::{CommitSha, DeliveryId, RepoName};
 use serde::{Deserialize, Serialize};
 
 /// A job's stored payload: `payload` with the delivery that queued it (`deliveryId`), so
@@ -25,6 +25,11 @@ pub(crate) fn restamp_payload(stored: &[u8], delivery: &str) -> Vec<u8> {
         }
         Err(_) => stored.to_vec(),
     }
+}
+
+/// The delivery that queued a job, from its stored payload, when it is a valid delivery id.
+pub(crate) fn delivery_id_of(stored: &[u8]) -> Option<DeliveryId> {
+    delivery_of(stored)?.parse().ok()
 }
 
 /// The delivery that queued a job, from its stored payload.
@@ -99,6 +104,7 @@ impl JobPayload {
         match t {
             T::PullRequest {
                 repo,
+                repo_id: _,
                 number,
                 base_sha,
                 head_sha,
@@ -120,6 +126,7 @@ impl JobPayload {
             },
             T::Push {
                 repo,
+                repo_id: _,
                 branch,
                 before,
                 after,
@@ -133,6 +140,7 @@ impl JobPayload {
             },
             T::Release {
                 repo,
+                repo_id: _,
                 tag,
                 installation_id,
             } => JobPayload::Release {
@@ -150,6 +158,17 @@ impl JobPayload {
             | JobPayload::Push { repo, .. }
             | JobPayload::Release { repo, .. } => repo,
         }
+    }
+
+    /// The same, for the repository under `name`: a job runs under the newest name its
+    /// repository was seen with (the store renames a job whose repository was renamed, R14).
+    pub fn with_repo(mut self, name: RepoName) -> Self {
+        match &mut self {
+            JobPayload::PullRequest { repo, .. }
+            | JobPayload::Push { repo, .. }
+            | JobPayload::Release { repo, .. } => *repo = name,
+        }
+        self
     }
 
     /// The GitHub App installation to act as, when the delivery came from one.
@@ -178,6 +197,9 @@ pub struct JobRef {
     pub public_id: String,
     /// What it analyses.
     pub payload: JobPayload,
+    /// The webhook delivery that queued it (its latest, for a rerun), sent back to GitHub as
+    /// `X-GitHub-Delivery` on the job's calls (reference R32).
+    pub delivery: Option<DeliveryId>,
 }
 
 /// A `/chartimpact rerun` comment whose job was queued: acknowledged where it was written.
@@ -191,6 +213,8 @@ pub struct RerunRequest {
     pub comment_id: u64,
     /// GitHub App installation, when the delivery came from one.
     pub installation_id: Option<u64>,
+    /// The `issue_comment` delivery that carried the command (R32).
+    pub delivery: Option<DeliveryId>,
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ mod api;
 mod context;
 mod engine;
 mod error;
+mod locate;
 pub mod pr;
 mod render_cache;
 pub mod repo_config;

@@ -53,6 +53,34 @@ pub struct ChartResult {
     pub status: ChartChange,
     /// The comparison, or why it failed.
     pub outcome: Result<CompareResponse, CompareError>,
+    /// Where the comparison's high signals come from in the head's files, for annotations
+    /// (reference R29): one per high signal whose resource's template is known, in signal
+    /// order.
+    pub sources: Vec<SignalSource>,
+}
+
+/// Where one high signal of a chart comes from in the pull request's head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalSource {
+    /// The signal: its index in the comparison's `impact.signals`.
+    pub signal: usize,
+    /// The resource's template, from the repository root (`charts/app/templates/x.yaml`).
+    pub path: String,
+    /// The line (1-based) where the template writes the signal's field (the last key of its
+    /// path found, in the resource's document); else the document's `kind:` line; else 1.
+    pub line: u32,
+    /// When the change comes from values: the line of the changed value that the template's
+    /// line reads (`.Values.…`), in the values file that sets it.
+    pub values: Option<ValuesLine>,
+}
+
+/// A line of a values file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesLine {
+    /// The values file, from the repository root.
+    pub path: String,
+    /// The line (1-based) of the changed key.
+    pub line: u32,
 }
 
 /// The analysis of a pull request.

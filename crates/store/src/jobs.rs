@@ -332,7 +332,7 @@ macro_rules! job_columns {
     () => {
         "id, kind, job_key, repo, revision, payload, status, attempts, max_attempts, run_at, \
          created_at, started_at, finished_at, locked_by, lease_until, last_error, compare_ids, \
-         superseded_by"
+         superseded_by, repo_id"
     };
 }
 
@@ -342,19 +342,19 @@ macro_rules! active {
     };
 }
 
-/// `$1` key: the key's active jobs (at most one).
+/// `$1` key identity: the key's active jobs (at most one), with the key as written.
 pub(crate) const ACTIVE_OF_KEY: &str = concat!(
-    "SELECT id, revision, status FROM jobs WHERE job_key = $1 AND status IN ",
+    "SELECT id, revision, status, job_key FROM jobs WHERE key_identity = $1 AND status IN ",
     active!(),
     " ORDER BY id"
 );
 
-/// `$1` key, `$2` now: supersedes the key's active jobs; running ones stay unfinished until
-/// their worker lets go.
+/// `$1` key identity, `$2` now: supersedes the key's active jobs; running ones stay
+/// unfinished until their worker lets go.
 pub(crate) const SUPERSEDE: &str = concat!(
     "UPDATE jobs SET status = 'superseded', \
      finished_at = CASE WHEN status = 'running' THEN NULL ELSE $2 END \
-     WHERE job_key = $1 AND status IN ",
+     WHERE key_identity = $1 AND status IN ",
     active!(),
     " RETURNING id"
 );
@@ -362,28 +362,38 @@ pub(crate) const SUPERSEDE: &str = concat!(
 /// `$1` job, `$2` the job that superseded it.
 pub(crate) const SET_SUPERSEDED_BY: &str = "UPDATE jobs SET superseded_by = $2 WHERE id = $1";
 
-/// `$1` repo: jobs queued in all, and jobs queued or running in the repository.
+/// `$1` repository identity: jobs queued in all, and jobs queued or running in the
+/// repository.
 pub(crate) const ENQUEUE_COUNTS: &str = "SELECT \
      (SELECT COUNT(*) FROM jobs WHERE status = 'queued'), \
-     (SELECT COUNT(*) FROM jobs WHERE repo = $1 AND status IN ('queued', 'running'))";
+     (SELECT COUNT(*) FROM jobs WHERE repo_identity = $1 AND status IN ('queued', 'running'))";
+
+/// `$1` job, `$2` repository name, `$3` key as written: an active job coalesced with a
+/// trigger that came under a new name of its repository takes the new name (R14), which its
+/// worker then calls GitHub with.
+pub(crate) const RENAME: &str = "UPDATE jobs SET repo = $2, job_key = $3 WHERE id = $1";
 
 /// Bind with `bind_insert!`.
 pub(crate) const INSERT: &str = "INSERT INTO jobs \
-     (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
+     (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at, \
+      repo_id, key_identity, repo_identity) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) RETURNING id";
 
 /// Binds a [`PreparedJob`] and its status to [`INSERT`].
 macro_rules! bind_insert {
     ($query:expr, $p:expr, $status:expr) => {
         $query
             .bind($p.kind)
-            .bind($p.key.as_str())
+            .bind($p.written_key.as_str())
             .bind(&$p.repo)
             .bind($p.revision.as_str())
             .bind($p.payload.as_slice())
             .bind($status.as_str())
             .bind($p.max_attempts)
             .bind($p.now_ms)
+            .bind($p.repo_id)
+            .bind($p.key.as_str())
+            .bind($p.repo_identity.as_str())
     };
 }
 
@@ -419,8 +429,8 @@ pub(crate) const FAIL_LOST_SKIP_LOCKED: &str =
 macro_rules! claim_room {
     () => {
         "NOT EXISTS (SELECT 1 FROM jobs k \
-              WHERE k.job_key = c.job_key AND k.id <> c.id AND k.lease_until >= $1) \
-         AND (SELECT COUNT(*) FROM jobs r WHERE r.repo = c.repo AND r.id <> c.id \
+              WHERE k.key_identity = c.key_identity AND k.id <> c.id AND k.lease_until >= $1) \
+         AND (SELECT COUNT(*) FROM jobs r WHERE r.repo_identity = c.repo_identity AND r.id <> c.id \
               AND r.status = 'running' AND r.lease_until >= $1) < $3"
     };
 }
@@ -431,7 +441,8 @@ macro_rules! claim_room {
 macro_rules! claimable {
     () => {
         concat!(
-            "SELECT c.id, c.repo FROM jobs c WHERE c.status IN ('queued', 'deferred', 'running') \
+            "SELECT c.id, c.repo_identity FROM jobs c \
+             WHERE c.status IN ('queued', 'deferred', 'running') \
              AND ((c.status = 'queued' AND c.run_at <= $1) \
               OR (c.status = 'deferred' AND c.run_at <= $1 \
                   AND (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued') < $2) \
@@ -447,7 +458,7 @@ macro_rules! claimable {
 macro_rules! first_claimable {
     ($cond:expr) => {
         concat!(
-            "SELECT * FROM (SELECT c.id, c.repo, c.run_at FROM jobs c WHERE ",
+            "SELECT * FROM (SELECT c.id, c.repo_identity, c.run_at FROM jobs c WHERE ",
             $cond,
             " AND ",
             claim_room!(),
@@ -461,7 +472,7 @@ macro_rules! first_claimable {
 /// a few index entries instead of checking every active job (they are many while a burst of
 /// webhooks queues up, and claims hold the write lock the webhook intake waits for).
 pub(crate) const NEXT: &str = concat!(
-    "SELECT id, repo FROM (",
+    "SELECT id, repo_identity FROM (",
     first_claimable!("c.status = 'queued' AND c.run_at <= $1"),
     " UNION ALL ",
     first_claimable!(
@@ -477,12 +488,13 @@ pub(crate) const NEXT: &str = concat!(
 /// skips rows other claimers hold.
 pub(crate) const NEXT_SKIP_LOCKED: &str = concat!(
     claimable!(),
-    " AND c.repo <> ALL($4) ORDER BY c.run_at, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+    " AND c.repo_identity <> ALL($4) ORDER BY c.run_at, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
 );
 
-/// `$1` repo, `$2` job, `$3` now: the repository's other running jobs with live leases.
+/// `$1` repository identity, `$2` job, `$3` now: the repository's other running jobs with
+/// live leases.
 pub(crate) const RUNNING_IN_REPO: &str = "SELECT COUNT(*) FROM jobs \
-     WHERE repo = $1 AND status = 'running' AND id <> $2 AND lease_until >= $3";
+     WHERE repo_identity = $1 AND status = 'running' AND id <> $2 AND lease_until >= $3";
 
 /// `$1` job, `$2` worker, `$3` lease until, `$4` now.
 pub(crate) const CLAIM: &str = concat!(
@@ -524,12 +536,12 @@ pub(crate) const RETRY: &str = "UPDATE jobs SET status = 'queued', run_at = $2, 
 pub(crate) const FAIL: &str = "UPDATE jobs SET status = 'failed', finished_at = $2, \
      lease_until = NULL, last_error = $3 WHERE id = $1";
 
-/// `$1` key, `$2` reason, `$3` now: cancels the key's active jobs; running ones stay
-/// unfinished until their worker lets go.
+/// `$1` key identity, `$2` reason, `$3` now: cancels the key's active jobs; running ones
+/// stay unfinished until their worker lets go.
 pub(crate) const CANCEL: &str = concat!(
     "UPDATE jobs SET status = 'cancelled', last_error = $2, \
      finished_at = CASE WHEN status = 'running' THEN NULL ELSE $3 END \
-     WHERE job_key = $1 AND status IN ",
+     WHERE key_identity = $1 AND status IN ",
     active!(),
     " RETURNING id"
 );
@@ -552,11 +564,11 @@ pub(crate) const LIST: &str = concat!(
      ORDER BY id DESC LIMIT $3 OFFSET $4"
 );
 
-/// `$1` key.
+/// `$1` key identity.
 pub(crate) const LATEST: &str = concat!(
     "SELECT ",
     job_columns!(),
-    " FROM jobs WHERE job_key = $1 ORDER BY id DESC LIMIT 1"
+    " FROM jobs WHERE key_identity = $1 ORDER BY id DESC LIMIT 1"
 );
 
 pub(crate) const STATS: &str = concat!(
@@ -583,9 +595,15 @@ pub(crate) mod lock {
 /// A [`NewJob`] as bound.
 pub(crate) struct PreparedJob {
     pub(crate) kind: &'static str,
-    /// The key as stored (it is bound several times).
+    /// The key's [identity](JobKey::identity): what the queue compares (it is bound several
+    /// times).
     pub(crate) key: String,
+    /// The key as written (`owner/name#pr/7`), for people.
+    pub(crate) written_key: String,
     pub(crate) repo: RepoName,
+    pub(crate) repo_id: Option<i64>,
+    /// [`JobKey::repo_identity`]: what per-repository limits count.
+    pub(crate) repo_identity: String,
     pub(crate) revision: String,
     pub(crate) payload: Vec<u8>,
     pub(crate) max_attempts: i64,
@@ -596,8 +614,12 @@ impl From<NewJob> for PreparedJob {
     fn from(j: NewJob) -> Self {
         PreparedJob {
             kind: j.key.kind(),
-            key: j.key.to_string(),
+            key: j.key.identity(),
+            written_key: j.key.to_string(),
             repo: j.key.repo().clone(),
+            // Beyond i64 (never a GitHub id) the name stays the identity.
+            repo_id: j.key.repo_id().and_then(|id| i64::try_from(id).ok()),
+            repo_identity: j.key.repo_identity(),
             revision: j.revision,
             payload: j.payload,
             max_attempts: i64::from(j.max_attempts),
@@ -850,6 +872,7 @@ pub(crate) struct JobRow {
     last_error: Option<String>,
     compare_ids: String,
     superseded_by: Option<i64>,
+    repo_id: Option<i64>,
 }
 
 impl JobRow {
@@ -881,8 +904,14 @@ impl JobRow {
                     JobId::new(v).ok_or_else(|| corrupt(format!("superseded_by {v} out of range")))
                 })
                 .transpose()?,
+            key: match self.repo_id {
+                Some(repo_id) => self.job_key.with_repo_id(
+                    u64::try_from(repo_id)
+                        .map_err(|_| corrupt(format!("repo_id {repo_id} out of range")))?,
+                ),
+                None => self.job_key,
+            },
             kind: self.kind,
-            key: self.job_key,
             repo: self.repo,
             revision: self.revision,
             payload: self.payload,
@@ -898,6 +927,8 @@ pub(crate) struct ActiveRow {
     pub(crate) id: i64,
     pub(crate) revision: String,
     pub(crate) status: String,
+    /// The key as written: the repository's name when the job was enqueued (or renamed).
+    pub(crate) job_key: String,
 }
 
 /// The active job of the key with this revision, if any: the enqueue is coalesced into it.
@@ -1076,11 +1107,12 @@ impl<E: Engine> SqlStore<E> {
     ) -> Result<Vec<JobId>, StoreError> {
         let op = "cancel jobs";
         let mut tx = self.begin_write(op).await?;
-        E::lock_key(tx.conn(), &key.to_string())
+        let identity = key.identity();
+        E::lock_key(tx.conn(), &identity)
             .await
             .map_err(StoreError::query(op))?;
         let cancelled: Vec<i64> = E::sql(CANCEL)
-            .bind(key)
+            .bind(identity.as_str())
             .bind(reason.as_str())
             .bind(now_ms(now))
             .fetch_scalars(tx.conn())
@@ -1097,7 +1129,7 @@ impl<E: Engine> SqlStore<E> {
     }
 
     pub(crate) async fn latest(&self, key: &JobKey) -> Result<Option<Job>, StoreError> {
-        self.job(E::sql(LATEST).bind(key)).await
+        self.job(E::sql(LATEST).bind(key.identity())).await
     }
 
     pub(crate) async fn list_jobs(&self, query: JobQuery) -> Result<Vec<Job>, StoreError> {
@@ -1165,6 +1197,25 @@ async fn release<E: Engine>(
         .map_err(StoreError::query(op))
 }
 
+/// Gives active job `id` the repository name of `p`, a trigger coalesced into it that came
+/// after the repository was renamed (R14).
+pub(crate) async fn rename<E: Engine>(
+    conn: &mut Conn<E::Db>,
+    id: i64,
+    p: &PreparedJob,
+    op: &'static str,
+) -> Result<(), StoreError> {
+    E::sql(RENAME)
+        .bind(id)
+        .bind(&p.repo)
+        .bind(p.written_key.as_str())
+        .execute(conn)
+        .await
+        .map_err(StoreError::query(op))?;
+    tracing::info!(job = id, repo = %p.repo, "job's repository renamed");
+    Ok(())
+}
+
 /// Enqueues `p` inside the write transaction on `conn` (see
 /// [`Store::enqueue_job`](crate::Store::enqueue_job)), serialized with the key's other
 /// enqueues and cancels.
@@ -1183,6 +1234,12 @@ pub(crate) async fn enqueue_in<E: Engine>(
         .await
         .map_err(StoreError::query(op))?;
     if let Some(outcome) = coalesce_into(&active, &p.revision)? {
+        if active
+            .iter()
+            .any(|row| row.id == outcome.job_id.get() && row.job_key != p.written_key)
+        {
+            rename::<E>(&mut *conn, outcome.job_id.get(), p, op).await?;
+        }
         tracing::debug!(job = %outcome.job_id, status = %outcome.status, "enqueue coalesced");
         return Ok(outcome);
     }
@@ -1199,7 +1256,7 @@ pub(crate) async fn enqueue_in<E: Engine>(
             .map_err(StoreError::query(op))?
     };
     let (queued, repo_active): (i64, i64) = E::sql(ENQUEUE_COUNTS)
-        .bind(&p.repo)
+        .bind(p.repo_identity.as_str())
         .fetch_one(&mut *conn)
         .await
         .map_err(StoreError::query(op))?;
@@ -1243,6 +1300,7 @@ mod tests {
             last_error: None,
             compare_ids: r#"["a","b"]"#.into(),
             superseded_by: None,
+            repo_id: Some(42),
         }
     }
 
@@ -1282,6 +1340,7 @@ mod tests {
         let job = row().into_job().unwrap();
         assert_eq!(job.id.get(), 7);
         assert_eq!(job.key.to_string(), "acme/charts#pr/7");
+        assert_eq!(job.key.identity(), "42#pr/7");
         assert_eq!(job.status, JobStatus::Running);
         assert_eq!(job.compare_ids, ["a", "b"]);
         assert_eq!(
@@ -1294,7 +1353,7 @@ mod tests {
     #[test]
     fn bad_rows_are_corrupt() {
         type Mutation = fn(&mut JobRow);
-        let cases: [(Mutation, &str); 5] = [
+        let cases: [(Mutation, &str); 6] = [
             (
                 |r| r.status = "paused".into(),
                 "unknown job status \"paused\"",
@@ -1306,6 +1365,7 @@ mod tests {
                 |r| r.superseded_by = Some(0),
                 "superseded_by 0 out of range",
             ),
+            (|r| r.repo_id = Some(-1), "repo_id -1 out of range"),
         ];
         for (mutate, want) in cases {
             let mut r = row();

@@ -81,10 +81,14 @@
 //! its **revision** (the head sha of a pull request, a pushed commit, a tag). Jobs are
 //! *active* while [`Queued`](JobStatus::Queued), [`Deferred`](JobStatus::Deferred) or
 //! [`Running`](JobStatus::Running), and **at most one job of a key is active** (a unique index
-//! enforces it):
+//! enforces it). A key is compared by its [identity](JobKey::identity): with the repository's
+//! numeric id when the key has one ([`JobKey::with_repo_id`], as webhook jobs do), so a
+//! repository renamed between two triggers keeps its key, its per-repository limit and its
+//! latest job; the name is kept for people and API calls, the newest one seen:
 //!
 //! - enqueueing a revision that an active job of the key already has is *coalesced*: that job
-//!   is returned and nothing is inserted;
+//!   is returned and nothing is inserted (if the repository was renamed meanwhile, the job
+//!   takes the new name);
 //! - enqueueing another revision *supersedes* the active job: it becomes
 //!   [`Superseded`](JobStatus::Superseded) (`superseded_by` the new job). A superseded queued job
 //!   is finished at once; a superseded running one keeps its lease, and its worker learns at

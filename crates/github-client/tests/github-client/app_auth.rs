@@ -322,3 +322,69 @@ async fn git_tokens_are_minted_per_call_for_the_one_repository() {
     assert!(t.expires_at.is_none());
     gh.assert_no_validation_failures();
 }
+
+#[tokio::test]
+async fn the_work_of_a_delivery_carries_its_id_on_every_request() {
+    let gh = fake().await;
+    let delivery: github_client::DeliveryId =
+        "72d3162e-cc78-11e3-81ab-4c9367dc0958".parse().unwrap();
+    let plain = app_client(&gh);
+    let for_job = plain.for_delivery(&delivery);
+    // Token minting (installation token for the comment, and a git token) and the writes.
+    for_job
+        .create_issue_comment(&repo(), 7, "hello", Some(1))
+        .await
+        .unwrap();
+    for_job.git_token(&repo(), Some(1)).await.unwrap();
+    let status = github_client::StatusRequest {
+        state: github_client::StatusState::Pending,
+        context: "chartimpact/analysis".into(),
+        description: None,
+        target_url: None,
+    };
+    for_job
+        .create_status(&repo(), &"2".repeat(40), &status, Some(1))
+        .await
+        .unwrap();
+    let sent = gh.requests();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    for r in &sent {
+        assert_eq!(
+            r.header("x-github-delivery"),
+            Some(delivery.as_str()),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+    // The client it came from, and one built with the header turned off, send none.
+    plain
+        .create_status(&repo(), &"2".repeat(40), &status, Some(1))
+        .await
+        .unwrap();
+    let off = github_client::GithubClient::builder(&gh.url())
+        .auth(Auth::Token(TOKEN.into()))
+        .min_write_spacing(std::time::Duration::ZERO)
+        .send_delivery_ids(false)
+        .build()
+        .unwrap();
+    assert_eq!(off.for_delivery(&delivery).delivery(), None);
+    off.for_delivery(&delivery)
+        .create_status(&repo(), &"2".repeat(40), &status, None)
+        .await
+        .unwrap();
+    let later = &gh.requests()[4..];
+    assert_eq!(later.len(), 2, "{later:?}");
+    assert!(
+        later
+            .iter()
+            .all(|r| r.header("x-github-delivery").is_none()),
+        "{later:?}"
+    );
+    assert_eq!(
+        gh.writes().len(),
+        6,
+        "two token mints, a comment, three statuses"
+    );
+    gh.assert_no_validation_failures();
+}

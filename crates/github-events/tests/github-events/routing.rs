@@ -174,6 +174,7 @@ fn drafts_and_ready_for_review() {
         route(&closed, &RoutingPolicy::default()),
         Decision::Cancel {
             repo: "o/r".parse().unwrap(),
+            repo_id: 10,
             number: 7,
             reason: "pull request closed".into()
         }
@@ -325,6 +326,7 @@ fn rerun_command() {
             route(&event("  /chartimpact rerun \r\n", who), &policy),
             Decision::Rerun {
                 repo: "o/r".parse().unwrap(),
+                repo_id: 10,
                 number: 7,
                 comment_id: support::COMMENT_ID,
                 installation_id: None,
@@ -383,6 +385,7 @@ fn rerun_command() {
 fn job_keys() {
     let release = Target::Release {
         repo: "owner/name".parse().unwrap(),
+        repo_id: 5,
         tag: "v1.2.0".into(),
         installation_id: None,
     };
@@ -390,11 +393,14 @@ fn job_keys() {
     assert_eq!(release.sha_or_tag(), "v1.2.0");
     let push = Target::Push {
         repo: "owner/name".parse().unwrap(),
+        repo_id: 5,
         branch: "main".into(),
         before: support::BASE.parse().unwrap(),
         after: support::HEAD.parse().unwrap(),
         installation_id: Some(1),
     };
     assert_eq!(push.job_key().to_string(), "owner/name#push/main");
+    assert_eq!(push.job_key().identity(), "5#push/main");
+    assert_eq!(release.job_key().identity(), "5#release/v1.2.0");
     assert_eq!(push.sha_or_tag(), support::HEAD);
 }

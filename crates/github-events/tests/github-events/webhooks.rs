@@ -248,6 +248,7 @@ fn pull_request_fields() {
         target,
         Target::PullRequest {
             repo: "Codertocat/Hello-World".parse().unwrap(),
+            repo_id: 186853002,
             number: 2,
             base_sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e".parse().unwrap(),
             head_sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".parse().unwrap(),
@@ -333,6 +334,7 @@ fn forks_and_deleted_forks() {
         route(&Event::PullRequest(deleted), &RoutingPolicy::default()),
         Decision::Cancel {
             repo: "Codertocat/Hello-World".parse().unwrap(),
+            repo_id: 186853002,
             number: 2,
             reason: "pull request closed".into(),
         }
@@ -422,6 +424,7 @@ fn push_and_release_fields() {
         target,
         Target::Push {
             repo: "Codertocat/Hello-World".parse().unwrap(),
+            repo_id: 186853002,
             branch: "master".into(),
             before: CommitSha::zero(),
             after: "6113728f27ae82c7b1a177c8d03f9e96e0adf246".parse().unwrap(),

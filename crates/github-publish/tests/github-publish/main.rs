@@ -58,6 +58,7 @@ fn report(head: &str, failed_chart: bool) -> PrReport {
                 scenario: None,
                 status: service::ChartChange::Modified,
                 outcome: Err(service::CompareError::Cancelled),
+                sources: Vec::new(),
             }]
         } else {
             Vec::new()

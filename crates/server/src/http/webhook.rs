@@ -324,8 +324,13 @@ async fn handle(
             })
         }
         // Re-runs the pull request's latest job, if any (else the delivery is only recorded).
-        Decision::Rerun { repo, number, .. } => store
-            .latest_job(&JobKey::pull_request(repo.clone(), *number))
+        Decision::Rerun {
+            repo,
+            repo_id,
+            number,
+            ..
+        } => store
+            .latest_job(&JobKey::pull_request(repo.clone(), *number).with_repo_id(*repo_id))
             .await
             .map_err(|e| ApiError::store(&e))?
             .map(|previous| store::NewJob {
@@ -397,10 +402,11 @@ async fn handle(
         )),
         Decision::Cancel {
             repo,
+            repo_id,
             number,
             reason,
         } => {
-            let key = JobKey::pull_request(repo, number);
+            let key = JobKey::pull_request(repo, number).with_repo_id(repo_id);
             let cancelled = store
                 .cancel_jobs(&key, reason, state.now())
                 .await
@@ -415,7 +421,12 @@ async fn handle(
             Some(out) => {
                 state.inner.job_ready.notify_one();
                 if out.status == store::JobStatus::Deferred {
-                    announce_deferred(state, out.job_id, JobPayload::from_target(&target));
+                    announce_deferred(
+                        state,
+                        out.job_id,
+                        JobPayload::from_target(&target),
+                        delivery,
+                    );
                 }
                 Ok(enqueued(state, &out))
             }
@@ -426,6 +437,7 @@ async fn handle(
             number,
             comment_id,
             installation_id,
+            ..
         } => match accepted.enqueued {
             Some(out) => {
                 state.inner.job_ready.notify_one();
@@ -436,6 +448,7 @@ async fn handle(
                         number,
                         comment_id,
                         installation_id,
+                        delivery: Some(delivery.clone()),
                     },
                 );
                 Ok(enqueued(state, &out))
@@ -477,7 +490,13 @@ pub(crate) fn public(state: &AppState, id: store::JobId) -> String {
 
 /// Tells the publisher a job waits for room in the queue (a pending "queue full, will retry"
 /// status), off the delivery's path.
-fn announce_deferred(state: &AppState, id: store::JobId, payload: JobPayload) {
+fn announce_deferred(
+    state: &AppState,
+    id: store::JobId,
+    payload: JobPayload,
+    delivery: &github_events::DeliveryId,
+) {
+    let delivery = Some(delivery.clone());
     let publisher = state.inner.publisher.clone();
     let public_id = public(state, id);
     tokio::spawn(async move {
@@ -486,6 +505,7 @@ fn announce_deferred(state: &AppState, id: store::JobId, payload: JobPayload) {
                 id,
                 public_id,
                 payload,
+                delivery,
             },
         };
         if let Err(e) = publisher.publish(&update).await {

@@ -90,6 +90,14 @@ impl GithubPublisher {
         }
     }
 
+    /// The client for `job`'s calls: they carry the delivery that queued the job (R32).
+    fn client_for(&self, job: &JobRef) -> GithubClient {
+        match &job.delivery {
+            Some(delivery) => self.client.for_delivery(delivery),
+            None => self.client.clone(),
+        }
+    }
+
     /// The stored ids of a pull request; a store failure is logged and treated as none (the
     /// comment is then found by marker).
     async fn publication(&self, repo: &RepoName, number: u64) -> store::Publication {
@@ -154,7 +162,11 @@ impl GithubPublisher {
             }),
             ..CheckRunRequest::default()
         };
-        match self.client.create_check_run(repo, &run, installation).await {
+        match self
+            .client_for(job)
+            .create_check_run(repo, &run, installation)
+            .await
+        {
             Ok(id) => {
                 self.remember_run(job, id);
                 if let Some((pr_repo, number)) = pr {
@@ -242,14 +254,10 @@ impl GithubPublisher {
                 .filter(|r| r.head_sha == *sha)
                 .map(|r| r.id);
         }
+        let client = self.client_for(job);
         let done = match started {
-            Some(id) => {
-                self.client
-                    .update_check_run(repo, id, &run, installation)
-                    .await
-            }
-            None => self
-                .client
+            Some(id) => client.update_check_run(repo, id, &run, installation).await,
+            None => client
                 .create_check_run(repo, &run, installation)
                 .await
                 .map(|_| ()),
@@ -287,10 +295,14 @@ impl GithubPublisher {
     }
 
     /// Our login, as comments show it (asked once).
-    async fn login(&self, installation: Option<u64>) -> Result<&str, PublishError> {
+    async fn login(
+        &self,
+        client: &GithubClient,
+        installation: Option<u64>,
+    ) -> Result<&str, PublishError> {
         self.login
             .get_or_try_init(|| async {
-                github_publish::author_login(&self.client, installation, false)
+                github_publish::author_login(client, installation, false)
                     .await
                     .map_err(failed)
             })
@@ -298,8 +310,10 @@ impl GithubPublisher {
             .map(String::as_str)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn status(
         &self,
+        client: &GithubClient,
         repo: &RepoName,
         sha: &CommitSha,
         state: StatusState,
@@ -308,7 +322,7 @@ impl GithubPublisher {
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
         github_publish::set_status(
-            &self.client,
+            client,
             repo,
             sha,
             state,
@@ -324,13 +338,14 @@ impl GithubPublisher {
     /// from its stored id when there is one; the id it ends up with is stored.
     async fn upsert_comment(
         &self,
+        client: &GithubClient,
         repo: &RepoName,
         number: u64,
         body: &str,
         if_missing: IfMissing,
         installation: Option<u64>,
     ) -> Result<(), PublishError> {
-        let author = self.login(installation).await?.to_owned();
+        let author = self.login(client, installation).await?.to_owned();
         let stored = self.publication(repo, number).await.comment_id;
         let sticky = StickyComment {
             repo,
@@ -339,7 +354,7 @@ impl GithubPublisher {
             installation,
         };
         let done = sticky
-            .upsert(&self.client, body, if_missing, stored)
+            .upsert(client, body, if_missing, stored)
             .await
             .map_err(failed)?;
         if let Some(id) = done.id
@@ -351,6 +366,7 @@ impl GithubPublisher {
     }
 
     async fn publish_update(&self, update: &PublishUpdate) -> Result<(), PublishError> {
+        let client = &self.client_for(update.job());
         match update {
             PublishUpdate::Started { job } => {
                 let Some((repo, sha, installation)) = target(&job.payload) else {
@@ -358,6 +374,7 @@ impl GithubPublisher {
                 };
                 let pending = self
                     .status(
+                        client,
                         repo,
                         sha,
                         StatusState::Pending,
@@ -374,6 +391,7 @@ impl GithubPublisher {
                     return Ok(());
                 };
                 self.status(
+                    client,
                     repo,
                     sha,
                     StatusState::Pending,
@@ -403,8 +421,7 @@ impl GithubPublisher {
                     let lock = self.lock_for(&format!("{repo}#{number}"));
                     let _serial = lock.lock().await;
                     // Stale results are not posted: the PR closed or moved on meanwhile.
-                    let pr = self
-                        .client
+                    let pr = client
                         .pull_request(repo, *number, installation)
                         .await
                         .map_err(|e| PublishError(e.to_string()))?;
@@ -430,7 +447,7 @@ impl GithubPublisher {
                         outcome::report_comment(report, job_url.as_deref());
                     loop {
                         match self
-                            .upsert_comment(repo, *number, &body, if_missing, installation)
+                            .upsert_comment(client, repo, *number, &body, if_missing, installation)
                             .await
                         {
                             // GitHub measures differently than we do (or changed its limit):
@@ -449,6 +466,7 @@ impl GithubPublisher {
                     }
                 }
                 self.status(
+                    client,
                     repo,
                     sha,
                     result.state,
@@ -505,12 +523,20 @@ impl GithubPublisher {
                     let lock = self.lock_for(&format!("{repo}#{number}"));
                     let _serial = lock.lock().await;
                     let body = outcome::failure_comment(code, message, FAILURE_NEXT_STEP);
-                    self.upsert_comment(repo, *number, &body, IfMissing::Create, installation)
-                        .await?;
+                    self.upsert_comment(
+                        client,
+                        repo,
+                        *number,
+                        &body,
+                        IfMissing::Create,
+                        installation,
+                    )
+                    .await?;
                 }
                 let result = outcome::failure_outcome(message);
                 let error = self
                     .status(
+                        client,
                         repo,
                         sha,
                         result.state,
@@ -555,10 +581,49 @@ fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client:
             continue;
         };
         let resources = &result.comparison.structured_diff.resources;
-        for signal in &result.comparison.impact.signals {
+        for (index, signal) in result.comparison.impact.signals.iter().enumerate() {
             if signal.level != diff_core::Level::High {
                 continue;
             }
+            let mut message = format!("{}: {}", signal.resource, signal.description);
+            if let Some(field) = &signal.field {
+                message.push_str(&format!(" (field `{field}`)"));
+            }
+            if let Some(scenario) = &chart.scenario {
+                message.push_str(&format!(" [scenario {scenario}]"));
+            }
+            let title = format!("High risk: {}", signal.title);
+            let annotation = |path: String, line: u32, message: String, title: String| {
+                github_client::Annotation {
+                    path,
+                    start_line: u64::from(line),
+                    end_line: u64::from(line),
+                    annotation_level: github_client::AnnotationLevel::Warning,
+                    message,
+                    title: Some(title),
+                }
+            };
+            // The line behind the signal in the head's template, and the value it reads
+            // when that changed (R29); see `service::pr::SignalSource`.
+            if let Some(source) = chart.sources.iter().find(|s| s.signal == index) {
+                out.push(annotation(
+                    source.path.clone(),
+                    source.line,
+                    message.clone(),
+                    title.clone(),
+                ));
+                if let Some(values) = &source.values {
+                    out.push(annotation(
+                        values.path.clone(),
+                        values.line,
+                        format!("This value changed; {message}"),
+                        format!("{title} (changed value)"),
+                    ));
+                }
+                continue;
+            }
+            // No template known (or the report came from elsewhere): the chart's template or
+            // Chart.yaml, line 1.
             let source = resources
                 .iter()
                 .find(|r| {
@@ -574,21 +639,7 @@ fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client:
                 chart.chart_path.trim_end_matches('/'),
                 source.as_deref().unwrap_or("Chart.yaml")
             );
-            let mut message = format!("{}: {}", signal.resource, signal.description);
-            if let Some(field) = &signal.field {
-                message.push_str(&format!(" (field `{field}`)"));
-            }
-            if let Some(scenario) = &chart.scenario {
-                message.push_str(&format!(" [scenario {scenario}]"));
-            }
-            out.push(github_client::Annotation {
-                path,
-                start_line: 1,
-                end_line: 1,
-                annotation_level: github_client::AnnotationLevel::Warning,
-                message,
-                title: Some(format!("High risk: {}", signal.title)),
-            });
+            out.push(annotation(path, 1, message, title));
         }
     }
     out
@@ -639,7 +690,11 @@ impl Publisher for GithubPublisher {
 
     fn acknowledge_rerun<'a>(&'a self, rerun: &'a RerunRequest) -> PublishFuture<'a> {
         Box::pin(async move {
-            self.client
+            let client = match &rerun.delivery {
+                Some(delivery) => self.client.for_delivery(delivery),
+                None => self.client.clone(),
+            };
+            client
                 .add_reaction(
                     &rerun.repo,
                     rerun.comment_id,

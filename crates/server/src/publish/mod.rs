@@ -64,6 +64,19 @@ pub enum PublishUpdate {
     },
 }
 
+impl PublishUpdate {
+    /// The job it is about.
+    pub fn job(&self) -> &JobRef {
+        match self {
+            PublishUpdate::Started { job }
+            | PublishUpdate::Deferred { job }
+            | PublishUpdate::Finished { job, .. }
+            | PublishUpdate::Stopped { job, .. }
+            | PublishUpdate::Failed { job, .. } => job,
+        }
+    }
+}
+
 /// A failed publication; retried with the job.
 #[derive(Debug, thiserror::Error)]
 #[error("publishing failed: {0}")]

@@ -129,7 +129,9 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
     let store = state.inner.store.clone();
     let cfg = state.inner.config.workers.clone();
     let payload: JobPayload = match serde_json::from_slice(&job.payload) {
-        Ok(p) => p,
+        // The payload names the repository as the first delivery did; the job, as the
+        // newest (R14).
+        Ok(p) => JobPayload::with_repo(p, job.repo.clone()),
         Err(e) => {
             tracing::error!(job = %job.id, error = %e, "unreadable job payload");
             let _ = store
@@ -148,6 +150,7 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
         id: job.id,
         public_id: crate::http::webhook::public(state, job.id),
         payload: payload.clone(),
+        delivery: crate::job::delivery_id_of(&job.payload),
     };
     if let Some(id) = payload.installation_id() {
         tracing::Span::current().record("installation_id", id);
@@ -203,7 +206,8 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
         tracing::warn!(job = %job.id, error = %e, "pending status not published");
     }
 
-    let outcome = analyze(state, &payload, cancel.clone()).await;
+    let outcome = analyze(state, &job_ref, cancel.clone()).await;
+    let job_ref = with_newest_name(&*store, job_ref).await;
     let stopped = stop.lock().ok().and_then(|s| *s);
     if let Some(why) = stopped {
         beat.abort();
@@ -265,6 +269,24 @@ async fn run_job(state: &AppState, worker: &str, job: store::Job) {
             }
         }
     }
+}
+
+/// `job` under the repository name its row has now: a trigger coalesced into the job while it
+/// ran may have come after a rename (the store then renamed the job, R14), and results go to
+/// the newest name. A failed read keeps the name the job started with (GitHub redirects a
+/// renamed repository's API paths).
+async fn with_newest_name(store: &dyn store::Store, mut job: JobRef) -> JobRef {
+    match store.get_job(job.id).await {
+        Ok(Some(row)) if row.repo != *job.payload.repo() => {
+            tracing::info!(job = %job.id, from = %job.payload.repo(), to = %row.repo, "repository renamed while the job ran; publishing under the new name");
+            job.payload = job.payload.with_repo(row.repo);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(job = %job.id, error = %e, "job not read again; publishing under the name it started with");
+        }
+    }
+    job
 }
 
 /// Tells the publisher a job stopped for good. A lost lease is not that: another worker
@@ -333,9 +355,10 @@ fn is_zero_sha(sha: &str) -> bool {
 
 async fn analyze(
     state: &AppState,
-    payload: &JobPayload,
+    job: &JobRef,
     cancel: Arc<AtomicBool>,
 ) -> Result<Arc<PrReport>, Failure> {
+    let payload = &job.payload;
     let git_url = state
         .inner
         .config
@@ -345,12 +368,16 @@ async fn analyze(
         .to_owned();
     let repository = clone_url(&git_url, payload.repo());
     let installation = payload.installation_id();
-    let git_auth = git_auth::for_job(
-        state.inner.git_client.as_ref(),
-        payload.repo(),
-        installation,
-    )
-    .await?;
+    // Token minting for the job carries its delivery too (R32).
+    let git_client = state
+        .inner
+        .git_client
+        .as_ref()
+        .map(|c| match &job.delivery {
+            Some(delivery) => c.for_delivery(delivery),
+            None => c.clone(),
+        });
+    let git_auth = git_auth::for_job(git_client.as_ref(), payload.repo(), installation).await?;
     let service = state.inner.service.clone();
     let timeout = state.inner.config.workers.job_timeout;
     let payload = payload.clone();

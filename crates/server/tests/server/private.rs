@@ -742,7 +742,14 @@ async fn high_signals_are_annotated_on_their_template_in_the_check_run() {
     assert!(!run.annotations.is_empty(), "{run:?}");
     let a = &run.annotations[0];
     assert_eq!(a["path"], "charts/app/templates/cm.yaml", "{a}");
-    assert_eq!(a["start_line"], 1);
+    // The line that writes the changed field (`data.key`: `  key: three`), not line 1.
+    assert_eq!(
+        (a["start_line"].as_u64(), a["end_line"].as_u64()),
+        (Some(6), Some(6)),
+        "{a}"
+    );
+    let cm = format!("{}three\n", crate::CM);
+    assert_eq!(cm.lines().nth(5), Some("  key: three"));
     assert_eq!(a["annotation_level"], "warning");
     assert!(
         a["title"]

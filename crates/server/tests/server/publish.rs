@@ -764,6 +764,7 @@ async fn replicas_sharing_a_store_update_the_same_comment_and_check_run() {
                 default_branch: Some("main".into()),
                 installation_id: Some(77),
             },
+            delivery: None,
         };
         let failed = |message: &str| PublishUpdate::Failed {
             job: job.clone(),
@@ -937,6 +938,7 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
             default_branch: None,
             installation_id: None,
         },
+        delivery: None,
     };
     publisher
         .publish(&PublishUpdate::Failed {
@@ -960,4 +962,180 @@ async fn a_stored_comment_that_is_not_ours_is_left_alone() {
     assert_eq!(stored.comment_id, Some(ours.id));
     assert_eq!(states(&fake, "charts", &"c".repeat(40)), ["error"]);
     store.close().await.unwrap();
+}
+
+/// The local GitHub serves acme/charts under `name` too, as GitHub does after a rename.
+fn rename_on_disk(world: &World, name: &str) {
+    std::os::unix::fs::symlink(
+        world.root.join("acme/charts.git"),
+        world.root.join(format!("acme/{name}.git")),
+    )
+    .unwrap();
+}
+
+/// Comments of ours on `repo`#`n`.
+fn ours_in(fake: &FakeGithub, repo: &str, n: u64) -> Vec<testkit::StoredComment> {
+    fake.comments("acme", repo, n)
+        .into_iter()
+        .filter(|c| c.body.contains(MARKER))
+        .collect()
+}
+
+/// A slow-rendering server (the first job is still running when the next delivery comes),
+/// publishing with a token on `fake`.
+async fn slow_start(world: &World, fake: &FakeGithub, data: &std::path::Path) -> TestServer {
+    let slow = Arc::new(super::limits::SlowRenderer::new(Duration::from_millis(
+        1500,
+    )));
+    start(world, fake, Some(Arc::new(crate::engine_with(data, slow)))).await
+}
+
+/// Keyed by `repository.id` (R14): a new head delivered after the repository was renamed
+/// supersedes the job started under the old name, and the results go to the new name. Every
+/// call a job makes carries its delivery in `X-GitHub-Delivery` (R32).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_head_after_a_rename_supersedes_and_posts_under_the_new_name() {
+    let world = World::new();
+    rename_on_disk(&world, "helm-charts");
+    let fake = FakeGithub::start().await;
+    open_pr(&fake, &world, 31);
+    let data = tempfile::tempdir().unwrap();
+    let srv = slow_start(&world, &fake, data.path()).await;
+
+    let (s, first) = srv
+        .deliver(
+            "pull_request",
+            &world.pr("opened", 31, &world.head),
+            "ren-1",
+        )
+        .await;
+    assert_eq!(s, 202, "{first}");
+    let first = first["jobId"].as_str().unwrap().to_owned();
+    wait_for("the first job to start", || {
+        !fake.statuses("acme", "charts", &world.head).is_empty()
+    })
+    .await;
+
+    // Renamed to acme/helm-charts (same id), then a new head.
+    fake.add_pull_request(
+        "acme",
+        "helm-charts",
+        31,
+        &world.head2,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let renamed = world.pr_in_repo(424242, "helm-charts", "synchronize", 31, &world.head2);
+    let (s, second) = srv.deliver("pull_request", &renamed, "ren-2").await;
+    assert_eq!(s, 202, "{second}");
+    assert_eq!(second["superseded"], serde_json::json!([first]), "{second}");
+    let second = second["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(srv.wait_job(&first).await["status"], "superseded");
+    let done = srv.wait_job(&second).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+
+    // One report, on the pull request under its new name; the old name got only the first
+    // job's pending status.
+    let comments = ours_in(&fake, "helm-charts", 31);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].body.contains(&world.head2[..7]));
+    assert!(ours_in(&fake, "charts", 31).is_empty());
+    assert_eq!(
+        states(&fake, "helm-charts", &world.head2),
+        ["pending", "success"]
+    );
+    assert_eq!(states(&fake, "charts", &world.head), ["pending"]);
+
+    // Each job's calls name the delivery that caused it, reads included.
+    let sent = fake.requests();
+    let of = |prefix: &str| -> Vec<_> {
+        sent.iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .map(|r| {
+                (
+                    r.method.clone(),
+                    r.path.clone(),
+                    r.header("x-github-delivery").map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let old = of("/repos/acme/charts/");
+    assert!(!old.is_empty());
+    for (method, path, delivery) in &old {
+        assert_eq!(delivery.as_deref(), Some("ren-1"), "{method} {path}");
+    }
+    let new = of("/repos/acme/helm-charts/");
+    assert!(
+        new.iter()
+            .any(|(m, p, _)| m == "POST" && p.ends_with("/comments")),
+        "{new:?}"
+    );
+    assert!(
+        new.iter()
+            .any(|(m, p, _)| m == "POST" && p.contains("/statuses/")),
+        "{new:?}"
+    );
+    for (method, path, delivery) in &new {
+        assert_eq!(delivery.as_deref(), Some("ren-2"), "{method} {path}");
+    }
+    fake.assert_no_validation_failures();
+}
+
+/// The same head delivered again after a rename while its job runs: still one job, which
+/// posts under the new name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_head_after_a_rename_is_one_job_that_posts_under_the_new_name() {
+    let world = World::new();
+    rename_on_disk(&world, "helm-charts");
+    let fake = FakeGithub::start().await;
+    open_pr(&fake, &world, 32);
+    fake.add_pull_request(
+        "acme",
+        "helm-charts",
+        32,
+        &world.head,
+        &world.base,
+        ["charts/app/templates/cm.yaml"],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let srv = slow_start(&world, &fake, data.path()).await;
+
+    let (s, first) = srv
+        .deliver(
+            "pull_request",
+            &world.pr("opened", 32, &world.head),
+            "same-1",
+        )
+        .await;
+    assert_eq!(s, 202, "{first}");
+    let first = first["jobId"].as_str().unwrap().to_owned();
+    wait_for("the job to start", || {
+        !fake.statuses("acme", "charts", &world.head).is_empty()
+    })
+    .await;
+    let renamed = world.pr_in_repo(424242, "helm-charts", "reopened", 32, &world.head);
+    let (s, again) = srv.deliver("pull_request", &renamed, "same-2").await;
+    assert_eq!(s, 202, "{again}");
+    assert_eq!(again["coalesced"], true, "{again}");
+    assert_eq!(again["jobId"], first.as_str(), "{again}");
+    let done = srv.wait_job(&first).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+
+    let comments = ours_in(&fake, "helm-charts", 32);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(ours_in(&fake, "charts", 32).is_empty());
+    assert_eq!(states(&fake, "helm-charts", &world.head), ["success"]);
+    assert_eq!(states(&fake, "charts", &world.head), ["pending"]);
+    // The job is the first delivery's: its calls say so, under either name.
+    for r in fake.requests() {
+        assert_eq!(
+            r.header("x-github-delivery"),
+            Some("same-1"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+    fake.assert_no_validation_failures();
 }

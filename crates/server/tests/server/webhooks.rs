@@ -78,11 +78,28 @@ impl World {
         self.pr_in("charts", action, number, head)
     }
 
-    /// The same for repository `acme/{name}` (which may not exist in the local GitHub).
+    /// The same for repository `acme/{name}` (which may not exist in the local GitHub); each
+    /// name is another repository (another `repository.id`).
     pub fn pr_in(&self, name: &str, action: &str, number: u64, head: &str) -> Vec<u8> {
+        let id = match name {
+            "charts" => 424242,
+            other => 500_000 + other.bytes().map(u64::from).sum::<u64>(),
+        };
+        self.pr_in_repo(id, name, action, number, head)
+    }
+
+    /// The same for the repository with id `id`, named `acme/{name}` (a rename keeps the id).
+    pub fn pr_in_repo(
+        &self,
+        id: u64,
+        name: &str,
+        action: &str,
+        number: u64,
+        head: &str,
+    ) -> Vec<u8> {
         let template = std::fs::read(hooks_dir().join("pull_request.opened.1.json")).unwrap();
         let mut p: Value = serde_json::from_slice(&template).unwrap();
-        let repo = json!({"id": 424242, "name": name, "full_name": format!("acme/{name}"), "owner": {"login": "acme", "id": 99}, "default_branch": "main", "fork": false, "private": false});
+        let repo = json!({"id": id, "name": name, "full_name": format!("acme/{name}"), "owner": {"login": "acme", "id": 99}, "default_branch": "main", "fork": false, "private": false});
         p["repository"] = repo.clone();
         p["action"] = json!(action);
         p["number"] = json!(number);

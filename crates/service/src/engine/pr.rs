@@ -1,13 +1,19 @@
 //! Pull-request analysis: every chart a change affects, each compared per values scenario of
 //! the repository's policy (`.chartimpact.yaml`, read at the base — never at the head).
 
+use std::collections::HashMap;
+
 use chart_source::AffectedOptions;
 
 use super::{Engine, sha256_hex};
 use crate::context::Context;
 use crate::error::CompareError;
-use crate::pr::{CONFIG_FILE, ChartResult, ConfigError, PrReport, PrRequest, RepoConfig, Scenario};
-use crate::response::ChartChange;
+use crate::locate;
+use crate::pr::{
+    CONFIG_FILE, ChartResult, ConfigError, PrReport, PrRequest, RepoConfig, Scenario, SignalSource,
+    ValuesLine,
+};
+use crate::response::{ChartChange, CompareResponse};
 
 impl Engine {
     /// Compares every chart affected between `base` and `head`.
@@ -142,12 +148,27 @@ impl Engine {
                     }
                     r
                 });
+                let sources = match &outcome {
+                    Ok(r) => {
+                        let values_files = scenario.map_or(&[][..], |s| &s.values_files[..]);
+                        signal_sources(
+                            &repo,
+                            &base.commit,
+                            &head.commit,
+                            &a.chart.path,
+                            values_files,
+                            r,
+                        )
+                    }
+                    Err(_) => Vec::new(),
+                };
                 charts.push(ChartResult {
                     chart_path: a.chart.path.clone(),
                     chart_name: a.chart.name.clone(),
                     scenario: scenario.map(|s| s.name.clone()),
                     status,
                     outcome,
+                    sources,
                 });
             }
         }
@@ -165,4 +186,104 @@ impl Engine {
             charts,
         })
     }
+}
+
+/// Where the high signals of `result` (chart `chart_path`) come from at `head`: the template
+/// line of each signal's field and, when a value that line reads changed since `base`, that
+/// value's line (see [`locate`]). Files that cannot be read are skipped: annotations are a
+/// pointer, never a reason to fail the analysis.
+fn signal_sources(
+    repo: &chart_source::Repository,
+    base: &chart_source::CommitId,
+    head: &chart_source::CommitId,
+    chart_path: &str,
+    values_files: &[String],
+    result: &CompareResponse,
+) -> Vec<SignalSource> {
+    let mut files: HashMap<(bool, String), Option<String>> = HashMap::new();
+    let mut read = |at_head: bool, path: &str| -> Option<String> {
+        files
+            .entry((at_head, path.to_owned()))
+            .or_insert_with(|| {
+                let commit = if at_head { head } else { base };
+                match repo.read_file(commit, path) {
+                    Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    Err(e) => {
+                        tracing::debug!(path, error = %e, "file not read for annotations");
+                        None
+                    }
+                }
+            })
+            .clone()
+    };
+    let chart_dir = chart_path.trim_end_matches('/');
+    // Later values files override earlier ones, and all override the chart's defaults.
+    let values_order: Vec<String> = values_files
+        .iter()
+        .rev()
+        .cloned()
+        .chain(std::iter::once(format!("{chart_dir}/values.yaml")))
+        .collect();
+    let resources = &result.comparison.structured_diff.resources;
+    let mut out = Vec::new();
+    for (index, signal) in result.comparison.impact.signals.iter().enumerate() {
+        if signal.level != diff_core::Level::High {
+            continue;
+        }
+        let Some(template) = resources
+            .iter()
+            .find(|r| {
+                r.identity.kind == signal.kind
+                    && r.identity.namespace == signal.namespace
+                    && signal.resource == format!("{}/{}", r.identity.kind, r.identity.name)
+            })
+            .and_then(|r| r.source.as_deref())
+            // `chart/templates/x.yaml`: the chart's name comes first, then its files.
+            .and_then(|s| {
+                s.split_once('/')
+                    .map(|(_, rest)| format!("{chart_dir}/{rest}"))
+            })
+        else {
+            continue;
+        };
+        let source = read(true, &template);
+        let found = source
+            .as_deref()
+            .and_then(|src| locate::field_line(src, &signal.kind, signal.field.as_deref()));
+        let values = match (source.as_deref(), found) {
+            (Some(src), Some(line)) => locate::values_read_at(src, line)
+                .iter()
+                .find_map(|key| changed_value(&mut read, &values_order, key)),
+            _ => None,
+        };
+        out.push(SignalSource {
+            signal: index,
+            path: template,
+            line: found.unwrap_or(1),
+            values,
+        });
+    }
+    out
+}
+
+/// The line of `key` in the first of `files` that sets it at the head, when its entry differs
+/// from the base's (or the base has none): the value the change comes from.
+fn changed_value(
+    read: &mut impl FnMut(bool, &str) -> Option<String>,
+    files: &[String],
+    key: &[String],
+) -> Option<ValuesLine> {
+    for path in files {
+        let Some((line, entry)) = read(true, path).and_then(|text| locate::values_key(&text, key))
+        else {
+            continue;
+        };
+        let before = read(false, path).and_then(|text| locate::values_key(&text, key));
+        // The file that sets the value decides: unchanged there, it is not from values.
+        return (before.map(|(_, e)| e) != Some(entry)).then(|| ValuesLine {
+            path: path.clone(),
+            line,
+        });
+    }
+    None
 }

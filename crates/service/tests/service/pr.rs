@@ -335,3 +335,124 @@ fn a_scenario_renders_with_its_release_name_namespace_set_values_and_capabilitie
     let err = service::pr::RepoConfig::parse(bad).unwrap_err().to_string();
     assert!(err.contains("releasename"), "{err}");
 }
+
+/// High signals point at the lines behind them (reference R29): a real chart rendered by the
+/// native renderer, changed once through a template and once through a value.
+#[test]
+fn high_signals_point_at_the_template_line_and_the_changed_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = RepoBuilder::new(tmp.path().join("repo"));
+    let template = |extra: &str| {
+        format!(
+            "apiVersion: apps/v1\n\
+             kind: Deployment\n\
+             metadata:\n  \
+               name: web\n\
+             spec:\n  \
+               replicas: {{{{ .Values.replicaCount }}}}\n  \
+               selector:\n    \
+                 matchLabels: {{app: web}}\n  \
+               template:\n    \
+                 metadata:\n      \
+                   labels: {{app: web}}\n    \
+                 spec:\n{extra}      \
+                   containers:\n        \
+                     - name: web\n          \
+                       image: \"{{{{ .Values.image.repository }}}}:{{{{ .Values.image.tag }}}}\"\n          \
+                       securityContext:\n            \
+                         privileged: {{{{ .Values.securityContext.privileged }}}}\n"
+        )
+    };
+    let values = |privileged: bool| {
+        format!(
+            "replicaCount: 2\nimage:\n  repository: nginx\n  tag: \"1.25\"\n\
+             securityContext:\n  # what the container may do\n  privileged: {privileged}\n"
+        )
+    };
+    let chart = "apiVersion: v2\nname: web\nversion: 1.0.0\n";
+    r.commit(
+        &files(&[
+            ("charts/web/Chart.yaml", chart),
+            ("charts/web/values.yaml", &values(false)),
+            ("charts/web/templates/deployment.yaml", &template("")),
+        ]),
+        "base",
+    );
+    r.commit(
+        &files(&[
+            ("charts/web/Chart.yaml", chart),
+            ("charts/web/values.yaml", &values(true)),
+            (
+                "charts/web/templates/deployment.yaml",
+                &template("      hostNetwork: true\n"),
+            ),
+        ]),
+        "head",
+    );
+    let head_template = template("      hostNetwork: true\n");
+    let line_of = |text: &str, needle: &str| {
+        let found: Vec<u32> = text
+            .lines()
+            .zip(1u32..)
+            .filter(|(l, _)| l.trim_start().starts_with(needle))
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(found.len(), 1, "{needle} in {text}");
+        found[0]
+    };
+
+    let engine = engine_with(
+        &tmp.path().join("data"),
+        Arc::new(helm_render::NativeRenderer::new()),
+    );
+    let report = engine
+        .analyze_pr(
+            &PrRequest {
+                repository: r.dir.to_string_lossy().into_owned(),
+                base: "base".into(),
+                head: "head".into(),
+                ..PrRequest::default()
+            },
+            &Context::default(),
+        )
+        .unwrap();
+    assert_eq!(report.charts.len(), 1);
+    let chart = &report.charts[0];
+    let signals = &chart.outcome.as_ref().unwrap().comparison.impact.signals;
+    let of_rule = |rule: &str| {
+        let index = signals
+            .iter()
+            .position(|s| s.rule == rule)
+            .unwrap_or_else(|| panic!("no {rule} signal: {signals:#?}"));
+        chart
+            .sources
+            .iter()
+            .find(|s| s.signal == index)
+            .unwrap_or_else(|| panic!("no source for {rule}: {:#?}", chart.sources))
+            .clone()
+    };
+    let path = "charts/web/templates/deployment.yaml";
+
+    // Written in the template itself: its line, no value.
+    let host = of_rule("host-namespace");
+    assert_eq!(
+        (host.path.as_str(), host.line, host.values.as_ref()),
+        (path, line_of(&head_template, "hostNetwork:"), None)
+    );
+    // Changed through values: the template's line, and the value's.
+    let privileged = of_rule("privileged-container");
+    assert_eq!(privileged.path, path);
+    assert_eq!(privileged.line, line_of(&head_template, "privileged:"));
+    let values_line = privileged.values.expect("the changed value");
+    assert_eq!(values_line.path, "charts/web/values.yaml");
+    assert_eq!(values_line.line, line_of(&values(true), "privileged:"));
+    assert_eq!(values_line.line, 7);
+    // Every source is of a high signal, in signal order.
+    assert!(chart.sources.windows(2).all(|w| w[0].signal < w[1].signal));
+    assert!(
+        chart
+            .sources
+            .iter()
+            .all(|s| signals[s.signal].level == diff_core::Level::High)
+    );
+}

@@ -29,8 +29,8 @@ use super::{BEGIN_WRITE, SqliteEngine};
 use crate::deliveries::accept_in;
 use crate::jobs::{self, PreparedJob};
 use crate::{
-    AcceptOutcome, DeliveryId, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, RepoName,
-    StoreError, time,
+    AcceptOutcome, DeliveryId, EnqueueOutcome, JobStatus, NewDelivery, QueueLimits, StoreError,
+    time,
 };
 
 /// The most deliveries one transaction accepts, so a group holds the writer briefly and its
@@ -45,18 +45,20 @@ const KNOWN_DELIVERIES: &str = "SELECT d.delivery_id, d.job_id, j.status \
      FROM webhook_deliveries d LEFT JOIN jobs j ON j.id = d.job_id \
      WHERE d.delivery_id IN (SELECT value FROM json_each($1))";
 
-/// `$1` a JSON array of job keys: their active jobs.
-const ACTIVE_OF_KEYS: &str = "SELECT id, job_key, revision, status FROM jobs \
-     WHERE job_key IN (SELECT value FROM json_each($1)) \
+/// `$1` a JSON array of key identities: their active jobs, with the keys as written.
+const ACTIVE_OF_KEYS: &str = "SELECT id, key_identity, revision, status, job_key FROM jobs \
+     WHERE key_identity IN (SELECT value FROM json_each($1)) \
      AND status IN ('queued', 'deferred', 'running') ORDER BY id";
 
-/// `$1` a JSON array of `[kind, key, repo, revision, payload (hex), status, max_attempts,
-/// now]`: inserts jobs, in order (see [`INSERT`](jobs::INSERT)).
+/// `$1` a JSON array of `[kind, key as written, repo, revision, payload (hex), status,
+/// max_attempts, now, repo_id, key identity, repo identity]`: inserts jobs, in order (see
+/// [`INSERT`](jobs::INSERT)).
 const INSERT_JOBS: &str = "INSERT INTO jobs \
-     (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at) \
+     (kind, job_key, repo, revision, payload, status, max_attempts, run_at, created_at, \
+      repo_id, key_identity, repo_identity) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, unhex(value ->> 4), \
-     value ->> 5, value ->> 6, value ->> 7, value ->> 7 \
-     FROM json_each($1) ORDER BY key RETURNING id, job_key, revision";
+     value ->> 5, value ->> 6, value ->> 7, value ->> 7, value ->> 8, value ->> 9, value ->> 10 \
+     FROM json_each($1) ORDER BY key RETURNING id, key_identity, revision";
 
 /// `$1` a JSON array of `[id, event, action, repo, received_at, job_id]`: records new
 /// deliveries, in order. No `ON CONFLICT`: the group checked they are new, holding the write
@@ -182,6 +184,8 @@ enum JobRef {
 struct Active {
     job: JobRef,
     revision: String,
+    /// The key as written (with the repository name it runs under).
+    written_key: String,
 }
 
 /// A job the group inserts.
@@ -208,8 +212,8 @@ struct GroupState<'a> {
     active: HashMap<String, Vec<Active>>,
     /// Queued jobs in all, once read.
     queued: Option<i64>,
-    /// Queued and running jobs per repository, once read.
-    repo_active: HashMap<RepoName, i64>,
+    /// Queued and running jobs per repository (by identity), once read.
+    repo_active: HashMap<String, i64>,
     /// The jobs the group inserts, in order.
     new_jobs: Vec<NewJobRow<'a>>,
     /// How many of `new_jobs` are inserted.
@@ -264,13 +268,16 @@ impl GroupState<'_> {
                 let j = n.job;
                 serde_json::json!([
                     j.kind,
-                    j.key,
+                    j.written_key,
                     j.repo,
                     j.revision,
                     hex(&j.payload),
                     n.status.as_str(),
                     j.max_attempts,
                     j.now_ms,
+                    j.repo_id,
+                    j.key,
+                    j.repo_identity,
                 ])
             })
             .collect();
@@ -478,16 +485,17 @@ async fn read_state<'a>(
         for key in &keys {
             state.active.insert((*key).to_owned(), Vec::new());
         }
-        let active: Vec<(i64, String, String, String)> = sqlx::query_as(ACTIVE_OF_KEYS)
+        let active: Vec<(i64, String, String, String, String)> = sqlx::query_as(ACTIVE_OF_KEYS)
             .bind(json_array(&keys))
             .fetch_all(&mut *tx)
             .await
             .map_err(StoreError::query(OP))?;
-        for (id, key, revision, status) in active {
+        for (id, key, revision, status, written_key) in active {
             state.statuses.insert(id, status);
             state.active.entry(key).or_default().push(Active {
                 job: JobRef::Stored(id),
                 revision,
+                written_key,
             });
         }
     }
@@ -509,11 +517,26 @@ async fn enqueue<'a>(
     let q = || StoreError::query(OP);
     let active = state.active.get(&p.key).map_or(&[][..], Vec::as_slice);
     if let Some(same) = active.iter().find(|a| a.revision == p.revision) {
+        let (job, renamed) = (same.job, same.written_key != p.written_key);
+        if renamed {
+            // Rare (a repository renamed between two triggers of one revision): the job is
+            // written first if it is the group's own.
+            state.flush(&mut *tx).await?;
+            let id = state.id(job)?.get();
+            jobs::rename::<SqliteEngine>(&mut *tx, id, p, OP).await?;
+            if let Some(same) = state
+                .active
+                .get_mut(&p.key)
+                .and_then(|active| active.iter_mut().find(|a| a.job == job))
+            {
+                same.written_key = p.written_key.clone();
+            }
+        }
         return Ok(Enqueued {
-            job: same.job,
+            job,
             coalesced: true,
             superseded: Vec::new(),
-            status: state.status(same.job)?,
+            status: state.status(job)?,
         });
     }
     let superseding: Vec<JobRef> = active.iter().map(|a| a.job).collect();
@@ -542,12 +565,12 @@ async fn enqueue<'a>(
         state.repo_active.clear();
         superseded
     };
-    let (queued, repo_active) = match (state.queued, state.repo_active.get(&p.repo)) {
+    let (queued, repo_active) = match (state.queued, state.repo_active.get(&p.repo_identity)) {
         (Some(queued), Some(repo_active)) => (queued, *repo_active),
         _ => {
             state.flush(&mut *tx).await?;
             let (queued, repo_active): (i64, i64) = sqlx::query_as(jobs::ENQUEUE_COUNTS)
-                .bind(&p.repo)
+                .bind(p.repo_identity.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q())?;
@@ -565,7 +588,7 @@ async fn enqueue<'a>(
     state.queued = Some(queued + counted);
     state
         .repo_active
-        .insert(p.repo.clone(), repo_active + counted);
+        .insert(p.repo_identity.clone(), repo_active + counted);
     state
         .superseded_by
         .extend(superseded.iter().map(|old| (*old, job)));
@@ -574,6 +597,7 @@ async fn enqueue<'a>(
         vec![Active {
             job,
             revision: p.revision.clone(),
+            written_key: p.written_key.clone(),
         }],
     );
     Ok(Enqueued {

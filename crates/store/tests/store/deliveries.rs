@@ -725,3 +725,72 @@ async fn deliveries_are_listed_newest_first_with_their_jobs() {
         assert_eq!(page[0].id.to_string(), "d-mid");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_from_before_and_after_a_rename_share_one_job() {
+    for db in databases().await {
+        let store = db.open().await;
+        let in_repo = |name: &str, revision: &str| {
+            let mut new = job(&format!("{name}#pr/1"), revision, t0());
+            new.key = new.key.with_repo_id(7);
+            new
+        };
+        let accept = |id: &'static str, name: &'static str, revision: &'static str| {
+            let store = Arc::clone(&store);
+            let job = in_repo(name, revision);
+            async move {
+                store
+                    .accept_delivery(delivery(id, t0()), Some(job), NO_LIMITS)
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = accept("r1", "acme/charts", "a").await.enqueued.unwrap();
+        let job1 = store.get_job(first.job_id).await.unwrap().unwrap();
+        assert_eq!(job1.key.to_string(), "acme/charts#pr/1");
+        assert_eq!(job1.key.identity(), "7#pr/1");
+        let renamed = accept("r2", "acme/helm", "a").await.enqueued.unwrap();
+        assert!(renamed.coalesced);
+        assert_eq!(renamed.job_id, first.job_id);
+        let job1 = store.get_job(first.job_id).await.unwrap().unwrap();
+        assert_eq!(job1.repo.to_string(), "acme/helm");
+
+        // Several at once (one group on SQLite): the renames and a new head, in order.
+        let (x, y, z) = tokio::join!(
+            accept("r3", "acme/charts", "b"),
+            accept("r4", "acme/helm-2", "b"),
+            accept("r5", "acme/helm-3", "b"),
+        );
+        let ids: Vec<_> = [&x, &y, &z]
+            .iter()
+            .map(|o| o.enqueued.as_ref().unwrap().job_id)
+            .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        let live: Vec<_> = store
+            .list_jobs(store::JobQuery::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.status.is_active())
+            .collect();
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert_eq!(live[0].id, ids[0]);
+        assert_eq!(live[0].revision, "b");
+        assert_eq!(live[0].key.repo_id(), Some(7));
+        assert_eq!(live[0].key.to_string(), "acme/helm-3#pr/1");
+        // A new head under the name it came with, in one group or not.
+        let (n1, n2) = tokio::join!(
+            accept("r6", "acme/helm-3", "c"),
+            accept("r7", "acme/helm-3", "d"),
+        );
+        for o in [n1, n2] {
+            let id = o.enqueued.unwrap().job_id;
+            let job = store.get_job(id).await.unwrap().unwrap();
+            assert_eq!(job.key.to_string(), "acme/helm-3#pr/1");
+        }
+        assert_eq!(
+            store.get_job(first.job_id).await.unwrap().unwrap().status,
+            JobStatus::Superseded
+        );
+    }
+}

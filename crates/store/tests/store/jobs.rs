@@ -475,8 +475,9 @@ async fn at_most_one_active_job_per_key_is_a_constraint() {
             .unwrap();
         // Behind the store's back: a second active job of the key is refused.
         let sql = "INSERT INTO jobs (kind, job_key, repo, revision, payload, status, \
-                   max_attempts, run_at, created_at) \
-                   VALUES ('push', $1, 'acme/charts', 'sha-b', $2, 'queued', 1, 0, 0)";
+                   max_attempts, run_at, created_at, key_identity, repo_identity) \
+                   VALUES ('push', $1, 'acme/charts', 'sha-b', $2, 'queued', 1, 0, 0, $1, \
+                   'acme/charts')";
         let refused = insert_raw(db.backend, &db.url, sql).await;
         assert!(refused.is_err(), "a second active job was inserted");
     }
@@ -1333,5 +1334,133 @@ async fn jobs_are_listed_newest_first_filtered_and_paged() {
             ..JobQuery::default()
         };
         assert!(store.list_jobs(none).await.unwrap().is_empty());
+    }
+}
+
+/// A job of `key` (written with the repository's name) in the repository with id `repo_id`.
+fn job_in(repo_id: u64, text: &str, revision: &str) -> store::NewJob {
+    let mut new = job(text, revision, t0());
+    new.key = key(text).with_repo_id(repo_id);
+    new
+}
+
+#[tokio::test]
+async fn a_renamed_repository_keeps_its_jobs_key() {
+    for db in databases().await {
+        let store = db.open().await;
+        let old = store
+            .enqueue_job(job_in(7, "acme/charts#pr/1", "sha-a"), NO_LIMITS)
+            .await
+            .unwrap();
+        // Renamed, then the same head again: one job, under the new name from now on.
+        let again = store
+            .enqueue_job(job_in(7, "acme/helm-charts#pr/1", "sha-a"), NO_LIMITS)
+            .await
+            .unwrap();
+        assert!(again.coalesced);
+        assert_eq!(again.job_id, old.job_id);
+        let renamed = store.get_job(old.job_id).await.unwrap().unwrap();
+        assert_eq!(renamed.repo, repo("acme/helm-charts"));
+        assert_eq!(renamed.key.to_string(), "acme/helm-charts#pr/1");
+        assert_eq!(renamed.key.repo_id(), Some(7));
+        assert_eq!(renamed.payload, job(PR1, "sha-a", t0()).payload);
+
+        // A new head under yet another name supersedes it.
+        let new = store
+            .enqueue_job(job_in(7, "octo/charts#pr/1", "sha-b"), NO_LIMITS)
+            .await
+            .unwrap();
+        assert!(!new.coalesced);
+        assert_eq!(new.superseded, [old.job_id]);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM jobs").await, 2);
+        let active = store
+            .list_jobs(store::JobQuery::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.status.is_active())
+            .map(|j| (j.id, j.repo.to_string()))
+            .collect::<Vec<_>>();
+        assert_eq!(active, [(new.job_id, "octo/charts".to_owned())]);
+
+        // Any name of the repository finds its latest job, and cancels it.
+        for name in ["acme/charts#pr/1", "acme/helm-charts#pr/1"] {
+            let latest = store
+                .latest_job(&key(name).with_repo_id(7))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(latest.id, new.job_id);
+        }
+        // Without the id, a name is only the jobs enqueued without one.
+        assert_eq!(
+            store.latest_job(&key("octo/charts#pr/1")).await.unwrap(),
+            None
+        );
+        let cancelled = store
+            .cancel_jobs(&key(PR1).with_repo_id(7), "closed".into(), t0())
+            .await
+            .unwrap();
+        assert_eq!(cancelled, [new.job_id]);
+    }
+}
+
+#[tokio::test]
+async fn another_repository_under_a_reused_name_is_another_key() {
+    for db in databases().await {
+        let store = db.open().await;
+        // acme/charts was renamed away and a new acme/charts created: another id.
+        let first = store
+            .enqueue_job(job_in(7, PR1, "sha-a"), NO_LIMITS)
+            .await
+            .unwrap();
+        let second = store
+            .enqueue_job(job_in(8, PR1, "sha-b"), NO_LIMITS)
+            .await
+            .unwrap();
+        assert!(!second.coalesced);
+        assert!(second.superseded.is_empty());
+        assert_ne!(first.job_id, second.job_id);
+        assert_eq!(store.queue_stats().await.unwrap().queued, 2);
+    }
+}
+
+#[tokio::test]
+async fn the_per_repository_limit_counts_a_repository_under_all_its_names() {
+    for db in databases().await {
+        let store = db.open().await;
+        let limits = QueueLimits {
+            max_queued: 100,
+            max_active_per_repo: 1,
+        };
+        let a = store
+            .enqueue_job(job_in(7, PR1, "a"), limits)
+            .await
+            .unwrap();
+        let b = store
+            .enqueue_job(job_in(7, "acme/renamed#pr/2", "b"), limits)
+            .await
+            .unwrap();
+        let other = store
+            .enqueue_job(job_in(8, PR2, "c"), limits)
+            .await
+            .unwrap();
+        assert_eq!(
+            [a.status, b.status, other.status],
+            [JobStatus::Queued, JobStatus::Deferred, JobStatus::Queued]
+        );
+        let claim = || store.claim_job("w", LEASE, t0(), limits);
+        assert_eq!(claim().await.unwrap().unwrap().id, a.job_id);
+        // Repository 7 runs one job already, whatever it is called now.
+        assert_eq!(claim().await.unwrap().unwrap().id, other.job_id);
+        assert_eq!(claim().await.unwrap(), None);
+        assert!(
+            store
+                .complete_job(a.job_id, "w", vec![], t0())
+                .await
+                .unwrap()
+        );
+        let next = claim().await.unwrap().unwrap();
+        assert_eq!((next.id, next.repo), (b.job_id, repo("acme/renamed")));
     }
 }

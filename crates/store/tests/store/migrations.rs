@@ -12,6 +12,7 @@ use crate::harness::{
 const SEED_CHART: &str = "charts/seeded";
 const SEED_KEY: &str = "acme/charts#pr/100";
 const SEED_DELIVERY: &str = "seeded-delivery";
+const SEED_RENAMED_KEY: &str = "acme/old-name#pr/300";
 
 fn seed_id() -> CompareId {
     id(100)
@@ -98,6 +99,17 @@ async fn seed(db: &TestDb, version: i64) {
                 "INSERT INTO publications (repo, pr_number, comment_id, check_run_sha, \
                  check_run_id, check_run_job) VALUES ('acme/charts', 7, 1001, $1, 2002, 1)",
                 &[Arg::Text(sha("seed").as_str())],
+            )
+            .await;
+        }
+        6 => {
+            // A queued job keyed by its repository's id (7), under the name it had then.
+            db.execute(
+                "INSERT INTO jobs (kind, job_key, repo, revision, payload, status, attempts, \
+                 max_attempts, run_at, created_at, repo_id, key_identity, repo_identity) \
+                 VALUES ('pull_request', $1, 'acme/old-name', 'seed6', $2, 'queued', 0, 3, \
+                 $3, $3, 7, '7#pr/300', '7')",
+                &[Arg::Text(SEED_RENAMED_KEY), Arg::Bytes(b"{}"), Arg::Int(t)],
             )
             .await;
         }
@@ -212,6 +224,17 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
                     Some((sha("seed"), 2002))
                 );
             }
+            // The seeded job of repository 7, redelivered after a rename: the same job.
+            let renamed = key("acme/new-name#pr/300").with_repo_id(7);
+            if before.contains(&6) {
+                let mut again = job(SEED_RENAMED_KEY, "seed6", t0());
+                again.key = renamed.clone();
+                let again = store.enqueue_job(again, NO_LIMITS).await.unwrap();
+                assert!(again.coalesced);
+                let seeded = store.get_job(again.job_id).await.unwrap().unwrap();
+                assert_eq!(seeded.key, renamed);
+                assert_eq!(seeded.repo, repo("acme/new-name"));
+            }
             store
                 .set_comment_id(&repo("acme/charts"), 7, 1003)
                 .await
@@ -225,6 +248,9 @@ async fn each_migration_applies_to_a_database_populated_by_the_ones_before() {
                 claimed.push(j.key);
             }
             let mut want = vec![key("acme/charts#pr/1")];
+            if before.contains(&6) {
+                want.insert(0, renamed);
+            }
             if before.contains(&3) {
                 want.insert(0, key(SEED_KEY));
             }
