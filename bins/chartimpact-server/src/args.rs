@@ -188,6 +188,17 @@ pub struct Args {
         default_value = "https://api.github.com"
     )]
     github_api_url: String,
+    /// Send the delivery that caused a webhook job as `X-GitHub-Delivery` on the job's GitHub
+    /// calls (statuses, comments, check runs, token requests), so GitHub's logs and ours can be
+    /// matched; `false` sends none.
+    #[arg(
+        long,
+        env = "CHARTIMPACT_GITHUB_DELIVERY_HEADER",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "true|false"
+    )]
+    github_delivery_header: bool,
     /// A GitHub token for publishing results (PR comment, commit status).
     #[arg(
         long,
@@ -379,6 +390,7 @@ impl Args {
         };
         github_client::GithubClient::builder(&self.github_api_url)
             .auth(auth)
+            .send_delivery_ids(self.github_delivery_header)
             .build()
             .map(Some)
             .map_err(|e| anyhow::Error::new(e).context("GitHub client"))
@@ -798,6 +810,22 @@ mod tests {
         assert!(parse_bytes("5 parsecs").is_err());
         assert!(parse_bytes("GiB").is_err());
         assert!(parse_bytes("99999999999T").is_err());
+    }
+
+    #[test]
+    fn delivery_ids_are_sent_unless_switched_off() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["chartimpact-server"];
+            argv.extend_from_slice(extra);
+            Args::try_parse_from(argv)
+        };
+        assert!(parse(&[]).unwrap().github_delivery_header);
+        assert!(
+            !parse(&["--github-delivery-header", "false"])
+                .unwrap()
+                .github_delivery_header
+        );
+        assert!(parse(&["--github-delivery-header", "maybe"]).is_err());
     }
 
     #[test]
