@@ -323,6 +323,19 @@ pub(crate) fn pack(name: &str, files: &ChartFiles) -> Result<Vec<u8>> {
         tar.append_data(&mut h, format!("{name}/{path}"), data)
             .map_err(io)?;
     }
+    // A directory's files are read on first use: one that could not be read then read as
+    // empty and must not be packed as such.
+    if let Some(e) = files.unreadable() {
+        return Err(Error::InvalidArchive {
+            url: name.to_owned(),
+            reason: format!(
+                "packing: {e}: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            ),
+        });
+    }
     let mut gz = tar.into_inner().map_err(io)?;
     gz.flush().map_err(io)?;
     gz.finish().map_err(io)
@@ -640,5 +653,21 @@ mod tests {
         assert_eq!(a, pack("lib", &files).unwrap());
         let back = ChartFiles::from_tgz(&a, helm_render::FileLimits::default()).unwrap();
         assert_eq!(back, files);
+    }
+
+    #[test]
+    fn a_directory_file_gone_before_packing_is_an_error_not_an_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("Chart.yaml"),
+            "apiVersion: v2\nname: lib\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("templates/x.yaml"), "kind: X\n").unwrap();
+        let files = ChartFiles::from_dir(dir.path(), helm_render::FileLimits::default()).unwrap();
+        std::fs::remove_file(dir.path().join("templates/x.yaml")).unwrap();
+        let err = pack("lib", &files).unwrap_err().to_string();
+        assert!(err.contains("templates/x.yaml"), "{err}");
     }
 }
