@@ -45,7 +45,7 @@ pub struct PrArgs {
     /// The pull request to post to (default: the GitHub Actions event's).
     #[arg(long, value_name = "N", requires = "post")]
     pull_request: Option<u64>,
-    /// GitHub's REST API (default: `GITHUB_API_URL`, else https://api.github.com).
+    /// GitHub's REST API (default: `GITHUB_API_URL`, else `https://api.github.com`).
     #[arg(long, value_name = "URL", requires = "post")]
     github_api_url: Option<String>,
     /// Output format.

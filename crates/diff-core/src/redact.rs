@@ -13,7 +13,7 @@ use yaml11::{Mapping, Value};
 #[serde(rename_all = "lowercase")]
 pub enum SecretHandling {
     /// Values never appear: each is replaced by its size class and a short keyed mark, so a
-    /// reader still sees *that* a key changed (see [`placeholder`]).
+    /// reader still sees *that* a key changed (the placeholder, `redact::placeholder`).
     #[default]
     Suppress,
     /// Values appear as written (base64 for `data`).

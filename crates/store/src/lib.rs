@@ -190,7 +190,7 @@
 //!
 //! # Cargo features
 //!
-//! - `testing`: the [`testing`] module, a throwaway PostgreSQL cluster for tests (this crate's
+//! - `testing`: the `testing` module, a throwaway PostgreSQL cluster for tests (this crate's
 //!   and the server's) with one fresh database per test.
 #![deny(missing_docs)]
 

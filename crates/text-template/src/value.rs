@@ -104,7 +104,7 @@ impl List {
 
 /// Lists nest as deep as a template loop makes them (`$l = list $l`), deeper than the stack
 /// can drop recursively: the last owner drops the elements itself, counting the nesting, and
-/// past [`MAX_DROP_DEPTH`] defers the lists and maps among them to the outermost drop.
+/// past `MAX_DROP_DEPTH` defers the lists and maps among them to the outermost drop.
 impl Drop for List {
     fn drop(&mut self) {
         if Arc::strong_count(&self.items) == 1
