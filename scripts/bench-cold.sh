@@ -2,8 +2,10 @@
 # The first (cold) compare of a repository with a long history, side by side in one run:
 #   (a) what the Go ChartImpact does per request: two shallow clones (`git clone --depth 1
 #       --branch TAG`), `helm template` of each side, `diff -u`
-#   (b) `chartimpact compare` with an empty data directory (mirror created, both sides fetched
-#       and rendered natively)
+#   (b) `chartimpact compare` with an empty data directory, the repository named by its path
+#       (the mirror reads its objects in place), both sides rendered natively
+#   (c) the same with the repository named by a `file://` URL: fetched from like a remote
+#       (shallow fetches of the two versions)
 # and what (b) keeps on disk against the repository's size.
 #
 # Repositories:
@@ -58,19 +60,27 @@ bench() { # name repo chart from to
   local name=$1 repo=$2 chart=$3 from=$4 to=$5
   local base="$work/base-$name" data="$work/data-$name"
   local pipeline="rm -rf $base; mkdir -p $base; for v in $from $to; do git clone -q --depth 1 --branch \$v file://$repo $base/\$v && helm template release $base/\$v/$chart > $base/\$v.yaml || exit 1; done; diff -u $base/$from.yaml $base/$to.yaml > /dev/null; true"
+  # (b) names the repository by its path: its mirror reads the objects in place (alternates).
+  # (c) names it by a file:// URL: fetched from like a remote (shallow fetches), which is what
+  # a repository on a server costs apart from the network.
   hyperfine -N --runs "$runs" --warmup 1 --export-markdown "$work/$name.md" \
-    -n "(a) 2 shallow clones + helm template x2 + diff" "bash -c '$pipeline'" \
-    --prepare "rm -rf $data" -n "(b) chartimpact compare, cold" \
-    "env CHARTIMPACT_DATA_DIR=$data $bin compare --repo $repo --chart $chart --from $from --to $to --output json --renderer native"
-  rm -rf "$data"
-  CHARTIMPACT_DATA_DIR="$data" "$bin" compare --repo "$repo" --chart "$chart" --from "$from" --to "$to" --output json --renderer native >/dev/null || [ $? -eq 2 ]
-  local repo_kb data_kb mirror_kb
+    --prepare "rm -rf $data" -n "(a) 2 shallow clones + helm template x2 + diff" "bash -c '$pipeline'" \
+    --prepare "rm -rf $data" -n "(b) chartimpact compare, cold, by path" \
+    "env CHARTIMPACT_DATA_DIR=$data $bin compare --repo $repo --chart $chart --from $from --to $to --output json --renderer native" \
+    --prepare "rm -rf $data" -n "(c) chartimpact compare, cold, by file:// URL" \
+    "env CHARTIMPACT_DATA_DIR=$data $bin compare --repo file://$repo --chart $chart --from $from --to $to --output json --renderer native"
+  local repo_kb
   repo_kb=$(du -sk "$repo/.git" 2>/dev/null | cut -f1 || true)
   [ -n "$repo_kb" ] || repo_kb=$(du -sk "$repo" | cut -f1)
-  data_kb=$(du -sk "$data" | cut -f1)
-  mirror_kb=$(du -sk "$data"/mirrors 2>/dev/null | cut -f1 || echo 0)
   cat "$work/$name.md"
-  echo "kept on disk after one cold compare: ${data_kb} KB (mirror ${mirror_kb} KB) of a ${repo_kb} KB repository = $(awk "BEGIN{printf \"%.3f\", $data_kb/$repo_kb}")"
+  for how in "by path|$repo" "by file:// URL|file://$repo"; do
+    rm -rf "$data"
+    CHARTIMPACT_DATA_DIR="$data" "$bin" compare --repo "${how#*|}" --chart "$chart" --from "$from" --to "$to" --output json --renderer native >/dev/null || [ $? -eq 2 ]
+    local data_kb mirror_kb
+    data_kb=$(du -sk "$data" | cut -f1)
+    mirror_kb=$(du -sk "$data"/mirrors 2>/dev/null | cut -f1 || echo 0)
+    echo "kept on disk after one cold compare ${how%%|*}: ${data_kb} KB (mirror ${mirror_kb} KB) of a ${repo_kb} KB repository = $(awk "BEGIN{printf \"%.3f\", $data_kb/$repo_kb}")"
+  done
   echo
 }
 

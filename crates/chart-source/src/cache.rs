@@ -578,6 +578,9 @@ impl Inner {
         ));
         remove_dir(&tmp)?;
         init_bare(&tmp)?;
+        if entry.url.reads_in_place() {
+            borrow_local_objects(&tmp, Path::new(entry.url.fetch_url()));
+        }
         let marker = tmp.join(READY_MARKER);
         fs::write(&marker, format!("{}\n", entry.url.normalized()))
             .map_err(|e| Error::io(&marker, e))?;
@@ -685,6 +688,30 @@ fn dir_size(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+/// Lets the mirror of a repository on this machine read the repository's own objects (git's
+/// alternates, as `git clone --shared` does) instead of copying them: a fetch then finds every
+/// object it wants already present and moves only refs, and the mirror keeps a few KB however
+/// large the repository is. The repository is only read, never written. Best effort: a path
+/// that is not a repository is left to the fetch, which says so. If objects disappear from the
+/// repository later (`git gc --prune` of deleted branches), reading the mirror fails and it is
+/// rebuilt like any damaged mirror.
+fn borrow_local_objects(mirror: &Path, source: &Path) {
+    let objects = gix::open_opts(source, gix::open::Options::isolated())
+        .ok()
+        .map(|repo| repo.common_dir().join("objects"))
+        .and_then(|dir| dir.canonicalize().ok())
+        .filter(|dir| dir.is_dir());
+    let Some(objects) = objects else {
+        return;
+    };
+    let alternates = mirror.join("objects").join("info").join("alternates");
+    let written = fs::create_dir_all(mirror.join("objects").join("info"))
+        .and_then(|()| fs::write(&alternates, format!("{}\n", objects.display())));
+    if let Err(e) = written {
+        debug!(path = %alternates.display(), error = %e, "mirror copies the local repository's objects instead");
+    }
 }
 
 fn init_bare(dir: &Path) -> Result<gix::ThreadSafeRepository> {

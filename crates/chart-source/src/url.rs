@@ -98,7 +98,7 @@ impl UrlPolicy {
             reason,
         };
         match &parsed.location {
-            Location::Local(path) => {
+            Location::Local { path, in_place } => {
                 if !self.allow_local {
                     return Err(refuse("local repositories are not allowed".into()));
                 }
@@ -108,7 +108,7 @@ impl UrlPolicy {
                         tried: "resolving the local path".into(),
                         source: GitError::message(e.to_string()),
                     })?;
-                Ok(RepoUrl::local(canonical))
+                Ok(RepoUrl::local(canonical, *in_place))
             }
             Location::Remote(remote) => {
                 match remote.scheme {
@@ -349,16 +349,21 @@ pub struct RepoUrl {
     fetch_url: String,
     credentials: Option<Credentials>,
     remote: Option<Remote>,
+    /// A local repository named by its path (not a `file://` URL): its mirror reads the
+    /// repository's objects in place instead of fetching copies, as `git clone` does for a
+    /// path and not for a `file://` URL.
+    in_place: bool,
 }
 
 impl RepoUrl {
-    fn local(path: PathBuf) -> Self {
+    fn local(path: PathBuf, in_place: bool) -> Self {
         let path = path.to_string_lossy().into_owned();
         RepoUrl {
             normalized: format!("file://{path}"),
             fetch_url: path,
             credentials: None,
             remote: None,
+            in_place,
         }
     }
 
@@ -410,6 +415,7 @@ impl RepoUrl {
             fetch_url,
             credentials,
             remote: Some(remote.clone()),
+            in_place: false,
         }
     }
 
@@ -422,6 +428,12 @@ impl RepoUrl {
     /// Whether this is a local repository (`file://` or a path).
     pub fn is_local(&self) -> bool {
         self.remote.is_none()
+    }
+
+    /// Whether this is a local repository named by its path, whose objects its mirror reads
+    /// in place (a `file://` URL is fetched from like a remote, as git does).
+    pub fn reads_in_place(&self) -> bool {
+        self.remote.is_none() && self.in_place
     }
 
     /// Whether the URL carried credentials (`https://user:token@host/…`).
@@ -518,7 +530,11 @@ impl Parsed {
 
 #[derive(Debug)]
 enum Location {
-    Local(PathBuf),
+    /// A path (`in_place`) or a `file://` URL.
+    Local {
+        path: PathBuf,
+        in_place: bool,
+    },
     Remote(Remote),
 }
 
@@ -632,7 +648,10 @@ fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
                     return Err("url has a query or fragment");
                 }
                 return Ok(Parsed {
-                    location: Location::Local(PathBuf::from(percent_decode(path))),
+                    location: Location::Local {
+                        path: PathBuf::from(percent_decode(path)),
+                        in_place: false,
+                    },
                     userinfo: None,
                     original,
                 });
@@ -670,7 +689,10 @@ fn parse(url: &str) -> std::result::Result<Parsed, &'static str> {
         })
     } else {
         Ok(Parsed {
-            location: Location::Local(PathBuf::from(url)),
+            location: Location::Local {
+                path: PathBuf::from(url),
+                in_place: true,
+            },
             userinfo: None,
             original,
         })

@@ -55,7 +55,13 @@ impl Upstream {
         Upstream { tmp, dir }
     }
 
+    /// A `file://` URL: fetched from like a remote (a plain path would be read in place).
     pub fn url(&self) -> String {
+        format!("file://{}", self.dir.to_str().unwrap())
+    }
+
+    /// The plain path, which mirrors read in place.
+    pub fn path(&self) -> String {
         self.dir.to_str().unwrap().to_owned()
     }
 

@@ -460,3 +460,51 @@ fn a_compare_s_two_names_are_fetched_in_one_round_trip() {
     assert_eq!(repo.resolve("v3").unwrap().commit.to_string(), c1);
     assert_eq!(cache.stats().fetches, 3);
 }
+
+#[test]
+fn a_repository_named_by_its_path_is_read_in_place_and_never_written() {
+    let up = Upstream::new();
+    up.chart("chart", "demo");
+    up.commit("chart");
+    up.git(&["tag", "before"]);
+    for i in 0..10 {
+        up.write(&format!("other/f{i}.txt"), &format!("{i}").repeat(30_000));
+        up.commit(&format!("other {i}"));
+    }
+    up.write("chart/values.yaml", "replicas: 5\n");
+    up.commit("after");
+    up.git(&["tag", "after"]);
+    up.git(&["gc", "-q"]);
+    let refs = up.git(&["for-each-ref"]);
+    let objects = up.git(&["count-objects", "-v"]);
+
+    let cache = cache(&up.tmp.path().join("data"));
+    let repo = cache.repository(&up.path()).unwrap();
+    let before = repo.resolve("before").unwrap();
+    let after = repo.resolve("after").unwrap();
+    assert!(repo.read_chart(&before.commit, "chart").is_ok());
+    let chart = repo.read_chart(&after.commit, "chart").unwrap();
+    assert_eq!(chart.get("values.yaml"), Some(&b"replicas: 5\n"[..]));
+    let changed = repo.changed_paths(&before.commit, &after.commit).unwrap();
+    assert!(changed.iter().any(|c| c.path == "chart/values.yaml"));
+    // The mirror borrows the repository's objects (git's alternates) instead of copying them.
+    let alternates = repo.mirror_dir().join("objects/info/alternates");
+    let borrowed = std::fs::read_to_string(&alternates).unwrap();
+    assert!(
+        borrowed.trim_end().ends_with("upstream/.git/objects"),
+        "{borrowed}"
+    );
+    let kept = disk_size(&repo.mirror_dir().join("objects"));
+    assert!(kept < 64 << 10, "the mirror kept {kept} bytes of objects");
+    // Nothing was written to the repository.
+    assert_eq!(up.git(&["for-each-ref"]), refs);
+    assert_eq!(up.git(&["count-objects", "-v"]), objects);
+
+    // The same repository as a `file://` URL is fetched from like a remote: its mirror holds
+    // copies.
+    let other = crate::fixtures::cache(&up.tmp.path().join("data-url"));
+    let by_url = other.repository(&up.url()).unwrap();
+    let at = by_url.resolve("after").unwrap();
+    assert_eq!(at.commit, after.commit);
+    assert!(!by_url.mirror_dir().join("objects/info/alternates").exists());
+}

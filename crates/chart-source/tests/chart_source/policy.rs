@@ -36,7 +36,7 @@ fn resolver() -> StaticResolver {
 #[test]
 fn url_policy_table() {
     let up = Upstream::new();
-    let local = up.url();
+    let local = up.path();
     let local_norm: &'static str = Box::leak(
         format!(
             "file://{}",
