@@ -101,39 +101,27 @@ impl Repository {
             let Ok(RevSpec::Name { name, hex }) = RevSpec::parse(revision) else {
                 continue;
             };
-            let tag = format!("refs/tags/{name}");
-            let branch = format!("refs/heads/{name}");
-            let known = matches!(peel_ref(&repo, &tag), Ok(Some(_)))
-                || (self.cache.is_fresh(&state, &branch)
-                    && matches!(peel_ref(&repo, &branch), Ok(Some(_))))
-                || (hex && matches!(local_prefix(&repo, revision, &name), Ok(Some(_))));
-            let tag_spec = format!("+{tag}:{tag}");
+            let known = matches!(
+                self.name_held(&state, &repo, revision, &name, hex),
+                Ok(Some(_))
+            );
+            let tag_spec = format!("+refs/tags/{name}:refs/tags/{name}");
             if !known && !refspecs.contains(&tag_spec) {
                 names += 1;
                 refspecs.push(tag_spec);
-                refspecs.push(format!("+{branch}:{branch}"));
+                refspecs.push(format!("+refs/heads/{name}:refs/heads/{name}"));
             }
         }
         // One name is fetched as fast by `resolve` itself.
         if names < 2 {
             return;
         }
-        let fetched = self.cache.lock_process(&self.entry).and_then(|_lock| {
-            net::fetch(
-                &self.cache,
-                &repo,
-                &self.entry.url,
-                &self.auth,
-                &refspecs,
-                History::Tips,
-                &self.interrupt,
-            )
-        });
-        match fetched {
-            Ok(outcome) => self
-                .cache
-                .record_fetched(&self.entry, &mut state, &outcome.updated),
-            Err(e) => debug!(error = %e, "prefetch failed; each revision is fetched by itself"),
+        let fetched = self
+            .cache
+            .lock_process(&self.entry)
+            .and_then(|_lock| self.fetch_into(&mut state, &repo, &refspecs, History::Tips));
+        if let Err(e) = fetched {
+            debug!(error = %e, "prefetch failed; each revision is fetched by itself");
         }
     }
 
@@ -332,28 +320,23 @@ impl Repository {
         }
     }
 
-    /// The mirror, after making sure `commit` is in it (fetching it if not).
     /// Fetches the remote's whole history into the mirror (it stops being shallow).
     fn deepen(&self) -> Result<gix::Repository> {
         let mut state = self.lock();
         self.cache.ensure_open(&self.entry, &mut state)?;
         let repo = thread_local(&state);
         let _lock = self.cache.lock_process(&self.entry)?;
-        let outcome = net::fetch(
-            &self.cache,
+        self.fetch_into(
+            &mut state,
             &repo,
-            &self.entry.url,
-            &self.auth,
             &ALL_REFS.map(String::from),
             History::Complete,
-            &self.interrupt,
         )?;
-        self.cache
-            .record_fetched(&self.entry, &mut state, &outcome.updated);
         // A fresh handle: the old one still knows the shallow boundary it was opened with.
         Ok(gix::open_opts(repo.path(), repo.open_options().clone()).map_or(repo, |fresh| fresh))
     }
 
+    /// The mirror, after making sure `commit` is in it (fetching it if not).
     fn repo_with_commit(&self, commit: CommitId) -> Result<gix::Repository> {
         let mut state = self.lock();
         self.cache.ensure_open(&self.entry, &mut state)?;
@@ -405,19 +388,13 @@ impl Repository {
                 }
             }
             RevSpec::Name { name, hex } => {
+                if let Some((c, kind, ref_name)) =
+                    self.name_held(&state, &repo, revision, name, *hex)?
+                {
+                    return Ok(found(c, kind, ref_name.as_deref()));
+                }
                 let tag = format!("refs/tags/{name}");
                 let branch = format!("refs/heads/{name}");
-                if let Some(c) = peel_ref(&repo, &tag)? {
-                    return Ok(found(c, RevisionKind::Tag, Some(&tag)));
-                }
-                if self.cache.is_fresh(&state, &branch)
-                    && let Some(c) = peel_ref(&repo, &branch)?
-                {
-                    return Ok(found(c, RevisionKind::Branch, Some(&branch)));
-                }
-                if *hex && let Some(c) = local_prefix(&repo, revision, name)? {
-                    return Ok(found(c, RevisionKind::Commit, None));
-                }
                 let _lock = self.cache.lock_process(&self.entry)?;
                 self.cache.reload_fetched(&self.entry, &mut state);
                 if self.cache.is_fresh(&state, &branch)
@@ -425,17 +402,12 @@ impl Repository {
                 {
                     return Ok(found(c, RevisionKind::Branch, Some(&branch)));
                 }
-                let outcome = net::fetch(
-                    &self.cache,
+                let outcome = self.fetch_into(
+                    &mut state,
                     &repo,
-                    &self.entry.url,
-                    &self.auth,
                     &[format!("+{tag}:{tag}"), format!("+{branch}:{branch}")],
                     History::Tips,
-                    &self.interrupt,
                 )?;
-                self.cache
-                    .record_fetched(&self.entry, &mut state, &outcome.updated);
                 if let Some(c) = peel_ref(&repo, &tag)? {
                     return Ok(found(c, RevisionKind::Tag, Some(&tag)));
                 }
@@ -444,25 +416,13 @@ impl Repository {
                 {
                     return Ok(found(c, RevisionKind::Branch, Some(&branch)));
                 }
-                if *hex {
-                    // An abbreviated id can only be matched against commits we hold: the tips
-                    // first, then (once) the whole history.
-                    for history in [History::Tips, History::Complete] {
-                        let outcome = net::fetch(
-                            &self.cache,
-                            &repo,
-                            &self.entry.url,
-                            &self.auth,
-                            &ALL_REFS.map(String::from),
-                            history,
-                            &self.interrupt,
-                        )?;
-                        self.cache
-                            .record_fetched(&self.entry, &mut state, &outcome.updated);
-                        if let Some(c) = local_prefix(&repo, revision, name)? {
-                            return Ok(found(c, RevisionKind::Commit, None));
-                        }
-                    }
+                // An abbreviated id can only be matched against commits we hold.
+                if *hex
+                    && let Some(c) = self.fetch_all_refs_until(&mut state, &repo, || {
+                        local_prefix(&repo, revision, name)
+                    })?
+                {
+                    return Ok(found(c, RevisionKind::Commit, None));
                 }
             }
         }
@@ -495,17 +455,7 @@ impl Repository {
         {
             return Ok(Some(c));
         }
-        let outcome = net::fetch(
-            &self.cache,
-            repo,
-            &self.entry.url,
-            &self.auth,
-            &[refspec.to_owned()],
-            History::Tips,
-            &self.interrupt,
-        )?;
-        self.cache
-            .record_fetched(&self.entry, state, &outcome.updated);
+        let outcome = self.fetch_into(state, repo, &[refspec.to_owned()], History::Tips)?;
         if outcome.updated.iter().any(|u| u == local) {
             peel_ref(repo, local)
         } else {
@@ -541,25 +491,76 @@ impl Repository {
             }
             Err(e) => return Err(e),
         }
-        // The server will not hand out this commit by id: look for it among the tips, then in
-        // the whole history.
+        // The server will not hand out this commit by id: look for it among the branches and
+        // tags.
+        self.fetch_all_refs_until(state, repo, || Ok(repo.has_object(id).then_some(())))?;
+        Ok(())
+    }
+
+    /// What a short name resolves to without the network: a tag held, a branch fetched within
+    /// its TTL, or (for `hex` names) the one commit held whose id starts with it.
+    fn name_held(
+        &self,
+        state: &EntryState,
+        repo: &gix::Repository,
+        revision: &str,
+        name: &str,
+        hex: bool,
+    ) -> Result<Option<(ObjectId, RevisionKind, Option<String>)>> {
+        let tag = format!("refs/tags/{name}");
+        if let Some(c) = peel_ref(repo, &tag)? {
+            return Ok(Some((c, RevisionKind::Tag, Some(tag))));
+        }
+        let branch = format!("refs/heads/{name}");
+        if self.cache.is_fresh(state, &branch)
+            && let Some(c) = peel_ref(repo, &branch)?
+        {
+            return Ok(Some((c, RevisionKind::Branch, Some(branch))));
+        }
+        if hex && let Some(c) = local_prefix(repo, revision, name)? {
+            return Ok(Some((c, RevisionKind::Commit, None)));
+        }
+        Ok(None)
+    }
+
+    /// Fetches `refspecs` into the mirror with as much `history` as asked and notes when each
+    /// local ref was fetched (branches are fetched again after their TTL).
+    fn fetch_into(
+        &self,
+        state: &mut EntryState,
+        repo: &gix::Repository,
+        refspecs: &[String],
+        history: History,
+    ) -> Result<net::FetchOutcome> {
+        let outcome = net::fetch(
+            &self.cache,
+            repo,
+            &self.entry.url,
+            &self.auth,
+            refspecs,
+            history,
+            &self.interrupt,
+        )?;
+        self.cache
+            .record_fetched(&self.entry, state, &outcome.updated);
+        Ok(outcome)
+    }
+
+    /// Fetches every branch and tag until `found` has what it looks for: the tips first, then
+    /// (only if still missing) the whole history, once.
+    fn fetch_all_refs_until<T>(
+        &self,
+        state: &mut EntryState,
+        repo: &gix::Repository,
+        mut found: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         for history in [History::Tips, History::Complete] {
-            let outcome = net::fetch(
-                &self.cache,
-                repo,
-                &self.entry.url,
-                &self.auth,
-                &ALL_REFS.map(String::from),
-                history,
-                &self.interrupt,
-            )?;
-            self.cache
-                .record_fetched(&self.entry, state, &outcome.updated);
-            if repo.has_object(id) {
-                break;
+            self.fetch_into(state, repo, &ALL_REFS.map(String::from), history)?;
+            if let Some(t) = found()? {
+                return Ok(Some(t));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Nearest tag and branch names for an unknown revision (remote names when reachable).
