@@ -68,27 +68,9 @@ pub struct RenderArgs {
     pub renderer: RendererChoice,
 }
 
-/// Charts whose render reads at least this many bytes (see [`render_reads`]) are rendered
-/// with transparent huge pages.
+/// Charts whose render reads at least this many bytes ([`ChartFiles::render_bytes`]: not the
+/// changelog and CRDs a render leaves unread) are rendered with transparent huge pages.
 const HUGE_PAGES_FROM_BYTES: u64 = 1 << 20;
-
-/// The bytes a render of the chart reads whatever its templates do: templates, values,
-/// schemas and packaged subcharts, its subcharts' included. Its other files (changelogs,
-/// CRDs, docs) are read only if a template asks `.Files` for them, and mostly are not: a chart
-/// with megabytes of CRDs beside a few hundred KB of templates renders in a small heap.
-fn render_reads(files: &ChartFiles) -> u64 {
-    files
-        .sizes()
-        .filter(|(path, _)| {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            path.starts_with("templates/")
-                || path.contains("/templates/")
-                || matches!(name, "values.yaml" | "values.schema.json" | "Chart.yaml")
-                || name.ends_with(".tgz")
-        })
-        .map(|(_, size)| size)
-        .sum()
-}
 
 /// Whether the kernel may back the heap with 2 MiB pages (the allocator asks for them). Each
 /// one is cleared whole the first time it is touched: a few hundred microseconds that a small
@@ -106,7 +88,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     huge_pages(false);
     let files = ChartFiles::from_dir(&args.chart, FileLimits::default())
         .with_context(|| format!("cannot load chart {}", args.chart.display()))?;
-    if render_reads(&files) >= HUGE_PAGES_FROM_BYTES {
+    if files.render_bytes() >= HUGE_PAGES_FROM_BYTES {
         huge_pages(true);
     }
     let mut values = Vec::new();

@@ -10,7 +10,7 @@ use text_template::helm_objects::FileContent;
 
 use crate::budget::{Budget, MAX_SUBCHART_DEPTH};
 use crate::error::LoadError;
-use crate::files::{ChartFiles, FileLimits};
+use crate::files::{ChartFiles, FileLimits, contents};
 use crate::yamlconv::{self, ReadError, Target};
 
 /// A chart maintainer (`chart.Maintainer`).
@@ -140,14 +140,6 @@ impl Chart {
 
 /// A file of a chart: its path and its contents, shared with the [`ChartFiles`] it came from.
 pub type ChartFile = (String, Arc<FileContent>);
-
-/// The bytes of a file the loader needs, read now if they were not yet.
-fn contents<'a>(name: &str, data: &'a FileContent) -> Result<&'a [u8], LoadError> {
-    data.read().map_err(|e| LoadError::Io {
-        path: name.to_owned(),
-        source: std::io::Error::other(e.to_owned()),
-    })
-}
 
 fn meta_err(m: impl Into<String>) -> LoadError {
     LoadError::Metadata(m.into())

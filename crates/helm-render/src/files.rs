@@ -76,10 +76,21 @@ impl ChartFiles {
         self.files.iter().map(|(k, v)| (k.as_str(), v.bytes()))
     }
 
-    /// Files in path order with their sizes, without reading any (a file not read yet has the
-    /// size it had when its directory was walked).
-    pub fn sizes(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.files.iter().map(|(k, v)| (k.as_str(), v.len()))
+    /// The bytes every render of the chart reads, whatever its templates do: templates,
+    /// values, schemas, chart metadata and packaged subcharts, its subcharts' included, counted
+    /// without reading them. A directory's other files (changelogs, CRDs, docs) are read only
+    /// if a template asks `.Files` for them.
+    pub fn render_bytes(&self) -> u64 {
+        self.files
+            .iter()
+            .filter(|(path, _)| {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                in_templates(path)
+                    || matches!(name, "values.yaml" | "values.schema.json" | "Chart.yaml")
+                    || name.ends_with(".tgz")
+            })
+            .map(|(_, content)| content.len())
+            .sum()
     }
 
     /// Files in path order, sharing their contents (not read by this).
@@ -91,12 +102,9 @@ impl ChartFiles {
     /// removed or made unreadable after the chart directory was walked): a render that used
     /// it must fail with this error rather than go on with empty contents.
     pub fn unreadable(&self) -> Option<LoadError> {
-        self.files.iter().find_map(|(path, c)| {
-            c.error().map(|message| LoadError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(message.to_owned()),
-            })
-        })
+        self.files
+            .iter()
+            .find_map(|(path, c)| c.error().map(|message| unreadable(path, message)))
     }
 
     /// Number of files.
@@ -277,11 +285,7 @@ impl ChartFiles {
                     source,
                 })?;
             }
-            let data = data.read().map_err(|e| LoadError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e.to_owned()),
-            })?;
-            std::fs::write(&target, data).map_err(|source| LoadError::Io {
+            std::fs::write(&target, contents(path, data)?).map_err(|source| LoadError::Io {
                 path: target.display().to_string(),
                 source,
             })?;
@@ -466,6 +470,24 @@ fn on_demand(real: PathBuf, size: u64) -> FileContent {
         }
         Ok(strip_bom(data))
     })
+}
+
+/// Whether a chart file is a template: under `templates/`, the chart's or a subchart's.
+pub(crate) fn in_templates(path: &str) -> bool {
+    path.starts_with("templates/") || path.contains("/templates/")
+}
+
+/// The bytes of the file at `path`, read now if they were not yet; [`LoadError::Io`] naming
+/// the file when they cannot be.
+pub(crate) fn contents<'a>(path: &str, data: &'a FileContent) -> Result<&'a [u8], LoadError> {
+    data.read().map_err(|message| unreadable(path, message))
+}
+
+fn unreadable(path: &str, message: &str) -> LoadError {
+    LoadError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(message.to_owned()),
+    }
 }
 
 /// `path.Clean` for `/`-separated relative paths.

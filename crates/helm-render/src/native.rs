@@ -1176,7 +1176,7 @@ fn unsupported_features_within(
     }
     // Only templates and archives are read (a directory's other files stay unread).
     for (path, content) in chart.shared() {
-        let in_templates = path.starts_with("templates/") || path.contains("/templates/");
+        let in_templates = crate::files::in_templates(path);
         let is_archive = path.ends_with(".tgz");
         let data = if is_archive || in_templates {
             content.bytes()

@@ -252,6 +252,13 @@ fn a_directory_s_files_are_read_when_a_render_first_uses_them() {
     let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
     // Their sizes count against the limits and the total all the same.
     assert!(files.total_bytes() > 200_000, "{}", files.total_bytes());
+    // What every render reads: the templates, values and Chart.yaml, not the rest.
+    let read = "apiVersion: v2\nname: a\nversion: 1.0.0\n".len()
+        + "greeting: hi\n".len()
+        + std::fs::metadata(d.path().join("templates/cm.yaml"))
+            .unwrap()
+            .len() as usize;
+    assert_eq!(files.render_bytes(), read as u64);
     std::fs::remove_file(d.path().join("CHANGELOG.md")).unwrap();
     std::fs::remove_dir_all(d.path().join("crds")).unwrap();
     let manifest = render(&files).unwrap();
