@@ -550,21 +550,9 @@ impl Args {
     ) -> anyhow::Result<(service::Engine, Vec<RendererStatus>)> {
         let renderers = service::Renderers::installed();
         let statuses = RendererStatus::of(&renderers);
-        let mut mirrors = Vec::new();
-        for m in self
-            .helm_repo_mirrors
-            .iter()
-            .filter(|m| !m.trim().is_empty())
-        {
-            mirrors.push(
-                chart_repo::Mirror::parse(m.trim())
-                    .map_err(|e| anyhow::anyhow!("--helm-repo-mirror {m:?}: {e}"))?,
-            );
-        }
-        let mut credentials = chart_repo::Credentials::from_env()?;
-        if let Some(file) = &self.helm_repo_credentials {
-            credentials.extend(chart_repo::Credentials::from_file(file)?);
-        }
+        let mirrors = chart_repo::Mirror::parse_list(&self.helm_repo_mirrors)?;
+        let credentials =
+            chart_repo::Credentials::from_env_and_file(self.helm_repo_credentials.as_deref())?;
         let policy = self.git_policy()?;
         // Chart repositories (named in requests, and by the charts' dependencies) pass the same
         // allow-list and address checks as git hosts, on every redirect too. Local use

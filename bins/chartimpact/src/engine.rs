@@ -83,21 +83,9 @@ impl EngineArgs {
     /// Chart repositories may be on any host, private addresses and plain http included: the
     /// user names them (on the command line or in their charts).
     pub fn engine(&self) -> anyhow::Result<service::Engine> {
-        let mut mirrors = Vec::new();
-        for m in self
-            .helm_repo_mirrors
-            .iter()
-            .filter(|m| !m.trim().is_empty())
-        {
-            mirrors.push(
-                chart_repo::Mirror::parse(m.trim())
-                    .map_err(|e| anyhow::anyhow!("--helm-repo-mirror {m:?}: {e}"))?,
-            );
-        }
-        let mut credentials = chart_repo::Credentials::from_env()?;
-        if let Some(file) = &self.helm_repo_credentials {
-            credentials.extend(chart_repo::Credentials::from_file(file)?);
-        }
+        let mirrors = chart_repo::Mirror::parse_list(&self.helm_repo_mirrors)?;
+        let credentials =
+            chart_repo::Credentials::from_env_and_file(self.helm_repo_credentials.as_deref())?;
         Ok(service::Engine::builder(self.data_dir())
             .policy(chart_source::UrlPolicy {
                 allowed_hosts: self.allowed_repo_hosts.clone(),

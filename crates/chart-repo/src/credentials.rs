@@ -215,6 +215,16 @@ impl Credentials {
         Credentials::parse(&text, &path.display().to_string())
     }
 
+    /// [`CREDENTIALS_ENV`], then the entries of `file` (which win for the same host): what
+    /// the binaries' `--helm-repo-credentials` adds to the environment's.
+    pub fn from_env_and_file(file: Option<&std::path::Path>) -> Result<Credentials> {
+        let mut credentials = Credentials::from_env()?;
+        if let Some(file) = file {
+            credentials.extend(Credentials::from_file(file)?);
+        }
+        Ok(credentials)
+    }
+
     /// Reads [`CREDENTIALS_ENV`] (the same forms as a file, inline); none when it is unset.
     pub fn from_env() -> Result<Credentials> {
         match std::env::var(CREDENTIALS_ENV) {

@@ -24,7 +24,9 @@ impl Mirror {
         let (o, m) = (trim(original), trim(mirror));
         if o.is_empty() || m.is_empty() {
             return Err(Error::Config(format!(
-                "mirror {original:?}={mirror:?}: both sides must be given"
+                "mirror {:?}={:?}: both sides must be given",
+                crate::policy::redact_str(original),
+                crate::policy::redact_str(mirror)
             )));
         }
         if !["http://", "https://", "oci://"]
@@ -44,29 +46,41 @@ impl Mirror {
 
     /// Parses `ORIGINAL=MIRROR` (the `=` before the mirror's scheme separates them, so an
     /// original URL may itself contain `=`).
+    /// Errors name the argument as `--helm-repo-mirror "…"`, credentials in its URLs removed.
     pub fn parse(spec: &str) -> Result<Mirror> {
+        // Each side may be a URL with credentials: show each without them.
+        let shown = spec
+            .split('=')
+            .map(crate::policy::redact_str)
+            .collect::<Vec<_>>()
+            .join("=");
+        let named = |reason: &str| Error::Config(format!("--helm-repo-mirror {shown:?}: {reason}"));
         let lower = spec.to_ascii_lowercase();
         let split = ["=https://", "=http://", "=oci://"]
             .iter()
             .filter_map(|p| lower.rfind(p))
             .max()
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "--helm-repo-mirror {:?}: expected ORIGINAL=MIRROR with an http(s):// or oci:// mirror",
-                    crate::policy::redact_str(spec)
-                ))
-            })?;
-        Mirror::new(&spec[..split], &spec[split + 1..])
+            .ok_or_else(|| named("expected ORIGINAL=MIRROR with an http(s):// or oci:// mirror"))?;
+        Mirror::new(&spec[..split], &spec[split + 1..]).map_err(|e| match e {
+            Error::Config(reason) => named(&reason),
+            e => e,
+        })
+    }
+
+    /// Mirrors from `ORIGINAL=MIRROR` arguments (`--helm-repo-mirror`, repeated or a comma
+    /// list), blank ones skipped; the first bad one is the error.
+    pub fn parse_list<S: AsRef<str>>(specs: impl IntoIterator<Item = S>) -> Result<Vec<Mirror>> {
+        specs
+            .into_iter()
+            .filter(|s| !s.as_ref().trim().is_empty())
+            .map(|s| Mirror::parse(s.as_ref().trim()))
+            .collect()
     }
 
     /// The mirrors in [`MIRRORS_ENV`], none when unset.
     pub fn from_env() -> Result<Vec<Mirror>> {
         match std::env::var(MIRRORS_ENV) {
-            Ok(v) => v
-                .split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(Mirror::parse)
-                .collect(),
+            Ok(v) => Mirror::parse_list(v.split(',')),
             Err(_) => Ok(Vec::new()),
         }
     }
@@ -109,6 +123,22 @@ pub(crate) fn apply(mirrors: &[Mirror], url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_arguments_are_named_once_and_never_show_credentials() {
+        for spec in [
+            "=https://user:s3cret@mirror.example/x",
+            "https://user:s3cret@charts.example/=ftp://mirror.example",
+            "https://user:s3cret@charts.example/=",
+        ] {
+            let err = Mirror::parse(spec).unwrap_err().to_string();
+            assert_eq!(err.matches("--helm-repo-mirror").count(), 1, "{err}");
+            assert!(!err.contains("s3cret"), "{err}");
+        }
+        let list = Mirror::parse_list(["", " https://a.example=https://m.example/a ", "  "]);
+        assert_eq!(list.unwrap().len(), 1);
+        assert!(Mirror::parse_list(["https://a.example=https://m.example", "bad"]).is_err());
+    }
 
     #[test]
     fn rewrites_prefixes_on_segment_boundaries() {
