@@ -33,19 +33,25 @@ impl Stored {
 
 /// The body of `POST /api/compare` (and its streaming twin): read under the compare body
 /// limit, parsed strictly, validated.
+/// A JSON request body of at most `limit` bytes, read within the server's body timeout and
+/// parsed strictly (unknown fields named).
+async fn read_json<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = read_limited(headers, body, limit, state.inner.config.body_read_timeout).await?;
+    parse_json(&bytes)
+}
+
 pub(crate) async fn read_request(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<CompareRequest, ApiError> {
-    let bytes = read_limited(
-        headers,
-        body,
-        state.inner.config.compare_body_limit,
-        state.inner.config.body_read_timeout,
-    )
-    .await?;
-    let request: CompareRequest = parse_json(&bytes)?;
+    let limit = state.inner.config.compare_body_limit;
+    let request: CompareRequest = read_json(state, headers, body, limit).await?;
     refuse_credentials("repository", &request.repository)?;
     if let Some(helm) = &request.helm_repository {
         refuse_credentials("helmRepository", helm)?;
@@ -240,14 +246,8 @@ pub(crate) async fn versions(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(
-        &headers,
-        body,
-        state.inner.config.body_limit,
-        state.inner.config.body_read_timeout,
-    )
-    .await?;
-    let request: VersionsRequest = parse_json(&bytes)?;
+    let limit = state.inner.config.body_limit;
+    let request: VersionsRequest = read_json(&state, &headers, body, limit).await?;
     for (field, url) in [
         ("repository", &request.repository),
         ("helmRepository", &request.helm_repository),
@@ -325,14 +325,8 @@ pub(crate) async fn charts(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(
-        &headers,
-        body,
-        state.inner.config.body_limit,
-        state.inner.config.body_read_timeout,
-    )
-    .await?;
-    let request: ChartsRequest = parse_json(&bytes)?;
+    let limit = state.inner.config.body_limit;
+    let request: ChartsRequest = read_json(&state, &headers, body, limit).await?;
     refuse_credentials("repository", &request.repository)?;
     let revision = request.revision;
     listing(
