@@ -146,37 +146,13 @@ struct LockDep {
     alias: String,
 }
 
-/// Go's `encoding/json` string: HTML characters and U+2028/2029 escaped.
-fn go_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `serde_json::Value` as Go marshals an `interface{}` (map keys sorted).
 fn go_json(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "null".into(),
         serde_json::Value::Bool(b) => b.to_string(),
         serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => go_string(s),
+        serde_json::Value::String(s) => text_template::json_string(s),
         serde_json::Value::Array(a) => {
             format!("[{}]", a.iter().map(go_json).collect::<Vec<_>>().join(","))
         }
@@ -186,7 +162,7 @@ fn go_json(v: &serde_json::Value) -> String {
                 "{{{}}}",
                 sorted
                     .iter()
-                    .map(|(k, v)| format!("{}:{}", go_string(k), go_json(v)))
+                    .map(|(k, v)| format!("{}:{}", text_template::json_string(k), go_json(v)))
                     .collect::<Vec<_>>()
                     .join(",")
             )
@@ -206,16 +182,25 @@ fn dep_json(
     import_values: Option<String>,
     alias: &str,
 ) -> String {
-    let mut s = format!("{{\"name\":{}", go_string(name));
+    let mut s = format!("{{\"name\":{}", text_template::json_string(name));
     if !version.is_empty() {
-        s.push_str(&format!(",\"version\":{}", go_string(version)));
+        s.push_str(&format!(
+            ",\"version\":{}",
+            text_template::json_string(version)
+        ));
     }
-    s.push_str(&format!(",\"repository\":{}", go_string(repository)));
+    s.push_str(&format!(
+        ",\"repository\":{}",
+        text_template::json_string(repository)
+    ));
     if !condition.is_empty() {
-        s.push_str(&format!(",\"condition\":{}", go_string(condition)));
+        s.push_str(&format!(
+            ",\"condition\":{}",
+            text_template::json_string(condition)
+        ));
     }
     if !tags.is_empty() {
-        let t: Vec<String> = tags.iter().map(|t| go_string(t)).collect();
+        let t: Vec<String> = tags.iter().map(|t| text_template::json_string(t)).collect();
         s.push_str(&format!(",\"tags\":[{}]", t.join(",")));
     }
     if enabled {
@@ -225,7 +210,7 @@ fn dep_json(
         s.push_str(&format!(",\"import-values\":{iv}"));
     }
     if !alias.is_empty() {
-        s.push_str(&format!(",\"alias\":{}", go_string(alias)));
+        s.push_str(&format!(",\"alias\":{}", text_template::json_string(alias)));
     }
     s.push('}');
     s
@@ -633,7 +618,7 @@ mod tests {
     #[test]
     fn go_json_escapes_as_go() {
         assert_eq!(
-            go_string("<a & b>\u{1}"),
+            text_template::json_string("<a & b>\u{1}"),
             r#""\u003ca \u0026 b\u003e\u0001""#
         );
         let v: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":[true,null]}"#).unwrap();

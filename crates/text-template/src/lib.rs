@@ -64,6 +64,14 @@ pub fn to_json(v: &Value) -> String {
     funcs::encoding::to_json(v, true)
 }
 
+/// A string as Go's `encoding/json` writes it: quoted, HTML characters and U+2028/2029
+/// escaped.
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    funcs::encoding::json_string(&mut out, s, true);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
