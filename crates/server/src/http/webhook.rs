@@ -253,17 +253,16 @@ async fn read_delivery(
     use http_body_util::BodyExt;
     let limits = &state.inner.limits;
     let large_wait = Duration::from_secs(5);
+    // A large delivery waits a little for one of the few large slots, else it is turned away.
+    let large_slot = async || {
+        limits.delivery_slot(true, large_wait).await.ok_or_else(|| {
+            outcome("saturated");
+            busy()
+        })
+    };
     let mut large = None;
     if declared.is_some_and(|n| n > cfg.small_body_limit as u64) {
-        large = Some(
-            limits
-                .delivery_slot(true, large_wait)
-                .await
-                .ok_or_else(|| {
-                    outcome("saturated");
-                    busy()
-                })?,
-        );
+        large = Some(large_slot().await?);
     }
     let mut body = body;
     let mut out = Vec::with_capacity(
@@ -284,15 +283,7 @@ async fn read_delivery(
             return Err(too_large(cfg.body_limit));
         }
         if total > cfg.small_body_limit && large.is_none() {
-            large = Some(
-                limits
-                    .delivery_slot(true, large_wait)
-                    .await
-                    .ok_or_else(|| {
-                        outcome("saturated");
-                        busy()
-                    })?,
-            );
+            large = Some(large_slot().await?);
         }
         out.extend_from_slice(&data);
     }
