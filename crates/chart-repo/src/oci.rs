@@ -132,6 +132,18 @@ struct Target<'a> {
     shown: &'a str,
 }
 
+impl Target<'_> {
+    /// The registry API URL `v2/<name>/<endpoint>` of this chart.
+    fn api(&self, endpoint: &str) -> Result<Url> {
+        self.origin
+            .join(&format!("v2/{}/{endpoint}", self.name))
+            .map_err(|e| Error::InvalidUrl {
+                url: self.reference.clone(),
+                reason: e.to_string(),
+            })
+    }
+}
+
 impl ChartRepos {
     fn oci_target<'a>(&self, location: &str, shown: &'a str, chart: &str) -> Result<Target<'a>> {
         let (host, path) = location.split_once('/').unwrap_or((location, ""));
@@ -297,13 +309,7 @@ impl ChartRepos {
         call: &Call,
     ) -> Result<Vec<ChartVersion>> {
         let t = self.oci_target(location, shown, chart)?;
-        let mut url = t
-            .origin
-            .join(&format!("v2/{}/tags/list", t.name))
-            .map_err(|e| Error::InvalidUrl {
-                url: t.reference.clone(),
-                reason: e.to_string(),
-            })?;
+        let mut url = t.api("tags/list")?;
         url.query_pairs_mut().append_pair("n", "1000");
         let mut tags = Vec::new();
         for _page in 0..100 {
@@ -387,13 +393,7 @@ impl ChartRepos {
             }
         };
         let tag = version.replace('+', "_");
-        let url = t
-            .origin
-            .join(&format!("v2/{}/manifests/{tag}", t.name))
-            .map_err(|e| Error::InvalidUrl {
-                url: t.reference.clone(),
-                reason: e.to_string(),
-            })?;
+        let url = t.api(&format!("manifests/{tag}"))?;
         let reference = format!("{}:{tag}", t.reference);
         let resp = self.oci_get(
             &t,
@@ -485,13 +485,7 @@ impl ChartRepos {
         if let Some(hit) = self.cached_by_digest(&hex, &reference, chart) {
             return Ok(hit);
         }
-        let blob_url = t
-            .origin
-            .join(&format!("v2/{}/blobs/{}", t.name, layer.digest))
-            .map_err(|e| Error::InvalidUrl {
-                url: t.reference.clone(),
-                reason: e.to_string(),
-            })?;
+        let blob_url = t.api(&format!("blobs/{}", layer.digest))?;
         let resp = self.oci_get(
             &t,
             &blob_url,
