@@ -59,6 +59,24 @@ pub struct ChartResult {
     pub sources: Vec<SignalSource>,
 }
 
+/// The file of the chart (`templates/x.yaml`, relative to the chart's directory) that renders
+/// the resource `signal` is about, when the comparison knows it.
+pub fn signal_template<'a>(
+    resources: &'a [diff_core::ResourceDiff],
+    signal: &diff_core::Signal,
+) -> Option<&'a str> {
+    resources
+        .iter()
+        .find(|r| {
+            r.identity.kind == signal.kind
+                && r.identity.namespace == signal.namespace
+                && signal.resource == format!("{}/{}", r.identity.kind, r.identity.name)
+        })
+        .and_then(|r| r.source.as_deref())
+        // `chart/templates/x.yaml`: the chart's name comes first, then its files.
+        .and_then(|s| s.split_once('/').map(|(_, rest)| rest))
+}
+
 /// Where one high signal of a chart comes from in the pull request's head.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignalSource {

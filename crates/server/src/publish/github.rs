@@ -624,20 +624,11 @@ fn high_signal_annotations(report: &service::pr::PrReport) -> Vec<github_client:
             }
             // No template known (or the report came from elsewhere): the chart's template or
             // Chart.yaml, line 1.
-            let source = resources
-                .iter()
-                .find(|r| {
-                    r.identity.kind == signal.kind
-                        && r.identity.namespace == signal.namespace
-                        && signal.resource == format!("{}/{}", r.identity.kind, r.identity.name)
-                })
-                .and_then(|r| r.source.as_deref())
-                // `chart/templates/x.yaml`: the chart's own directory name comes first.
-                .and_then(|s| s.split_once('/').map(|(_, rest)| rest.to_owned()));
+            let source = service::pr::signal_template(resources, signal);
             let path = format!(
                 "{}/{}",
                 chart.chart_path.trim_end_matches('/'),
-                source.as_deref().unwrap_or("Chart.yaml")
+                source.unwrap_or("Chart.yaml")
             );
             out.push(annotation(path, 1, message, title));
         }

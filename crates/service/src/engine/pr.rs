@@ -230,19 +230,8 @@ fn signal_sources(
         if signal.level != diff_core::Level::High {
             continue;
         }
-        let Some(template) = resources
-            .iter()
-            .find(|r| {
-                r.identity.kind == signal.kind
-                    && r.identity.namespace == signal.namespace
-                    && signal.resource == format!("{}/{}", r.identity.kind, r.identity.name)
-            })
-            .and_then(|r| r.source.as_deref())
-            // `chart/templates/x.yaml`: the chart's name comes first, then its files.
-            .and_then(|s| {
-                s.split_once('/')
-                    .map(|(_, rest)| format!("{chart_dir}/{rest}"))
-            })
+        let Some(template) =
+            crate::pr::signal_template(resources, signal).map(|rest| format!("{chart_dir}/{rest}"))
         else {
             continue;
         };
