@@ -48,13 +48,15 @@ impl Mirror {
     /// original URL may itself contain `=`).
     /// Errors name the argument as `--helm-repo-mirror "…"`, credentials in its URLs removed.
     pub fn parse(spec: &str) -> Result<Mirror> {
-        // Each side may be a URL with credentials: show each without them.
-        let shown = spec
-            .split('=')
-            .map(crate::policy::redact_str)
-            .collect::<Vec<_>>()
-            .join("=");
-        let named = |reason: &str| Error::Config(format!("--helm-repo-mirror {shown:?}: {reason}"));
+        let named = |reason: &str| {
+            // Each side may be a URL with credentials: show each without them.
+            let shown = spec
+                .split('=')
+                .map(crate::policy::redact_str)
+                .collect::<Vec<_>>()
+                .join("=");
+            Error::Config(format!("--helm-repo-mirror {shown:?}: {reason}"))
+        };
         let lower = spec.to_ascii_lowercase();
         let split = ["=https://", "=http://", "=oci://"]
             .iter()
