@@ -27,8 +27,10 @@ fn compile(re: &str) -> Result<Arc<regex::Regex>, FuncError> {
 }
 
 fn compile_uncached(re: &str) -> Result<regex::Regex, FuncError> {
-    regex::Regex::new(re)
-        .or_else(|e| regex::Regex::new(&go_class_dashes(re)).map_err(|_| e))
+    regex::RegexBuilder::new(&go_syntax(re))
+        // RE2 reads `\123` as an octal character code.
+        .octal(true)
+        .build()
         .or_else(|e| {
             err(format!(
                 "error parsing regexp: {}",
@@ -37,47 +39,117 @@ fn compile_uncached(re: &str) -> Result<regex::Regex, FuncError> {
         })
 }
 
-/// RE2 (Perl flags) reads a `-` right after a class escape inside `[...]` (`[\w-.]`) as a
-/// literal; the `regex` crate refuses it, so escape such dashes.
-fn go_class_dashes(re: &str) -> String {
-    let c: Vec<char> = re.chars().collect();
-    let mut out = String::with_capacity(re.len() + 4);
-    let mut in_class = false;
-    let mut i = 0;
-    while i < c.len() {
-        let ch = c[i];
-        if ch == '\\' && i + 1 < c.len() {
-            out.push(ch);
-            out.push(c[i + 1]);
-            let class_escape = "wWdDsS".contains(c[i + 1]);
-            i += 2;
-            if in_class && class_escape && c.get(i) == Some(&'-') && c.get(i + 1) != Some(&']') {
-                out.push_str("\\-");
-                i += 1;
-            }
-            continue;
-        }
-        if ch == '[' && !in_class {
-            in_class = true;
-            out.push(ch);
-            i += 1;
-            if c.get(i) == Some(&'^') {
-                out.push('^');
-                i += 1;
-            }
-            if c.get(i) == Some(&']') {
-                out.push(']');
-                i += 1;
-            }
-            continue;
-        }
-        if ch == ']' && in_class {
-            in_class = false;
-        }
-        out.push(ch);
-        i += 1;
+/// A Go (RE2) pattern in the `regex` crate's syntax, where the two differ:
+/// - Perl classes and word boundaries are ASCII in RE2 (`\d` is `[0-9]`, `\s` is
+///   `[\t\n\f\r ]`, `\w` is `[0-9A-Za-z_]`) and Unicode in `regex`, where `\d` also
+///   matches `٣`. Spelled out as ASCII classes, they match what Helm matches, and compile
+///   without the UTF-8 automata a Unicode class needs (a third of a millisecond each).
+/// - RE2 reads a `-` right after a class escape inside `[...]` (`[\w-.]`) as a literal; the
+///   `regex` crate refuses it, so such dashes are escaped.
+/// - `\Q...\E` quotes literal text in RE2; `regex` has no such syntax, so the text is escaped.
+/// - A `{` that starts no counted repetition is a literal in RE2 and an error in `regex`:
+///   escaped.
+/// - In a class, `[`, `&` and `~` are literals in RE2 and nested classes or set operators in
+///   `regex`: escaped.
+fn go_syntax(re: &str) -> std::borrow::Cow<'_, str> {
+    if !re.contains(['\\', '[', '{']) {
+        return std::borrow::Cow::Borrowed(re);
     }
-    out
+    const DIGIT: &str = "0-9";
+    const SPACE: &str = "\\t\\n\\f\\r ";
+    const WORD: &str = "0-9A-Za-z_";
+    let mut out = String::with_capacity(re.len() + 16);
+    let mut in_class = false;
+    let mut rest = re;
+    while let Some(ch) = rest.chars().next() {
+        rest = &rest[ch.len_utf8()..];
+        match ch {
+            '\\' => {
+                let Some(esc) = rest.chars().next() else {
+                    out.push(ch);
+                    break;
+                };
+                rest = &rest[esc.len_utf8()..];
+                let class = match esc.to_ascii_lowercase() {
+                    'd' => Some(DIGIT),
+                    's' => Some(SPACE),
+                    'w' => Some(WORD),
+                    _ => None,
+                };
+                match (class, esc.is_ascii_uppercase(), in_class) {
+                    (Some(set), false, true) => out.push_str(set),
+                    // A negated set inside a class: a nested class, which `regex` unites.
+                    (Some(set), true, true) => {
+                        out.push_str("[^");
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    (Some(set), negated, false) => {
+                        out.push_str(if negated { "[^" } else { "[" });
+                        out.push_str(set);
+                        out.push(']');
+                    }
+                    (None, _, false) if esc == 'b' || esc == 'B' => {
+                        out.push_str("(?-u:\\");
+                        out.push(esc);
+                        out.push(')');
+                    }
+                    (None, _, _) if esc == 'Q' => {
+                        let (quoted, after) = match rest.find("\\E") {
+                            Some(end) => (&rest[..end], &rest[end + 2..]),
+                            None => (rest, ""),
+                        };
+                        out.push_str(&regex::escape(quoted));
+                        rest = after;
+                    }
+                    (None, _, _) => {
+                        out.push(ch);
+                        out.push(esc);
+                    }
+                }
+                if class.is_some() && in_class && rest.starts_with('-') && !rest.starts_with("-]") {
+                    out.push_str("\\-");
+                    rest = &rest[1..];
+                }
+            }
+            '[' if in_class && rest.starts_with(':') => {
+                // A POSIX class (`[:alpha:]`) inside a class: copied whole, its `]` is not
+                // the class's end.
+                let end = rest.find(":]").map_or(rest.len(), |i| i + 2);
+                out.push('[');
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A `]` first in the class (after any `^`) is a literal.
+                if let Some(r) = rest.strip_prefix('^') {
+                    out.push('^');
+                    rest = r;
+                }
+                if let Some(r) = rest.strip_prefix(']') {
+                    out.push_str("\\]");
+                    rest = r;
+                }
+            }
+            // Literal in an RE2 class; a nested class or a set operator (`&&`, `~~`) in one of
+            // the `regex` crate.
+            '[' | '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(ch);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            // RE2 reads a `{` that does not start `{n}`, `{n,}` or `{n,m}` as a literal (Bitnami's
+            // `{(v[0-9])*[^}]*}}$`); the `regex` crate refuses it.
+            '{' if !in_class && !is_repetition(rest) => out.push_str("\\{"),
+            _ => out.push(ch),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn both(m: &mut FuncMap, name: &str, sig: Sig, f: fn(&[Value]) -> super::FuncResult) {
@@ -238,12 +310,82 @@ fn go_split<'a>(re: &regex::Regex, text: &'a str, n: i64) -> Vec<&'a str> {
     parts
 }
 
+/// Whether `rest`, the text after a `{`, completes a counted repetition: digits, optionally a
+/// comma and more digits, and `}`.
+fn is_repetition(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let n = digits(0);
+    if n == 0 {
+        return false;
+    }
+    let mut at = n;
+    if b.get(at) == Some(&b',') {
+        at += 1 + digits(at + 1);
+    }
+    b.get(at) == Some(&b'}')
+}
+
 #[cfg(test)]
-mod dash_tests {
+mod go_syntax_tests {
+    use super::compile;
+
     #[test]
     fn go_accepts_dash_after_class_escape() {
-        let re = super::compile(r"^[\w-\.]+$").unwrap();
+        let re = compile(r"^[\w-\.]+$").unwrap();
         assert!(re.is_match("my-master.1"));
         assert!(!re.is_match("a b"));
+    }
+
+    #[test]
+    fn perl_classes_are_ascii_as_in_re2() {
+        // Arabic-Indic three, an accented letter, a no-break space and a vertical tab: none
+        // is a digit, word character or space to Go.
+        for (pattern, yes, no) in [
+            (r"^\d+$", "042", "٣"),
+            (r"^\w+$", "a_Z9", "é"),
+            (r"^\s+$", " \t\n\r\x0c", "\u{a0}"),
+            (r"^\s$", " ", "\x0b"),
+            (r"^[\d.]+$", "1.2", "٣.2"),
+            (r"^\D$", "٣", "3"),
+            (r"^[\W]$", "é", "e"),
+            (r"^[^\S]$", "\t", "\u{a0}"),
+            (r"^[x\D]$", "٣", "3"),
+        ] {
+            let re = compile(pattern).unwrap();
+            assert!(re.is_match(yes), "{pattern} should match {yes:?}");
+            assert!(!re.is_match(no), "{pattern} should not match {no:?}");
+        }
+    }
+
+    #[test]
+    fn word_boundaries_are_ascii_as_in_re2() {
+        // Go sees a boundary between `é` and `t` (`é` is not a word character to it); the
+        // `regex` crate's Unicode `\b` does not.
+        let re = compile(r"\bt").unwrap();
+        assert!(re.is_match("a t"));
+        assert!(re.is_match("ét"));
+        assert!(!compile(r"\Bt").unwrap().is_match("ét"));
+    }
+
+    #[test]
+    fn escapes_re2_has_and_regex_spells_differently() {
+        assert!(compile(r"^\Qa.b*\E$").unwrap().is_match("a.b*"));
+        assert!(!compile(r"^\Qa.b*\E$").unwrap().is_match("axb"));
+        assert!(compile(r"^\Q(x$").unwrap().is_match("(x$"));
+        assert!(compile(r"^\101$").unwrap().is_match("A"));
+        assert!(compile(r"^[[:alpha:]\d]+$").unwrap().is_match("ab12"));
+        assert!(compile(r"^[]a]+$").unwrap().is_match("]a"));
+        assert!(compile(r"^[[&~]+$").unwrap().is_match("[&~"));
+        assert!(
+            compile(r"{(v[0-9])*[^}]*}}$")
+                .unwrap()
+                .is_match("{v3.17.1}}")
+        );
+        assert!(compile(r"^a{2}b{1,}c{1,2}{$").unwrap().is_match("aabcc{"));
+        assert!(compile(r"^x{,2}$").unwrap().is_match("x{,2}"));
+        assert!(!compile(r"^[a&&b]$").unwrap().is_match("c"));
+        assert!(compile(r"^[\\d]+$").unwrap().is_match("\\d"));
+        assert!(compile(r"^\\d$").unwrap().is_match("\\d"));
     }
 }
