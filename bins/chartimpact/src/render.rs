@@ -10,6 +10,9 @@ use helm_render::{
     Renderer, ValuesFile,
 };
 
+/// What `chartimpact render` does, in its help.
+pub const ABOUT: &str = "Render a chart directory: prints exactly what `helm template` prints";
+
 /// Which engine renders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RendererChoice {
