@@ -191,7 +191,8 @@ pub(crate) enum Arg {
     },
     Number {
         pos: Pos,
-        num: Number,
+        /// Boxed: a number's four readings are twice the size of every other argument.
+        num: Box<Number>,
     },
     String {
         pos: Pos,
@@ -368,6 +369,14 @@ struct Parser<'f, 'i, 's> {
     action_line: usize,
     has_func: &'f dyn Fn(&str) -> bool,
     trees: Vec<Tree>,
+    /// Nodes, commands and arguments of the lists being parsed, stacked: each list is moved
+    /// out into a vector of exactly its length when it ends. Built by pushing, a list would
+    /// grow by reallocation and keep up to half its capacity unused, and most commands have one
+    /// or two arguments in a vector made for four; the tree is a few times the template's size,
+    /// so this is most of the memory a parse touches.
+    nodes: Vec<Node>,
+    cmds: Vec<Command>,
+    args: Vec<Arg>,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -394,6 +403,9 @@ pub(crate) fn parse(
         action_line: 0,
         has_func,
         trees: Vec::new(),
+        nodes: Vec::new(),
+        cmds: Vec::new(),
+        args: Vec::new(),
     };
     let root = p.parse_top()?;
     let top = Tree {
@@ -500,7 +512,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     }
 
     fn parse_top(&mut self) -> PResult<Vec<Node>> {
-        let mut root = Vec::new();
+        let base = self.nodes.len();
         while self.peek().typ != ItemType::Eof {
             if self.peek().typ == ItemType::LeftDelim {
                 let save = self.idx;
@@ -512,12 +524,12 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 self.idx = save;
             }
             match self.text_or_action()? {
-                Parsed::Node(n) => root.push(n),
+                Parsed::Node(n) => self.nodes.push(n),
                 Parsed::End => return Err(self.errorf("unexpected {{end}}")),
                 Parsed::Else => return Err(self.errorf("unexpected {{else}}")),
             }
         }
-        Ok(root)
+        Ok(self.nodes.drain(base..).collect())
     }
 
     fn with_fresh_vars<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
@@ -551,11 +563,11 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     }
 
     fn item_list(&mut self) -> PResult<(Vec<Node>, Parsed)> {
-        let mut list = Vec::new();
+        let base = self.nodes.len();
         while self.peek_non_space().typ != ItemType::Eof {
             match self.text_or_action()? {
-                Parsed::Node(n) => list.push(n),
-                other => return Ok((list, other)),
+                Parsed::Node(n) => self.nodes.push(n),
+                other => return Ok((self.nodes.drain(base..).collect(), other)),
             }
         }
         Err(self.errorf("unexpected EOF"))
@@ -740,6 +752,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             decl: Vec::new(),
             cmds: Vec::new(),
         };
+        let base = self.cmds.len();
         'decls: loop {
             let v = self.peek_non_space();
             if v.typ != ItemType::Variable {
@@ -781,6 +794,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         loop {
             let tok = self.next_non_space();
             if tok.typ == end {
+                pipe.cmds = self.cmds.drain(base..).collect();
                 self.check_pipeline(&pipe, context)?;
                 return Ok(pipe);
             }
@@ -799,7 +813,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 | ItemType::LeftParen => {
                     self.backup();
                     let cmd = self.command()?;
-                    pipe.cmds.push(cmd);
+                    self.cmds.push(cmd);
                 }
                 _ => return Err(self.unexpected(tok, context)),
             }
@@ -830,14 +844,11 @@ impl<'i, 's> Parser<'_, 'i, 's> {
 
     fn command(&mut self) -> PResult<Command> {
         let pos = self.peek_non_space().pos;
-        let mut cmd = Command {
-            pos,
-            args: Vec::new(),
-        };
+        let base = self.args.len();
         loop {
             self.peek_non_space();
             if let Some(op) = self.operand()? {
-                cmd.args.push(op);
+                self.args.push(op);
             }
             let tok = self.next();
             match tok.typ {
@@ -848,10 +859,13 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             }
             break;
         }
-        if cmd.args.is_empty() {
+        if self.args.len() == base {
             return Err(self.errorf("empty command"));
         }
-        Ok(cmd)
+        Ok(Command {
+            pos,
+            args: self.args.drain(base..).collect(),
+        })
     }
 
     fn operand(&mut self) -> PResult<Option<Arg>> {
@@ -860,20 +874,24 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         };
         if self.peek().typ == ItemType::Field {
             let pos = self.peek().pos;
-            let mut fields = Vec::new();
+            let count = self.items[self.idx..]
+                .iter()
+                .take_while(|t| t.typ == ItemType::Field)
+                .count();
+            let mut fields = Vec::with_capacity(count);
             while self.peek().typ == ItemType::Field {
                 let f = &self.next().val;
                 fields.push(f[1..].to_string());
             }
             return Ok(Some(match node {
-                Arg::Field { mut idents, .. } => {
-                    idents.extend(fields);
-                    Arg::Field { pos, idents }
-                }
-                Arg::Variable { mut idents, .. } => {
-                    idents.extend(fields);
-                    Arg::Variable { pos, idents }
-                }
+                Arg::Field { idents, .. } => Arg::Field {
+                    pos,
+                    idents: joined(idents, fields),
+                },
+                Arg::Variable { idents, .. } => Arg::Variable {
+                    pos,
+                    idents: joined(idents, fields),
+                },
                 Arg::Bool { .. }
                 | Arg::String { .. }
                 | Arg::Number { .. }
@@ -932,7 +950,10 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 let num = new_number(&tok.val, tok.typ).map_err(|e| self.errorf(e))?;
-                Arg::Number { pos, num }
+                Arg::Number {
+                    pos,
+                    num: Box::new(num),
+                }
             }
             ItemType::LeftParen => {
                 self.nest()?;
@@ -956,7 +977,17 @@ impl<'i, 's> Parser<'_, 'i, 's> {
 }
 
 fn split_var(v: &str) -> Vec<String> {
-    v.split('.').map(str::to_string).collect()
+    let mut idents = Vec::with_capacity(memchr::memchr_iter(b'.', v.as_bytes()).count() + 1);
+    idents.extend(v.split('.').map(str::to_string));
+    idents
+}
+
+/// `head` then `tail`, in one allocation of exactly their length.
+fn joined(head: Vec<String>, tail: Vec<String>) -> Vec<String> {
+    let mut all = Vec::with_capacity(head.len() + tail.len());
+    all.extend(head);
+    all.extend(tail);
+    all
 }
 
 /// Go's `strconv.Unquote` for the three quote styles.
