@@ -1,7 +1,5 @@
 //! The lexer: Go's `text/template/parse/lex.go` state machine, run eagerly into a token list.
 
-use std::borrow::Cow;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ItemType {
     Error,
@@ -60,20 +58,28 @@ impl ItemType {
     }
 }
 
-/// A token; its text borrows the template source (only lexer errors own their message).
+/// A token; its text borrows the template source. 32 bytes: a template has about one token
+/// per eight bytes of text, and each is written once and read a few times.
 #[derive(Clone, Debug)]
 pub(crate) struct Item<'a> {
     pub typ: ItemType,
+    pub line: u32,
     pub pos: usize,
-    pub val: Cow<'a, str>,
-    pub line: usize,
+    /// The token's text; empty for an `Error` (the message is [`Lexed::error`]).
+    pub val: &'a str,
+}
+
+/// The tokens of a template and, when they end with an `Error` item, its message.
+pub(crate) struct Lexed<'a> {
+    pub items: Vec<Item<'a>>,
+    pub error: Option<String>,
 }
 
 impl std::fmt::Display for Item<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.typ {
             ItemType::Eof => write!(f, "EOF"),
-            ItemType::Error => write!(f, "{}", self.val),
+            ItemType::Error => write!(f, "lexer error"),
             t if t.is_keyword() => write!(f, "<{}>", self.val),
             _ => {
                 if self.val.chars().count() > 10 {
@@ -119,6 +125,11 @@ fn newlines(b: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', b).count()
 }
 
+/// [`newlines`] as a line count (templates are capped far below 4 GiB).
+fn lines(b: &[u8]) -> u32 {
+    newlines(b) as u32
+}
+
 /// `s.find("{{")`, searching for the first byte with `memchr` (templates are mostly text with
 /// few braces; a substring search over megabytes of CRD text was a visible cost).
 fn find_left_delim(s: &str) -> Option<usize> {
@@ -138,15 +149,16 @@ struct Lexer<'a> {
     input: &'a str,
     pos: usize,
     start: usize,
-    line: usize,
-    start_line: usize,
+    line: u32,
+    start_line: u32,
     paren_depth: i32,
     items: Vec<Item<'a>>,
+    error: Option<String>,
     done: bool,
 }
 
 /// Tokenizes `input`; the list ends with an `Eof` or an `Error` item.
-pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
+pub(crate) fn lex(input: &str) -> Lexed<'_> {
     // About sixteen tokens per action at most (delimiters, spaces, words, the text before it): sized from
     // the number of `{{` so that the list is not copied a dozen times as it grows.
     let actions = memchr::memmem::find_iter(input.as_bytes(), LEFT_DELIM).count();
@@ -158,6 +170,7 @@ pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
         start_line: 1,
         paren_depth: 0,
         items: Vec::with_capacity(actions * 16 + 2),
+        error: None,
         done: false,
     };
     let mut inside = false;
@@ -168,7 +181,10 @@ pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
             inside = l.lex_text();
         }
     }
-    l.items
+    Lexed {
+        items: l.items,
+        error: l.error,
+    }
 }
 
 impl<'a> Lexer<'a> {
@@ -221,7 +237,7 @@ impl<'a> Lexer<'a> {
         }
     }
     fn emit(&mut self, typ: ItemType) {
-        let val = Cow::Borrowed(&self.input[self.start..self.pos]);
+        let val = &self.input[self.start..self.pos];
         self.items.push(Item {
             typ,
             pos: self.start,
@@ -235,7 +251,7 @@ impl<'a> Lexer<'a> {
         }
     }
     fn ignore(&mut self) {
-        self.line += newlines(&self.input.as_bytes()[self.start..self.pos]);
+        self.line += lines(&self.input.as_bytes()[self.start..self.pos]);
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -243,9 +259,10 @@ impl<'a> Lexer<'a> {
         self.items.push(Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: Cow::Owned(msg),
+            val: "",
             line: self.start_line,
         });
+        self.error = Some(msg);
         self.done = true;
     }
     fn accept(&mut self, valid: &str) -> bool {
@@ -260,12 +277,17 @@ impl<'a> Lexer<'a> {
     fn accept_run(&mut self, valid: &str) {
         while self.accept(valid) {}
     }
+    /// Whether `}}` or ` -}}` comes next, and which (checked at every token of an action).
     fn at_right_delim(&self) -> (bool, bool) {
-        let r = self.rest();
-        if has_right_trim(r) && r[2..].starts_with(RIGHT_DELIM) {
-            return (true, true);
+        let b = &self.input.as_bytes()[self.pos..];
+        match b.first() {
+            Some(b'}') => (b.get(1) == Some(&b'}'), false),
+            Some(&c) if is_space(c as char) => {
+                let trimmed = b.len() >= 4 && b[1] == b'-' && b[2..4] == *b"}}";
+                (trimmed, trimmed)
+            }
+            _ => (false, false),
         }
-        (r.starts_with(RIGHT_DELIM), false)
     }
     fn at_terminator(&self) -> bool {
         match self.peek() {
@@ -288,8 +310,8 @@ impl<'a> Lexer<'a> {
                     trim = text.len() - text.trim_end_matches(is_space).len();
                 }
                 self.pos -= trim;
-                self.line += newlines(&self.input.as_bytes()[self.start..self.pos]);
-                let val = Cow::Borrowed(&self.input[self.start..self.pos]);
+                self.line += lines(&self.input.as_bytes()[self.start..self.pos]);
+                let val = &self.input[self.start..self.pos];
                 let item = Item {
                     typ: ItemType::Text,
                     pos: self.start,
@@ -308,8 +330,8 @@ impl<'a> Lexer<'a> {
         }
         self.pos = self.input.len();
         if self.pos > self.start {
-            self.line += newlines(&self.input.as_bytes()[self.start..self.pos]);
-            let val = Cow::Borrowed(&self.input[self.start..self.pos]);
+            self.line += lines(&self.input.as_bytes()[self.start..self.pos]);
+            let val = &self.input[self.start..self.pos];
             self.items.push(Item {
                 typ: ItemType::Text,
                 pos: self.start,
@@ -335,7 +357,7 @@ impl<'a> Lexer<'a> {
         let item = Item {
             typ: ItemType::LeftDelim,
             pos: self.start,
-            val: Cow::Borrowed(&self.input[self.start..self.pos]),
+            val: &self.input[self.start..self.pos],
             line: self.start_line,
         };
         self.pos += after;
@@ -380,7 +402,7 @@ impl<'a> Lexer<'a> {
         let item = Item {
             typ: ItemType::RightDelim,
             pos: self.start,
-            val: Cow::Borrowed(&self.input[self.start..self.pos]),
+            val: &self.input[self.start..self.pos],
             line: self.start_line,
         };
         self.items.push(item);
@@ -672,7 +694,7 @@ impl<'a> Lexer<'a> {
         // A raw string may span lines: count them as the cursor jumps to the closing quote.
         let b = &self.input.as_bytes()[self.pos..];
         let skip = memchr::memchr(b'`', b).unwrap_or(b.len());
-        self.line += newlines(&b[..skip]);
+        self.line += lines(&b[..skip]);
         self.pos += skip;
         loop {
             match self.next() {
@@ -694,7 +716,7 @@ mod tests {
     use super::*;
 
     fn types(s: &str) -> Vec<ItemType> {
-        lex(s).iter().map(|i| i.typ).collect()
+        lex(s).items.iter().map(|i| i.typ).collect()
     }
 
     #[test]
@@ -722,13 +744,13 @@ mod tests {
 
     #[test]
     fn trims_around_actions() {
-        let items = lex("a  {{- .x -}}  b");
+        let items = lex("a  {{- .x -}}  b").items;
         assert_eq!(items[0].val, "a");
         assert_eq!(items.last().map(|i| i.typ), Some(ItemType::Eof));
         let texts: Vec<_> = items
             .iter()
             .filter(|i| i.typ == ItemType::Text)
-            .map(|i| i.val.clone())
+            .map(|i| i.val)
             .collect();
         assert_eq!(texts, vec!["a", "b"]);
     }

@@ -360,6 +360,8 @@ struct Parser<'f, 'i, 's> {
     /// The tokens, borrowed: the parser hands out references instead of copying a token at
     /// every look-ahead.
     items: &'i [Item<'s>],
+    /// The message of the `Error` item the tokens end with, if they do.
+    lex_error: &'i str,
     idx: usize,
     max_seen: usize,
     parse_name: String,
@@ -391,9 +393,10 @@ pub(crate) fn parse(
     let _stack = crate::budget::parse_scope();
     let text: Arc<str> = Arc::from(text);
     let src = text.clone();
-    let items = lex(&src);
+    let lexed = lex(&src);
     let mut p = Parser {
-        items: &items,
+        items: &lexed.items,
+        lex_error: lexed.error.as_deref().unwrap_or(""),
         idx: 0,
         max_seen: 0,
         parse_name: name.to_string(),
@@ -430,7 +433,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     }
 
     fn errorf(&self, msg: impl Into<String>) -> ParseError {
-        let line = self.items.get(self.max_seen).map(|i| i.line).unwrap_or(1);
+        let line = self.items.get(self.max_seen).map_or(1, |i| i.line as usize);
         ParseError {
             name: self.parse_name.clone(),
             line,
@@ -479,16 +482,16 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     fn unexpected(&self, token: &Item<'_>, context: &str) -> ParseError {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != token.line {
+            if self.action_line != 0 && self.action_line != token.line as usize {
                 extra = format!(
                     " in action started at {}:{}",
                     self.parse_name, self.action_line
                 );
-                if token.val.ends_with(" action") {
+                if self.lex_error.ends_with(" action") {
                     extra = extra[" in action".len()..].to_string();
                 }
             }
-            return self.errorf(format!("{token}{extra}"));
+            return self.errorf(format!("{}{extra}", self.lex_error));
         }
         self.errorf(format!("unexpected {token} in {context}"))
     }
@@ -577,11 +580,11 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         let tok = self.next_non_space();
         match tok.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: TextSpan::new(&self.text, tok.val.clone()),
+                text: TextSpan::new(&self.text, std::borrow::Cow::Borrowed(tok.val)),
             })),
             ItemType::LeftDelim => {
                 let saved = self.action_line;
-                self.action_line = tok.line;
+                self.action_line = tok.line as usize;
                 let r = self.action();
                 self.action_line = saved;
                 r
@@ -872,44 +875,53 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         let Some(node) = self.term()? else {
             return Ok(None);
         };
-        if self.peek().typ == ItemType::Field {
-            let pos = self.peek().pos;
-            let count = self.items[self.idx..]
-                .iter()
-                .take_while(|t| t.typ == ItemType::Field)
-                .count();
-            let mut fields = Vec::with_capacity(count);
-            while self.peek().typ == ItemType::Field {
-                let f = &self.next().val;
-                fields.push(f[1..].to_string());
+        if self.peek().typ != ItemType::Field {
+            return Ok(Some(node));
+        }
+        let pos = self.peek().pos;
+        // `term` made room for these in a field's or variable's names.
+        let push_fields = |p: &mut Self, names: &mut Vec<String>| {
+            while p.peek().typ == ItemType::Field {
+                names.push(p.next().val[1..].to_string());
             }
-            return Ok(Some(match node {
-                Arg::Field { idents, .. } => Arg::Field {
-                    pos,
-                    idents: joined(idents, fields),
-                },
-                Arg::Variable { idents, .. } => Arg::Variable {
-                    pos,
-                    idents: joined(idents, fields),
-                },
-                Arg::Bool { .. }
-                | Arg::String { .. }
-                | Arg::Number { .. }
-                | Arg::Nil { .. }
-                | Arg::Dot { .. } => {
-                    return Err(self.errorf(format!(
-                        "unexpected . after term {}",
-                        crate::gofmt::quote_go(&node.to_string())
-                    )));
-                }
-                other => Arg::Chain {
+        };
+        Ok(Some(match node {
+            Arg::Field { mut idents, .. } => {
+                push_fields(self, &mut idents);
+                Arg::Field { pos, idents }
+            }
+            Arg::Variable { mut idents, .. } => {
+                push_fields(self, &mut idents);
+                Arg::Variable { pos, idents }
+            }
+            Arg::Bool { .. }
+            | Arg::String { .. }
+            | Arg::Number { .. }
+            | Arg::Nil { .. }
+            | Arg::Dot { .. } => {
+                return Err(self.errorf(format!(
+                    "unexpected . after term {}",
+                    crate::gofmt::quote_go(&node.to_string())
+                )));
+            }
+            other => {
+                let mut fields = Vec::with_capacity(self.fields_ahead());
+                push_fields(self, &mut fields);
+                Arg::Chain {
                     pos,
                     node: Box::new(other),
                     fields,
-                },
-            }));
-        }
-        Ok(Some(node))
+                }
+            }
+        }))
+    }
+
+    /// How many `Field` tokens come next: the names a field chain continues with.
+    fn fields_ahead(&self) -> usize {
+        self.items[self.idx.min(self.items.len())..]
+            .iter()
+            .take_while(|t| t.typ == ItemType::Field)
+            .count()
     }
 
     fn term(&mut self) -> PResult<Option<Arg>> {
@@ -931,7 +943,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             ItemType::Dot => Arg::Dot { pos },
             ItemType::Nil => Arg::Nil { pos },
             ItemType::Variable => {
-                let idents: Vec<String> = split_var(&tok.val);
+                let idents = split_var(tok.val, self.fields_ahead());
                 if !self.vars.iter().any(|v| *v == idents[0]) {
                     return Err(self.errorf(format!(
                         "undefined variable {}",
@@ -940,10 +952,11 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 }
                 Arg::Variable { pos, idents }
             }
-            ItemType::Field => Arg::Field {
-                pos,
-                idents: vec![tok.val[1..].to_string()],
-            },
+            ItemType::Field => {
+                let mut idents = Vec::with_capacity(1 + self.fields_ahead());
+                idents.push(tok.val[1..].to_string());
+                Arg::Field { pos, idents }
+            }
             ItemType::Bool => Arg::Bool {
                 pos,
                 val: tok.val == "true",
@@ -976,18 +989,12 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     }
 }
 
-fn split_var(v: &str) -> Vec<String> {
-    let mut idents = Vec::with_capacity(memchr::memchr_iter(b'.', v.as_bytes()).count() + 1);
+/// A variable's names (`$x.a.b`), with room for `more` field names after them.
+fn split_var(v: &str, more: usize) -> Vec<String> {
+    let dots = memchr::memchr_iter(b'.', v.as_bytes()).count();
+    let mut idents = Vec::with_capacity(dots + 1 + more);
     idents.extend(v.split('.').map(str::to_string));
     idents
-}
-
-/// `head` then `tail`, in one allocation of exactly their length.
-fn joined(head: Vec<String>, tail: Vec<String>) -> Vec<String> {
-    let mut all = Vec::with_capacity(head.len() + tail.len());
-    all.extend(head);
-    all.extend(tail);
-    all
 }
 
 /// Go's `strconv.Unquote` for the three quote styles.
