@@ -458,16 +458,33 @@ impl Walk<'_> {
 /// chart was walked (the limits were checked against that), its byte-order mark stripped.
 fn on_demand(real: PathBuf, size: u64) -> FileContent {
     FileContent::on_demand(size, move || {
-        let file = std::fs::File::open(&real).map_err(|e| e.to_string())?;
-        let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        file.take(size.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|e| e.to_string())?;
-        if data.len() as u64 > size {
+        let mut file = std::fs::File::open(&real).map_err(|e| e.to_string())?;
+        // One byte more than the walk saw, so that one read both fills the buffer and shows
+        // growth; reading on to an empty read as `read_to_end` does costs a second system call
+        // per file (a chart reads dozens).
+        let want = usize::try_from(size)
+            .ok()
+            .and_then(|n| n.checked_add(1))
+            .ok_or_else(|| format!("its size, {size} bytes, does not fit in memory"))?;
+        let mut data = vec![0; want];
+        let mut got = 0;
+        loop {
+            match file.read(&mut data[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+            if got as u64 >= size {
+                break;
+            }
+        }
+        if got as u64 > size {
             return Err(format!(
                 "it grew past the {size} bytes it had when the chart was read"
             ));
         }
+        data.truncate(got);
         Ok(strip_bom(data))
     })
 }

@@ -301,3 +301,22 @@ fn a_file_that_grew_after_the_walk_is_not_read_past_its_size() {
     let err = render(&files).unwrap_err();
     assert!(err.contains("notes.txt") && err.contains("grew"), "{err}");
 }
+
+#[test]
+fn an_empty_file_that_grew_after_the_walk_is_refused_and_one_that_did_not_reads_whole() {
+    let d = super::tempdir();
+    chart_with_unused_files(d.path());
+    write(d.path(), &[("notes.txt", "")]);
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    write(d.path(), &[("notes.txt", "now something")]);
+    let err = render(&files).unwrap_err();
+    assert!(err.contains("notes.txt") && err.contains("grew"), "{err}");
+
+    // Unchanged: every byte, read with one call (the buffer has a byte to spare).
+    let d = super::tempdir();
+    chart_with_unused_files(d.path());
+    write(d.path(), &[("notes.txt", &"n".repeat(70_000))]);
+    let files = ChartFiles::from_dir(d.path(), FileLimits::default()).unwrap();
+    let out = render(&files).unwrap();
+    assert!(out.contains(&"n".repeat(70_000)), "notes read whole");
+}
