@@ -86,7 +86,7 @@ impl std::fmt::Display for Item<'_> {
                     let head: String = self.val.chars().take(10).collect();
                     write!(f, "{}...", crate::gofmt::quote_go(&head))
                 } else {
-                    write!(f, "{}", crate::gofmt::quote_go(&self.val))
+                    write!(f, "{}", crate::gofmt::quote_go(self.val))
                 }
             }
         }

@@ -550,7 +550,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
             return Err(self.unexpected(tok, context));
         }
-        let name = unquote(&tok.val).map_err(|e| self.errorf(e))?;
+        let name = unquote(tok.val).map_err(|e| self.errorf(e))?;
         self.expect(ItemType::RightDelim, context)?;
         let (list, end) = self.with_fresh_vars(|p| p.item_list())?;
         if let Parsed::Else = end {
@@ -703,7 +703,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
 
     fn parse_template_name(&mut self, tok: &Item<'_>, context: &str) -> PResult<String> {
         match tok.typ {
-            ItemType::String | ItemType::RawString => unquote(&tok.val).map_err(|e| self.errorf(e)),
+            ItemType::String | ItemType::RawString => unquote(tok.val).map_err(|e| self.errorf(e)),
             _ => Err(self.unexpected(tok, context)),
         }
     }
@@ -929,10 +929,10 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         let pos = tok.pos;
         Ok(Some(match tok.typ {
             ItemType::Identifier => {
-                if !(self.has_func)(&tok.val) {
+                if !(self.has_func)(tok.val) {
                     return Err(self.errorf(format!(
                         "function {} not defined",
-                        crate::gofmt::quote_go(&tok.val)
+                        crate::gofmt::quote_go(tok.val)
                     )));
                 }
                 Arg::Identifier {
@@ -962,7 +962,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 val: tok.val == "true",
             },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                let num = new_number(&tok.val, tok.typ).map_err(|e| self.errorf(e))?;
+                let num = new_number(tok.val, tok.typ).map_err(|e| self.errorf(e))?;
                 Arg::Number {
                     pos,
                     num: Box::new(num),
@@ -974,7 +974,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 Arg::Pipe(Box::new(p))
             }
             ItemType::String | ItemType::RawString => {
-                let text = unquote(&tok.val).map_err(|e| self.errorf(e))?;
+                let text = unquote(tok.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos,
                     quoted: tok.val.to_string(),
