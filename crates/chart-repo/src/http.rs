@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use chart_source::UrlPolicy;
@@ -122,7 +122,10 @@ pub(crate) struct HttpConfig {
 }
 
 pub(crate) struct Http {
-    client: reqwest::blocking::Client,
+    /// Built at the first request: most compares find every dependency in the chart or the
+    /// cache, and building it starts a runtime thread and reads the system's certificates
+    /// (a few milliseconds of a warm compare). An `Err` is why it could not be built.
+    client: OnceLock<std::result::Result<reqwest::blocking::Client, String>>,
     pub(crate) policy: Arc<UrlPolicy>,
     pub(crate) credentials: Credentials,
     config: HttpConfig,
@@ -142,8 +145,31 @@ impl Http {
         PROVIDER.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
-        let policy = Arc::new(policy);
-        let redirect_policy = policy.clone();
+        Ok(Http {
+            client: OnceLock::new(),
+            policy: Arc::new(policy),
+            credentials,
+            config,
+            counters,
+        })
+    }
+
+    /// The HTTP client, built on first use. reqwest's blocking client starts a runtime of its
+    /// own, which it refuses to do on a thread inside one (servers call engines from async
+    /// code): it is built on a thread of its own.
+    fn client(&self) -> Result<&reqwest::blocking::Client> {
+        self.client
+            .get_or_init(|| {
+                std::thread::scope(|s| s.spawn(|| self.build_client()).join())
+                    .unwrap_or_else(|_| Err("building it panicked".into()))
+            })
+            .as_ref()
+            .map_err(|e| Error::Config(format!("http client: {e}")))
+    }
+
+    fn build_client(&self) -> std::result::Result<reqwest::blocking::Client, String> {
+        let config = &self.config;
+        let redirect_policy = self.policy.clone();
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
                 let url = redact(attempt.url());
@@ -160,25 +186,18 @@ impl Http {
                 }
             }
         });
-        let client = reqwest::blocking::Client::builder()
+        reqwest::blocking::Client::builder()
             .user_agent(config.user_agent.clone())
             .redirect(redirects)
             .dns_resolver(Arc::new(PolicyResolver {
-                policy: policy.clone(),
+                policy: self.policy.clone(),
             }))
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             // Proxies from the environment would bypass the address checks.
             .no_proxy()
             .build()
-            .map_err(|e| Error::Config(format!("http client: {e}")))?;
-        Ok(Http {
-            client,
-            policy,
-            credentials,
-            config,
-            counters,
-        })
+            .map_err(|e| e.to_string())
     }
 
     /// Checks `url` against the policy without a request.
@@ -241,7 +260,7 @@ impl Http {
 
     fn once(&self, req: &Request<'_>, timeout: Duration) -> Result<Attempt> {
         bump(&self.counters.requests);
-        let mut b = self.client.get(req.url.clone()).timeout(timeout);
+        let mut b = self.client()?.get(req.url.clone()).timeout(timeout);
         if let Some(a) = req.accept {
             b = b.header(header::ACCEPT, a);
         }

@@ -296,11 +296,11 @@ impl Engine {
         if let Some(c) = self.charts.get() {
             return Ok(c);
         }
-        // The blocking HTTP client refuses to be built on an async runtime's thread (servers
-        // call engines from async code too): build it on a thread of its own.
-        let builder = &self.charts_builder;
-        let built = std::thread::scope(|s| s.spawn(|| builder.build()).join())
-            .map_err(|_| CompareError::internal("building the chart repository client panicked"))?
+        // Opens the chart cache only: the HTTP client inside is built at the first request
+        // (on a thread of its own, since servers call engines from async code).
+        let built = self
+            .charts_builder
+            .build()
             .map_err(|e| CompareError::internal_from("cannot open the chart cache", e))?;
         Ok(self.charts.get_or_init(|| built))
     }
