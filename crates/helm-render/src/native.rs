@@ -414,9 +414,8 @@ fn collect<'a>(
         out.insert(
             format!("{full_path}/{name}"),
             Renderable {
-                text: std::str::from_utf8(data.bytes())
-                    .map(std::borrow::Cow::Borrowed)
-                    .unwrap_or_else(|_| String::from_utf8_lossy(data.bytes())),
+                // Borrowed unless the template is not UTF-8.
+                text: String::from_utf8_lossy(data.bytes()),
                 data: next.clone(),
                 base_path: format!("{full_path}/templates"),
             },

@@ -114,9 +114,13 @@ fn has_left_trim(s: &str) -> bool {
     b.len() >= 2 && b[0] == b'-' && is_space(b[1] as char)
 }
 
-fn has_right_trim(s: &str) -> bool {
-    let b = s.as_bytes();
+fn has_right_trim(b: &[u8]) -> bool {
     b.len() >= 2 && is_space(b[0] as char) && b[1] == b'-'
+}
+
+/// Whether `b` starts with a trimming right delimiter, ` -}}`.
+fn at_trimmed_right_delim(b: &[u8]) -> bool {
+    has_right_trim(b) && b[2..].starts_with(RIGHT_DELIM.as_bytes())
 }
 
 /// Number of `\n` bytes. Lines are counted over all template text (megabytes for CRDs);
@@ -278,16 +282,13 @@ impl<'a> Lexer<'a> {
         while self.accept(valid) {}
     }
     /// Whether `}}` or ` -}}` comes next, and which (checked at every token of an action).
+    /// Works on bytes: slicing the `str` checks a character boundary each time.
     fn at_right_delim(&self) -> (bool, bool) {
         let b = &self.input.as_bytes()[self.pos..];
-        match b.first() {
-            Some(b'}') => (b.get(1) == Some(&b'}'), false),
-            Some(&c) if is_space(c as char) => {
-                let trimmed = b.len() >= 4 && b[1] == b'-' && b[2..4] == *b"}}";
-                (trimmed, trimmed)
-            }
-            _ => (false, false),
+        if at_trimmed_right_delim(b) {
+            return (true, true);
         }
+        (b.starts_with(RIGHT_DELIM.as_bytes()), false)
     }
     fn at_terminator(&self) -> bool {
         match self.peek() {
@@ -496,8 +497,7 @@ impl<'a> Lexer<'a> {
             self.next();
             num += 1;
         }
-        let before = &self.input[self.pos - 1..];
-        if has_right_trim(before) && before[2..].starts_with(RIGHT_DELIM) {
+        if at_trimmed_right_delim(&self.input.as_bytes()[self.pos - 1..]) {
             let c = self.input[..self.pos].chars().next_back();
             self.backup(c);
             if num == 1 {

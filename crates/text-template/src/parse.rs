@@ -48,23 +48,22 @@ pub(crate) struct TextSpan {
 }
 
 impl TextSpan {
-    /// `piece` as a span of `source` when it borrows from it, else its own copy.
-    fn new(source: &Arc<str>, piece: std::borrow::Cow<'_, str>) -> TextSpan {
+    /// `piece` as a span of `source` when it lies inside it (a token's text always does),
+    /// else its own copy.
+    fn new(source: &Arc<str>, piece: &str) -> TextSpan {
         let base = source.as_ptr() as usize;
         let at = piece.as_ptr() as usize;
-        match piece {
-            std::borrow::Cow::Borrowed(p) if at >= base && at + p.len() <= base + source.len() => {
-                TextSpan {
-                    source: source.clone(),
-                    start: at - base,
-                    end: at - base + p.len(),
-                }
-            }
-            other => TextSpan {
-                start: 0,
-                end: other.len(),
-                source: Arc::from(other.as_ref()),
-            },
+        if at >= base && at + piece.len() <= base + source.len() {
+            return TextSpan {
+                source: source.clone(),
+                start: at - base,
+                end: at - base + piece.len(),
+            };
+        }
+        TextSpan {
+            start: 0,
+            end: piece.len(),
+            source: Arc::from(piece),
         }
     }
 }
@@ -580,7 +579,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         let tok = self.next_non_space();
         match tok.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: TextSpan::new(&self.text, std::borrow::Cow::Borrowed(tok.val)),
+                text: TextSpan::new(&self.text, tok.val),
             })),
             ItemType::LeftDelim => {
                 let saved = self.action_line;
