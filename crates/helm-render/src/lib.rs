@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod ahead;
 mod budget;
 pub mod chart;
 mod deps;

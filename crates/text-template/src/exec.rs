@@ -47,6 +47,37 @@ const PARALLEL_PARSE_BYTES: usize = 256 << 10;
 
 type Parsed = Result<Vec<Tree>, parse::ParseError>;
 
+/// A template parsed apart from any set ([`TemplateSet::parse_detached`]), to join one later
+/// ([`TemplateSet::parse_all_with`]).
+pub struct ParsedTemplate {
+    name: String,
+    parsed: Parsed,
+}
+
+impl std::fmt::Debug for ParsedTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedTemplate")
+            .field("name", &self.name)
+            .field("ok", &self.parsed.is_ok())
+            .finish()
+    }
+}
+
+impl ParsedTemplate {
+    /// The result as if the text had been parsed as `name`; `None` when only parsing it again
+    /// gives that (a `define` named like either file, or an error, whose message names the
+    /// file).
+    fn adopt(self, name: &str) -> Option<Parsed> {
+        if self.name == name {
+            return Some(self.parsed);
+        }
+        match self.parsed {
+            Ok(trees) => parse::renamed(&trees, &self.name, name).map(Ok),
+            Err(_) => None,
+        }
+    }
+}
+
 /// Parses `templates` on `threads` threads, largest first so that one big template does not
 /// finish last; returns every result in input order.
 fn parse_in_parallel(
@@ -184,55 +215,76 @@ impl TemplateSet {
     /// ordered). On failure, the first template in order that does not parse is returned by
     /// its index with its error, and the set is left unchanged.
     pub fn parse_all(&mut self, templates: &[(&str, &str)]) -> Result<(), (usize, Error)> {
+        self.parse_all_with(templates, &mut |_| None)
+    }
+
+    /// [`TemplateSet::parse_all`], taking from `ahead` what was already parsed: `ahead(i)` is
+    /// the [`ParsedTemplate`] of `templates[i]`'s text if there is one (parsed under any name:
+    /// it is renamed, or parsed again when renaming cannot be exact). Templates `ahead` has no
+    /// result for are parsed here. The outcome is the same as `parse_all`'s.
+    pub fn parse_all_with(
+        &mut self,
+        templates: &[(&str, &str)],
+        ahead: &mut dyn FnMut(usize) -> Option<ParsedTemplate>,
+    ) -> Result<(), (usize, Error)> {
         let funcs = self.funcs.clone();
         let has = |n: &str| funcs.contains(n) || builtin::is_builtin(n);
         // A library chart vendored into every subchart (Bitnami's `common`) brings the same
         // text many times: each distinct text is parsed once, its copies share the nodes.
         let first = first_of_same_text(templates);
-        let distinct: Vec<(&str, &str)> = (0..templates.len())
-            .filter(|&i| first[i] == i)
-            .map(|i| templates[i])
+        let distinct: Vec<usize> = (0..templates.len()).filter(|&i| first[i] == i).collect();
+        let mut results: Vec<Option<Parsed>> = distinct
+            .iter()
+            .map(|&i| ahead(i).and_then(|p| p.adopt(templates[i].0)))
             .collect();
-        let total: usize = distinct.iter().map(|(_, text)| text.len()).sum();
+        let missing: Vec<usize> = (0..distinct.len())
+            .filter(|&k| results[k].is_none())
+            .collect();
+        let total: usize = missing
+            .iter()
+            .map(|&k| templates[distinct[k]].1.len())
+            .sum();
         let threads = if total < PARALLEL_PARSE_BYTES {
             1
         } else {
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
-                .min(distinct.len())
+                .min(missing.len())
         };
-        let results: Vec<Parsed> = if threads <= 1 {
+        if threads <= 1 {
             // In order, stopping at the first failure (nothing after it is needed).
-            let mut results = Vec::with_capacity(distinct.len());
-            for (name, text) in &distinct {
-                let r = parse::parse(name, text, &has);
-                let failed = r.is_err();
-                results.push(r);
-                if failed {
+            for k in 0..distinct.len() {
+                if results[k].is_none() {
+                    let (name, text) = templates[distinct[k]];
+                    results[k] = Some(parse::parse(name, text, &has));
+                }
+                if matches!(results[k], Some(Err(_))) {
                     break;
                 }
             }
-            results
         } else {
-            parse_in_parallel(&distinct, threads, &has)
-        };
+            let work: Vec<(&str, &str)> = missing.iter().map(|&k| templates[distinct[k]]).collect();
+            for (k, r) in missing.iter().zip(parse_in_parallel(&work, threads, &has)) {
+                results[*k] = Some(r);
+            }
+        }
         // Joined in input order; the first template that does not parse, in that order, is the
         // error.
         let mut slot_of = vec![usize::MAX; templates.len()];
-        let mut slots = 0;
+        for (k, &i) in distinct.iter().enumerate() {
+            slot_of[i] = k;
+        }
         let mut joined: Vec<Vec<Tree>> = Vec::with_capacity(templates.len());
         for (i, (name, text)) in templates.iter().enumerate() {
             let j = first[i];
             let trees = if j == i {
-                slot_of[i] = slots;
-                slots += 1;
-                match results.get(slot_of[i]) {
+                match &results[slot_of[i]] {
                     Some(Ok(trees)) => trees.clone(),
                     Some(Err(e)) => return Err((i, Error::from(e.clone()))),
                     None => unreachable!("parsing stops only after a failure"),
                 }
             } else {
-                let Some(Ok(original)) = results.get(slot_of[j]) else {
+                let Some(Ok(original)) = &results[slot_of[j]] else {
                     unreachable!("an earlier copy failed, so this one was not reached")
                 };
                 match parse::renamed(original, templates[j].0, name) {
@@ -242,12 +294,25 @@ impl TemplateSet {
             };
             joined.push(trees);
         }
+        // Grown once: a chart brings hundreds of definitions.
+        self.trees.reserve(joined.iter().map(Vec::len).sum());
         for trees in joined {
             for t in trees {
                 parse::associate(&mut self.trees, t);
             }
         }
         Ok(())
+    }
+
+    /// Parses `text` as the template `name` with this set's functions, apart from the set:
+    /// any thread can, ahead of [`TemplateSet::parse_all_with`].
+    pub fn parse_detached(&self, name: &str, text: &str) -> ParsedTemplate {
+        let funcs = self.funcs.clone();
+        let has = |n: &str| funcs.contains(n) || builtin::is_builtin(n);
+        ParsedTemplate {
+            name: name.to_owned(),
+            parsed: parse::parse(name, text, &has),
+        }
     }
 
     /// Whether a template of that name is defined.
@@ -907,7 +972,7 @@ impl<'t, 'c> State<'t, 'c> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => Err(self.errorf("nil is not a command")),
             Arg::Number { num, .. } => self.ideal_constant(first, num),
-            Arg::String { text, .. } => Ok(Value::str(text)),
+            Arg::String { text, .. } => Ok(Value::String(text.clone())),
             _ => Err(self.errorf(format!(
                 "can't evaluate command {}",
                 gofmt::quote_go(&first.to_string())
@@ -979,7 +1044,7 @@ impl<'t, 'c> State<'t, 'c> {
         mut receiver: Value,
         mut iface: bool,
         node: &'t Arg,
-        idents: &'t [String],
+        idents: &'t [parse::TextSpan],
         args: &'t [Arg],
         final_: Option<Value>,
     ) -> R<Value> {
@@ -1315,13 +1380,13 @@ impl<'t, 'c> State<'t, 'c> {
                 _ => Err(self.errorf(format!("expected integer; found {arg}"))),
             },
             Ty::String => match arg {
-                Arg::String { text, .. } => Ok(Value::str(text)),
+                Arg::String { text, .. } => Ok(Value::String(text.clone())),
                 _ => Err(self.errorf(format!("expected string; found {arg}"))),
             },
             Ty::Any | Ty::Reflect => match arg {
                 Arg::Bool { val, .. } => Ok(Value::Bool(*val)),
                 Arg::Number { num, .. } => self.ideal_constant(arg, num),
-                Arg::String { text, .. } => Ok(Value::str(text)),
+                Arg::String { text, .. } => Ok(Value::String(text.clone())),
                 _ => Err(self.errorf(format!(
                     "can't handle assignment of {arg} to empty interface argument"
                 ))),

@@ -36,7 +36,7 @@ pub use context::{
     SeededRng,
 };
 pub use error::{Error, ExecError};
-pub use exec::{CallCtx, MissingKey, Options, TemplateSet, TextError};
+pub use exec::{CallCtx, MissingKey, Options, ParsedTemplate, TemplateSet, TextError};
 pub use funcs::{FuncError, FuncMap, FuncResult, Function, Sig, Ty};
 pub use gofmt::{format_float, quote_go, sprint, sprint_value, sprintf};
 pub use value::{ElemType, List, Map, MethodResult, Object, Value};

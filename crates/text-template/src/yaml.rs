@@ -529,6 +529,13 @@ impl Emitter {
         self.out.push_str(s);
     }
 
+    /// [`Emitter::put`] for one character that is not a line break (a string per character
+    /// was a tenth of a large `toYaml`).
+    fn put_char(&mut self, c: char) {
+        self.column += 1;
+        self.out.push(c);
+    }
+
     fn newline_indent(&mut self, indent: usize) {
         self.out.push('\n');
         self.column = 0;
@@ -658,7 +665,7 @@ impl Emitter {
                 }
                 spaces = true;
             } else {
-                self.put(&c.to_string());
+                self.put_char(c);
                 spaces = false;
             }
             i += 1;
@@ -687,7 +694,7 @@ impl Emitter {
                 if c == '\'' {
                     self.put("''");
                 } else {
-                    self.put(&c.to_string());
+                    self.put_char(c);
                 }
                 spaces = false;
             }
@@ -739,7 +746,7 @@ impl Emitter {
                 }
                 spaces = true;
             } else {
-                self.put(&c.to_string());
+                self.put_char(c);
                 spaces = false;
             }
         }
@@ -772,7 +779,7 @@ impl Emitter {
                     self.column = indent;
                     at_line_start = false;
                 }
-                self.put(&c.to_string());
+                self.put_char(c);
             }
         }
         if s.ends_with('\n') {

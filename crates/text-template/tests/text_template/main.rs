@@ -6,4 +6,5 @@ mod corpus;
 mod crypto;
 mod helm_env;
 mod hostile;
+mod parse_ahead;
 mod props;

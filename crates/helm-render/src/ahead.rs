@@ -1,0 +1,300 @@
+//! Parsing a chart's templates on a second core while the first loads the chart.
+//!
+//! Parsing is about half of a render's work on a chart of 100 KB of templates, and it depends
+//! on nothing but the templates' text: not on the chart's metadata, values, dependencies or
+//! schemas, which the rendering thread reads, merges and checks first. So when a chart has
+//! enough templates, a helper thread starts on them as soon as the render begins, and the
+//! rendering thread joins in when it gets to them: the two share what is left, largest first,
+//! and the set is joined as if it had been parsed in one go ([`TemplateSet::parse_all_with`]).
+//!
+//! Starting at the beginning is the point: on the 2-core VM the benchmarks run on, a new thread
+//! runs 0.3–0.8 ms after it is spawned, which is what two threads started at parse time
+//! gained back, and no more (docs/BENCHMARKS.md); started with the render, that delay passes
+//! while the values are read. Templates are matched by their contents, so what the helper
+//! parsed under a file's path serves the template's final name (subcharts can be aliased), and
+//! identical texts (a library chart vendored into every subchart) are parsed once. Templates
+//! the render then does not use (a disabled subchart's) cost the helper's time only: their
+//! results, errors included, are dropped.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use text_template::helm_objects::FileContent;
+use text_template::{ParsedTemplate, TemplateSet};
+
+use crate::files::ChartFiles;
+
+/// Below this much template text the rendering thread parses alone: the helper would barely
+/// have started when the parse is done.
+const AHEAD_BYTES: u64 = 32 << 10;
+
+/// Templates being parsed by a helper thread; [`ParseAhead::finish`] collects them.
+pub(crate) struct ParseAhead {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Each template file's path and contents, largest first: the last to be taken are the
+    /// small ones, so neither thread waits long for the other at the end.
+    jobs: Vec<(String, Arc<FileContent>)>,
+    next: AtomicUsize,
+    /// Set when the render ended before it needed the templates: take no more.
+    abandoned: AtomicBool,
+    state: Mutex<State>,
+    settled: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// By the address of the file's contents.
+    parsed: HashMap<usize, ParsedTemplate>,
+    /// A file whose text an earlier job had: its address, and that job's.
+    same_as: HashMap<usize, usize>,
+    /// Texts taken so far, by length and edges ([`Key`]).
+    texts: HashMap<Key, Vec<Arc<FileContent>>>,
+    /// Jobs taken and ended, parsed or not.
+    ended: usize,
+    /// A parser panic on the helper, raised again on the rendering thread.
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+/// A text's length and a few of its bytes: identical texts share it, different ones rarely do.
+type Key = (usize, u64, u64);
+
+fn key(text: &[u8]) -> Key {
+    let edge = |s: &[u8]| s.iter().fold(0u64, |h, &x| h.rotate_left(5) ^ u64::from(x));
+    (
+        text.len(),
+        edge(&text[..text.len().min(32)]),
+        edge(&text[text.len().saturating_sub(32)..]),
+    )
+}
+
+/// The address that identifies a file's contents.
+pub(crate) fn address(content: &Arc<FileContent>) -> usize {
+    Arc::as_ptr(content) as usize
+}
+
+/// Whether a chart's file at `path` is a template of the chart or of a subchart unpacked
+/// under `charts/` (Helm's loader: `templates/` within each chart).
+fn is_template(path: &str) -> bool {
+    let mut rest = path;
+    loop {
+        if rest.starts_with("templates/") {
+            return true;
+        }
+        match rest
+            .strip_prefix("charts/")
+            .and_then(|sub| sub.split_once('/'))
+        {
+            Some((_, inner)) => rest = inner,
+            None => return false,
+        }
+    }
+}
+
+impl ParseAhead {
+    /// Starts parsing the templates of `files` on a helper thread, when there is enough to be
+    /// worth it and a second core to run it; `None` otherwise (or if no thread could start).
+    pub(crate) fn start(files: &ChartFiles) -> Option<ParseAhead> {
+        let mut jobs: Vec<(String, Arc<FileContent>)> = files
+            .shared()
+            .filter(|(path, _)| is_template(path))
+            .map(|(path, content)| (path.to_owned(), content.clone()))
+            .collect();
+        let total: u64 = jobs.iter().map(|(_, c)| c.len()).sum();
+        if total < AHEAD_BYTES || !std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+            return None;
+        }
+        jobs.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
+        let state = State {
+            parsed: HashMap::with_capacity(jobs.len()),
+            texts: HashMap::with_capacity(jobs.len()),
+            ..State::default()
+        };
+        let shared = Arc::new(Shared {
+            jobs,
+            next: AtomicUsize::new(0),
+            abandoned: AtomicBool::new(false),
+            state: Mutex::new(state),
+            settled: Condvar::new(),
+        });
+        let helper = shared.clone();
+        std::thread::Builder::new()
+            .name("parse-ahead".into())
+            .spawn(move || helper.work())
+            .ok()?;
+        Some(ParseAhead { shared })
+    }
+
+    /// Parses what the helper has not taken yet alongside it, waits for the helper's last
+    /// template, and returns every result. A panic in the helper's parser (a bug) is raised
+    /// here.
+    pub(crate) fn finish(self) -> Parsed {
+        self.shared.work();
+        let shared = &self.shared;
+        let mut state = shared.lock();
+        while state.ended < shared.jobs.len() && state.panic.is_none() {
+            state = shared
+                .settled
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        if let Some(payload) = state.panic.take() {
+            std::panic::resume_unwind(payload);
+        }
+        Parsed {
+            parsed: std::mem::take(&mut state.parsed),
+            same_as: std::mem::take(&mut state.same_as),
+        }
+    }
+}
+
+impl Drop for ParseAhead {
+    fn drop(&mut self) {
+        // Finished or not needed: either way the helper has nothing more to take.
+        self.shared.abandoned.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes and parses templates until none is left.
+    fn work(&self) {
+        // Only the function names matter to parsing; the set itself stays empty.
+        let set = TemplateSet::helm();
+        while !self.abandoned.load(Ordering::Relaxed) {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some((path, content)) = self.jobs.get(i) else {
+                return;
+            };
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.parse(&set, path, content)
+            }));
+            let mut state = self.lock();
+            state.ended += 1;
+            match outcome {
+                Ok(Some(parsed)) => {
+                    state.parsed.insert(address(content), parsed);
+                }
+                Ok(None) => {}
+                Err(payload) => state.panic = Some(payload),
+            }
+            drop(state);
+            self.settled.notify_all();
+        }
+    }
+
+    /// Parses one file, unless a file with the same text was taken before (then it is noted
+    /// as its copy and `None` returned).
+    fn parse(
+        &self,
+        set: &TemplateSet,
+        path: &str,
+        content: &Arc<FileContent>,
+    ) -> Option<ParsedTemplate> {
+        let bytes = content.bytes();
+        {
+            let mut state = self.lock();
+            let k = key(bytes);
+            let earlier = state.texts.get(&k).and_then(|seen| {
+                seen.iter()
+                    .find(|other| other.bytes() == bytes)
+                    .map(address)
+            });
+            if let Some(other) = earlier {
+                state.same_as.insert(address(content), other);
+                return None;
+            }
+            state.texts.entry(k).or_default().push(content.clone());
+        }
+        let text = crate::native::template_text(bytes);
+        Some(set.parse_detached(path, &text))
+    }
+}
+
+/// What was parsed ahead, by the address of each file's contents.
+pub(crate) struct Parsed {
+    parsed: HashMap<usize, ParsedTemplate>,
+    same_as: HashMap<usize, usize>,
+}
+
+impl Parsed {
+    /// The parse of the file whose contents are at `address` (or of an identical file), once.
+    pub(crate) fn take(&mut self, address: usize) -> Option<ParsedTemplate> {
+        let address = self.same_as.get(&address).copied().unwrap_or(address);
+        self.parsed.remove(&address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::FileLimits;
+
+    fn fixture(name: &str) -> ChartFiles {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/charts")
+            .join(name);
+        ChartFiles::from_dir(&dir, FileLimits::default()).unwrap()
+    }
+
+    #[test]
+    fn every_template_is_parsed_ahead_once_per_text() {
+        let files = fixture("ahead");
+        let Some(ahead) = ParseAhead::start(&files) else {
+            // One core: nothing to start (the fixture has enough templates otherwise).
+            assert!(!std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+            return;
+        };
+        let mut parsed = ahead.finish();
+        let content = |path: &str| {
+            files
+                .shared()
+                .find(|(p, _)| *p == path)
+                .map(|(_, c)| address(c))
+                .unwrap()
+        };
+        let templates: Vec<&str> = files
+            .shared()
+            .map(|(p, _)| p)
+            .filter(|p| is_template(p))
+            .collect();
+        assert_eq!(templates.len(), 7, "{templates:?}");
+        // The library vendored twice is one text: parsed once, found through either file.
+        let (lib, vendored) = (
+            content("charts/lib/templates/_names.tpl"),
+            content("charts/web/charts/lib/templates/_names.tpl"),
+        );
+        assert!(parsed.take(vendored).is_some());
+        assert!(parsed.take(lib).is_none(), "taken once");
+        // The others, the subchart that does not parse included.
+        for path in templates.iter().filter(|p| !p.ends_with("_names.tpl")) {
+            assert!(parsed.take(content(path)).is_some(), "{path}");
+        }
+    }
+
+    #[test]
+    fn small_charts_are_parsed_on_the_rendering_thread() {
+        assert!(ParseAhead::start(&fixture("re2")).is_none());
+    }
+
+    #[test]
+    fn templates_are_found_in_the_chart_and_its_unpacked_subcharts() {
+        assert!(is_template("templates/deployment.yaml"));
+        assert!(is_template("templates/_helpers.tpl"));
+        assert!(is_template("charts/redis/templates/master.yaml"));
+        assert!(is_template("charts/a/charts/b/templates/x.yaml"));
+        assert!(!is_template("values.yaml"));
+        assert!(!is_template("charts/redis.tgz"));
+        assert!(!is_template("charts/redis/values.yaml"));
+        assert!(!is_template("files/templates/x.yaml"));
+        assert!(!is_template("crds/templates/x.yaml"));
+        assert!(!is_template("charts/templates/x.yaml"));
+    }
+}
