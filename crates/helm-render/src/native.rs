@@ -139,10 +139,14 @@ impl NativeRenderer {
             teardown: self.teardown,
         };
         // Helm validates the values against the schemas, then checks kubeVersion, then parses
-        // the templates. Parsing has no effect but its result, so with a schema to check and
-        // a second core the two run side by side; the errors still come in Helm's order.
-        let schemas = |budget: &mut Budget, bounds: &mut schema::Bounds| {
-            validate_schemas(&root, &vals, budget, bounds, "")
+        // and executes the templates. None of these has an effect but its result, so with a
+        // schema to check and a second core the check runs beside the rest; the errors still
+        // come in Helm's order (a values error first, whatever the templates did). The values
+        // are written out for the schemas here, charging the memory budget, so that the
+        // templates start from the same budget either way.
+        let checks = schema_values(&root, &vals, &mut budget).map_err(load_to_render)?;
+        let schemas = |bounds: &mut schema::Bounds| {
+            check_schemas(&checks, bounds)
                 .map_err(|e| match e {
                     RenderError::Timeout { .. } => RenderError::Timeout {
                         seconds: options.timeout.as_secs_f64(),
@@ -169,34 +173,36 @@ impl NativeRenderer {
             }
             Ok(())
         };
-        let parsed = if schemas_beside_parsing(&root) {
-            let (checked, parsed) = std::thread::scope(|scope| {
-                let checker = std::thread::Builder::new()
-                    .name("values-schemas".into())
-                    .spawn_scoped(scope, || schemas(&mut budget, &mut bounds));
-                let parsed = parse_templates(&root, &vals, &caps, options, ahead);
-                // A panic in the checker is a bug; surface it here.
-                let checked = checker
-                    .ok()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-                (checked, parsed)
-            });
-            // No thread could be started: check here.
-            checked.unwrap_or_else(|| schemas(&mut budget, &mut bounds))?;
-            kube_version()?;
-            parsed?
-        } else {
-            schemas(&mut budget, &mut bounds)?;
-            kube_version()?;
-            parse_templates(&root, &vals, &caps, options, ahead)?
-        };
         let limits = Limits {
             max_output_bytes: self.limits.max_output_bytes.min(options.max_output_bytes),
             max_memory_bytes: budget.max(),
             ..self.limits
         };
-        let time = options.timeout.saturating_sub(started.elapsed());
-        let rendered = render_templates(parsed, options, limits, time, &budget, self.teardown)?;
+        let templates = |ahead: Option<ParseAhead>| {
+            kube_version()?;
+            let parsed = parse_templates(&root, &vals, &caps, options, ahead)?;
+            let time = options.timeout.saturating_sub(started.elapsed());
+            render_templates(parsed, options, limits, time, &budget, self.teardown)
+        };
+        let rendered = if schemas_beside_parsing(&root) {
+            let (checked, rendered) = std::thread::scope(|scope| {
+                let checker = std::thread::Builder::new()
+                    .name("values-schemas".into())
+                    .spawn_scoped(scope, || schemas(&mut bounds));
+                let rendered = templates(ahead);
+                // A panic in the checker is a bug; surface it here.
+                let checked = checker
+                    .ok()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                (checked, rendered)
+            });
+            // No thread could be started: check here.
+            checked.unwrap_or_else(|| schemas(&mut bounds))?;
+            rendered?
+        } else {
+            schemas(&mut bounds)?;
+            templates(ahead)?
+        };
         let manifest = assemble(&root, &rendered, options)?;
         self.teardown.dispose((rendered, root, vals, user, caps));
         if manifest.len() > options.max_output_bytes {
@@ -298,36 +304,73 @@ fn capabilities(options: &Options) -> Result<Capabilities, RenderError> {
     Ok(caps)
 }
 
-fn to_json(v: &Map, budget: &mut Budget, file: &str) -> Result<serde_json::Value, LoadError> {
-    let text = text_template::to_json(&Value::Map(v.clone()));
-    // The text, then serde's values (no larger than the text's estimate).
-    budget.charge(2 * text.len() as u64, file)?;
-    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+/// A chart's values written out for its `values.schema.json`.
+struct SchemaCheck {
+    chart: String,
+    file: String,
+    schema: Arc<FileContent>,
+    values: String,
+}
+
+/// The values of the chart and of each subchart with a schema, as JSON, in Helm's order (a
+/// chart, then its subcharts), each charged to the memory budget with serde's copy of it.
+fn schema_values(
+    c: &Chart,
+    vals: &Map,
+    budget: &mut Budget,
+) -> Result<Vec<SchemaCheck>, LoadError> {
+    fn walk(
+        c: &Chart,
+        vals: &Map,
+        budget: &mut Budget,
+        path: &str,
+        out: &mut Vec<SchemaCheck>,
+    ) -> Result<(), LoadError> {
+        let path = if path.is_empty() {
+            c.name().to_owned()
+        } else {
+            format!("{path}/charts/{}", c.name())
+        };
+        if let Some(schema) = &c.schema {
+            let file = format!("{path}/values.schema.json");
+            let values = text_template::to_json(&Value::Map(vals.clone()));
+            // The text, then serde's values (no larger than the text's estimate).
+            budget.charge(2 * values.len() as u64, &file)?;
+            out.push(SchemaCheck {
+                chart: c.name().to_owned(),
+                file,
+                schema: schema.clone(),
+                values,
+            });
+        }
+        for sub in &c.dependencies {
+            let sv = match vals.get(sub.name()) {
+                Some(Value::Map(m)) => m,
+                _ => Map::new(),
+            };
+            walk(sub, &sv, budget, &path, out)?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(c, vals, budget, "", &mut out)?;
+    Ok(out)
 }
 
 /// Helm's `ValidateAgainstSchema` over the chart and its subcharts: `Ok(Err(text))` when
 /// values do not meet a schema, `Err` when a limit stopped validation.
-fn validate_schemas(
-    c: &Chart,
-    vals: &Map,
-    budget: &mut Budget,
+fn check_schemas(
+    checks: &[SchemaCheck],
     bounds: &mut schema::Bounds,
-    path: &str,
 ) -> Result<Result<(), String>, RenderError> {
-    let path = if path.is_empty() {
-        c.name().to_owned()
-    } else {
-        format!("{path}/charts/{}", c.name())
-    };
     let mut sb = String::new();
-    if let Some(s) = &c.schema {
-        let file = format!("{path}/values.schema.json");
-        let json = to_json(vals, budget, &file).map_err(load_to_render)?;
-        let checked = schema::validate(s.bytes(), &json, bounds);
+    for check in checks {
+        let json = serde_json::from_str(&check.values).unwrap_or(serde_json::Value::Null);
+        let checked = schema::validate(check.schema.bytes(), &json, bounds);
         bounds.teardown.dispose(json);
         match checked {
             Ok(()) => {}
-            Err(schema::Invalid::Values(e)) => sb.push_str(&format!("{}:\n{e}", c.name())),
+            Err(schema::Invalid::Values(e)) => sb.push_str(&format!("{}:\n{e}", check.chart)),
             Err(schema::Invalid::Stopped(schema::Stopped::Deadline)) => {
                 // The caller puts in the configured timeout.
                 return Err(RenderError::Timeout { seconds: 0.0 });
@@ -340,18 +383,9 @@ fn validate_schemas(
                         "validating values against the schema took more than {} evaluations",
                         schema::MAX_SCHEMA_EVALUATIONS
                     ),
-                    template: Some(file),
+                    template: Some(check.file.clone()),
                 });
             }
-        }
-    }
-    for sub in &c.dependencies {
-        let sv = match vals.get(sub.name()) {
-            Some(Value::Map(m)) => m,
-            _ => Map::new(),
-        };
-        if let Err(e) = validate_schemas(sub, &sv, budget, bounds, &path)? {
-            sb.push_str(&e);
         }
     }
     Ok(if sb.is_empty() { Ok(()) } else { Err(sb) })
@@ -521,11 +555,11 @@ fn cleanup_exec_error(filename: &str, msg: &str) -> String {
     msg.to_string()
 }
 
-/// Below this much schema, or this much template text, the schemas are checked before parsing
-/// on one thread: a thread costs more than it saves.
+/// Below this much schema, or this much template text, the schemas are checked before the
+/// templates on one thread: a thread costs more than it saves.
 const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (4 << 10, 32 << 10);
 
-/// Whether [`validate_schemas`] runs on a second thread while the templates are parsed.
+/// Whether [`check_schemas`] runs on a second thread while the templates are parsed and run.
 fn schemas_beside_parsing(root: &Chart) -> bool {
     fn sizes(c: &Chart) -> (usize, usize) {
         let own = (
