@@ -57,3 +57,10 @@ pub use render::{Options, Outcome, Renderer, RendererInfo, ValuesFile};
 pub use schema::MAX_SCHEMA_EVALUATIONS;
 pub use strvals::split_set_file;
 pub use text_template::Limits;
+
+/// The cores this process may use ([`std::thread::available_parallelism`], which reads the
+/// cgroup's quota from files each time it is asked: tens of microseconds), counted once.
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -574,7 +574,7 @@ fn schemas_beside_parsing(root: &Chart) -> bool {
     let (schema, templates) = sizes(root);
     schema >= SCHEMAS_BESIDE_PARSING_BYTES.0
         && templates >= SCHEMAS_BESIDE_PARSING_BYTES.1
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        && crate::cores() > 1
 }
 
 /// Every template with the data it runs with, parsed into one set in Helm's order.
@@ -813,7 +813,7 @@ const SECOND_THREAD_BYTES: usize = 128 << 10;
 /// second core.
 fn second_thread(texts: &[(&str, &str)]) -> bool {
     let total: usize = texts.iter().map(|(_, text)| text.len()).sum();
-    total >= SECOND_THREAD_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    total >= SECOND_THREAD_BYTES && crate::cores() > 1
 }
 
 /// One template's output with the heads of its documents (or the YAML error Helm reports).

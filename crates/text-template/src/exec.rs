@@ -274,11 +274,18 @@ impl TemplateSet {
         for (k, &i) in distinct.iter().enumerate() {
             slot_of[i] = k;
         }
+        // A text's trees are moved into the set unless a later copy still needs them.
+        let mut copied = vec![false; templates.len()];
+        for (i, &j) in first.iter().enumerate() {
+            copied[j] |= j != i;
+        }
         let mut joined: Vec<Vec<Tree>> = Vec::with_capacity(templates.len());
         for (i, (name, text)) in templates.iter().enumerate() {
             let j = first[i];
             let trees = if j == i {
-                match &results[slot_of[i]] {
+                let slot = &mut results[slot_of[i]];
+                match slot {
+                    Some(Ok(trees)) if !copied[i] => std::mem::take(trees),
                     Some(Ok(trees)) => trees.clone(),
                     Some(Err(e)) => return Err((i, Error::from(e.clone()))),
                     None => unreachable!("parsing stops only after a failure"),
