@@ -44,6 +44,20 @@ struct Shared {
     abandoned: AtomicBool,
     state: Mutex<State>,
     settled: Condvar,
+    /// Work for the helper once the templates are taken ([`ParseAhead::then`]).
+    then: Mutex<Then>,
+}
+
+/// A job for after the templates.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+enum Then {
+    /// Nothing yet; the helper is still parsing.
+    Open,
+    /// Queued while the helper was parsing: it runs it next.
+    Queued(Job),
+    /// The helper took its job, or ended without one: a job given now is given back.
+    Closed,
 }
 
 #[derive(Default)]
@@ -120,6 +134,7 @@ impl ParseAhead {
             abandoned: AtomicBool::new(false),
             state: Mutex::new(state),
             settled: Condvar::new(),
+            then: Mutex::new(Then::Open),
         });
         let helper = shared.clone();
         std::thread::Builder::new()
@@ -131,9 +146,31 @@ impl ParseAhead {
                 if crate::cores() > 1 {
                     helper.work();
                 }
+                if let Some(job) = helper.take_then() {
+                    job();
+                }
             })
             .ok()?;
         Some(ParseAhead { shared })
+    }
+
+    /// Gives `job` to the helper, to run once no template is left to take (the rendering
+    /// thread may still be finishing its last): a thread the render has already started, where
+    /// a new one takes a tenth of a millisecond to start and then competes with both parsing
+    /// threads for two cores. `Err(job)` when the helper has already ended.
+    pub(crate) fn then(&self, job: Job) -> Result<(), Job> {
+        let mut then = self
+            .shared
+            .then
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match *then {
+            Then::Open => {
+                *then = Then::Queued(job);
+                Ok(())
+            }
+            Then::Queued(_) | Then::Closed => Err(job),
+        }
     }
 
     /// Parses what the helper has not taken yet alongside it, waits for the helper's last
@@ -169,6 +206,15 @@ impl Drop for ParseAhead {
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The job queued for the helper, if any; either way no job is taken after this.
+    fn take_then(&self) -> Option<Job> {
+        let mut then = self.then.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *then, Then::Closed) {
+            Then::Queued(job) => Some(job),
+            Then::Open | Then::Closed => None,
+        }
     }
 
     /// Takes and parses templates until none is left.

@@ -133,10 +133,11 @@ impl NativeRenderer {
         budget
             .charge(budget::value_bytes(&Value::Map(vals.clone())), "values")
             .map_err(load_to_render)?;
-        let mut bounds = schema::Bounds {
+        let teardown = self.teardown;
+        let bounds = move || schema::Bounds {
             evaluations_left: schema::MAX_SCHEMA_EVALUATIONS,
             deadline: Some(deadline),
-            teardown: self.teardown,
+            teardown,
         };
         // Helm validates the values against the schemas, then checks kubeVersion, then parses
         // and executes the templates. None of these has an effect but its result, so with a
@@ -144,9 +145,9 @@ impl NativeRenderer {
         // come in Helm's order (a values error first, whatever the templates did). The values
         // are written out for the schemas here, charging the memory budget, so that the
         // templates start from the same budget either way.
-        let checks = schema_values(&root, &vals, &mut budget).map_err(load_to_render)?;
-        let schemas = |bounds: &mut schema::Bounds| {
-            check_schemas(&checks, bounds)
+        let checks = Arc::new(schema_values(&root, &vals, &mut budget).map_err(load_to_render)?);
+        let verdict = |checked: Result<Result<(), String>, RenderError>| {
+            checked
                 .map_err(|e| match e {
                     RenderError::Timeout { .. } => RenderError::Timeout {
                         seconds: options.timeout.as_secs_f64(),
@@ -185,22 +186,38 @@ impl NativeRenderer {
             render_templates(parsed, options, limits, time, &budget, self.teardown)
         };
         let rendered = if schemas_beside_parsing(&root) {
-            let (checked, rendered) = std::thread::scope(|scope| {
-                let checker = std::thread::Builder::new()
+            let (tx, rx) = std::sync::mpsc::channel();
+            let job: ahead::Job = {
+                let checks = checks.clone();
+                Box::new(move || {
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        check_schemas(&checks, &mut bounds())
+                    }));
+                    let _ = tx.send(checked);
+                })
+            };
+            // On the parse-ahead thread once the templates are taken, else on its own thread.
+            let job = match &ahead {
+                Some(ahead) => ahead.then(job).err(),
+                None => Some(job),
+            };
+            if let Some(job) = job {
+                // Not started: `rx` sees the job dropped, and the check runs here.
+                let _ = std::thread::Builder::new()
                     .name("values-schemas".into())
-                    .spawn_scoped(scope, || schemas(&mut bounds));
-                let rendered = templates(ahead);
-                // A panic in the checker is a bug; surface it here.
-                let checked = checker
-                    .ok()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-                (checked, rendered)
-            });
-            // No thread could be started: check here.
-            checked.unwrap_or_else(|| schemas(&mut bounds))?;
+                    .spawn(job);
+            }
+            let rendered = templates(ahead);
+            let checked = match rx.recv() {
+                Ok(Ok(checked)) => checked,
+                // A panic in the check is a bug; surface it here.
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => check_schemas(&checks, &mut bounds()),
+            };
+            verdict(checked)?;
             rendered?
         } else {
-            schemas(&mut bounds)?;
+            verdict(check_schemas(&checks, &mut bounds()))?;
             templates(ahead)?
         };
         let manifest = assemble(&root, &rendered, options)?;
