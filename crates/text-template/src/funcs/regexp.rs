@@ -1,7 +1,10 @@
-//! Sprig's regular expression functions (RE2 semantics via the `regex` crate).
+//! Sprig's regular expression functions (RE2 semantics via the `regex` crate's engine).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+
+use regex_automata::meta;
+use regex_automata::util::syntax;
 
 use super::{FuncError, FuncMap, Sig, Ty, err, i, s};
 use crate::value::Value;
@@ -10,9 +13,9 @@ use crate::value::Value;
 /// are included many times, and compiling (Unicode classes above all) costs far more than
 /// matching. Bounded: cleared when full.
 /// Shared (not cloned: a cloned `Regex` starts a new matching-cache pool).
-fn compile(re: &str) -> Result<Arc<regex::Regex>, FuncError> {
+fn compile(re: &str) -> Result<Arc<Pattern>, FuncError> {
     const MAX_CACHED: usize = 256;
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Pattern>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(r) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(re) {
         return Ok(r.clone());
@@ -26,15 +29,57 @@ fn compile(re: &str) -> Result<Arc<regex::Regex>, FuncError> {
     Ok(r)
 }
 
-fn compile_uncached(re: &str) -> Result<regex::Regex, FuncError> {
-    regex::RegexBuilder::new(&go_syntax(re))
-        // RE2 reads `\123` as an octal character code.
-        .octal(true)
-        .build()
+/// A compiled pattern: what `regex::Regex` is (the same engine, configured as `regex` does),
+/// except that no full DFA is built. `regex` builds one for every small pattern when any crate
+/// in the build enables `regex-automata`'s `dfa-build` (here `tracing-subscriber`'s filter
+/// does): for a class like `[^}]`, which is most of Unicode, that took 0.2–0.3 ms per pattern,
+/// a fifth of executing a Bitnami chart's templates, to speed up matches against strings of a
+/// few dozen bytes. The lazy DFA and the other engines remain.
+pub(crate) struct Pattern {
+    re: meta::Regex,
+    /// The pattern as compiled (after [`go_syntax`]).
+    source: String,
+}
+
+impl Pattern {
+    fn is_match(&self, text: &str) -> bool {
+        self.re.is_match(text)
+    }
+
+    fn find<'t>(&self, text: &'t str) -> Option<&'t str> {
+        self.re.find(text).map(|m| &text[m.range()])
+    }
+
+    fn find_iter<'t>(&self, text: &'t str) -> impl Iterator<Item = (usize, usize)> + use<'_, 't> {
+        self.re.find_iter(text).map(|m| (m.start(), m.end()))
+    }
+}
+
+fn compile_uncached(re: &str) -> Result<Pattern, FuncError> {
+    let source = go_syntax(re).into_owned();
+    // `regex::RegexBuilder`'s settings for a `Regex`, plus octal escapes (RE2 reads `\123` as
+    // a character code) and minus the full DFA.
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(10 * (1 << 20)))
+        .hybrid_cache_capacity(2 * (1 << 20))
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .dfa(false);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().utf8(true).octal(true))
+        .build(&source)
+        .map(|re| Pattern { re, source })
         .or_else(|e| {
+            // The text `regex` gives for the same failure, whose last line Go's resembles.
+            let text = match (e.size_limit(), e.syntax_error()) {
+                (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+                (None, Some(syntax)) => syntax.to_string(),
+                (None, None) => e.to_string(),
+            };
             err(format!(
                 "error parsing regexp: {}",
-                e.to_string().lines().last().unwrap_or("")
+                text.lines().last().unwrap_or("")
             ))
         })
 }
@@ -176,19 +221,15 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     both(m, "regexFindAll", Sig::fixed(&[st, st, Ty::Int]), |a| {
         let re = compile(s(&a[0]))?;
+        let text = s(&a[1]);
         Ok(Value::string_list(
-            re.find_iter(s(&a[1]))
+            re.find_iter(text)
                 .take(limit(i(&a[2])))
-                .map(|x| x.as_str()),
+                .map(|(start, end)| &text[start..end]),
         ))
     });
     both(m, "regexFind", Sig::fixed(&[st, st]), |a| {
-        Ok(Value::str(
-            compile(s(&a[0]))?
-                .find(s(&a[1]))
-                .map(|x| x.as_str())
-                .unwrap_or(""),
-        ))
+        Ok(Value::str(compile(s(&a[0]))?.find(s(&a[1])).unwrap_or("")))
     });
     both(m, "regexReplaceAll", Sig::fixed(&[st, st, st]), |a| {
         Ok(Value::str(replace_all(
@@ -234,12 +275,7 @@ pub(crate) fn register(m: &mut FuncMap) {
 /// `Regex::replace_all` (expanding `$name` in `rep` when `expand`), within the memory budget:
 /// every match can add the whole replacement, and `$0$0…` doubles what each match adds, so
 /// the result is checked as it grows rather than estimated.
-fn replace_all(
-    re: &regex::Regex,
-    text: &str,
-    rep: &str,
-    expand: bool,
-) -> Result<String, FuncError> {
+fn replace_all(re: &Pattern, text: &str, rep: &str, expand: bool) -> Result<String, FuncError> {
     let mut out = String::new();
     let mut last = 0;
     // Each `$` of the replacement adds at most a group of the match, no longer than the match.
@@ -255,14 +291,15 @@ fn replace_all(
         Ok::<_, FuncError>(())
     };
     if expand {
-        for caps in re.captures_iter(text) {
-            let Some(m) = caps.get(0) else { continue };
+        for caps in re.re.captures_iter(text) {
+            let Some(m) = caps.get_match() else { continue };
             next(m.start(), m.end(), &mut out)?;
-            caps.expand(rep, &mut out);
+            // `regex::Captures::expand`'s own implementation.
+            caps.interpolate_string_into(text, rep, &mut out);
         }
     } else {
-        for m in re.find_iter(text) {
-            next(m.start(), m.end(), &mut out)?;
+        for (start, end) in re.find_iter(text) {
+            next(start, end, &mut out)?;
             out.push_str(rep);
         }
     }
@@ -271,25 +308,25 @@ fn replace_all(
 }
 
 /// Go's `Regexp.FindAllStringIndex`: an empty match right after the previous match is skipped.
-fn go_find_all(re: &regex::Regex, text: &str, n: i64) -> Vec<(usize, usize)> {
+fn go_find_all(re: &Pattern, text: &str, n: i64) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut prev_end: Option<usize> = None;
-    for m in re.find_iter(text) {
+    for (start, end) in re.find_iter(text) {
         if n >= 0 && out.len() as i64 >= n {
             break;
         }
-        if m.start() == m.end() && prev_end == Some(m.start()) {
+        if start == end && prev_end == Some(start) {
             continue;
         }
-        out.push((m.start(), m.end()));
-        prev_end = Some(m.end());
+        out.push((start, end));
+        prev_end = Some(end);
     }
     out
 }
 
 /// Go's `Regexp.Split`.
-fn go_split<'a>(re: &regex::Regex, text: &'a str, n: i64) -> Vec<&'a str> {
-    if !re.as_str().is_empty() && text.is_empty() {
+fn go_split<'a>(re: &Pattern, text: &'a str, n: i64) -> Vec<&'a str> {
+    if !re.source.is_empty() && text.is_empty() {
         return vec![""];
     }
     let mut parts = Vec::new();
