@@ -574,7 +574,10 @@ fn cleanup_exec_error(filename: &str, msg: &str) -> String {
 
 /// Below this much schema, or this much template text, the schemas are checked before the
 /// templates on one thread: a thread costs more than it saves.
-const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (4 << 10, 32 << 10);
+const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (SCHEMA_BESIDE_BYTES as usize, 32 << 10);
+
+/// The least schema text (of a chart and its subcharts) checked on a second thread.
+pub(crate) const SCHEMA_BESIDE_BYTES: u64 = 4 << 10;
 
 /// Whether [`check_schemas`] runs on a second thread while the templates are parsed and run.
 fn schemas_beside_parsing(root: &Chart) -> bool {
