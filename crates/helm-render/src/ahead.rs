@@ -30,10 +30,6 @@ use text_template::{ParsedTemplate, TemplateSet};
 
 use crate::files::ChartFiles;
 
-/// Below this much template text the rendering thread parses alone: the helper would barely
-/// have started when the parse is done.
-const AHEAD_BYTES: u64 = 32 << 10;
-
 /// Templates being parsed by a helper thread; [`ParseAhead::finish`] collects them.
 pub(crate) struct ParseAhead {
     shared: Arc<Shared>,
@@ -70,24 +66,13 @@ struct State {
     parsed: HashMap<usize, ParsedTemplate>,
     /// A file whose text an earlier job had: its address, and that job's.
     same_as: HashMap<usize, usize>,
-    /// Texts taken so far, by length and edges ([`Key`]).
-    texts: HashMap<Key, Vec<Arc<FileContent>>>,
+    /// Texts taken so far, by length: files of the same length are compared whole (copies are
+    /// what has equal lengths, nearly always).
+    texts: HashMap<usize, Vec<Arc<FileContent>>>,
     /// Jobs taken and ended, parsed or not.
     ended: usize,
     /// A parser panic on the helper, raised again on the rendering thread.
     panic: Option<Box<dyn Any + Send>>,
-}
-
-/// A text's length and a few of its bytes: identical texts share it, different ones rarely do.
-type Key = (usize, u64, u64);
-
-fn key(text: &[u8]) -> Key {
-    let edge = |s: &[u8]| s.iter().fold(0u64, |h, &x| h.rotate_left(5) ^ u64::from(x));
-    (
-        text.len(),
-        edge(&text[..text.len().min(32)]),
-        edge(&text[text.len().saturating_sub(32)..]),
-    )
 }
 
 /// The address that identifies a file's contents.
@@ -133,7 +118,7 @@ impl ParseAhead {
             })
             .map(|(_, c)| c.len())
             .sum();
-        if total < AHEAD_BYTES || schema < crate::native::SCHEMA_BESIDE_BYTES {
+        if !crate::native::worth_a_second_thread(schema, total) {
             return None;
         }
         jobs.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
@@ -268,8 +253,7 @@ impl Shared {
         let bytes = content.bytes();
         {
             let mut state = self.lock();
-            let k = key(bytes);
-            let earlier = state.texts.get(&k).and_then(|seen| {
+            let earlier = state.texts.get(&bytes.len()).and_then(|seen| {
                 seen.iter()
                     .find(|other| other.bytes() == bytes)
                     .map(address)
@@ -278,7 +262,11 @@ impl Shared {
                 state.same_as.insert(address(content), other);
                 return None;
             }
-            state.texts.entry(k).or_default().push(content.clone());
+            state
+                .texts
+                .entry(bytes.len())
+                .or_default()
+                .push(content.clone());
         }
         let text = crate::native::template_text(bytes);
         Some(set.parse_detached(path, &text))

@@ -572,19 +572,19 @@ fn cleanup_exec_error(filename: &str, msg: &str) -> String {
     msg.to_string()
 }
 
-/// Below this much schema, or this much template text, the schemas are checked before the
-/// templates on one thread: a thread costs more than it saves.
-const SCHEMAS_BESIDE_PARSING_BYTES: (usize, usize) = (SCHEMA_BESIDE_BYTES as usize, 32 << 10);
-
-/// The least schema text (of a chart and its subcharts) checked on a second thread.
-pub(crate) const SCHEMA_BESIDE_BYTES: u64 = 4 << 10;
+/// Whether a chart with this much values schema and template text (its subcharts' included) is
+/// worth a second thread, to check the schemas beside the templates and to parse ahead
+/// ([`ahead`]): below 4 KB of schema or 32 KB of templates, a thread costs more than it saves.
+pub(crate) fn worth_a_second_thread(schema_bytes: u64, template_bytes: u64) -> bool {
+    schema_bytes >= 4 << 10 && template_bytes >= 32 << 10
+}
 
 /// Whether [`check_schemas`] runs on a second thread while the templates are parsed and run.
 fn schemas_beside_parsing(root: &Chart) -> bool {
-    fn sizes(c: &Chart) -> (usize, usize) {
+    fn sizes(c: &Chart) -> (u64, u64) {
         let own = (
-            c.schema.as_ref().map_or(0, |s| s.len() as usize),
-            c.templates.iter().map(|(_, t)| t.len() as usize).sum(),
+            c.schema.as_ref().map_or(0, |s| s.len()),
+            c.templates.iter().map(|(_, t)| t.len()).sum(),
         );
         c.dependencies
             .iter()
@@ -592,9 +592,7 @@ fn schemas_beside_parsing(root: &Chart) -> bool {
             .fold(own, |a, b| (a.0 + b.0, a.1 + b.1))
     }
     let (schema, templates) = sizes(root);
-    schema >= SCHEMAS_BESIDE_PARSING_BYTES.0
-        && templates >= SCHEMAS_BESIDE_PARSING_BYTES.1
-        && crate::cores() > 1
+    worth_a_second_thread(schema, templates) && crate::cores() > 1
 }
 
 /// Every template with the data it runs with, parsed into one set in Helm's order.
