@@ -237,8 +237,13 @@ impl Shared {
                 Ok(None) => {}
                 Err(payload) => state.panic = Some(payload),
             }
+            // `finish` waits for the last job or a panic; waking it for any other is a system
+            // call per template for nothing.
+            let settled = state.ended == self.jobs.len() || state.panic.is_some();
             drop(state);
-            self.settled.notify_all();
+            if settled {
+                self.settled.notify_all();
+            }
         }
     }
 
