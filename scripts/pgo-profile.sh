@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Regenerates pgo/chartimpact.profdata, the execution profile that release builds optimise
+# with (pgo/rustc-wrapper adds `-C profile-use`; docs/DEVELOPERS.md, "Profile-guided release
+# builds"), and pgo/rustc-commit, the compiler it is for.
+#
+#   scripts/pgo-profile.sh
+#
+# Builds an instrumented `chartimpact` (RUSTFLAGS replaces the config's flags, so this build
+# does not read the old profile), runs it over the corpus — every chart side rendered
+# natively, every case's reference renders diffed in each output format — and merges what it
+# recorded. Run it after changes to the renderer, the template engine or the diff, and commit
+# the result: a profile older than the code still builds, but functions that changed since
+# are optimised without it; a new compiler needs a new profile (until then the wrapper builds
+# without one). Needs `rustup component add llvm-tools` (for llvm-profdata).
+# Environment: CHARTIMPACT_CORPUS (default tests/data/corpus), CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus="${CHARTIMPACT_CORPUS:-$(pwd)/tests/data/corpus}"
+[ -d "$corpus/cases" ] || { echo "no corpus at $corpus (set CHARTIMPACT_CORPUS)" >&2; exit 1; }
+profdata="$(find "$(rustc --print sysroot)" -name llvm-profdata -type f | head -n 1)"
+[ -n "$profdata" ] || { echo "llvm-profdata missing: rustup component add llvm-tools" >&2; exit 1; }
+
+raw="$(mktemp -d)"
+trap 'rm -rf "$raw"' EXIT
+target="${CARGO_TARGET_DIR:-$(pwd)/target}/pgo-generate"
+RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release -q --bin chartimpact --target-dir "$target"
+bin="$target/release/chartimpact"
+
+for case in "$corpus"/cases/*/; do
+  extra=()
+  for v in "$case"values/*; do
+    [ -f "$v" ] && extra=(-f "$v") && break
+  done
+  for side in before after; do
+    for _ in 1 2 3; do
+      "$bin" render "$case$side" --release-name release --namespace default --renderer native \
+        "${extra[@]}" >/dev/null
+    done
+  done
+  for format in text json markdown unified; do
+    # Exit 2 means "something changed", which is what a corpus case is.
+    "$bin" diff -o "$format" --detailed-exitcode "$case"rendered/before.yaml \
+      "$case"rendered/after.yaml >/dev/null || [ $? -eq 2 ]
+  done
+done
+
+# Sparse: functions the corpus never ran are left out (35 MB → 5 MB).
+"$profdata" merge --sparse -o pgo/chartimpact.profdata "$raw"
+rustc -vV | sed -n 's/^commit-hash: //p' >pgo/rustc-commit
+ls -l pgo/chartimpact.profdata
