@@ -27,3 +27,7 @@ bench-render:
 # Criterion benchmarks.
 bench:
     cargo bench --workspace
+
+# Regenerate the execution profile release builds are optimised with (pgo/).
+pgo-profile:
+    scripts/pgo-profile.sh
