@@ -8,10 +8,14 @@
 # Builds an instrumented `chartimpact` (RUSTFLAGS replaces the config's flags, so this build
 # does not read the old profile), runs it over the corpus — every chart side rendered
 # natively, every case's reference renders diffed in each output format — and merges what it
-# recorded. Run it after changes to the renderer, the template engine or the diff, and commit
+# recorded, and compares each case as two tags of a local git repository (a first compare, then
+# one from the warm mirror and render cache). The server's own code (HTTP, queue, database) is
+# not in the workload: it is compiled as LLVM compiles code a profile never saw.
+# Run it after changes to the renderer, the template engine or the diff, and commit
 # the result: a profile older than the code still builds, but functions that changed since
 # are optimised without it; a new compiler needs a new profile (until then the wrapper builds
-# without one). Needs `rustup component add llvm-tools` (for llvm-profdata).
+# without one). Needs `rustup component add llvm-tools` (for llvm-profdata). The instrumented
+# build stays in $CARGO_TARGET_DIR/pgo-generate (a few GB) so that the next run is quicker.
 # Environment: CHARTIMPACT_CORPUS (default tests/data/corpus), CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +25,8 @@ profdata="$(find "$(rustc --print sysroot)" -name llvm-profdata -type f | head -
 [ -n "$profdata" ] || { echo "llvm-profdata missing: rustup component add llvm-tools" >&2; exit 1; }
 
 raw="$(mktemp -d)"
-trap 'rm -rf "$raw"' EXIT
+work="$(mktemp -d)"
+trap 'rm -rf "$raw" "$work"' EXIT
 target="${CARGO_TARGET_DIR:-$(pwd)/target}/pgo-generate"
 RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release -q --bin chartimpact --target-dir "$target"
 bin="$target/release/chartimpact"
@@ -41,6 +46,14 @@ for case in "$corpus"/cases/*/; do
     # Exit 2 means "something changed", which is what a corpus case is.
     "$bin" diff -o "$format" --detailed-exitcode "$case"rendered/before.yaml \
       "$case"rendered/after.yaml >/dev/null || [ $? -eq 2 ]
+  done
+  repo="$work/repos/$(basename "$case")"
+  scripts/make-case-repo.sh "$case" "$repo" >/dev/null
+  values=()
+  [ ${#extra[@]} -gt 0 ] && values=(--values "${extra[1]}")
+  for format in json markdown; do
+    "$bin" compare --repo "$repo" --chart chart --from before --to after --renderer native \
+      --data-dir "$work/data" -o "$format" "${values[@]}" >/dev/null
   done
 done
 
