@@ -5,17 +5,18 @@
 #
 #   scripts/pgo-profile.sh
 #
-# Builds an instrumented `chartimpact` (RUSTFLAGS replaces the config's flags, so this build
-# does not read the old profile), runs it over the corpus — every chart side rendered
-# natively, every case's reference renders diffed in each output format — and merges what it
-# recorded, and compares each case as two tags of a local git repository (a first compare, then
-# one from the warm mirror and render cache). The server's own code (HTTP, queue, database) is
-# not in the workload: it is compiled as LLVM compiles code a profile never saw.
-# Run it after changes to the renderer, the template engine or the diff, and commit
-# the result: a profile older than the code still builds, but functions that changed since
-# are optimised without it; a new compiler needs a new profile (until then the wrapper builds
-# without one). Needs `rustup component add llvm-tools` (for llvm-profdata). The instrumented
-# build stays in $CARGO_TARGET_DIR/pgo-generate (a few GB) so that the next run is quicker.
+# Builds an instrumented `chartimpact` (the wrapper leaves `-C profile-generate` builds alone,
+# so this one does not read the old profile), runs it over the corpus — every chart side
+# rendered natively, every case's reference renders diffed in each output format, every case
+# compared as two tags of a local git repository (a first compare, then one from the warm
+# mirror and render cache) — and merges what it recorded. The server's own code (HTTP, queue,
+# database) is not in the workload: it is compiled as LLVM compiles code a profile never saw.
+# Run it after changes to the renderer, the template engine, the diff or the toolchain, and
+# commit the result: a profile older than the code still builds, but functions that changed
+# since are optimised without it; a new compiler needs a new profile (until then the wrapper
+# builds without one). Needs `rustup component add llvm-tools` (for llvm-profdata). The
+# instrumented build stays in $CARGO_TARGET_DIR/pgo-generate (a few GB) so that the next run
+# is quicker.
 # Environment: CHARTIMPACT_CORPUS (default tests/data/corpus), CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,14 +33,20 @@ RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release -q --bin chartimpact -
 bin="$target/release/chartimpact"
 
 for case in "$corpus"/cases/*/; do
-  extra=()
+  # A case's values file, if it has one: given to render as -f, to compare as --values.
+  render_values=()
+  compare_values=()
   for v in "$case"values/*; do
-    [ -f "$v" ] && extra=(-f "$v") && break
+    if [ -f "$v" ]; then
+      render_values=(-f "$v")
+      compare_values=(--values "$v")
+      break
+    fi
   done
   for side in before after; do
     for _ in 1 2 3; do
       "$bin" render "$case$side" --release-name release --namespace default --renderer native \
-        "${extra[@]}" >/dev/null
+        "${render_values[@]}" >/dev/null
     done
   done
   for format in text json markdown unified; do
@@ -49,15 +56,13 @@ for case in "$corpus"/cases/*/; do
   done
   repo="$work/repos/$(basename "$case")"
   scripts/make-case-repo.sh "$case" "$repo" >/dev/null
-  values=()
-  [ ${#extra[@]} -gt 0 ] && values=(--values "${extra[1]}")
   for format in json markdown; do
     "$bin" compare --repo "$repo" --chart chart --from before --to after --renderer native \
-      --data-dir "$work/data" -o "$format" "${values[@]}" >/dev/null
+      --data-dir "$work/data" -o "$format" "${compare_values[@]}" >/dev/null
   done
 done
 
-# Sparse: functions the corpus never ran are left out (35 MB → 5 MB).
+# Sparse: functions the corpus never ran are left out (36 MB → 6 MB).
 "$profdata" merge --sparse -o pgo/chartimpact.profdata "$raw"
 rustc -vV | sed -n 's/^commit-hash: //p' >pgo/rustc-commit
 ls -l pgo/chartimpact.profdata
