@@ -2,7 +2,8 @@
 """Renders every chart found under some directories with `chartimpact render --renderer native` and
 with `helm template`, and reports where the two differ.
 
-    scripts/conformance-sweep.py [--chartimpact BIN] [--helm BIN] [--keep DIR] [--flag F]... ROOT...
+    scripts/conformance-sweep.py [--chartimpact BIN] [--helm BIN] [--keep DIR] [--flag F]...
+                                 [--time] [--prepare DIR] ROOT...
 
 Every directory holding a Chart.yaml is a chart (its `charts/` are not searched). Each is
 rendered with its defaults and once per `ci/*.yaml` and `examples/*/values.yaml` it ships,
@@ -23,6 +24,12 @@ Outcomes, per render:
   DIFFERENT    anything else; the outputs are kept under --keep for a look
 
 Exit status 1 if any render is DIFFERENT or fails on one side only.
+
+--time also times each render that both sides make (whole process, best of 3, one after the
+other as the contract check `performance` does) and prints how many times faster the native
+renderer was, then the slowest and the median ratio: the speed on charts outside the corpus
+(docs/BENCHMARKS.md). --prepare DIR only writes every chart, its dependencies vendored, into
+DIR (one directory per chart, for scripts/pgo-profile.sh) and renders nothing.
 """
 import argparse
 import difflib
@@ -33,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 RANDOMISH = re.compile(r"^[A-Za-z0-9+/=_.$-]*$")
 HEX = re.compile(r"^[0-9a-f]+$")
@@ -132,12 +140,17 @@ def main():
     ap.add_argument("--helm", default="helm")
     ap.add_argument("--keep", help="directory for the outputs of DIFFERENT renders")
     ap.add_argument("--flag", action="append", default=[], help="a flag for both commands")
+    ap.add_argument("--time", action="store_true", help="time both renders, report the ratios")
+    ap.add_argument("--prepare", metavar="DIR", help="write the vendored charts into DIR, no renders")
     args = ap.parse_args()
 
     charts = find_charts(args.roots)
+    if args.prepare:
+        return prepare(charts, args.prepare)
     work = tempfile.mkdtemp(prefix="conformance-sweep-")
     counts = {k: 0 for k in ("identical", "random-only", "same-error", "DIFFERENT", "one-side-fails", "skipped")}
     problems = []
+    ratios = []
     try:
         for name, source in sorted(charts.items()):
             chart_dir = os.path.join(work, name)
@@ -183,10 +196,17 @@ def main():
                     side = "helm" if helm.returncode != 0 else "native"
                     last = (failed.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no message)"])[-1]
                     label += f" ({side}: {last[:200]})"
+                if args.time and outcome in ("identical", "random-only"):
+                    n = best([args.chartimpact, "render", chart_dir, "--renderer", "native"] + flags)
+                    h = best([args.helm, "template", "release", chart_dir, "--namespace", "default"] + flags)
+                    ratios.append((h / n, label))
+                    outcome_note = f"  {h / n:5.1f}x  ({n * 1000:.1f} ms vs helm {h * 1000:.1f} ms)"
+                else:
+                    outcome_note = ""
                 counts[outcome] += 1
                 if outcome in ("DIFFERENT", "one-side-fails"):
                     problems.append(f"{outcome:14} {label}")
-                print(f"{outcome:14} {label}", flush=True)
+                print(f"{outcome:14} {label}{outcome_note}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     total = sum(v for k, v in counts.items() if k != "skipped")
@@ -194,7 +214,38 @@ def main():
     print(f"{len(charts)} charts, {total} renders: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     for p in problems:
         print("  " + p)
+    if ratios:
+        ratios.sort()
+        slowest = ", ".join(f"{r:.1f}x {label}" for r, label in ratios[:5])
+        print(f"native vs helm over {len(ratios)} renders: median {ratios[len(ratios) // 2][0]:.1f}x, slowest {slowest}")
     return 1 if problems else 0
+
+
+def best(cmd, k=3):
+    """The shortest of `k` runs of `cmd`, in seconds."""
+    b = float("inf")
+    for _ in range(k):
+        s = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, timeout=300)
+        b = min(b, time.perf_counter() - s)
+    return b
+
+
+def prepare(charts, out):
+    os.makedirs(out, exist_ok=True)
+    ready = skipped = 0
+    for name, source in sorted(charts.items()):
+        chart_dir = os.path.join(out, name)
+        if os.path.exists(chart_dir):
+            shutil.rmtree(chart_dir)
+        shutil.copytree(source, chart_dir, symlinks=True)
+        if vendor(chart_dir, charts):
+            ready += 1
+        else:
+            shutil.rmtree(chart_dir)
+            skipped += 1
+    print(f"{ready} charts written to {out}, {skipped} skipped (a dependency is not under the roots)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,13 +3,18 @@
 # with (pgo/rustc-wrapper adds `-C profile-use`; docs/DEVELOPERS.md, "Profile-guided release
 # builds"), and pgo/rustc-commit, the compiler it is for.
 #
-#   scripts/pgo-profile.sh
+#   scripts/pgo-profile.sh [CHARTS_DIR]
 #
 # Builds an instrumented `chartimpact` (the wrapper leaves `-C profile-generate` builds alone,
 # so this one does not read the old profile), runs it over the corpus — every chart side
 # rendered natively, every case's reference renders diffed in each output format, every case
 # compared as two tags of a local git repository (a first compare, then one from the warm
-# mirror and render cache) — and merges what it recorded. The server's own code (HTTP, queue,
+# mirror and render cache) — then renders each chart of CHARTS_DIR, if given, twice with its
+# defaults (a directory per chart, dependencies vendored: `scripts/conformance-sweep.py
+# --prepare CHARTS_DIR ROOT...` writes one from clones of public chart repositories; the
+# committed profile was made with Bitnami's, prometheus-community's and Grafana's charts, so
+# that what is laid out as hot is not only what the corpus's eleven charts run), and merges
+# what it recorded. The server's own code (HTTP, queue,
 # database) is not in the workload: it is compiled as LLVM compiles code a profile never saw.
 # Run it after changes to the renderer, the template engine, the diff or the toolchain, and
 # commit the result: a profile older than the code still builds, but functions that changed
@@ -19,6 +24,7 @@
 # is quicker.
 # Environment: CHARTIMPACT_CORPUS (default tests/data/corpus), CARGO_TARGET_DIR.
 set -euo pipefail
+charts_dir="${1:+$(cd "$1" && pwd)}"
 cd "$(dirname "$0")/.."
 corpus="${CHARTIMPACT_CORPUS:-$(pwd)/tests/data/corpus}"
 [ -d "$corpus/cases" ] || { echo "no corpus at $corpus (set CHARTIMPACT_CORPUS)" >&2; exit 1; }
@@ -62,7 +68,16 @@ for case in "$corpus"/cases/*/; do
   done
 done
 
-# Sparse: functions the corpus never ran are left out (36 MB → 6 MB).
+if [ -n "$charts_dir" ]; then
+  for chart in "$charts_dir"/*/; do
+    for _ in 1 2; do
+      # Charts that fail to render (missing values they require) still ran their parse.
+      "$bin" render "$chart" --renderer native >/dev/null 2>&1 || true
+    done
+  done
+fi
+
+# Sparse: functions the workload never ran are left out (36 MB → 6 MB).
 "$profdata" merge --sparse -o pgo/chartimpact.profdata "$raw"
 rustc -vV | sed -n 's/^commit-hash: //p' >pgo/rustc-commit
 ls -l pgo/chartimpact.profdata

@@ -8,8 +8,10 @@
 //! and the rendering thread joins in when it gets to them: the two share what is left, largest
 //! first, and the set is joined as if it had been parsed in one go
 //! ([`TemplateSet::parse_all_with`]); the helper then checks the schemas
-//! ([`ParseAhead::then`]). Without a schema, a helper did not earn its start on the 2-core VM
-//! the benchmarks run on (sealed-secrets: 4.83 ms median with it, 4.53 without).
+//! ([`ParseAhead::then`]). Without a schema, a helper earns its start only on a large chart
+//! ([`ALONE_BYTES`]): on the 2-core VM the benchmarks run on, a mid-sized chart was no faster
+//! with it (sealed-secrets: 4.83 ms median with it, 4.53 without), while charts of 150 KB and
+//! more of templates, Bitnami's for instance, were 6–12 % faster (docs/BENCHMARKS.md).
 //!
 //! Starting at the beginning is the point: on the 2-core VM the benchmarks run on, spawning a
 //! thread costs the spawner 75–100 µs and the thread runs 0.05–0.8 ms later, which is what two
@@ -47,6 +49,10 @@ struct Shared {
     /// Work for the helper once the templates are taken ([`ParseAhead::then`]).
     then: Mutex<Then>,
 }
+
+/// Template text (subcharts' included, copies counted) from which a chart without a values
+/// schema is parsed ahead too.
+pub(crate) const ALONE_BYTES: u64 = 128 << 10;
 
 /// A job for after the templates.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
@@ -109,7 +115,7 @@ impl ParseAhead {
             .collect();
         let total: u64 = jobs.iter().map(|(_, c)| c.len()).sum();
         // A chart with a schema needs a second thread for checking it anyway: started with the
-        // render, it parses first. Without one, a helper does not earn its start on a 2-core VM
+        // render, it parses first. Without one, a helper earns its start on large charts only
         // (docs/BENCHMARKS.md).
         let schema: u64 = files
             .shared()
@@ -118,7 +124,7 @@ impl ParseAhead {
             })
             .map(|(_, c)| c.len())
             .sum();
-        if !crate::native::worth_a_second_thread(schema, total) {
+        if !crate::native::worth_a_second_thread(schema, total) && total < ALONE_BYTES {
             return None;
         }
         jobs.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
@@ -341,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn charts_without_a_schema_are_parsed_on_the_rendering_thread() {
+    fn charts_without_a_schema_are_parsed_on_the_rendering_thread_unless_large() {
         let mut without = ChartFiles::new();
         for (path, bytes) in fixture("ahead").iter() {
             if path != "values.schema.json" {
@@ -349,11 +355,24 @@ mod tests {
             }
         }
         assert!(ParseAhead::start(&without).is_none());
-        without.insert("charts/web/values.schema.json", vec![b' '; 8 << 10]);
+        let mut with = without.clone();
+        with.insert("charts/web/values.schema.json", vec![b' '; 8 << 10]);
         assert!(
-            ParseAhead::start(&without).is_some(),
+            ParseAhead::start(&with).is_some(),
             "a subchart's schema counts"
         );
+        // Enough templates to be worth a thread of their own.
+        let total: u64 = without
+            .iter()
+            .filter(|(p, _)| is_template(p))
+            .map(|(_, b)| b.len() as u64)
+            .sum();
+        let filler = format!(
+            "{{{{/* {} */}}}}\n",
+            "x".repeat((ALONE_BYTES - total) as usize)
+        );
+        without.insert("charts/web/templates/large.yaml", filler.into_bytes());
+        assert!(ParseAhead::start(&without).is_some(), "a large chart");
     }
 
     #[test]

@@ -401,10 +401,16 @@ impl Value {
                 if crate::budget::charge(held).is_err() {
                     return Value::Nil;
                 }
-                let copy: BTreeMap<String, Value> = entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.deep_copy_depth(depth + 1)))
-                    .collect();
+                // The tree cloned as it is (no sorting and rebuilding from the entries), then
+                // the nested collections replaced by their copies: a chart's values are copied
+                // several times per render (Helm's coalescing), thousands of entries each.
+                let mut copy = entries.clone();
+                drop(entries);
+                for v in copy.values_mut() {
+                    if v.is_collection() {
+                        *v = v.deep_copy_depth(depth + 1);
+                    }
+                }
                 let mut nm = Map::from_btree(copy);
                 nm.string_values = m.string_values;
                 Value::Map(nm)
@@ -536,6 +542,39 @@ mod tests {
         {
             assert_eq!(inner.len(), 1);
         }
+    }
+
+    #[test]
+    fn deep_copy_detaches_maps_in_lists_and_keeps_the_rest() {
+        let inner = Map::new();
+        inner.insert("x", Value::str("y"));
+        let mut labels = Map::new();
+        labels.string_values = true;
+        labels.insert("app", Value::str("web"));
+        let v = Value::map([
+            (
+                "list",
+                Value::list(vec![Value::Map(inner.clone()), Value::Int(3)]),
+            ),
+            ("labels", Value::Map(labels)),
+            ("n", Value::Float(1.5)),
+        ]);
+        let c = v.deep_copy();
+        inner.insert("z", Value::Int(1));
+        assert_ne!(
+            crate::to_json(&v),
+            crate::to_json(&c),
+            "the copy kept the old inner map"
+        );
+        assert_eq!(
+            crate::to_json(&c),
+            r#"{"labels":{"app":"web"},"list":[{"x":"y"},3],"n":1.5}"#
+        );
+        let Value::Map(m) = &c else { unreachable!() };
+        let Some(Value::Map(l)) = m.get("labels") else {
+            unreachable!()
+        };
+        assert!(l.string_values, "map[string]string stays one");
     }
 
     #[test]
