@@ -9,6 +9,27 @@ pub fn sprint_value(v: &Value) -> String {
     p.buf
 }
 
+/// A `[]byte` as `%v` prints it, `[104 105]`, appended to `out`.
+pub(crate) fn write_byte_numbers(out: &mut String, bytes: &[u8]) {
+    let mut text = Vec::with_capacity(bytes.len() * 4 + 2);
+    text.push(b'[');
+    for (i, &x) in bytes.iter().enumerate() {
+        if i > 0 {
+            text.push(b' ');
+        }
+        if x >= 100 {
+            text.push(b'0' + x / 100);
+        }
+        if x >= 10 {
+            text.push(b'0' + x / 10 % 10);
+        }
+        text.push(b'0' + x % 10);
+    }
+    text.push(b']');
+    // Digits, spaces and brackets only.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+}
+
 /// `fmt.Sprint(args...)`: spaces between operands when neither side is a string.
 pub fn sprint(args: &[Value]) -> String {
     let mut p = Printer::default();
@@ -258,7 +279,7 @@ pub fn format_float(v: f64, fmt: char, prec: i32) -> String {
     out
 }
 
-#[derive(Default, Clone)]
+#[derive(Default, Clone, PartialEq)]
 struct Flags {
     plus: bool,
     minus: bool,
@@ -539,6 +560,10 @@ impl Printer {
                     self.fmt_string(&s, verb, v);
                 }
                 'x' | 'X' => self.fmt_hex_bytes(b, verb),
+                // Plain `%v`/`%d`, written straight: printing `.Files` prints every byte of
+                // the chart's files this way (megabytes for a chart with CRDs), and the general
+                // path below took a second for envoy-gateway's 2.8 MB.
+                'v' | 'd' if self.f == Flags::default() => write_byte_numbers(&mut self.buf, b),
                 _ => {
                     self.buf.push('[');
                     for (i, x) in b.iter().enumerate() {
@@ -866,6 +891,25 @@ fn arg_index(b: &[u8], i: usize, arg_num: usize, num_args: usize) -> (usize, usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_print_as_numbers_with_and_without_flags() {
+        let b = Value::Bytes(std::sync::Arc::from(&[0u8, 9, 10, 99, 100, 255, b'{'][..]));
+        assert_eq!(sprint_value(&b), "[0 9 10 99 100 255 123]");
+        assert_eq!(
+            sprintf("%d", std::slice::from_ref(&b)),
+            "[0 9 10 99 100 255 123]"
+        );
+        // Flags go the general way: each number padded, as Go does.
+        assert_eq!(
+            sprintf("%4v|%-3d|%+d", &[b.clone(), b.clone(), b.clone()]),
+            "[   0    9   10   99  100  255  123]|[0   9   10  99  100 255 123]|[+0 +9 +10 +99 +100 +255 +123]"
+        );
+        assert_eq!(
+            sprint_value(&Value::Bytes(std::sync::Arc::from(&[][..]))),
+            "[]"
+        );
+    }
 
     #[test]
     fn floats_like_go() {

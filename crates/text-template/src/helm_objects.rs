@@ -660,17 +660,19 @@ impl Object for Files {
         if crate::budget::room(size).is_err() {
             return String::new();
         }
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}:{}",
-                    crate::gofmt::sprint_value(&Value::Bytes(Arc::from(v.bytes())))
-                )
-            })
-            .collect();
-        format!("map[{}]", parts.join(" "))
+        // Written into one string: the files are copied once, as text.
+        let mut out = String::with_capacity(size as usize + 5);
+        out.push_str("map[");
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(k);
+            out.push(':');
+            crate::gofmt::write_byte_numbers(&mut out, v.bytes());
+        }
+        out.push(']');
+        out
     }
     fn to_data(&self) -> Value {
         Value::map(
@@ -689,6 +691,30 @@ impl Object for Files {
 
 #[cfg(test)]
 mod tests {
+    use crate::value::Object as _;
+
+    #[test]
+    fn files_print_as_go_prints_a_map_of_byte_slices() {
+        let files = Files::new([
+            (
+                "b.txt".to_string(),
+                Arc::new(FileContent::new(b"hi".to_vec())),
+            ),
+            (
+                "a/empty".to_string(),
+                Arc::new(FileContent::new(Vec::new())),
+            ),
+            (
+                "c".to_string(),
+                Arc::new(FileContent::new(vec![0, 255, 10])),
+            ),
+        ]);
+        assert_eq!(
+            files.format(),
+            "map[a/empty:[] b.txt:[104 105] c:[0 255 10]]"
+        );
+    }
+
     use super::*;
 
     #[test]
