@@ -154,8 +154,7 @@ def main():
     try:
         for name, source in sorted(charts.items()):
             chart_dir = os.path.join(work, name)
-            shutil.copytree(source, chart_dir, symlinks=True)
-            if not vendor(chart_dir, charts):
+            if not copy_vendored(source, chart_dir, charts):
                 counts["skipped"] += 1
                 print(f"skipped     {name} (a dependency is not under the roots)")
                 continue
@@ -231,18 +230,25 @@ def best(cmd, k=3):
     return b
 
 
+def copy_vendored(source, chart_dir, charts):
+    """Copies the chart at `source` to `chart_dir` with its dependencies vendored; False (and
+    nothing left at `chart_dir`) when one is not under the roots."""
+    if os.path.exists(chart_dir):
+        shutil.rmtree(chart_dir)
+    shutil.copytree(source, chart_dir, symlinks=True)
+    if vendor(chart_dir, charts):
+        return True
+    shutil.rmtree(chart_dir)
+    return False
+
+
 def prepare(charts, out):
     os.makedirs(out, exist_ok=True)
     ready = skipped = 0
     for name, source in sorted(charts.items()):
-        chart_dir = os.path.join(out, name)
-        if os.path.exists(chart_dir):
-            shutil.rmtree(chart_dir)
-        shutil.copytree(source, chart_dir, symlinks=True)
-        if vendor(chart_dir, charts):
+        if copy_vendored(source, os.path.join(out, name), charts):
             ready += 1
         else:
-            shutil.rmtree(chart_dir)
             skipped += 1
     print(f"{ready} charts written to {out}, {skipped} skipped (a dependency is not under the roots)")
     return 0

@@ -11,23 +11,21 @@ pub fn sprint_value(v: &Value) -> String {
 
 /// A `[]byte` as `%v` prints it, `[104 105]`, appended to `out`.
 pub(crate) fn write_byte_numbers(out: &mut String, bytes: &[u8]) {
-    let mut text = Vec::with_capacity(bytes.len() * 4 + 2);
-    text.push(b'[');
+    out.reserve(bytes.len() * 4 + 2);
+    out.push('[');
     for (i, &x) in bytes.iter().enumerate() {
         if i > 0 {
-            text.push(b' ');
+            out.push(' ');
         }
         if x >= 100 {
-            text.push(b'0' + x / 100);
+            out.push(char::from(b'0' + x / 100));
         }
         if x >= 10 {
-            text.push(b'0' + x / 10 % 10);
+            out.push(char::from(b'0' + x / 10 % 10));
         }
-        text.push(b'0' + x % 10);
+        out.push(char::from(b'0' + x % 10));
     }
-    text.push(b']');
-    // Digits, spaces and brackets only.
-    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+    out.push(']');
 }
 
 /// `fmt.Sprint(args...)`: spaces between operands when neither side is a string.

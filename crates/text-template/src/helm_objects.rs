@@ -691,7 +691,7 @@ impl Object for Files {
 
 #[cfg(test)]
 mod tests {
-    use crate::value::Object as _;
+    use super::*;
 
     #[test]
     fn files_print_as_go_prints_a_map_of_byte_slices() {
@@ -714,8 +714,6 @@ mod tests {
             "map[a/empty:[] b.txt:[104 105] c:[0 255 10]]"
         );
     }
-
-    use super::*;
 
     #[test]
     fn files_are_read_once_when_first_asked_for_and_unreadable_ones_say_so() {
