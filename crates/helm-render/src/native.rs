@@ -1270,6 +1270,15 @@ fn unsupported_features_within(
                 })
                 .unwrap_or_default()
         } else if in_templates {
+            // The names are ASCII, which a lossy conversion keeps where it is and never makes:
+            // a template whose bytes hold none of them holds none as text either, and most hold
+            // none (a Bitnami chart's 500 KB were converted and searched for 9 % of a render).
+            if !unsupported
+                .iter()
+                .any(|name| memchr::memmem::find(data, name.as_bytes()).is_some())
+            {
+                continue;
+            }
             vec![(String::new(), String::from_utf8_lossy(data).into_owned())]
         } else {
             continue;

@@ -236,3 +236,69 @@ fn fixtures_match_helm() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     println!("{n} fixture cases identical to helm");
 }
+
+fn packaged(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, path, *data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn unsupported_functions_are_found_as_names_in_templates_only() {
+    let chart = |files: &[(&str, &[u8])]| {
+        let mut set = ChartFiles::new();
+        set.insert("Chart.yaml", "apiVersion: v2\nname: a\nversion: 1.0.0\n");
+        for (path, data) in files {
+            set.insert(*path, data.to_vec());
+        }
+        helm_render::unsupported_features(&set)
+    };
+    let found = vec!["function fromToml".to_owned()];
+    // A call, after bytes that are not UTF-8, and in a helper file.
+    assert_eq!(
+        chart(&[("templates/a.yaml", b"x: {{ fromToml .Values.t }}\n")]),
+        found
+    );
+    assert_eq!(
+        chart(&[(
+            "templates/_h.tpl",
+            b"\xff\xfe{{- define \"h\" }}{{ .x | fromToml }}{{ end }}"
+        )]),
+        found
+    );
+    // Not a call of it: a field, a longer name, a variable; nor outside templates/.
+    for text in [
+        &b"x: {{ .Values.fromToml }}"[..],
+        b"x: {{ fromTomlish . }}",
+        b"{{ $fromToml := 1 }}",
+        b"x: {{ printf \"%s\" \"fromTomlX\" }}\xff",
+    ] {
+        assert_eq!(
+            chart(&[("templates/a.yaml", text)]),
+            Vec::<String>::new(),
+            "{text:?}"
+        );
+    }
+    assert_eq!(
+        chart(&[
+            ("values.yaml", b"t: '{{ fromToml . }}'"),
+            ("README.md", b"fromToml")
+        ]),
+        Vec::<String>::new()
+    );
+    // In a packaged subchart's templates.
+    let sub = packaged(&[
+        ("b/Chart.yaml", b"apiVersion: v2\nname: b\nversion: 1.0.0\n"),
+        ("b/templates/b.yaml", b"{{ fromToml \"a = 1\" | toYaml }}"),
+    ]);
+    assert_eq!(chart(&[("charts/b-1.0.0.tgz", &sub)]), found);
+}
