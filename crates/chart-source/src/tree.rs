@@ -149,6 +149,16 @@ pub(crate) fn tree_entries(
     repo: &gix::Repository,
     id: ObjectId,
 ) -> Result<Vec<(String, EntryKind, ObjectId)>> {
+    // Larger trees (a million entries) are left to the object database.
+    if let Some(data) = loose_object(repo, id, "tree", 64 << 20).ok().flatten()
+        && let Ok(decoded) = gix::objs::TreeRef::from_bytes(&data, id.kind())
+    {
+        return Ok(decoded
+            .entries
+            .iter()
+            .map(|e| (e.filename.to_string(), e.mode.kind(), e.oid.to_owned()))
+            .collect());
+    }
     let tree = repo
         .find_tree(id)
         .map_err(|e| corrupt_or_git("read tree", &e))?;
@@ -208,6 +218,13 @@ pub(crate) fn read_blob(
     what: &str,
     max: u64,
 ) -> Result<Vec<u8>> {
+    let too_large = |_| Error::LimitExceeded {
+        what: format!("file {what} size in bytes"),
+        limit: max,
+    };
+    if let Some(data) = loose_object(repo, oid, "blob", max).map_err(too_large)? {
+        return Ok(data);
+    }
     let header = repo
         .find_header(oid)
         .map_err(|e| corrupt_or_git("read object header", &e))?;
@@ -221,6 +238,108 @@ pub(crate) fn read_blob(
         .find_blob(oid)
         .map_err(|e| corrupt_or_git("read blob", &e))?;
     Ok(blob.take_data())
+}
+
+/// An object of `kind` stored loose in the repository's object directories, read with one
+/// `read` and inflated once; `Ok(None)` when it is not there as a well-formed loose object of
+/// that kind (packed, damaged, of another kind), and the object database then answers, with
+/// its errors; `Err(size)` when it is larger than `max` bytes (checked before inflating it).
+///
+/// Why not the object database alone: it maps each loose object into memory (a blob twice:
+/// for the header and the size check, then for the data), and unmapping memory in a process
+/// whose threads run on several cores interrupts each core to flush its TLB. A compare reads
+/// both sides of a local repository's chart (a chart that declares dependencies is read whole,
+/// even when both renders come from the cache): argo-cd's ~400 files made 800 mappings, and
+/// unmapping them was a sixth of a warm compare's CPU time. Loose objects are what a local
+/// repository's recent commits are, and a mirror of a local repository borrows them.
+fn loose_object(
+    repo: &gix::Repository,
+    oid: ObjectId,
+    kind: &str,
+    max: u64,
+) -> std::result::Result<Option<Vec<u8>>, u64> {
+    use std::io::Read;
+    let hex = oid.to_hex().to_string();
+    // Deflate makes incompressible data a little larger, never much: a file beyond this holds
+    // more than `max` bytes or is not what it should be, and is left to the object database.
+    let most = max.saturating_add(max / 64).saturating_add(1024);
+    let read = |dir: &std::path::PathBuf| {
+        let mut file = std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])).ok()?;
+        let len = file.metadata().ok()?.len();
+        let mut compressed = Vec::with_capacity(usize::try_from(len.min(most)).ok()?);
+        (len <= most && file.read_to_end(&mut compressed).is_ok()).then_some(compressed)
+    };
+    let Some(compressed) = loose_dirs(repo).iter().find_map(read) else {
+        return Ok(None);
+    };
+    let mut inflate = flate2::read::ZlibDecoder::new(compressed.as_slice());
+    // "<kind> <size>\0"
+    let mut header = [0u8; 32];
+    let mut len = 0;
+    loop {
+        let mut byte = [0u8; 1];
+        match inflate.read(&mut byte) {
+            Ok(1) if byte[0] == 0 => break,
+            Ok(1) if len < header.len() => {
+                header[len] = byte[0];
+                len += 1;
+            }
+            _ => return Ok(None),
+        }
+    }
+    let Some(size) = std::str::from_utf8(&header[..len])
+        .ok()
+        .and_then(|h| h.strip_prefix(kind)?.strip_prefix(' '))
+        .and_then(|n| n.parse::<u64>().ok())
+    else {
+        return Ok(None);
+    };
+    if size > max {
+        return Err(size);
+    }
+    // The size is the object's word: memory is reserved for at most what zlib can inflate the
+    // file to (1,032 to 1), and grows only as the data does.
+    let reserve = size.min(compressed.len() as u64 * 1032);
+    let mut data = Vec::with_capacity(usize::try_from(reserve).map_err(|_| size)?);
+    match inflate.take(size + 1).read_to_end(&mut data) {
+        Ok(n) if n as u64 == size => Ok(Some(data)),
+        _ => Ok(None),
+    }
+}
+
+/// The directories a repository's loose objects are in: its own, then those its
+/// `objects/info/alternates` names (one level, plain paths: a mirror of a local repository
+/// borrows that repository's objects this way; what else an alternates file can say is left to
+/// the object database). Kept for the life of the process, by objects directory: a file that
+/// changed since can only send a read to a directory without the object, and then the object
+/// database looks, or to one with it, whose content its id fixes.
+fn loose_dirs(repo: &gix::Repository) -> std::sync::Arc<[std::path::PathBuf]> {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex, OnceLock};
+    const MAX_REPOSITORIES: usize = 1024;
+    static DIRS: OnceLock<Mutex<HashMap<PathBuf, Arc<[PathBuf]>>>> = OnceLock::new();
+    let own = repo.common_dir().join("objects");
+    let dirs = DIRS.get_or_init(Default::default);
+    if let Some(found) = dirs.lock().unwrap_or_else(|e| e.into_inner()).get(&own) {
+        return found.clone();
+    }
+    let mut list = vec![own.clone()];
+    if let Ok(text) = std::fs::read_to_string(own.join("info").join("alternates")) {
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') || line.starts_with('"') {
+                continue;
+            }
+            list.push(own.join(line));
+        }
+    }
+    let list: Arc<[PathBuf]> = list.into();
+    let mut map = dirs.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= MAX_REPOSITORIES {
+        map.clear();
+    }
+    map.insert(own, list.clone());
+    list
 }
 
 const MAX_LINK_DEPTH: usize = 16;
@@ -567,6 +686,128 @@ pub(crate) fn diff_trees(
         out.push(ChangedPath { path, change });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod loose_objects {
+    use super::*;
+    use std::io::Write;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@e",
+                "-c",
+                "gc.auto=0",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// A repository with one commit of loose objects: `a.txt` and `dir/b.txt`.
+    fn repository(dir: &Path) -> (ObjectId, ObjectId) {
+        git(dir, &["init", "-q"]);
+        std::fs::create_dir_all(dir.join("dir")).unwrap();
+        std::fs::write(dir.join("a.txt"), "alpha\n".repeat(100)).unwrap();
+        std::fs::write(dir.join("dir/b.txt"), "beta").unwrap();
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", "one"]);
+        let id = |rev: &str| ObjectId::from_hex(git(dir, &["rev-parse", rev]).as_bytes()).unwrap();
+        (id("HEAD:a.txt"), id("HEAD^{tree}"))
+    }
+
+    fn object_path(dir: &Path, id: ObjectId) -> std::path::PathBuf {
+        let hex = id.to_hex().to_string();
+        dir.join(".git/objects").join(&hex[..2]).join(&hex[2..])
+    }
+
+    #[test]
+    fn loose_blobs_and_trees_read_as_the_object_database_reads_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (blob, tree) = repository(tmp.path());
+        assert!(object_path(tmp.path(), blob).is_file());
+        let repo = gix::open(tmp.path()).unwrap();
+        let want = repo.find_blob(blob).unwrap().data.clone();
+        assert_eq!(read_blob(&repo, blob, "a.txt", 1 << 20).unwrap(), want);
+        assert_eq!(loose_object(&repo, blob, "blob", 1 << 20), Ok(Some(want)));
+        // Not a tree, and a tree not a blob: left to the object database.
+        assert_eq!(loose_object(&repo, blob, "tree", 1 << 20), Ok(None));
+        assert_eq!(loose_object(&repo, tree, "blob", 1 << 20), Ok(None));
+        let names: Vec<_> = tree_entries(&repo, tree)
+            .unwrap()
+            .into_iter()
+            .map(|(name, kind, _)| (name, kind))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a.txt".into(), EntryKind::Blob),
+                ("dir".into(), EntryKind::Tree)
+            ]
+        );
+        // The limit holds before anything is inflated.
+        assert_eq!(loose_object(&repo, blob, "blob", 10), Err(600));
+        assert!(matches!(
+            read_blob(&repo, blob, "a.txt", 10),
+            Err(Error::LimitExceeded { limit: 10, .. })
+        ));
+    }
+
+    #[test]
+    fn damaged_loose_objects_fail_as_the_object_database_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (blob, _) = repository(tmp.path());
+        let path = object_path(tmp.path(), blob);
+        let repo = gix::open(tmp.path()).unwrap();
+        // A header that claims more than the data holds, then bytes that are not zlib.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(b"blob 100\0short").unwrap();
+        for damage in [z.finish().unwrap(), b"not zlib at all".to_vec()] {
+            std::fs::remove_file(&path).unwrap();
+            std::fs::write(&path, &damage).unwrap();
+            assert_eq!(loose_object(&repo, blob, "blob", 1 << 20), Ok(None));
+            assert!(read_blob(&repo, blob, "a.txt", 1 << 20).is_err());
+        }
+    }
+
+    #[test]
+    fn objects_borrowed_through_alternates_and_packed_objects_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("source");
+        let borrower = tmp.path().join("borrower");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::create_dir_all(&borrower).unwrap();
+        let (blob, tree) = repository(&source);
+        git(&borrower, &["init", "-q"]);
+        std::fs::write(
+            borrower.join(".git/objects/info/alternates"),
+            format!("{}\n", source.join(".git/objects").display()),
+        )
+        .unwrap();
+        let repo = gix::open(&borrower).unwrap();
+        let want = "alpha\n".repeat(100).into_bytes();
+        assert_eq!(
+            loose_object(&repo, blob, "blob", 1 << 20),
+            Ok(Some(want.clone()))
+        );
+        assert_eq!(read_blob(&repo, blob, "a.txt", 1 << 20).unwrap(), want);
+        assert_eq!(tree_entries(&repo, tree).unwrap().len(), 2);
+        // Packed, nothing is loose: the object database reads them.
+        git(&source, &["gc", "-q", "--prune=now"]);
+        assert!(!object_path(&source, blob).exists());
+        let repo = gix::open(&source).unwrap();
+        assert_eq!(loose_object(&repo, blob, "blob", 1 << 20), Ok(None));
+        assert_eq!(read_blob(&repo, blob, "a.txt", 1 << 20).unwrap(), want);
+    }
 }
 
 #[cfg(test)]
