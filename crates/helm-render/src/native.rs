@@ -1,7 +1,7 @@
 //! The native renderer: Helm 3.17.1's `helm template` pipeline in-process, on `text-template`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use text_template::helm_objects::{Capabilities, FileContent, Files, KubeVersion};
@@ -187,13 +187,28 @@ impl NativeRenderer {
         };
         let rendered = if schemas_beside_parsing(&root) {
             let (tx, rx) = std::sync::mpsc::channel();
-            let job: ahead::Job = {
+            // The check waits in a slot that whichever thread gets to it first empties: the
+            // helper when it is done with the templates, or this thread when it is done with
+            // them and the helper has not come to it (a thread can start milliseconds late on
+            // a busy host: then it is not waited for).
+            let slot: Arc<Mutex<Option<ahead::Job>>> = Arc::new(Mutex::new(Some({
                 let checks = checks.clone();
                 Box::new(move || {
                     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         check_schemas(&checks, &mut bounds())
                     }));
                     let _ = tx.send(checked);
+                })
+            })));
+            let take = |slot: &Mutex<Option<ahead::Job>>| {
+                slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+            };
+            let job: ahead::Job = {
+                let slot = slot.clone();
+                Box::new(move || {
+                    if let Some(check) = take(&slot) {
+                        check();
+                    }
                 })
             };
             // On the parse-ahead thread once the templates are taken, else on its own thread.
@@ -202,12 +217,14 @@ impl NativeRenderer {
                 None => Some(job),
             };
             if let Some(job) = job {
-                // Not started: `rx` sees the job dropped, and the check runs here.
                 let _ = std::thread::Builder::new()
                     .name("values-schemas".into())
                     .spawn(job);
             }
             let rendered = templates(ahead);
+            if let Some(check) = take(&slot) {
+                check();
+            }
             let checked = match rx.recv() {
                 Ok(Ok(checked)) => checked,
                 // A panic in the check is a bug; surface it here.
@@ -755,7 +772,7 @@ fn render_templates(
     }
     // Closing the queue (the sender goes with the closure) ends the worker once it is empty.
     drop(hand_over);
-    read_heads(&queue, &mut out);
+    read_heads(&queue, &mut out, None);
     match worker {
         Some(w) => out.extend(w.finish(set, teardown)),
         None => teardown.dispose(set),
@@ -770,12 +787,23 @@ type Batch = Vec<(String, String)>;
 /// Output gathered before it is handed over for its heads to be read.
 const HEADS_BATCH_BYTES: usize = 64 << 10;
 
-/// Reads heads from the queue until it is closed and empty.
+/// Reads heads from the queue until it is closed and empty, counting in `taken` the batches
+/// it took (while it holds the queue: whoever then finds the queue closed and empty knows every
+/// batch taken is counted).
 fn read_heads(
     queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>,
     out: &mut BTreeMap<String, RenderedFile>,
+    taken: Option<&std::sync::atomic::AtomicUsize>,
 ) {
-    while let Some(batch) = queue.lock().ok().and_then(|rx| rx.recv().ok()) {
+    let next = || {
+        let rx = queue.lock().ok()?;
+        let batch = rx.recv().ok()?;
+        if let Some(taken) = taken {
+            taken.fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
+        Some(batch)
+    };
+    while let Some(batch) = next() {
         for (name, content) in batch {
             let heads = file_heads(&name, &content);
             out.insert(name, RenderedFile { content, heads });
@@ -789,6 +817,8 @@ fn read_heads(
 struct HeadsWorker {
     done: std::sync::mpsc::Receiver<BTreeMap<String, RenderedFile>>,
     trash: std::sync::mpsc::Sender<TemplateSet>,
+    /// Batches the worker has taken from the queue.
+    taken: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl HeadsWorker {
@@ -798,22 +828,30 @@ impl HeadsWorker {
     ) -> Option<HeadsWorker> {
         let (done_tx, done) = std::sync::mpsc::channel();
         let (trash, trash_rx) = std::sync::mpsc::channel::<TemplateSet>();
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = taken.clone();
         std::thread::Builder::new()
             .name("manifest-heads".into())
             .spawn(move || {
                 let mut out = BTreeMap::new();
-                read_heads(&queue, &mut out);
+                read_heads(&queue, &mut out, Some(&counter));
                 // The renderer may have given up (an error): then nobody listens.
                 let _ = done_tx.send(out);
                 drop(trash_rx.recv());
             })
             .ok()?;
-        Some(HeadsWorker { done, trash })
+        Some(HeadsWorker { done, trash, taken })
     }
 
-    /// The heads the worker read (after the queue closed), handing it `set` to free.
+    /// The heads the worker read, handing it `set` to free; called once the queue is closed
+    /// and empty. A worker that took no batch has none to give: it is not waited for (it may
+    /// not have started yet, when a busy host runs threads late).
     fn finish(self, set: TemplateSet, teardown: Teardown) -> BTreeMap<String, RenderedFile> {
-        let heads = self.done.recv().expect("manifest head thread panicked");
+        let heads = if self.taken.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            BTreeMap::new()
+        } else {
+            self.done.recv().expect("manifest head thread panicked")
+        };
         match teardown {
             // If the thread is gone, the set is freed here instead.
             Teardown::Free => drop(self.trash.send(set)),
@@ -1374,6 +1412,41 @@ mod tests {
                 "a/templates/_h.tpl"
             ]
         );
+    }
+
+    #[test]
+    fn a_heads_worker_that_took_no_batch_is_not_waited_for() {
+        // A worker that has not started has sent nothing and may not for milliseconds: with
+        // the queue closed and empty it has nothing to give, and finishing returns at once.
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let (trash, _trash_rx) = std::sync::mpsc::channel();
+        let worker = HeadsWorker {
+            done,
+            trash,
+            taken: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        };
+        assert!(
+            worker
+                .finish(TemplateSet::helm(), Teardown::Free)
+                .is_empty()
+        );
+        drop(done_tx);
+    }
+
+    #[test]
+    fn heads_are_read_and_batches_counted_until_the_queue_closes() {
+        let (tx, rx) = std::sync::mpsc::channel::<Batch>();
+        tx.send(vec![("a.yaml".into(), "kind: A\n".into())])
+            .unwrap();
+        tx.send(vec![("b.yaml".into(), "kind: B\n".into())])
+            .unwrap();
+        drop(tx);
+        let (queue, taken) = (Mutex::new(rx), std::sync::atomic::AtomicUsize::new(0));
+        let mut out = BTreeMap::new();
+        read_heads(&queue, &mut out, Some(&taken));
+        assert_eq!(taken.into_inner(), 2);
+        assert_eq!(out.keys().collect::<Vec<_>>(), ["a.yaml", "b.yaml"]);
+        assert_eq!(out["b.yaml"].heads.as_ref().unwrap()[0].kind, "B");
     }
 
     #[test]
