@@ -266,8 +266,12 @@ fn loose_object(
     let read = |dir: &std::path::PathBuf| {
         let mut file = std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])).ok()?;
         let len = file.metadata().ok()?.len();
-        let mut compressed = Vec::with_capacity(usize::try_from(len.min(most)).ok()?);
-        (len <= most && file.read_to_end(&mut compressed).is_ok()).then_some(compressed)
+        if len > most {
+            return None;
+        }
+        let mut compressed = Vec::with_capacity(usize::try_from(len).ok()?);
+        file.read_to_end(&mut compressed).ok()?;
+        Some(compressed)
     };
     let Some(compressed) = loose_dirs(repo).iter().find_map(read) else {
         return Ok(None);
