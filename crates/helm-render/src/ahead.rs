@@ -16,11 +16,12 @@
 //! Starting at the beginning is the point: on the 2-core VM the benchmarks run on, spawning a
 //! thread costs the spawner 75–100 µs and the thread runs 0.05–0.8 ms later (0.7–5 ms on a
 //! busier day), which is what two threads started at parse time gained back, and no more
-//! (docs/BENCHMARKS.md); started with the render, that delay passes while the values are read. Templates are matched by their
-//! contents, so what the helper parsed under a file's path serves the template's final name
-//! (subcharts can be aliased), and identical texts (a library chart vendored into every
-//! subchart) are parsed once. Templates the render then does not use (a disabled subchart's)
-//! cost the helper's time only: their results, errors included, are dropped.
+//! (docs/BENCHMARKS.md); started with the render, that delay passes while the values are
+//! read. Templates are matched by their contents, so what the helper parsed under a file's
+//! path serves the template's final name (subcharts can be aliased), and identical texts (a
+//! library chart vendored into every subchart) are parsed once. Templates the render then does
+//! not use (a disabled subchart's) cost the helper's time only: their results, errors
+//! included, are dropped.
 
 use std::any::Any;
 use std::collections::HashMap;

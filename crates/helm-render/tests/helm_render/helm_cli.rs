@@ -306,22 +306,6 @@ fn set_json_and_set_file_match_the_fixtures() {
     assert_eq!(helm.render(&files, &opts).unwrap().manifest, want);
 }
 
-/// A packaged chart (`name/…` entries) as helm writes one.
-fn package(files: &[(&str, &str)]) -> Vec<u8> {
-    use std::io::Write;
-    let mut tar = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, path, data.as_bytes()).unwrap();
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar.into_inner().unwrap()).unwrap();
-    gz.finish().unwrap()
-}
-
 #[test]
 fn schema_references_to_loopback_and_host_files_are_refused() {
     let Some(helm) = super::helm() else { return };
@@ -353,9 +337,9 @@ fn schema_references_to_loopback_and_host_files_are_refused() {
         let mut packaged = chart(&[("Chart.yaml", meta)]);
         packaged.insert(
             "charts/sub-0.1.0.tgz",
-            package(&[
-                ("sub/Chart.yaml", sub_meta),
-                ("sub/values.schema.json", &schema),
+            super::tgz(&[
+                ("sub/Chart.yaml", sub_meta.as_bytes()),
+                ("sub/values.schema.json", schema.as_bytes()),
             ]),
         );
         for (how, c) in [

@@ -3,7 +3,6 @@
 //! budget, instead of exhausting memory or time. Renders run on a 2 MiB thread, the stack a
 //! server's blocking pool gives them.
 
-use std::io::Write;
 use std::time::Duration;
 
 use helm_render::{ChartFiles, NativeRenderer, Options, RenderError, Renderer, ValuesFile};
@@ -59,21 +58,6 @@ fn laughs() -> String {
     text
 }
 
-fn tgz(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, path, data.as_slice()).unwrap();
-    }
-    let raw = tar.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&raw).unwrap();
-    gz.finish().unwrap()
-}
-
 #[test]
 fn aliases_in_request_values_stop_at_the_memory_budget() {
     let o = Options {
@@ -102,12 +86,10 @@ fn subchart_archives_share_one_decompression_budget() {
     // Each archive is a few hundred kilobytes that decompresses to 100 MB: alone within the
     // budget, three together over it.
     let sub = |name: &str| {
-        tgz(&[
-            (
-                &format!("{name}/Chart.yaml"),
-                format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n").into_bytes(),
-            ),
-            (&format!("{name}/files/zeros"), vec![0u8; 100 << 20]),
+        let meta = format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n");
+        super::tgz(&[
+            (&format!("{name}/Chart.yaml"), meta.as_bytes()),
+            (&format!("{name}/files/zeros"), &vec![0u8; 100 << 20]),
         ])
     };
     let (a, b, c) = (sub("a"), sub("b"), sub("c"));
@@ -127,18 +109,10 @@ fn subchart_archives_share_one_decompression_budget() {
 
 #[test]
 fn archives_nested_in_archives_stop_at_the_depth_limit() {
-    let mut inner = tgz(&[(
-        "n/Chart.yaml",
-        b"apiVersion: v2\nname: n\nversion: 0.1.0\n".to_vec(),
-    )]);
+    let meta = b"apiVersion: v2\nname: n\nversion: 0.1.0\n";
+    let mut inner = super::tgz(&[("n/Chart.yaml", meta)]);
     for _ in 0..40 {
-        inner = tgz(&[
-            (
-                "n/Chart.yaml",
-                b"apiVersion: v2\nname: n\nversion: 0.1.0\n".to_vec(),
-            ),
-            ("n/charts/n.tgz", inner),
-        ]);
+        inner = super::tgz(&[("n/Chart.yaml", meta), ("n/charts/n.tgz", &inner)]);
     }
     let c = chart(&[("charts/n.tgz", &inner)]);
     match render(c, Options::default()) {

@@ -38,6 +38,24 @@ pub fn helm() -> Option<helm_render::HelmCliRenderer> {
     h
 }
 
+/// A gzipped tar of `files` at the paths given (a packaged chart's start with its name), as
+/// `helm package` writes one. (loading.rs has its own, which writes names the tar builder
+/// refuses.)
+pub fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, path, *data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
 /// A fresh temporary directory.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()

@@ -237,21 +237,6 @@ fn fixtures_match_helm() {
     println!("{n} fixture cases identical to helm");
 }
 
-fn packaged(files: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut tar = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, path, *data).unwrap();
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar.into_inner().unwrap()).unwrap();
-    gz.finish().unwrap()
-}
-
 #[test]
 fn unsupported_functions_are_found_as_names_in_templates_only() {
     let chart = |files: &[(&str, &[u8])]| {
@@ -296,7 +281,7 @@ fn unsupported_functions_are_found_as_names_in_templates_only() {
         Vec::<String>::new()
     );
     // In a packaged subchart's templates.
-    let sub = packaged(&[
+    let sub = super::tgz(&[
         ("b/Chart.yaml", b"apiVersion: v2\nname: b\nversion: 1.0.0\n"),
         ("b/templates/b.yaml", b"{{ fromToml \"a = 1\" | toYaml }}"),
     ]);
