@@ -58,35 +58,64 @@ impl ItemType {
     }
 }
 
-/// A token; its text borrows the template source. 32 bytes: a template has about one token
-/// per eight bytes of text, and each is written once and read a few times.
-#[derive(Clone, Debug)]
-pub(crate) struct Item<'a> {
+/// A token: its kind, line, and where its text lies in the template. 16 bytes, and no borrow
+/// of the text, so that one list serves every template a thread parses: a template has about
+/// one token per eight bytes of text, and a list of its own for each template was a fresh
+/// page of memory (a page fault) every few hundred bytes of text.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Item {
     pub typ: ItemType,
     pub line: u32,
-    pub pos: usize,
-    /// The token's text; empty for an `Error` (the message is [`Lexed::error`]).
-    pub val: &'a str,
+    start: u32,
+    end: u32,
 }
 
-/// The tokens of a template and, when they end with an `Error` item, its message.
-pub(crate) struct Lexed<'a> {
-    pub items: Vec<Item<'a>>,
-    pub error: Option<String>,
+impl Item {
+    fn new(typ: ItemType, start: usize, end: usize, line: u32) -> Item {
+        // `lex_into` refuses texts whose offsets do not fit in 32 bits.
+        Item {
+            typ,
+            line,
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// Byte offset of the token in the template.
+    pub fn pos(&self) -> usize {
+        self.start as usize
+    }
+
+    /// The token's text in `input`, the template it was read from; empty for an `Error`
+    /// (the message is what [`lex_into`] returned).
+    pub fn val<'s>(&self, input: &'s str) -> &'s str {
+        &input[self.start as usize..self.end as usize]
+    }
+
+    /// The token as Go's parser names it in an error message.
+    pub fn display<'a>(&'a self, input: &'a str) -> impl std::fmt::Display + 'a {
+        Shown { item: self, input }
+    }
 }
 
-impl std::fmt::Display for Item<'_> {
+struct Shown<'a> {
+    item: &'a Item,
+    input: &'a str,
+}
+
+impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.typ {
+        let val = self.item.val(self.input);
+        match self.item.typ {
             ItemType::Eof => write!(f, "EOF"),
             ItemType::Error => write!(f, "lexer error"),
-            t if t.is_keyword() => write!(f, "<{}>", self.val),
+            t if t.is_keyword() => write!(f, "<{val}>"),
             _ => {
-                if self.val.chars().count() > 10 {
-                    let head: String = self.val.chars().take(10).collect();
+                if val.chars().count() > 10 {
+                    let head: String = val.chars().take(10).collect();
                     write!(f, "{}...", crate::gofmt::quote_go(&head))
                 } else {
-                    write!(f, "{}", crate::gofmt::quote_go(self.val))
+                    write!(f, "{}", crate::gofmt::quote_go(val))
                 }
             }
         }
@@ -156,16 +185,29 @@ struct Lexer<'a> {
     line: u32,
     start_line: u32,
     paren_depth: i32,
-    items: Vec<Item<'a>>,
+    items: Vec<Item>,
     error: Option<String>,
     done: bool,
 }
 
-/// Tokenizes `input`; the list ends with an `Eof` or an `Error` item.
-pub(crate) fn lex(input: &str) -> Lexed<'_> {
+/// Tokens a list is made for at least: 256 KiB, the tokens of a template of ~150 KB.
+const MIN_TOKENS: usize = 16 << 10;
+
+/// Tokenizes `input` into `items` (emptied first; its memory is reused): the list ends with an
+/// `Eof` item, or with an `Error` item and the error's message returned.
+pub(crate) fn lex_into(input: &str, items: &mut Vec<Item>) -> Option<String> {
+    items.clear();
+    if u32::try_from(input.len()).is_err() {
+        items.push(Item::new(ItemType::Error, 0, 0, 1));
+        return Some("template is larger than 4 GiB".into());
+    }
     // About sixteen tokens per action at most (delimiters, spaces, words, the text before it): sized from
-    // the number of `{{` so that the list is not copied a dozen times as it grows.
+    // the number of `{{` so that the list is not copied a dozen times as it grows, and at least
+    // for a large template, so that a list reused for template after template is not copied
+    // to fresh memory each time a larger one comes (pages reserved and never written cost
+    // nothing).
     let actions = memchr::memmem::find_iter(input.as_bytes(), LEFT_DELIM).count();
+    items.reserve((actions * 16 + 2).max(MIN_TOKENS));
     let mut l = Lexer {
         input,
         pos: 0,
@@ -173,7 +215,7 @@ pub(crate) fn lex(input: &str) -> Lexed<'_> {
         line: 1,
         start_line: 1,
         paren_depth: 0,
-        items: Vec::with_capacity(actions * 16 + 2),
+        items: std::mem::take(items),
         error: None,
         done: false,
     };
@@ -185,10 +227,16 @@ pub(crate) fn lex(input: &str) -> Lexed<'_> {
             inside = l.lex_text();
         }
     }
-    Lexed {
-        items: l.items,
-        error: l.error,
-    }
+    *items = l.items;
+    l.error
+}
+
+/// Tokenizes `input` into a list of its own.
+#[cfg(test)]
+fn lex(input: &str) -> Vec<Item> {
+    let mut items = Vec::new();
+    lex_into(input, &mut items);
+    items
 }
 
 impl<'a> Lexer<'a> {
@@ -241,13 +289,8 @@ impl<'a> Lexer<'a> {
         }
     }
     fn emit(&mut self, typ: ItemType) {
-        let val = &self.input[self.start..self.pos];
-        self.items.push(Item {
-            typ,
-            pos: self.start,
-            val,
-            line: self.start_line,
-        });
+        self.items
+            .push(Item::new(typ, self.start, self.pos, self.start_line));
         self.start = self.pos;
         self.start_line = self.line;
         if typ == ItemType::Eof {
@@ -260,12 +303,12 @@ impl<'a> Lexer<'a> {
         self.start_line = self.line;
     }
     fn errorf(&mut self, msg: String) {
-        self.items.push(Item {
-            typ: ItemType::Error,
-            pos: self.start,
-            val: "",
-            line: self.start_line,
-        });
+        self.items.push(Item::new(
+            ItemType::Error,
+            self.start,
+            self.start,
+            self.start_line,
+        ));
         self.error = Some(msg);
         self.done = true;
     }
@@ -312,18 +355,12 @@ impl<'a> Lexer<'a> {
                 }
                 self.pos -= trim;
                 self.line += lines(&self.input.as_bytes()[self.start..self.pos]);
-                let val = &self.input[self.start..self.pos];
-                let item = Item {
-                    typ: ItemType::Text,
-                    pos: self.start,
-                    val,
-                    line: self.start_line,
-                };
+                let item = Item::new(ItemType::Text, self.start, self.pos, self.start_line);
                 self.start = self.pos;
                 self.start_line = self.line;
                 self.pos += trim;
                 self.ignore();
-                if !item.val.is_empty() {
+                if item.end > item.start {
                     self.items.push(item);
                 }
             }
@@ -332,13 +369,12 @@ impl<'a> Lexer<'a> {
         self.pos = self.input.len();
         if self.pos > self.start {
             self.line += lines(&self.input.as_bytes()[self.start..self.pos]);
-            let val = &self.input[self.start..self.pos];
-            self.items.push(Item {
-                typ: ItemType::Text,
-                pos: self.start,
-                val,
-                line: self.start_line,
-            });
+            self.items.push(Item::new(
+                ItemType::Text,
+                self.start,
+                self.pos,
+                self.start_line,
+            ));
             self.start = self.pos;
             self.start_line = self.line;
         }
@@ -355,12 +391,7 @@ impl<'a> Lexer<'a> {
             self.ignore();
             return self.lex_comment();
         }
-        let item = Item {
-            typ: ItemType::LeftDelim,
-            pos: self.start,
-            val: &self.input[self.start..self.pos],
-            line: self.start_line,
-        };
+        let item = Item::new(ItemType::LeftDelim, self.start, self.pos, self.start_line);
         self.pos += after;
         self.ignore();
         self.paren_depth = 0;
@@ -400,12 +431,7 @@ impl<'a> Lexer<'a> {
             self.ignore();
         }
         self.pos += RIGHT_DELIM.len();
-        let item = Item {
-            typ: ItemType::RightDelim,
-            pos: self.start,
-            val: &self.input[self.start..self.pos],
-            line: self.start_line,
-        };
+        let item = Item::new(ItemType::RightDelim, self.start, self.pos, self.start_line);
         self.items.push(item);
         self.start = self.pos;
         self.start_line = self.line;
@@ -716,7 +742,7 @@ mod tests {
     use super::*;
 
     fn types(s: &str) -> Vec<ItemType> {
-        lex(s).items.iter().map(|i| i.typ).collect()
+        lex(s).iter().map(|i| i.typ).collect()
     }
 
     #[test]
@@ -744,13 +770,14 @@ mod tests {
 
     #[test]
     fn trims_around_actions() {
-        let items = lex("a  {{- .x -}}  b").items;
-        assert_eq!(items[0].val, "a");
+        let text = "a  {{- .x -}}  b";
+        let items = lex(text);
+        assert_eq!(items[0].val(text), "a");
         assert_eq!(items.last().map(|i| i.typ), Some(ItemType::Eof));
         let texts: Vec<_> = items
             .iter()
             .filter(|i| i.typ == ItemType::Text)
-            .map(|i| i.val)
+            .map(|i| i.val(text))
             .collect();
         assert_eq!(texts, vec!["a", "b"]);
     }
@@ -770,5 +797,35 @@ mod tests {
     fn comment_is_dropped() {
         use ItemType::*;
         assert_eq!(types("x {{- /* c */ -}} y"), vec![Text, Text, Eof]);
+    }
+
+    #[test]
+    fn a_reused_list_holds_only_the_new_tokens() {
+        let shown = |items: &[Item], text: &str| -> Vec<(ItemType, u32, usize, String)> {
+            items
+                .iter()
+                .map(|i| (i.typ, i.line, i.pos(), i.val(text).to_string()))
+                .collect()
+        };
+        let long = "{{ if .a }}x\n{{ end }}".repeat(1_000);
+        let short = "a\n {{- .b | quote }} c";
+        let mut items = Vec::new();
+        assert_eq!(lex_into(&long, &mut items), None);
+        assert_eq!(lex_into(short, &mut items), None);
+        assert_eq!(shown(&items, short), shown(&lex(short), short));
+        assert_eq!(
+            lex_into("x {{ .a", &mut items).as_deref(),
+            Some("unclosed action")
+        );
+        assert_eq!(
+            items.iter().map(|i| i.typ).collect::<Vec<_>>(),
+            vec![
+                ItemType::Text,
+                ItemType::LeftDelim,
+                ItemType::Space,
+                ItemType::Field,
+                ItemType::Error
+            ]
+        );
     }
 }

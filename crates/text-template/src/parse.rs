@@ -1,10 +1,11 @@
 //! The parser: Go's `text/template/parse` package, producing the same trees and error messages.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::lex::{Item, ItemType, lex};
+use crate::lex::{Item, ItemType, lex_into};
 
 /// A byte offset into the template text.
 pub(crate) type Pos = usize;
@@ -369,7 +370,9 @@ enum Parsed {
 struct Parser<'f, 'i, 's> {
     /// The tokens, borrowed: the parser hands out references instead of copying a token at
     /// every look-ahead.
-    items: &'i [Item<'s>],
+    items: &'i [Item],
+    /// The template's text, which the tokens point into.
+    src: &'s str,
     /// The message of the `Error` item the tokens end with, if they do.
     lex_error: &'i str,
     idx: usize,
@@ -400,13 +403,37 @@ pub(crate) fn parse(
     text: &str,
     has_func: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Tree>, ParseError> {
+    // One token list per thread, reused from template to template (see [`Item`]); taken out
+    // for the parse, so that a parse on the same thread meanwhile would make its own.
+    thread_local! {
+        static TOKENS: RefCell<Vec<Item>> = const { RefCell::new(Vec::new()) };
+    }
+    let mut items = TOKENS.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    let parsed = parse_with(name, text, has_func, &mut items);
+    // A list grown for a huge template is not kept for the rest of the process.
+    if items.capacity() <= KEPT_TOKENS {
+        TOKENS.with(|t| *t.borrow_mut() = items);
+    }
+    parsed
+}
+
+/// Tokens of the list a thread keeps between templates: 1 MiB, a template of ~500 KB.
+const KEPT_TOKENS: usize = (1 << 20) / std::mem::size_of::<Item>();
+
+fn parse_with(
+    name: &str,
+    text: &str,
+    has_func: &dyn Fn(&str) -> bool,
+    items: &mut Vec<Item>,
+) -> Result<Vec<Tree>, ParseError> {
     let _stack = crate::budget::parse_scope();
     let text: Arc<str> = Arc::from(text);
     let src = text.clone();
-    let lexed = lex(&src);
+    let lex_error = lex_into(&src, items);
     let mut p = Parser {
-        items: &lexed.items,
-        lex_error: lexed.error.as_deref().unwrap_or(""),
+        items,
+        src: &src,
+        lex_error: lex_error.as_deref().unwrap_or(""),
         idx: 0,
         max_seen: 0,
         parse_name: name.to_string(),
@@ -451,25 +478,25 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         }
     }
 
-    fn item(&mut self, i: usize) -> &'i Item<'s> {
+    fn item(&mut self, i: usize) -> &'i Item {
         let i = i.min(self.items.len().saturating_sub(1));
         if i > self.max_seen {
             self.max_seen = i;
         }
         &self.items[i]
     }
-    fn next(&mut self) -> &'i Item<'s> {
+    fn next(&mut self) -> &'i Item {
         let it = self.item(self.idx);
         self.idx += 1;
         it
     }
-    fn peek(&mut self) -> &'i Item<'s> {
+    fn peek(&mut self) -> &'i Item {
         self.item(self.idx)
     }
     fn backup(&mut self) {
         self.idx -= 1;
     }
-    fn next_non_space(&mut self) -> &'i Item<'s> {
+    fn next_non_space(&mut self) -> &'i Item {
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -477,19 +504,19 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             }
         }
     }
-    fn peek_non_space(&mut self) -> &'i Item<'s> {
+    fn peek_non_space(&mut self) -> &'i Item {
         let t = self.next_non_space();
         self.backup();
         t
     }
-    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<&'i Item<'s>> {
+    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<&'i Item> {
         let t = self.next_non_space();
         if t.typ != typ {
             return Err(self.unexpected(t, context));
         }
         Ok(t)
     }
-    fn unexpected(&self, token: &Item<'_>, context: &str) -> ParseError {
+    fn unexpected(&self, token: &Item, context: &str) -> ParseError {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != token.line as usize {
@@ -503,7 +530,10 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             }
             return self.errorf(format!("{}{extra}", self.lex_error));
         }
-        self.errorf(format!("unexpected {token} in {context}"))
+        self.errorf(format!(
+            "unexpected {} in {context}",
+            token.display(self.src)
+        ))
     }
 
     fn add_tree(&mut self, tree: Tree) -> PResult<()> {
@@ -560,7 +590,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
             return Err(self.unexpected(tok, context));
         }
-        let name = unquote(tok.val).map_err(|e| self.errorf(e))?;
+        let name = unquote(tok.val(self.src)).map_err(|e| self.errorf(e))?;
         self.expect(ItemType::RightDelim, context)?;
         let (list, end) = self.with_fresh_vars(|p| p.item_list())?;
         if let Parsed::Else = end {
@@ -590,7 +620,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         let tok = self.next_non_space();
         match tok.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: TextSpan::new(&self.text, tok.val),
+                text: TextSpan::new(&self.text, tok.val(self.src)),
             })),
             ItemType::LeftDelim => {
                 let saved = self.action_line;
@@ -621,9 +651,9 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                     return Err(self.errorf(format!("{{{{{kw}}}}} outside {{{{range}}}}")));
                 }
                 return Ok(Parsed::Node(if kw == "break" {
-                    Node::Break { pos: tok.pos }
+                    Node::Break { pos: tok.pos() }
                 } else {
-                    Node::Continue { pos: tok.pos }
+                    Node::Continue { pos: tok.pos() }
                 }));
             }
             ItemType::Else => {
@@ -647,7 +677,10 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         self.backup();
         let tok = self.peek();
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action { pos: tok.pos, pipe }))
+        Ok(Parsed::Node(Node::Action {
+            pos: tok.pos(),
+            pipe,
+        }))
     }
 
     fn control(&mut self, context: &str) -> PResult<Node> {
@@ -711,9 +744,11 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         })
     }
 
-    fn parse_template_name(&mut self, tok: &Item<'_>, context: &str) -> PResult<String> {
+    fn parse_template_name(&mut self, tok: &Item, context: &str) -> PResult<String> {
         match tok.typ {
-            ItemType::String | ItemType::RawString => unquote(tok.val).map_err(|e| self.errorf(e)),
+            ItemType::String | ItemType::RawString => {
+                unquote(tok.val(self.src)).map_err(|e| self.errorf(e))
+            }
             _ => Err(self.unexpected(tok, context)),
         }
     }
@@ -735,7 +770,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         };
         self.add_tree(tree)?;
         Ok(Node::Template {
-            pos: tok.pos,
+            pos: tok.pos(),
             name,
             pipe: Some(pipe),
         })
@@ -751,7 +786,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             pipe = Some(self.pipeline(context, ItemType::RightDelim)?);
         }
         Ok(Node::Template {
-            pos: tok.pos,
+            pos: tok.pos(),
             name,
             pipe,
         })
@@ -760,7 +795,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
         let tok = self.peek_non_space();
         let mut pipe = Pipe {
-            pos: tok.pos,
+            pos: tok.pos(),
             is_assign: false,
             decl: Vec::new(),
             cmds: Vec::new(),
@@ -779,14 +814,14 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 ItemType::Assign | ItemType::Declare => {
                     pipe.is_assign = next.typ == ItemType::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.val.to_string());
-                    self.vars.push(v.val.to_string());
+                    pipe.decl.push(v.val(self.src).to_string());
+                    self.vars.push(v.val(self.src).to_string());
                     break;
                 }
-                ItemType::Char if next.val == "," => {
+                ItemType::Char if next.val(self.src) == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.val.to_string());
-                    self.vars.push(v.val.to_string());
+                    pipe.decl.push(v.val(self.src).to_string());
+                    self.vars.push(v.val(self.src).to_string());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
                             ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
@@ -856,7 +891,7 @@ impl<'i, 's> Parser<'_, 'i, 's> {
     }
 
     fn command(&mut self) -> PResult<Command> {
-        let pos = self.peek_non_space().pos;
+        let pos = self.peek_non_space().pos();
         let base = self.args.len();
         loop {
             self.peek_non_space();
@@ -888,11 +923,11 @@ impl<'i, 's> Parser<'_, 'i, 's> {
         if self.peek().typ != ItemType::Field {
             return Ok(Some(node));
         }
-        let pos = self.peek().pos;
+        let pos = self.peek().pos();
         // `term` made room for these in a field's or variable's names.
         let push_fields = |p: &mut Self, names: &mut Vec<TextSpan>| {
             while p.peek().typ == ItemType::Field {
-                let name = &p.next().val[1..];
+                let name = &p.next().val(p.src)[1..];
                 names.push(TextSpan::new(&p.text, name));
             }
         };
@@ -937,24 +972,24 @@ impl<'i, 's> Parser<'_, 'i, 's> {
 
     fn term(&mut self) -> PResult<Option<Arg>> {
         let tok = self.next_non_space();
-        let pos = tok.pos;
+        let pos = tok.pos();
         Ok(Some(match tok.typ {
             ItemType::Identifier => {
-                if !(self.has_func)(tok.val) {
+                if !(self.has_func)(tok.val(self.src)) {
                     return Err(self.errorf(format!(
                         "function {} not defined",
-                        crate::gofmt::quote_go(tok.val)
+                        crate::gofmt::quote_go(tok.val(self.src))
                     )));
                 }
                 Arg::Identifier {
                     pos,
-                    name: TextSpan::new(&self.text, tok.val),
+                    name: TextSpan::new(&self.text, tok.val(self.src)),
                 }
             }
             ItemType::Dot => Arg::Dot { pos },
             ItemType::Nil => Arg::Nil { pos },
             ItemType::Variable => {
-                let idents = split_var(&self.text, tok.val, self.fields_ahead());
+                let idents = split_var(&self.text, tok.val(self.src), self.fields_ahead());
                 if !self.vars.iter().any(|v| *v == *idents[0]) {
                     return Err(self.errorf(format!(
                         "undefined variable {}",
@@ -965,15 +1000,15 @@ impl<'i, 's> Parser<'_, 'i, 's> {
             }
             ItemType::Field => {
                 let mut idents = Vec::with_capacity(1 + self.fields_ahead());
-                idents.push(TextSpan::new(&self.text, &tok.val[1..]));
+                idents.push(TextSpan::new(&self.text, &tok.val(self.src)[1..]));
                 Arg::Field { pos, idents }
             }
             ItemType::Bool => Arg::Bool {
                 pos,
-                val: tok.val == "true",
+                val: tok.val(self.src) == "true",
             },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                let num = new_number(tok.val, tok.typ).map_err(|e| self.errorf(e))?;
+                let num = new_number(tok.val(self.src), tok.typ).map_err(|e| self.errorf(e))?;
                 Arg::Number {
                     pos,
                     num: Box::new(num),
@@ -985,10 +1020,10 @@ impl<'i, 's> Parser<'_, 'i, 's> {
                 Arg::Pipe(Box::new(p))
             }
             ItemType::String | ItemType::RawString => {
-                let text = unquote(tok.val).map_err(|e| self.errorf(e))?;
+                let text = unquote(tok.val(self.src)).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos,
-                    quoted: TextSpan::new(&self.text, tok.val),
+                    quoted: TextSpan::new(&self.text, tok.val(self.src)),
                     text: Arc::from(text),
                 }
             }
@@ -1370,5 +1405,40 @@ mod tests {
         assert!(n.is_int && n.is_float);
         let n = new_number("'a'", ItemType::CharConstant).unwrap();
         assert_eq!(n.int64, 97);
+    }
+
+    /// The thread's token list serves parse after parse, whatever came before: a larger
+    /// template, a failed parse, a lexer error.
+    #[test]
+    fn a_thread_parses_alike_after_any_earlier_parse() {
+        let shown = |trees: &[Tree]| -> Vec<String> {
+            trees
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {:?}",
+                        t.name,
+                        t.root.iter().map(|n| n.to_string()).collect::<Vec<_>>()
+                    )
+                })
+                .collect()
+        };
+        let short = "a {{- printf \"%s\" .b }} c\n{{ if eq .x 1 }}y{{ end }}";
+        let alone = std::thread::scope(|s| s.spawn(|| shown(&p(short).unwrap())).join())
+            .expect("parse thread");
+        let large = "{{ define \"d\" }}{{ .a.b }}{{ end }}\n".repeat(2_000);
+        for before in [
+            large.as_str(),
+            "{{ .a",
+            "{{ printf }} {{ end }}",
+            "{{ foo }}",
+        ] {
+            let _ = p(before);
+            assert_eq!(shown(&p(short).unwrap()), alone, "after {before:.20}");
+        }
+        assert_eq!(
+            p("{{ .a").unwrap_err().to_string(),
+            "template: t:1: unclosed action"
+        );
     }
 }
