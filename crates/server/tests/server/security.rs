@@ -403,13 +403,20 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Durati
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_and_connection_floods_are_cut_off() {
     let mut setup = Setup::default();
-    // Long enough that the idle connections held below outlive a busy machine's scheduling,
+    // Long enough that a busy machine's scheduling does not cut off what is sent on time,
     // short enough to see the slow headers cut off.
     setup.config.header_read_timeout = Duration::from_secs(3);
     setup.config.body_read_timeout = Duration::from_secs(1);
-    setup.config.max_connections_per_client = 4;
     let srv = TestServer::start(setup).await;
+    // The flood is held against a server whose header deadline cannot pass while the test
+    // connects: a connection closed at its deadline frees a slot, and on a loaded machine the
+    // extra connection could then be let in.
+    let mut setup = Setup::default();
+    setup.config.header_read_timeout = Duration::from_secs(60);
+    setup.config.max_connections_per_client = 4;
+    let flood_srv = TestServer::start(setup).await;
     let addr = srv.url.trim_start_matches("http://").to_owned();
+    let flood_addr = flood_srv.url.trim_start_matches("http://").to_owned();
     tokio::task::spawn_blocking(move || {
         // Headers that never end: closed at the header deadline.
         let mut slow = TcpStream::connect(&addr).unwrap();
@@ -426,22 +433,30 @@ async fn slow_clients_and_connection_floods_are_cut_off() {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(took < Duration::from_secs(5), "slow body held {took:?}");
 
-        // More connections than a client may hold: the extra ones are closed at once.
-        let held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-        // Time for the accept loop to count them (they are closed at the header deadline).
-        std::thread::sleep(Duration::from_millis(300));
-        let mut extra = TcpStream::connect(&addr).unwrap();
+        // More connections than a client may hold: the extra ones are closed at once. The
+        // server accepts in order, so the held ones are counted before the extra one.
+        let held: Vec<TcpStream> = (0..4)
+            .map(|_| TcpStream::connect(&flood_addr).unwrap())
+            .collect();
+        let mut extra = TcpStream::connect(&flood_addr).unwrap();
         let _ = extra.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
         let (answer, took) = read_until_closed(&mut extra, Duration::from_secs(5));
         assert!(answer.is_empty(), "{answer}");
         assert!(took < Duration::from_secs(1), "{took:?}");
+        // Once they close, the client is let in again (as soon as the server has seen them go).
         drop(held);
-        std::thread::sleep(Duration::from_millis(200));
-        let mut again = TcpStream::connect(&addr).unwrap();
-        again
-            .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let (answer, _) = read_until_closed(&mut again, Duration::from_secs(5));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let answer = loop {
+            let mut again = TcpStream::connect(&flood_addr).unwrap();
+            again
+                .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let (answer, _) = read_until_closed(&mut again, Duration::from_secs(5));
+            if !answer.is_empty() || std::time::Instant::now() > deadline {
+                break answer;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     })
     .await
